@@ -1,0 +1,37 @@
+# The two commands of the quick start are `make run` and `make test`; each sets up what is missing.
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: setup run test train eval-nlu eval bench lock clean
+
+setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
+	@bash scripts/setup.sh
+
+run: setup ## migrate, seed, train if needed, start every process; Ctrl-C stops all
+	@$(PY) -m launcher
+
+test: setup ## the whole test suite (trains the model once per training-data fingerprint)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+train: setup ## train the Rasa model if the training data changed; prints its path
+	@$(PY) -m civil_affairs.rasa_model
+
+eval-nlu: setup ## 5-fold cross-validation of the NLU data: intent macro F1 and entity F1
+	@$(PY) scripts/eval_nlu.py
+
+eval: setup ## run eval cases through the REST channel (default ../shared/eval/dev-cases.yml)
+	@$(PY) scripts/eval_cases.py $(filter-out $@,$(MAKECMDGOALS))
+
+bench: setup ## NLU pipeline comparison on SMP2017-ECDT task 1
+	@$(PY) scripts/bench_nlu_pipeline.py
+
+lock: setup ## re-resolve requirements.in into requirements.lock in a throwaway venv
+	@bash scripts/lock.sh
+
+clean: ## remove trained models and the local database (keeps .venv)
+	rm -rf models data
+
+%:
+	@:

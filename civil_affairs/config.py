@@ -1,0 +1,185 @@
+"""Settings of every process, read once from the environment into one immutable object.
+
+The environment wins over a ``.env`` file in the project root, which wins over the defaults below.
+Each process builds ``Settings.from_env()`` in its entry point and passes the object on; nothing
+reads ``os.environ`` at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines of a .env file (comments and blank lines ignored)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+class _Env:
+    """Typed access to one merged mapping of settings, naming the key on every error."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def str(self, key: str, default: str) -> str:
+        value = self._values.get(key)
+        return default if value is None or value == "" else value
+
+    def int(self, key: str, default: int) -> int:
+        raw = self._values.get(key)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key} must be a whole number, got {raw!r}") from exc
+
+    def float(self, key: str, default: float) -> float:
+        raw = self._values.get(key)
+        if raw is None or raw == "":
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key} must be a number, got {raw!r}") from exc
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.str(key, default)
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class BureauContacts:
+    """Where residents confirm local figures; empty fields are never invented, only left out."""
+
+    name: str = "区民政局"
+    region: str = "上饶市/广丰区"
+    phone: str = ""
+    address: str = ""
+    hours: str = ""
+    hotline: str = "12345"
+
+    def confirm_line(self) -> str:
+        """One sentence telling the resident where to confirm a local figure."""
+        parts = [f"可咨询户籍所在乡镇（街道）社会救助窗口或{self.name}"]
+        if self.phone:
+            parts[0] += f"（电话 {self.phone}）"
+        parts.append(f"也可拨打 {self.hotline} 政务服务便民热线")
+        return "，".join(parts) + "。"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service; see the README's configuration table for meanings."""
+
+    app_env: str = "development"
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    secret_key: str = "dev-only-secret-change-me"
+    log_level: str = "INFO"
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+    rasa_timeout_seconds: float = 4.0
+    model_dir: Path = PROJECT_ROOT / "models"
+
+    console_host: str = "127.0.0.1"
+    console_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = ""
+    telegram_mode: str = "polling"
+    telegram_webhook_url: str = ""
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: str = ""
+
+    faq_answer_threshold: float = 0.62
+    faq_suggest_threshold: float = 0.30
+
+    bureau: BureauContacts = field(default_factory=BureauContacts)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = PROJECT_ROOT / ".env"
+    ) -> "Settings":
+        """Build settings from ``environ`` (default: the process environment) over ``.env``."""
+        merged: dict[str, str] = _read_dotenv(dotenv) if dotenv else {}
+        merged.update(os.environ if environ is None else environ)
+        env = _Env(merged)
+        data_dir = Path(env.str("DATA_DIR", str(PROJECT_ROOT / "data")))
+        rasa_port = env.int("RASA_PORT", 5005)
+        action_port = env.int("ACTION_PORT", 5055)
+        console_port = env.int("CONSOLE_PORT", 8000)
+        console_host = env.str("CONSOLE_HOST", "127.0.0.1")
+        settings = cls(
+            app_env=env.choice("APP_ENV", "development", ("development", "test", "production")),
+            data_dir=data_dir,
+            database_url=env.str("DATABASE_URL", f"sqlite:///{data_dir / 'civil_affairs.db'}"),
+            secret_key=env.str("SECRET_KEY", cls.secret_key),
+            log_level=env.str("LOG_LEVEL", "INFO").upper(),
+            rasa_url=env.str("RASA_URL", f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+            rasa_port=rasa_port,
+            action_port=action_port,
+            action_server_url=env.str(
+                "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"
+            ),
+            rasa_timeout_seconds=env.float("RASA_TIMEOUT_SECONDS", 4.0),
+            model_dir=Path(env.str("MODEL_DIR", str(PROJECT_ROOT / "models"))),
+            console_host=console_host,
+            console_port=console_port,
+            public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
+            telegram_bot_token=env.str("TELEGRAM_BOT_TOKEN", ""),
+            telegram_api_base_url=env.str("TELEGRAM_API_BASE_URL", ""),
+            telegram_mode=env.choice("TELEGRAM_MODE", "polling", ("polling", "webhook")),
+            telegram_webhook_url=env.str("TELEGRAM_WEBHOOK_URL", ""),
+            telegram_webhook_listen=env.str("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"),
+            telegram_webhook_port=env.int("TELEGRAM_WEBHOOK_PORT", 8443),
+            telegram_webhook_secret=env.str("TELEGRAM_WEBHOOK_SECRET", ""),
+            faq_answer_threshold=env.float("FAQ_ANSWER_THRESHOLD", 0.62),
+            faq_suggest_threshold=env.float("FAQ_SUGGEST_THRESHOLD", 0.30),
+            bureau=BureauContacts(
+                name=env.str("BUREAU_NAME", "区民政局"),
+                region=env.str("BUREAU_REGION", "上饶市/广丰区"),
+                phone=env.str("BUREAU_PHONE", ""),
+                address=env.str("BUREAU_ADDRESS", ""),
+                hours=env.str("BUREAU_HOURS", ""),
+                hotline=env.str("BUREAU_HOTLINE", "12345"),
+            ),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe in production."""
+        if self.is_production and self.secret_key == Settings.secret_key:
+            raise ConfigError("SECRET_KEY must be set to a random value when APP_ENV=production")
+        if self.telegram_mode == "webhook" and self.telegram_bot_token and not self.telegram_webhook_url:
+            raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")

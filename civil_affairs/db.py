@@ -1,0 +1,43 @@
+"""Engine and session factory shared by actions, bot and console.
+
+Nothing is created at import: each process calls ``make_engine(settings.database_url)`` once in its
+entry point and frames each unit of work with ``with session_factory.begin() as session``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(database_url: str, **kwargs: object) -> Engine:
+    """Create an engine in SQLAlchemy 2.0 style; SQLite gets WAL, foreign keys and a busy timeout."""
+    is_sqlite = database_url.startswith("sqlite")
+    if is_sqlite:
+        path = database_url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(database_url, future=True, **kwargs)
+    if is_sqlite:
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """WAL lets the console read while an action writes; foreign keys are off by default in SQLite."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    """Session factory whose sessions keep loaded values readable after commit."""
+    return sessionmaker(bind=engine, class_=Session, future=True, expire_on_commit=False)

@@ -1,0 +1,184 @@
+"""Lexical retrieval over the policy FAQ store, with a calibrated three-way decision.
+
+Each active entry is indexed as one BM25 document built from its canonical question, alternative
+phrasings and keywords (weighted higher) and its answer (weighted lower); terms are jieba words with
+synonyms mapped to a canonical term plus character bigrams, so typos and dialect still match.
+
+BM25 ranks; the decision uses a confidence in [0, 1]: the IDF-weighted share of the query's terms
+that the entry's question side contains, which means the same thing for every query length. The
+index is rebuilt whenever the store changes (checked per search by a cheap version query), so staff
+edits take effect for the next message without retraining.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civil_affairs.models import FaqEntry
+from civil_affairs.text import char_bigrams, tokenize
+
+K1 = 1.2
+B = 0.75
+FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 3.0, "answer": 0.5}
+BIGRAM_WEIGHT = 0.35
+CATEGORY_BOOST = 1.25
+
+Decision = Literal["answer", "disambiguate", "unknown"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked entry with its BM25 score and calibrated confidence."""
+
+    entry_id: int
+    key: str
+    question: str
+    category: str
+    score: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The ranked candidates and what to do with them."""
+
+    decision: Decision
+    candidates: list[Candidate]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def _terms(text: str) -> list[str]:
+    """Index terms: words (full weight) and character bigrams (prefixed, lower weight)."""
+    return tokenize(text) + ["#" + gram for gram in char_bigrams(text)]
+
+
+def _term_weight(term: str) -> float:
+    return BIGRAM_WEIGHT if term.startswith("#") else 1.0
+
+
+@dataclass
+class _Doc:
+    entry_id: int
+    key: str
+    question: str
+    category: str
+    tf: Counter
+    length: float
+    question_terms: frozenset[str]
+
+
+class FaqIndex:
+    """An immutable BM25 index over a snapshot of the active FAQ entries."""
+
+    def __init__(self, entries: Iterable[FaqEntry]) -> None:
+        self.docs: list[_Doc] = []
+        for entry in entries:
+            tf: Counter = Counter()
+            question_side: set[str] = set()
+            fields = {
+                "question": [entry.question],
+                "alternatives": list(entry.alternatives or []),
+                "keywords": list(entry.keywords or []),
+                "answer": [entry.answer],
+            }
+            for field_name, texts in fields.items():
+                for text in texts:
+                    terms = _terms(text)
+                    for term in terms:
+                        tf[term] += FIELD_WEIGHTS[field_name]
+                    if field_name != "answer":
+                        question_side.update(terms)
+            self.docs.append(
+                _Doc(entry.id, entry.key, entry.question, entry.category, tf,
+                     sum(tf.values()), frozenset(question_side))
+            )
+        n = len(self.docs)
+        df: Counter = Counter()
+        for doc in self.docs:
+            df.update(doc.tf.keys())
+        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self.avg_len = sum(d.length for d in self.docs) / n if n else 1.0
+
+    def rank(self, text: str, category: str | None = None, limit: int = 5) -> list[Candidate]:
+        """Entries ranked by BM25 (boosted in ``category``), each with its confidence."""
+        query = Counter(_terms(text))
+        if not query or not self.docs:
+            return []
+        query_mass = sum(self.idf.get(t, 0.0) * _term_weight(t) for t in query)
+        ranked: list[Candidate] = []
+        for doc in self.docs:
+            score = 0.0
+            covered = 0.0
+            for term in query:
+                freq = doc.tf.get(term)
+                if not freq:
+                    continue
+                idf = self.idf[term] * _term_weight(term)
+                norm = K1 * (1 - B + B * doc.length / self.avg_len)
+                score += idf * freq * (K1 + 1) / (freq + norm)
+                if term in doc.question_terms:
+                    covered += idf
+            if score <= 0:
+                continue
+            if category and doc.category == category:
+                score *= CATEGORY_BOOST
+            confidence = covered / query_mass if query_mass else 0.0
+            ranked.append(Candidate(doc.entry_id, doc.key, doc.question, doc.category,
+                                    score, round(min(confidence, 1.0), 4)))
+        ranked.sort(key=lambda c: c.score, reverse=True)
+        return ranked[:limit]
+
+
+class FaqSearcher:
+    """Keeps a ``FaqIndex`` in step with the store and decides answer / disambiguate / unknown."""
+
+    def __init__(self, answer_threshold: float, suggest_threshold: float) -> None:
+        self.answer_threshold = answer_threshold
+        self.suggest_threshold = suggest_threshold
+        self._index: FaqIndex | None = None
+        self._version: tuple | None = None
+        self._lock = threading.Lock()
+
+    def index(self, session: Session) -> FaqIndex:
+        """The current index, rebuilt when any entry was added, edited or (de)activated."""
+        version = tuple(
+            session.execute(
+                select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))
+            ).one()
+        )
+        with self._lock:
+            if self._index is None or version != self._version:
+                entries = session.scalars(select(FaqEntry).where(FaqEntry.active == True)).all()  # noqa: E712
+                self._index = FaqIndex(entries)
+                self._version = version
+            return self._index
+
+    def search(self, session: Session, text: str, category: str | None = None) -> SearchResult:
+        """Rank entries for ``text`` and decide what the bot should do with them."""
+        candidates = self.index(session).rank(text, category=category)
+        return SearchResult(self.decide(candidates), candidates)
+
+    def decide(self, candidates: list[Candidate]) -> Decision:
+        """Answer when the best entry covers the question well and clearly beats the runner-up."""
+        if not candidates:
+            return "unknown"
+        best = candidates[0]
+        runner_up = candidates[1] if len(candidates) > 1 else None
+        clear_lead = runner_up is None or best.score >= 1.15 * runner_up.score
+        if best.confidence >= self.answer_threshold and clear_lead:
+            return "answer"
+        if best.confidence >= self.answer_threshold + 0.15:
+            return "answer"
+        if best.confidence >= self.suggest_threshold:
+            return "disambiguate"
+        return "unknown"

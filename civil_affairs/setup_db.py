@@ -1,0 +1,37 @@
+"""Bringing a database up to date: Alembic migrations, then idempotent seed data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.orm import Session
+
+from civil_affairs.config import PROJECT_ROOT
+from civil_affairs.faq_store import ImportReport, import_records, read_yaml
+
+SEED_DIR = PROJECT_ROOT / "seed"
+
+
+def alembic_config(database_url: str) -> Config:
+    """Alembic config pointing at ``database_url`` without touching the environment."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade_database(database_url: str) -> None:
+    """Apply every migration not yet applied."""
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def load_faq_seed(*, session: Session, path: Path = SEED_DIR / "faq.yml") -> ImportReport:
+    """Add seed FAQ entries that are missing; entries staff have edited are left alone."""
+    report = import_records(read_yaml(path.read_text(encoding="utf-8")), session=session,
+                            create_only=True)
+    if report.rejected:
+        raise ValueError(f"seed file {path} has invalid entries: {report.rejected}")
+    return report

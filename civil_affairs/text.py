@@ -1,0 +1,97 @@
+"""Chinese text handling shared by FAQ search and the actions: normalising, tokenising, synonyms.
+
+jieba is loaded with the civil-affairs user dictionary from ``nlu/jieba/userdict.txt`` (the same file the
+Rasa pipeline uses), and the entity synonyms of ``nlu/synonyms.yml`` map residents' words and typos
+(底保, 五保, 结昏证 …) to one canonical term, so retrieval and NLU agree on vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import yaml
+
+from civil_affairs.config import PROJECT_ROOT
+
+NLU_DIR = PROJECT_ROOT / "nlu"
+USER_DICT = NLU_DIR / "jieba" / "userdict.txt"  # a folder: Rasa loads every file in it
+SYNONYM_FILE = NLU_DIR / "synonyms.yml"
+
+# Words that carry no topic in residents' questions; question words are kept out of the index too.
+STOPWORDS = frozenset(
+    """的 了 吗 嘛 呢 吧 啊 呀 哦 哈 么 呗 啦 咯 喔 噢 哇 嗯 额 呃 就 都 也 还 又 和 跟 与 及 或 在 是 有 没 没有 不 要 想 能 会 可以 可不可以
+    能不能 是不是 有没有 我 我们 俺 俺们 咱 咱们 你 你们 您 他 她 它 他们 这 那 这个 那个 这种 那种 这样 那样 一下 一个 个 些 一些 什么 啥 咋 怎么 怎样 怎么样
+    如何 为什么 为啥 哪 哪里 哪儿 哪个 多少 几 几多 么子 请问 请 问 问一下 想问 想问一下 知道 告诉 帮 帮忙 麻烦 谢谢 你好 您好 好 对 给 让 被 把 从 到 去 来 上 下 里 中 现在 今天 一直 已经 还是 但是 因为 所以 如果 然后 就是 应该 需要 得 着 过 家 我家 屋里""".split()
+)
+
+_PUNCT_RE = re.compile(r"[\W_]+", re.UNICODE)
+_lock = threading.Lock()
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, drop punctuation/emoji, collapse spaces."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _PUNCT_RE.sub(" ", text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    """One jieba tokenizer with the civil-affairs dictionary, built on first use (not at import)."""
+    with _lock:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        if USER_DICT.is_file():
+            tokenizer.load_userdict(str(USER_DICT))
+        for word in synonym_map():
+            tokenizer.add_word(word, freq=2000)
+        return tokenizer
+
+
+@lru_cache(maxsize=1)
+def synonym_map() -> dict[str, str]:
+    """Variant → canonical term, from the NLU synonyms file (the single source of synonyms)."""
+    mapping: dict[str, str] = {}
+    if not SYNONYM_FILE.is_file():
+        return mapping
+    data = yaml.safe_load(SYNONYM_FILE.read_text(encoding="utf-8")) or {}
+    for item in data.get("nlu", []):
+        canonical = item.get("synonym")
+        if not canonical:
+            continue
+        for line in str(item.get("examples", "")).splitlines():
+            variant = line.strip().lstrip("-").strip()
+            if variant and variant != canonical:
+                mapping[normalize(variant).replace(" ", "")] = str(canonical)
+    return mapping
+
+
+def tokenize(text: str) -> list[str]:
+    """Content words of ``text`` with synonyms mapped to their canonical term."""
+    synonyms = synonym_map()
+    tokens: list[str] = []
+    for word in _tokenizer().lcut(normalize(text)):
+        word = word.strip()
+        if not word or word in STOPWORDS:
+            continue
+        canonical = synonyms.get(word, word)
+        tokens.append(canonical)
+    return tokens
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Character bigrams of the Chinese runs in ``text``: they still match when jieba splits a typo."""
+    grams: list[str] = []
+    for run in re.findall(r"[\u4e00-\u9fff]+", normalize(text)):
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def has_meaningful_text(text: str) -> bool:
+    """False for messages of only emoji, punctuation or spaces."""
+    return bool(re.search(r"[\w\u4e00-\u9fff]", unicodedata.normalize("NFKC", text)))

@@ -1,0 +1,105 @@
+"""Builds the Telegram Application: settings, shared resources and every handler in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import commands, conversation, texts, unsupported_messages
+from bot.error_handler import on_error
+from civil_affairs.rasa_client import RasaClient
+from bot.state import CONTEXT_TYPES, BotState
+from bot.update_processor import PerChatUpdateProcessor
+from civil_affairs.config import Settings
+
+logger = logging.getLogger(__name__)
+
+# The update kinds the handlers below answer; Telegram is asked for these only.
+ALLOWED_UPDATES: list[str] = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+def file_base_url(base_url: str) -> str | None:
+    """The file-download URL that belongs to a Bot API ``base_url`` (``.../bot`` → ``.../file/bot``)."""
+    head, sep, tail = base_url.rpartition("/bot")
+    if not sep:
+        return None
+    return f"{head}/file/bot{tail}"
+
+
+async def post_init(application: Application) -> None:
+    """Open the Rasa client and publish the command list."""
+    state: BotState = application.bot_data
+    settings = state.settings
+    state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    try:
+        await application.bot.set_my_commands([BotCommand(name, desc) for name, desc in texts.BOT_COMMANDS])
+    except TelegramError as exc:
+        logger.warning("could not set the command list: %s", type(exc).__name__)
+    logger.info("bot ready; Rasa at %s", settings.rasa_url)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Close the Rasa client."""
+    state: BotState = application.bot_data
+    await state.close()
+
+
+def build_application(settings: Settings, *, max_concurrent_updates: int = 64) -> Application:
+    """Build the bot's Application for ``settings`` with all handlers registered."""
+    if not settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.telegram_mode == "webhook":
+        # Updates arrive through bot.webhook, which feeds the update queue itself.
+        builder = builder.updater(None)
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+        file_url = file_base_url(settings.telegram_api_base_url)
+        if file_url:
+            builder = builder.base_file_url(file_url)
+    application = builder.build()
+    application.bot_data.settings = settings
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    """Route every kind of update on purpose, so that every message gets an answer."""
+    # Edited messages first: MessageHandler also sees edits, and they must not reach Rasa twice.
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE, unsupported_messages.edited_message)
+    )
+    application.add_handler(CommandHandler("start", commands.start))
+    application.add_handler(CommandHandler("help", commands.help_command))
+    application.add_handler(CommandHandler("human", commands.human))
+    application.add_handler(CommandHandler("cancel", commands.cancel))
+    new_message = filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(new_message & filters.COMMAND, commands.unknown_command))
+    application.add_handler(
+        MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, conversation.on_text)
+    )
+    application.add_handler(CallbackQueryHandler(conversation.on_button))
+    application.add_handler(
+        MessageHandler(new_message & (filters.LOCATION | filters.VENUE), unsupported_messages.location)
+    )
+    application.add_handler(
+        MessageHandler(new_message & ~filters.StatusUpdate.ALL, unsupported_messages.not_text)
+    )
+    application.add_error_handler(on_error)

@@ -1,0 +1,51 @@
+"""Typed shared state of the running bot (``context.bot_data``) and the handlers' context type."""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from bot.callback_payloads import CallbackPayloadStore
+from civil_affairs.rasa_client import RasaClient
+from civil_affairs.config import Settings
+
+
+class BotState:
+    """Resources shared by all handlers; the Rasa client exists between post_init and post_shutdown."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._rasa: RasaClient | None = None
+        self.payloads = CallbackPayloadStore()
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the application was built with."""
+        if self._settings is None:
+            raise RuntimeError("BotState.settings used before build_application() set it")
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+
+    @property
+    def rasa(self) -> RasaClient:
+        """The Rasa REST client opened in post_init."""
+        if self._rasa is None:
+            raise RuntimeError("Rasa client used outside post_init/post_shutdown")
+        return self._rasa
+
+    @rasa.setter
+    def rasa(self, value: RasaClient) -> None:
+        self._rasa = value
+
+    async def close(self) -> None:
+        """Close the Rasa client if it is open."""
+        if self._rasa is not None:
+            await self._rasa.aclose()
+            self._rasa = None
+
+
+BotContext = CallbackContext[ExtBot[None], dict, dict, BotState]
+
+CONTEXT_TYPES = ContextTypes(bot_data=BotState)

@@ -1,0 +1,48 @@
+"""Builds the console's ASGI app; shared clients live in the lifespan state, not in globals."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from civil_affairs.rasa_client import RasaClient
+from civil_affairs.config import Settings
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.privacy import install_log_masking
+from console import routes
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The console app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    install_log_masking(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.sessions = make_session_factory(engine)
+        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        try:
+            yield
+        finally:
+            await app.state.rasa.aclose()
+            engine.dispose()
+
+    app = FastAPI(title="民政便民服务机器人 · 控制台", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    routes.register(app)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory console.app:app_factory``."""
+    return create_app()

@@ -1,0 +1,69 @@
+// Resident web chat: posts each message to /api/chat and shows the bot's answers.
+// Every text is inserted with textContent, never as HTML, so nothing a resident types can run.
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const send = document.getElementById("send");
+
+  function add(text, who) {
+    const div = document.createElement("div");
+    div.className = "msg " + who;
+    div.textContent = text;
+    log.appendChild(div);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addButtons(buttons) {
+    const row = document.createElement("div");
+    row.className = "buttons";
+    buttons.forEach(function (b) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.textContent = b.title;
+      btn.addEventListener("click", function () { talk(b.payload, b.title); });
+      row.appendChild(btn);
+    });
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  async function talk(message, shown) {
+    if (shown) add(shown, "user");
+    send.disabled = true;
+    try {
+      const res = await fetch("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ message: message }),
+        credentials: "same-origin",
+      });
+      const data = await res.json();
+      (data.messages || []).forEach(function (m) {
+        if (m.text) add(m.text, "bot");
+        if (m.image) add("[图片] " + m.image, "bot");
+        if (m.buttons && m.buttons.length) addButtons(m.buttons);
+      });
+      if (!data.messages || !data.messages.length) add("收到。", "bot");
+    } catch (err) {
+      add("系统繁忙，请稍后再试", "bot");
+    } finally {
+      send.disabled = false;
+      input.focus();
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    talk(text, text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+
+  talk("/greet", null);
+})();

@@ -17,10 +17,10 @@ from telegram.ext import (
 
 from bot import commands, conversation, texts, unsupported_messages
 from bot.error_handler import on_error
-from civil_affairs.rasa_client import RasaClient
 from bot.state import CONTEXT_TYPES, BotState
 from bot.update_processor import PerChatUpdateProcessor
 from civil_affairs.config import Settings
+from civil_affairs.conversation_service import ConversationService
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,10 @@ def file_base_url(base_url: str) -> str | None:
 
 
 async def post_init(application: Application) -> None:
-    """Open the Rasa client and publish the command list."""
+    """Open the conversation service (Rasa, transcripts, handoff) and publish the command list."""
     state: BotState = application.bot_data
     settings = state.settings
-    state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    state.rasa = ConversationService.open(settings)
     try:
         await application.bot.set_my_commands([BotCommand(name, desc) for name, desc in texts.BOT_COMMANDS])
     except TelegramError as exc:
@@ -49,7 +49,7 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Close the Rasa client."""
+    """Close the conversation service."""
     state: BotState = application.bot_data
     await state.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.callback_payloads import CallbackPayloadStore
-from civil_affairs.rasa_client import RasaClient
+from civil_affairs.conversation_service import ConversationService
 from civil_affairs.config import Settings
 
 
@@ -14,7 +14,7 @@ class BotState:
 
     def __init__(self) -> None:
         self._settings: Settings | None = None
-        self._rasa: RasaClient | None = None
+        self._rasa: ConversationService | None = None
         self.payloads = CallbackPayloadStore()
 
     @property
@@ -29,18 +29,18 @@ class BotState:
         self._settings = value
 
     @property
-    def rasa(self) -> RasaClient:
-        """The Rasa REST client opened in post_init."""
+    def rasa(self) -> ConversationService:
+        """The conversation service (Rasa with transcripts and handoff) opened in post_init."""
         if self._rasa is None:
             raise RuntimeError("Rasa client used outside post_init/post_shutdown")
         return self._rasa
 
     @rasa.setter
-    def rasa(self, value: RasaClient) -> None:
+    def rasa(self, value: ConversationService) -> None:
         self._rasa = value
 
     async def close(self) -> None:
-        """Close the Rasa client if it is open."""
+        """Close the conversation service if it is open."""
         if self._rasa is not None:
             await self._rasa.aclose()
             self._rasa = None

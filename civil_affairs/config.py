@@ -116,8 +116,13 @@ class Settings:
     telegram_webhook_listen: str = "0.0.0.0"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str = ""
+    staff_telegram_chat_id: str = ""
+    staff_admin_username: str = ""
+    staff_admin_password: str = ""
+    office_hours: str = "mon-fri 08:30-12:00,14:30-17:30"
+    timezone: str = "Asia/Shanghai"
 
-    faq_answer_threshold: float = 0.62
+    faq_answer_threshold: float = 0.5
     faq_suggest_threshold: float = 0.30
 
     bureau: BureauContacts = field(default_factory=BureauContacts)
@@ -163,7 +168,12 @@ class Settings:
             telegram_webhook_listen=env.str("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"),
             telegram_webhook_port=env.int("TELEGRAM_WEBHOOK_PORT", 8443),
             telegram_webhook_secret=env.str("TELEGRAM_WEBHOOK_SECRET", ""),
-            faq_answer_threshold=env.float("FAQ_ANSWER_THRESHOLD", 0.62),
+            staff_telegram_chat_id=env.str("STAFF_TELEGRAM_CHAT_ID", ""),
+            staff_admin_username=env.str("STAFF_ADMIN_USERNAME", ""),
+            staff_admin_password=env.str("STAFF_ADMIN_PASSWORD", ""),
+            office_hours=env.str("OFFICE_HOURS", cls.office_hours),
+            timezone=env.str("TIMEZONE", cls.timezone),
+            faq_answer_threshold=env.float("FAQ_ANSWER_THRESHOLD", 0.5),
             faq_suggest_threshold=env.float("FAQ_SUGGEST_THRESHOLD", 0.30),
             bureau=BureauContacts(
                 name=env.str("BUREAU_NAME", "区民政局"),
@@ -178,7 +188,15 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        """Refuse settings that would be unsafe in production."""
+        """Refuse settings that would be unsafe in production or cannot be read."""
+        from civil_affairs.office_hours import OfficeHours, OfficeHoursError
+
+        try:
+            OfficeHours.parse(self.office_hours)
+        except OfficeHoursError as exc:
+            raise ConfigError(str(exc)) from exc
+        if self.staff_admin_username and len(self.staff_admin_password) < 10:
+            raise ConfigError("STAFF_ADMIN_PASSWORD must have at least 10 characters")
         if self.is_production and self.secret_key == Settings.secret_key:
             raise ConfigError("SECRET_KEY must be set to a random value when APP_ENV=production")
         if self.telegram_mode == "webhook" and self.telegram_bot_token and not self.telegram_webhook_url:

@@ -4,8 +4,12 @@ Each active entry is indexed as one BM25 document built from its canonical quest
 phrasings and keywords (weighted higher) and its answer (weighted lower); terms are jieba words with
 synonyms mapped to a canonical term plus character bigrams, so typos and dialect still match.
 
-BM25 ranks; the decision uses a confidence in [0, 1]: the IDF-weighted share of the query's terms
-that the entry's question side contains, which means the same thing for every query length. The
+BM25 ranks. The decision reads three signals of the best entry: ``confidence`` in [0, 1] (the
+IDF-weighted share of the query's terms found on the entry's question side), ``evidence`` (the IDF
+mass of whole words matched there, so a single common word is weak evidence however well it
+"covers" a one-word query) and the lead of its score over the runner-up. Messages that the NLU
+model could not place (``strict``) must clear a higher bar. When the lead is small the answer goes
+out with the runner-up questions as buttons, so a near miss costs the resident one tap. The
 index is rebuilt whenever the store changes (checked per search by a cheap version query), so staff
 edits take effect for the next message without retraining.
 """
@@ -29,6 +33,9 @@ B = 0.75
 FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 3.0, "answer": 0.5}
 BIGRAM_WEIGHT = 0.35
 CATEGORY_BOOST = 1.25
+MIN_EVIDENCE = 2.5  # about one distinctive word (the rarest words score ~4.5)
+STRICT_MIN_EVIDENCE = 3.5
+RELATED_LEAD = 1.3  # below this, runner-ups go beside an answer, and a 1–2 word question is ambiguous
 
 Decision = Literal["answer", "disambiguate", "unknown"]
 
@@ -43,6 +50,7 @@ class Candidate:
     category: str
     score: float
     confidence: float
+    evidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,19 @@ class SearchResult:
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
+
+    @property
+    def lead(self) -> float:
+        """Best score over runner-up score (infinite when there is no runner-up)."""
+        if len(self.candidates) < 2 or self.candidates[1].score <= 0:
+            return float("inf")
+        return self.candidates[0].score / self.candidates[1].score
+
+    def related(self, limit: int = 2) -> list[Candidate]:
+        """Runner-up entries worth offering beside an answer whose lead is small."""
+        if self.decision != "answer" or self.lead >= RELATED_LEAD:
+            return []
+        return self.candidates[1 : 1 + limit]
 
 
 def _terms(text: str) -> list[str]:
@@ -119,6 +140,7 @@ class FaqIndex:
         for doc in self.docs:
             score = 0.0
             covered = 0.0
+            evidence = 0.0
             for term in query:
                 freq = doc.tf.get(term)
                 if not freq:
@@ -128,13 +150,15 @@ class FaqIndex:
                 score += idf * freq * (K1 + 1) / (freq + norm)
                 if term in doc.question_terms:
                     covered += idf
+                    if not term.startswith("#"):
+                        evidence += idf
             if score <= 0:
                 continue
             if category and doc.category == category:
                 score *= CATEGORY_BOOST
             confidence = covered / query_mass if query_mass else 0.0
             ranked.append(Candidate(doc.entry_id, doc.key, doc.question, doc.category,
-                                    score, round(min(confidence, 1.0), 4)))
+                                    score, round(min(confidence, 1.0), 4), round(evidence, 3)))
         ranked.sort(key=lambda c: c.score, reverse=True)
         return ranked[:limit]
 
@@ -163,22 +187,26 @@ class FaqSearcher:
                 self._version = version
             return self._index
 
-    def search(self, session: Session, text: str, category: str | None = None) -> SearchResult:
-        """Rank entries for ``text`` and decide what the bot should do with them."""
+    def search(self, session: Session, text: str, category: str | None = None,
+               strict: bool = False) -> SearchResult:
+        """Rank entries for ``text`` and decide; ``strict`` when the NLU model could not place it."""
         candidates = self.index(session).rank(text, category=category)
-        return SearchResult(self.decide(candidates), candidates)
+        word_count = len(set(tokenize(text)))
+        return SearchResult(self.decide(candidates, word_count, strict), candidates)
 
-    def decide(self, candidates: list[Candidate]) -> Decision:
-        """Answer when the best entry covers the question well and clearly beats the runner-up."""
+    def decide(self, candidates: list[Candidate], word_count: int, strict: bool = False) -> Decision:
+        """Answer, offer candidates, or admit not knowing (see the module docstring)."""
         if not candidates:
             return "unknown"
         best = candidates[0]
-        runner_up = candidates[1] if len(candidates) > 1 else None
-        clear_lead = runner_up is None or best.score >= 1.15 * runner_up.score
-        if best.confidence >= self.answer_threshold and clear_lead:
-            return "answer"
-        if best.confidence >= self.answer_threshold + 0.15:
-            return "answer"
-        if best.confidence >= self.suggest_threshold:
-            return "disambiguate"
-        return "unknown"
+        lead = best.score / candidates[1].score if len(candidates) > 1 else float("inf")
+        if strict:
+            if best.evidence >= STRICT_MIN_EVIDENCE and best.confidence >= self.answer_threshold \
+                    and lead >= RELATED_LEAD:
+                return "answer"
+            return "disambiguate" if best.evidence >= STRICT_MIN_EVIDENCE else "unknown"
+        if best.evidence < MIN_EVIDENCE and best.confidence < self.answer_threshold:
+            return "disambiguate" if best.confidence >= self.suggest_threshold else "unknown"
+        if word_count <= 2 and lead < RELATED_LEAD:
+            return "disambiguate"  # "补贴" alone fits many entries about as well
+        return "answer"

@@ -12,8 +12,11 @@ import secrets
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy import select
 
+from civil_affairs.models import Conversation
 from civil_affairs.rasa_client import RasaUnavailable
+from civil_affairs.transcripts import transcript
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -28,7 +31,7 @@ EMPTY_TEXT = "请先输入您的问题。"
 class ChatIn(BaseModel):
     """A resident's message from the web chat page."""
 
-    message: str
+    message: str = ""
 
 
 def _chat_id(request: Request) -> tuple[str, bool]:
@@ -68,7 +71,7 @@ async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
     if len(text) > MAX_MESSAGE_CHARS:
         return _reply([{"text": TOO_LONG_TEXT}], chat_id, new)
     try:
-        answers = await request.app.state.rasa.send(f"web-{chat_id}", text)
+        answers = await request.app.state.conversations.send(f"web-{chat_id}", text)
     except RasaUnavailable:
         return _reply([{"text": BUSY_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     messages = [
@@ -80,3 +83,34 @@ async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
         for answer in answers
     ]
     return _reply(messages, chat_id, new)
+
+
+@router.get("/api/chat/updates")
+async def chat_updates(request: Request, after: int = -1) -> JSONResponse:
+    """Messages from staff (and rating requests) newer than ``after``; ``after=-1`` only syncs the cursor.
+
+    The web chat page polls this every few seconds, which is how staff replies reach a browser.
+    """
+    chat_id, new = _chat_id(request)
+    if new:
+        return _reply_updates([], 0, chat_id, new)
+    with request.app.state.sessions.begin() as session:
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.sender_id == f"web-{chat_id}")
+        ).one_or_none()
+        if conversation is None:
+            return _reply_updates([], 0, chat_id, new)
+        lines = transcript(conversation.id, session=session, after_id=max(after, 0))
+        last_id = lines[-1].id if lines else max(after, 0)
+        if after < 0:
+            return _reply_updates([], last_id, chat_id, new)
+        messages = [{"text": line.text, "buttons": line.buttons or [], "author": line.author}
+                    for line in lines if line.author in ("staff", "system")]
+    return _reply_updates(messages, last_id, chat_id, new)
+
+
+def _reply_updates(messages: list[dict], last_id: int, chat_id: str, new: bool) -> JSONResponse:
+    response = JSONResponse({"messages": messages, "last_id": last_id})
+    if new:
+        response.set_cookie(COOKIE_NAME, chat_id, httponly=True, samesite="lax", max_age=30 * 86400)
+    return response

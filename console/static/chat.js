@@ -65,5 +65,20 @@
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
 
-  talk("/greet", null);
+  // Staff replies and rating requests arrive through polling, after the page has caught up.
+  let lastId = -1;
+  async function poll() {
+    try {
+      const res = await fetch("/api/chat/updates?after=" + lastId, { credentials: "same-origin" });
+      const data = await res.json();
+      (data.messages || []).forEach(function (m) {
+        if (m.text) add((m.author === "staff" ? "工作人员：" : "") + m.text, "bot");
+        if (m.buttons && m.buttons.length) addButtons(m.buttons);
+      });
+      if (typeof data.last_id === "number") lastId = data.last_id;
+    } catch (err) { /* try again at the next tick */ }
+  }
+
+  talk("/greet", null).then(poll);
+  setInterval(poll, 3000);
 })();

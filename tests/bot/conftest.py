@@ -26,10 +26,8 @@ from bot.application import ALLOWED_UPDATES
 from bot.lifecycle import running
 from civil_affairs.config import Settings
 from tests.helpers.fake_telegram import FakeTelegramServer
+from tests.helpers.telegram_fixtures import TEST_RASA_TIMEOUT_SECONDS, TEST_TOKEN  # noqa: F401
 
-TEST_TOKEN = "123456789:TEST-token_for-the-fake-server"
-# Short enough for fast tests, long enough for a loaded CI machine.
-TEST_RASA_TIMEOUT_SECONDS = 1.5
 
 
 @dataclass
@@ -180,14 +178,6 @@ class FakeRasaServer:
 
 
 @pytest.fixture
-def telegram_server() -> Iterator[FakeTelegramServer]:
-    """A fresh fake Telegram Bot API server."""
-    server = FakeTelegramServer(token_check=TEST_TOKEN).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def fake_rasa() -> Iterator[FakeRasaServer]:
     """A fresh scripted fake of Rasa's REST channel."""
     server = FakeRasaServer().start()
@@ -196,41 +186,9 @@ def fake_rasa() -> Iterator[FakeRasaServer]:
 
 
 @pytest.fixture
-def bot_env(telegram_server: FakeTelegramServer) -> dict[str, str]:
-    """Environment for Settings.from_env pointing the bot at the fake Telegram server (no RASA_URL)."""
-    return {
-        "APP_ENV": "test",
-        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram_server.base_url,
-        "TELEGRAM_MODE": "polling",
-        "RASA_TIMEOUT_SECONDS": str(TEST_RASA_TIMEOUT_SECONDS),
-    }
-
-
-@pytest.fixture
 def bot_settings(bot_env: dict[str, str], fake_rasa: FakeRasaServer) -> Settings:
     """Settings for the bot against the fake Telegram server and the fake Rasa."""
     return Settings.from_env({**bot_env, "RASA_URL": fake_rasa.url}, dotenv=None)
-
-
-@pytest_asyncio.fixture
-async def start_bot(
-    telegram_server: FakeTelegramServer,
-) -> AsyncIterator[Callable[[Settings], Awaitable[Application]]]:
-    """Factory: build the real Application for settings and run it by long polling until teardown.
-
-    Depends on ``telegram_server`` so that the bot stops before the fake server does.
-    """
-    async with AsyncExitStack() as stack:
-
-        async def start(settings: Settings) -> Application:
-            application = build_application(settings)
-            await stack.enter_async_context(
-                running(application, poll=True, poll_timeout=1.0, allowed_updates=ALLOWED_UPDATES)
-            )
-            return application
-
-        yield start
 
 
 @pytest_asyncio.fixture

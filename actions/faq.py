@@ -1,0 +1,169 @@
+"""Policy questions: answer from the FAQ store, offer "您是想问…" candidates, or admit not knowing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy import select
+
+from actions.common import INTENT_CATEGORIES, services
+from actions.handoff import hand_over
+from civil_affairs.handoff import acknowledgement
+from civil_affairs.faq_search import Candidate
+from civil_affairs.faq_store import format_answer, record_unanswered
+from civil_affairs.models import FaqEntry
+from civil_affairs.text import has_meaningful_text, normalize
+
+logger = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+MAX_SUGGESTIONS = 3
+MISUNDERSTOOD_LIMIT = 2
+# "那离婚呢？" / "还有补领的呢" / "如果是外地户口呢": short questions that lean on the previous one.
+_ELLIPTICAL_RE = re.compile(r"^(那|那么|还有|如果|要是|假如|另外)|呢$")
+ELLIPTICAL_MAX_CHARS = 14
+
+NOT_TEXT_REPLY = "我只能看懂文字消息。请用文字简单说说您想问的事，比如“低保怎么申请”。"
+UNKNOWN_REPLY = (
+    "抱歉，这个问题我暂时答不上来，已经记录下来，工作人员会尽快补充答案。"
+    "您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
+)
+NONE_REPLY = (
+    "抱歉没有找到您要问的问题，已经记录下来，工作人员会补充。"
+    "您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
+)
+
+
+def is_elliptical(text: str) -> bool:
+    """A short follow-up that only makes sense with the previous question."""
+    compact = normalize(text).replace(" ", "")
+    return len(compact) <= ELLIPTICAL_MAX_CHARS and bool(_ELLIPTICAL_RE.search(compact))
+
+
+def _choice_index(value: str | None) -> int | None:
+    """1-based ordinal from the ``choice`` entity ("1", "2", "3")."""
+    if value and str(value).strip().isdigit():
+        return int(str(value).strip()) - 1
+    return None
+
+
+def suggestion_buttons(candidates: list[Candidate], with_none: bool = True) -> list[dict[str, str]]:
+    """One button per candidate question, plus "都不是" when asking which one was meant."""
+    buttons = [
+        {"title": c.question, "payload": "/choose_faq" + json.dumps({"faq_key": c.key}, ensure_ascii=False)}
+        for c in candidates
+    ]
+    if with_none:
+        buttons.append({"title": "都不是", "payload": "/faq_none"})
+    return buttons
+
+
+def human_button() -> dict[str, str]:
+    return {"title": "转人工", "payload": "/request_human"}
+
+
+async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, reply: str) -> list[EventType]:
+    """The bot could not help; the second time in a row a person takes over."""
+    count = int(tracker.get_slot("misunderstood_count") or 0) + 1
+    if count >= MISUNDERSTOOD_LIMIT:
+        await hand_over(tracker, "misunderstood")
+        dispatcher.utter_message(text="抱歉，我没能帮上忙。" + acknowledgement(services().settings))
+        return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
+    dispatcher.utter_message(text=reply, buttons=[human_button()])
+    return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", float(count))]
+
+
+class ActionAnswerFaq(Action):
+    """Answers a policy question from the FAQ store, or offers candidates, or records it."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name") or ""
+        text = message.get("text") or ""
+        if intent == "choose_faq":
+            return self._answer_choice(dispatcher, tracker)
+        if not has_meaningful_text(text):
+            dispatcher.utter_message(text=NOT_TEXT_REPLY)
+            return []
+
+        query = text[:MAX_QUERY_CHARS]
+        previous = tracker.get_slot("last_faq_query")
+        if previous and is_elliptical(text):
+            query = f"{previous} {query}"
+        category = INTENT_CATEGORIES.get(intent)
+        app = services()
+        with app.sessions.begin() as session:
+            result = app.faq.search(session, query, category=category, strict=category is None)
+            logger.info("faq decision=%s intent=%s best=%s conf=%s", result.decision, intent,
+                        result.best.key if result.best else None,
+                        result.best.confidence if result.best else None)
+            if result.decision == "answer" and result.best:
+                entry = session.get(FaqEntry, result.best.entry_id)
+                dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
+                related = result.related()
+                if related:
+                    dispatcher.utter_message(text="您可能还想问：",
+                                             buttons=suggestion_buttons(related, with_none=False))
+                return [SlotSet("last_faq_key", entry.key), SlotSet("last_faq_query", query),
+                        SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
+            if result.decision == "disambiguate":
+                best_score = result.candidates[0].score
+                shown = [c for c in result.candidates[:MAX_SUGGESTIONS] if c.score >= 0.4 * best_score]
+                dispatcher.utter_message(text="您是想问下面哪个问题？请点选：",
+                                         buttons=suggestion_buttons(shown))
+                return [SlotSet("faq_candidates", [c.key for c in shown]),
+                        SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
+                        SlotSet("last_faq_query", query)]
+            record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
+        return await misunderstood(dispatcher, tracker, UNKNOWN_REPLY)
+
+    def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """The resident pressed a suggestion button or typed 第一个/第二个."""
+        key = next(tracker.get_latest_entity_values("faq_key"), None)
+        candidates = tracker.get_slot("faq_candidates") or []
+        if not key:
+            index = _choice_index(next(tracker.get_latest_entity_values("choice"), None))
+            if index is not None and 0 <= index < len(candidates):
+                key = candidates[index]
+        app = services()
+        with app.sessions.begin() as session:
+            entry = None
+            if key:
+                entry = session.scalars(
+                    select(FaqEntry).where(FaqEntry.key == key, FaqEntry.active == True)  # noqa: E712
+                ).one_or_none()
+            if entry is None:
+                dispatcher.utter_message(text="请直接点选上面的问题按钮，或者把您的问题再说一遍。")
+                return []
+            dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
+            return [SlotSet("last_faq_key", entry.key), SlotSet("last_faq_query", entry.question),
+                    SlotSet("faq_candidates", None)]
+
+
+class ActionFaqNone(Action):
+    """None of the suggested questions fits: record the question and offer a person."""
+
+    def name(self) -> str:
+        return "action_faq_none"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text: Any = tracker.get_slot("unanswered_text")
+        if text:
+            app = services()
+            with app.sessions.begin() as session:
+                record_unanswered(str(text), session=session, intent="faq_none")
+        return await misunderstood(dispatcher, tracker, NONE_REPLY) + [SlotSet("unanswered_text", None)]

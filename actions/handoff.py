@@ -1,0 +1,44 @@
+"""Handing the conversation to a person: on request, on complaints, and after repeated misunderstanding."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import services
+from civil_affairs.handoff import acknowledgement, escalate, staff_alert
+
+logger = logging.getLogger(__name__)
+
+INTENT_REASONS = {"complain": "complaint", "emergency": "emergency"}
+
+
+async def hand_over(tracker: Tracker, reason: str) -> None:
+    """Open (or raise) the handoff for this conversation and alert the staff chat when it is new."""
+    app = services()
+    text = (tracker.latest_message or {}).get("text") or ""
+    with app.sessions.begin() as session:
+        handoff, new = escalate(tracker.sender_id, reason, session=session, summary=text)
+        handoff_id, alert = handoff.id, staff_alert(handoff)
+    logger.info("handoff %s for %s (reason %s, new=%s)", handoff_id, tracker.sender_id, reason, new)
+    if new:
+        await app.delivery.to_staff_chat(alert, f"{app.settings.public_base_url}/staff/handoffs/{handoff_id}")
+
+
+class ActionHandoff(Action):
+    """转人工: the bot goes quiet in this conversation until staff resolve it."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        await hand_over(tracker, INTENT_REASONS.get(intent, "requested"))
+        dispatcher.utter_message(text=acknowledgement(services().settings))
+        return [SlotSet("misunderstood_count", 0.0)]

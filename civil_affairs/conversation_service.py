@@ -1,0 +1,130 @@
+"""One path for every resident message, whatever the channel (Telegram bot or web chat).
+
+It records the message in the transcript, keeps the bot silent while staff hold the conversation,
+hands sensitive messages straight to staff, takes the 1–5 rating after a handoff, and otherwise
+asks Rasa and records its answers. It offers the same ``send`` as ``RasaClient``, so a channel
+swaps one for the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from civil_affairs.config import Settings
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.delivery import Delivery
+from civil_affairs.handoff import acknowledgement, active_handoff, escalate, rate_last_resolved, staff_alert
+from civil_affairs.rasa_client import RasaClient, RasaMessage
+from civil_affairs.transcripts import record_message
+
+logger = logging.getLogger(__name__)
+
+RATING_PREFIX = "/rate_service:"
+RATING_BUTTONS = [{"title": f"{n}分" + (" 非常满意" if n == 5 else " 很不满意" if n == 1 else ""),
+                   "payload": f"{RATING_PREFIX}{n}"} for n in range(5, 0, -1)]
+RATING_REQUEST = "本次人工服务已结束，之后机器人会继续为您解答。请为这次服务打分（5分最满意）："
+RATING_THANKS = "感谢您的评价！还有问题可以继续问我。"
+RATING_ALREADY = "收到，谢谢！还有问题可以继续问我。"
+# Petitions, corruption reports, media threats and abuse aimed at staff go to a person at once.
+SENSITIVE_RE = re.compile(
+    r"上访|信访|举报.{0,6}(干部|领导|贪|腐|受贿|吃拿卡要)|贪污|腐败|受贿|行贿|吃拿卡要|曝光|找记者|找媒体|上新闻"
+    r"|到网上发|起诉你们|告你们|杀了你|弄死你|炸了"
+)
+
+
+def parse_rating(text: str) -> int | None:
+    """The score of a rating button payload, if ``text`` is one."""
+    if text.startswith(RATING_PREFIX) and text[len(RATING_PREFIX):].isdigit():
+        return int(text[len(RATING_PREFIX):])
+    return None
+
+
+def is_sensitive(text: str) -> bool:
+    """Content that a person, not the bot, should answer."""
+    return bool(SENSITIVE_RE.search(text))
+
+
+class ConversationService:
+    """The channels' gateway to Rasa, with transcripts and handoff pause."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker, rasa: RasaClient, delivery: Delivery,
+                 engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.rasa = rasa
+        self.delivery = delivery
+        self._engine = engine
+
+    @classmethod
+    def open(cls, settings: Settings) -> "ConversationService":
+        """A service with its own database engine and HTTP clients; close it with ``aclose``."""
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        return cls(settings, sessions, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds),
+                   Delivery(settings, sessions), engine)
+
+    async def aclose(self) -> None:
+        await self.rasa.aclose()
+        await self.delivery.aclose()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    async def send(self, sender_id: str, text: str) -> list[RasaMessage]:
+        """Handle one resident message; returns what the bot says (nothing while staff hold it)."""
+        outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
+        if outcome == "paused":
+            logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
+            return []
+        if outcome in ("rated", "rated-before"):
+            reply = RATING_THANKS if outcome == "rated" else RATING_ALREADY
+            return await self._say(sender_id, [RasaMessage(text=reply)])
+        if outcome == "sensitive":
+            if handoff_id is not None:
+                await self.announce(handoff_id)
+            return await self._say(sender_id, [RasaMessage(text=acknowledgement(self.settings))])
+        answers = await self.rasa.send(sender_id, text)
+        return await self._say(sender_id, answers)
+
+    def _before_bot(self, sender_id: str, text: str) -> tuple[str, int | None]:
+        with self.sessions.begin() as session:
+            record_message(sender_id, "resident", text, session=session)
+            rating = parse_rating(text)
+            if rating is not None:
+                handoff = rate_last_resolved(sender_id, rating, session=session)
+                return ("rated" if handoff else "rated-before"), None
+            active = active_handoff(sender_id, session=session)
+            if active is not None:
+                return "paused", active.id
+            if is_sensitive(text):
+                handoff, new = escalate(sender_id, "sensitive", session=session, summary=text)
+                return "sensitive", handoff.id if new else None
+        return "bot", None
+
+    async def _say(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
+        def record() -> None:
+            with self.sessions.begin() as session:
+                for answer in answers:
+                    record_message(sender_id, "bot", answer.text or (answer.image or ""), session=session,
+                                   buttons=[{"title": b.title, "payload": b.payload} for b in answer.buttons])
+
+        await asyncio.to_thread(record)
+        return answers
+
+    async def announce(self, handoff_id: int) -> None:
+        """Tell the staff Telegram chat about a new handoff (when one is configured)."""
+        from civil_affairs.models import Handoff
+
+        with self.sessions.begin() as session:
+            handoff = session.get(Handoff, handoff_id)
+            text = staff_alert(handoff)
+        await self.delivery.to_staff_chat(text, f"{self.settings.public_base_url}/staff/handoffs/{handoff_id}")
+
+    async def ask_for_rating(self, sender_id: str) -> None:
+        """After staff resolve: hand back to the bot and ask for a 1–5 rating."""
+        await self.delivery.to_resident(sender_id, RATING_REQUEST, buttons=RATING_BUTTONS)
+

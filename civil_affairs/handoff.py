@@ -1,0 +1,203 @@
+"""Handing a conversation to staff (转人工) and back: escalate, claim, reply, resolve, rate.
+
+While a handoff is open or assigned the bot stays silent in that conversation and every resident
+message is kept for staff. Resolving hands the conversation back to the bot, which asks the
+resident for a 1–5 rating. Functions take a keyword-only ``session`` and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from civil_affairs.config import Settings
+from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
+from civil_affairs.models.base import utcnow
+from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH, PRIORITY_NORMAL
+from civil_affairs.privacy import mask_personal_data
+from civil_affairs.transcripts import get_or_create_conversation
+
+ACTIVE = ("open", "assigned")
+REASON_PRIORITY = {
+    "emergency": PRIORITY_EMERGENCY,
+    "complaint": PRIORITY_HIGH,
+    "sensitive": PRIORITY_HIGH,
+    "misunderstood": PRIORITY_NORMAL,
+    "requested": PRIORITY_NORMAL,
+}
+REASON_LABELS = {
+    "requested": "居民要求转人工",
+    "complaint": "投诉",
+    "misunderstood": "机器人连续未能理解",
+    "sensitive": "敏感内容",
+    "emergency": "紧急情况",
+}
+
+
+class HandoffError(ValueError):
+    """A staff action that does not fit the handoff's state (e.g. replying to a resolved one)."""
+
+
+def active_handoff(sender_id: str, *, session: Session) -> Handoff | None:
+    """The open or assigned handoff of this resident's conversation, if any."""
+    return session.scalars(
+        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Conversation.sender_id == sender_id, Handoff.status.in_(ACTIVE))
+        .order_by(Handoff.id.desc())
+    ).first()
+
+
+def escalate(sender_id: str, reason: str, *, session: Session, summary: str = "") -> tuple[Handoff, bool]:
+    """Open a handoff (or raise the priority of the active one); second value: newly opened."""
+    existing = active_handoff(sender_id, session=session)
+    priority = REASON_PRIORITY[reason]
+    if existing is not None:
+        if priority < existing.priority:
+            existing.priority, existing.reason = priority, reason
+        return existing, False
+    conversation = get_or_create_conversation(sender_id, session=session)
+    handoff = Handoff(conversation_id=conversation.id, reason=reason, priority=priority,
+                      summary=mask_personal_data(summary)[:200], status="open")
+    session.add(handoff)
+    session.flush()
+    return handoff, True
+
+
+def get_handoff(handoff_id: int, *, session: Session) -> Handoff:
+    """The handoff, or HandoffError when there is none with that id."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HandoffError("没有这个转人工会话")
+    return handoff
+
+
+def claim(handoff_id: int, staff_user_id: int, *, session: Session) -> Handoff:
+    """Assign an open handoff to a staff member (also used to reassign)."""
+    handoff = get_handoff(handoff_id, session=session)
+    if handoff.status == "resolved":
+        raise HandoffError("该会话已结束，不能再分配")
+    handoff.status, handoff.assigned_to, handoff.assigned_at = "assigned", staff_user_id, utcnow()
+    return handoff
+
+
+def note_staff_reply(handoff: Handoff, staff_user_id: int) -> None:
+    """Staff answered: the first answer stops the waiting clock; an unassigned handoff is claimed."""
+    if handoff.status == "resolved":
+        raise HandoffError("该会话已结束，请等居民再次发起")
+    if handoff.first_response_at is None:
+        handoff.first_response_at = utcnow()
+    if handoff.assigned_to is None:
+        handoff.status, handoff.assigned_to, handoff.assigned_at = "assigned", staff_user_id, utcnow()
+
+
+def add_note(handoff_id: int, staff_user_id: int, text: str, *, session: Session) -> HandoffNote:
+    """An internal note for colleagues."""
+    get_handoff(handoff_id, session=session)
+    note = HandoffNote(handoff_id=handoff_id, staff_user_id=staff_user_id, text=mask_personal_data(text.strip()))
+    session.add(note)
+    session.flush()
+    return note
+
+
+def resolve(handoff_id: int, staff_user_id: int, *, session: Session) -> Handoff:
+    """Close the handoff; the bot answers the conversation again."""
+    handoff = get_handoff(handoff_id, session=session)
+    if handoff.status == "resolved":
+        raise HandoffError("该会话已经结束")
+    handoff.status, handoff.resolved_at, handoff.resolved_by = "resolved", utcnow(), staff_user_id
+    return handoff
+
+
+def rate_last_resolved(sender_id: str, rating: int, *, session: Session) -> Handoff | None:
+    """Store the resident's 1–5 rating on their latest resolved, unrated handoff."""
+    if not 1 <= rating <= 5:
+        return None
+    handoff = session.scalars(
+        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Conversation.sender_id == sender_id, Handoff.status == "resolved", Handoff.rating.is_(None))
+        .order_by(Handoff.id.desc())
+    ).first()
+    if handoff is not None:
+        handoff.rating, handoff.rated_at = rating, utcnow()
+    return handoff
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One row of the staff queue."""
+
+    handoff: Handoff
+    sender_id: str
+    channel: str
+    last_message: str
+    waiting_seconds: int
+
+
+def queue(*, session: Session, status: str | None = None, now: datetime | None = None,
+          limit: int = 200) -> list[QueueItem]:
+    """Handoffs by status (default: open and assigned), most urgent and longest waiting first."""
+    now = now or utcnow()
+    statuses = [status] if status else list(ACTIVE)
+    rows = session.execute(
+        select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Handoff.status.in_(statuses))
+        .order_by(Handoff.priority, Handoff.created_at).limit(limit)
+    ).all()
+    items = []
+    for handoff, conversation in rows:
+        last = session.scalars(
+            select(ConversationMessage.text)
+            .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.author == "resident")
+            .order_by(ConversationMessage.id.desc()).limit(1)
+        ).first() or ""
+        end = handoff.first_response_at or handoff.resolved_at or now
+        items.append(QueueItem(handoff, conversation.sender_id, conversation.channel, last[:80],
+                               max(0, int((end - handoff.created_at).total_seconds()))))
+    return items
+
+
+def search_conversations(text: str, *, session: Session, limit: int = 50) -> list[Conversation]:
+    """Conversations whose transcript contains ``text`` (masked text is what is stored and searched)."""
+    like = f"%{text.strip()}%"
+    stmt = (select(Conversation)
+            .where(or_(Conversation.sender_id.like(like),
+                       Conversation.id.in_(select(ConversationMessage.conversation_id)
+                                           .where(ConversationMessage.text.like(like)))))
+            .order_by(Conversation.last_message_at.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def handoff_counts(*, session: Session) -> dict[str, int]:
+    """Number of handoffs per status."""
+    rows = session.execute(select(Handoff.status, func.count(Handoff.id)).group_by(Handoff.status)).all()
+    return {status: count for status, count in rows}
+
+
+def local_now(settings: Settings) -> datetime:
+    """Wall-clock time at the bureau (naive), for office hours."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None)
+
+
+def acknowledgement(settings: Settings, now: datetime | None = None) -> str:
+    """What the resident is told once a person has been asked to take over."""
+    from civil_affairs.office_hours import OfficeHours, describe_opening
+
+    now = now or local_now(settings)
+    hours = OfficeHours.parse(settings.office_hours)
+    text = "已为您转接工作人员，请稍候，工作人员会直接在这里回复您。您可以先把要办的事情说清楚。"
+    if not hours.is_open(now):
+        opening = hours.next_opening(now)
+        text += (f"\n现在是非工作时间，工作人员将在{describe_opening(opening, now)}上班后尽快回复您。"
+                 f"紧急情况请拨打 110 / 120，其他事项也可拨打 {settings.bureau.hotline}。")
+    return text
+
+
+def staff_alert(handoff: Handoff) -> str:
+    """One line for the staff Telegram chat about a new handoff."""
+    urgent = "【紧急】" if handoff.priority == PRIORITY_EMERGENCY else ""
+    return f"{urgent}新的转人工会话 #{handoff.id}：{REASON_LABELS[handoff.reason]}"

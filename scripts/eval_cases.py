@@ -1,0 +1,235 @@
+"""`make eval [CASES.yml]`: run resident messages through Rasa's REST channel and score the behaviour.
+
+Each case gets a fresh sender. Its routed behaviour is read from the conversation tracker (which
+action ran, and whether the FAQ action answered, offered candidates or gave up); FAQ answers must
+also contain one of ``answer_any``, all of ``answer_all`` and none of ``answer_none``.
+
+If nothing answers at RASA_URL, the script starts a private action server and Rasa server on free
+ports with a temporary copy of the database, so evaluating never changes the evaluated store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from civil_affairs.config import Settings  # noqa: E402
+
+DEFAULT_CASES = ROOT.parent / "shared" / "eval" / "dev-cases.yml"
+
+# Which behaviour each action stands for; the FAQ action is split by what it decided.
+ACTION_BEHAVIOUR = {
+    "action_appointment_coming_soon": "book_appointment",
+    "action_status_coming_soon": "check_status",
+    "action_handoff": "handoff",
+    "action_emergency": "emergency",
+    "utter_greet": "greet",
+    "utter_goodbye": "goodbye",
+    "utter_thank": "thanks",
+    "utter_out_of_scope": "out_of_scope",
+    "utter_iamabot": "out_of_scope",
+    "utter_help": "help",
+}
+CANCEL_INTENTS = {"cancel_appointment"}
+
+
+@dataclass
+class CaseResult:
+    id: str
+    text: str
+    expect: str
+    topic: str
+    behaviour: str
+    intent: str
+    passed: bool
+    reply: str
+    latency_ms: float
+    problems: list[str] = field(default_factory=list)
+
+
+def behaviour_of(events: list[dict]) -> tuple[str, str]:
+    """(behaviour, intent) of the last user turn in a tracker's events."""
+    last_user = max(i for i, e in enumerate(events) if e.get("event") == "user")
+    intent = (events[last_user].get("parse_data") or {}).get("intent", {}).get("name", "")
+    turn = events[last_user + 1:]
+    actions = [e["name"] for e in turn if e.get("event") == "action"
+               and e["name"] not in ("action_listen", "action_unlikely_intent")]
+    slots = {e["name"]: e.get("value") for e in turn if e.get("event") == "slot"}
+    for action in actions:
+        if action == "action_answer_faq":
+            if slots.get("last_faq_key"):
+                return "faq", intent
+            if slots.get("faq_candidates"):
+                return "disambiguate", intent
+            return "unknown", intent
+        if action in ACTION_BEHAVIOUR:
+            behaviour = ACTION_BEHAVIOUR[action]
+            if behaviour == "book_appointment" and intent in CANCEL_INTENTS:
+                behaviour = "cancel_appointment"
+            return behaviour, intent
+    return (actions[0] if actions else "none"), intent
+
+
+def check_reply(case: dict, reply: str, behaviour: str) -> list[str]:
+    """Problems with a case's outcome (empty list: passed)."""
+    problems: list[str] = []
+    expect = case["expect"]
+    if behaviour != expect:
+        problems.append(f"routed to {behaviour}, expected {expect}")
+    any_of = case.get("answer_any") or []
+    if any_of and not any(word in reply for word in any_of):
+        problems.append(f"reply has none of {any_of}")
+    missing = [w for w in case.get("answer_all") or [] if w not in reply]
+    if missing:
+        problems.append(f"reply lacks {missing}")
+    forbidden = [w for w in case.get("answer_none") or [] if w in reply]
+    if forbidden:
+        problems.append(f"ANSWER_NONE violated: {forbidden}")
+    return problems
+
+
+def run_case(client: httpx.Client, rasa_url: str, case: dict) -> CaseResult:
+    sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    response = client.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": case["text"]})
+    latency = (time.perf_counter() - started) * 1000
+    response.raise_for_status()
+    reply = "\n".join(m.get("text") or "" for m in response.json())
+    tracker = client.get(f"{rasa_url}/conversations/{sender}/tracker").json()
+    behaviour, intent = behaviour_of(tracker.get("events", []))
+    problems = check_reply(case, reply, behaviour)
+    return CaseResult(case["id"], case["text"], case["expect"], case.get("topic") or "none",
+                      behaviour, intent, not problems, reply, latency, problems)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def print_table(results: list[CaseResult]) -> dict:
+    """Print the summary tables and return them as a dict for the JSON report."""
+    def rate(group: list[CaseResult]) -> str:
+        return f"{sum(r.passed for r in group)}/{len(group)} ({100 * sum(r.passed for r in group) / len(group):.1f}%)"
+
+    by_expect: dict[str, list[CaseResult]] = defaultdict(list)
+    by_topic: dict[str, list[CaseResult]] = defaultdict(list)
+    for r in results:
+        by_expect[r.expect].append(r)
+        by_topic[r.topic].append(r)
+    latencies = [r.latency_ms for r in results]
+    none_violations = [r.id for r in results if any("ANSWER_NONE" in p for p in r.problems)]
+    print(f"\noverall          {rate(results)}")
+    print("by expect:")
+    for name, group in sorted(by_expect.items()):
+        print(f"  {name:<20} {rate(group)}")
+    print("by topic:")
+    for name, group in sorted(by_topic.items()):
+        print(f"  {name:<20} {rate(group)}")
+    print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms")
+    print(f"answer_none violations: {len(none_violations)} {none_violations if none_violations else ''}")
+    failing = [r for r in results if not r.passed]
+    if failing:
+        print(f"\nfailing cases ({len(failing)}):")
+        for r in failing:
+            print(f"  {r.id} [{r.expect}/{r.topic}] intent={r.intent} → {r.behaviour}: {'; '.join(r.problems)}")
+            print(f"      text : {r.text[:80]}")
+            print(f"      reply: {r.reply[:120].replace(chr(10), ' ')}")
+    return {
+        "overall": sum(r.passed for r in results) / len(results),
+        "by_expect": {k: sum(r.passed for r in g) / len(g) for k, g in by_expect.items()},
+        "by_topic": {k: sum(r.passed for r in g) / len(g) for k, g in by_topic.items()},
+        "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
+        "answer_none_violations": none_violations,
+    }
+
+
+def rasa_is_up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/status", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-untyped-def]
+    """Action server + Rasa on free ports over a temporary copy of the database."""
+    from civil_affairs.db import make_engine, make_session_factory
+    from civil_affairs.rasa_model import ensure_model
+    from civil_affairs.setup_db import load_faq_seed, upgrade_database
+    from launcher import processes
+    from launcher.supervisor import start, wait_ready
+    from launcher.ports import free_port
+
+    database_url = f"sqlite:///{workdir / 'eval.db'}"
+    source = settings.database_url.removeprefix("sqlite:///")
+    if settings.database_url.startswith("sqlite:///") and Path(source).is_file():
+        shutil.copy(source, workdir / "eval.db")
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    with make_session_factory(engine).begin() as session:
+        load_faq_seed(session=session)
+    engine.dispose()
+    rasa_port, action_port = free_port(), free_port()
+    private = Settings.from_env({**os.environ, "DATABASE_URL": database_url,
+                                 "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port)})
+    model = ensure_model(settings.model_dir)
+    started = []
+    for spec in (processes.action_server(private), processes.rasa_server(private, model)):
+        spec.env.update({"DATABASE_URL": database_url, "ACTION_PORT": str(action_port)})
+        running = start(spec, workdir / "logs")
+        started.append(running)
+        wait_ready(running, started)
+    return private.rasa_url, started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", nargs="?", type=Path, default=DEFAULT_CASES)
+    parser.add_argument("--report", type=Path, default=None, help="JSON report path")
+    args = parser.parse_args()
+    cases = yaml.safe_load(args.cases.read_text(encoding="utf-8"))
+    settings = Settings.from_env()
+    started = []
+    rasa_url = settings.rasa_url
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            if not rasa_is_up(rasa_url):
+                print("Rasa is not running: starting a private stack (temporary database copy)…")
+                rasa_url, started = start_private_stack(settings, Path(tmp))
+            with httpx.Client(timeout=60) as client:
+                results = [run_case(client, rasa_url, case) for case in cases]
+        finally:
+            from launcher.supervisor import stop
+
+            for running in reversed(started):
+                stop(running)
+    print(f"\n{len(results)} cases from {args.cases}")
+    summary = print_table(results)
+    report = args.report or ROOT / "reports" / f"eval-{datetime.now():%Y%m%d-%H%M%S}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps({"cases_file": str(args.cases), "summary": summary,
+                                  "results": [asdict(r) for r in results]}, ensure_ascii=False, indent=2),
+                      encoding="utf-8")
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""action_answer_faq: answer, "您是想问…", or record as unanswered and offer a person."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.common import services
+from actions.faq import ActionAnswerFaq, ActionFaqNone, is_elliptical
+from civil_affairs.config import Settings
+from civil_affairs.faq_store import parse_faq, upsert_faq
+from civil_affairs.models import UnansweredQuestion
+from tests.helpers.trackers import make_tracker
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def test_confident_question_is_answered_with_source(action_settings: Settings, dispatcher, domain) -> None:
+    events = await ActionAnswerFaq().run(dispatcher, make_tracker("结婚登记要带什么材料", "ask_marriage"), domain)
+    reply = texts(dispatcher)
+    assert "身份证" in reply and "依据" in reply
+    assert {"event": "slot", "name": "last_faq_key", "value": "marriage-documents", "timestamp": None} in events
+
+
+async def test_unknown_question_is_recorded_and_offers_a_person(action_settings: Settings, dispatcher, domain) -> None:
+    await ActionAnswerFaq().run(dispatcher, make_tracker("火星上的移民签证怎么办理", "nlu_fallback"), domain)
+    assert "记录" in texts(dispatcher)
+    assert dispatcher.messages[-1]["buttons"][0]["payload"] == "/request_human"
+    with services().sessions.begin() as session:
+        rows = session.scalars(select(UnansweredQuestion)).all()
+    assert [r.text for r in rows] == ["火星上的移民签证怎么办理"]
+
+
+async def test_vague_question_offers_candidates_then_choice_answers(action_settings: Settings, dispatcher, domain) -> None:
+    events = await ActionAnswerFaq().run(dispatcher, make_tracker("补贴", "ask_elderly"), domain)
+    buttons = dispatcher.messages[-1]["buttons"]
+    assert dispatcher.messages[-1]["text"].startswith("您是想问")
+    assert buttons[-1] == {"title": "都不是", "payload": "/faq_none"}
+    assert 2 <= len(buttons) <= 4
+    keys = next(e["value"] for e in events if e.get("name") == "faq_candidates")
+    chosen = CollectingDispatcher()
+    tracker = make_tracker("第二个", "choose_faq", slots={"faq_candidates": keys},
+                           entities=[{"entity": "choice", "value": "2"}])
+    await ActionAnswerFaq().run(chosen, tracker, domain)
+    with services().sessions.begin() as session:
+        from civil_affairs.models import FaqEntry
+        second = session.scalars(select(FaqEntry).where(FaqEntry.key == keys[1])).one()
+        assert texts(chosen).startswith(second.answer.strip())
+
+
+async def test_none_of_the_candidates_records_the_question(action_settings: Settings, dispatcher, domain) -> None:
+    await ActionFaqNone().run(dispatcher, make_tracker("/faq_none", "faq_none", slots={"unanswered_text": "那个补贴的事"}), domain)
+    with services().sessions.begin() as session:
+        assert session.scalars(select(UnansweredQuestion.text)).all() == ["那个补贴的事"]
+
+
+async def test_faq_edit_takes_effect_for_the_next_message(action_settings: Settings, dispatcher, domain) -> None:
+    question = "区里的流动图书车每周几来村里"
+    await ActionAnswerFaq().run(dispatcher, make_tracker(question, "ask_other_policy"), domain)
+    assert "流动图书车" not in texts(dispatcher)
+    with services().sessions.begin() as session:
+        upsert_faq(parse_faq({"key": "mobile-library", "category": "other", "question": question,
+                              "answer": "流动图书车的时间以文化部门通知为准。", "keywords": ["流动图书车"]}),
+                   session=session)
+    again = CollectingDispatcher()
+    await ActionAnswerFaq().run(again, make_tracker("流动图书车每周几来村里", "ask_other_policy"), domain)
+    assert "流动图书车的时间" in texts(again)
+
+
+async def test_follow_up_reuses_the_previous_question(action_settings: Settings, dispatcher, domain) -> None:
+    tracker = make_tracker("那离婚呢？", "ask_marriage", slots={"last_faq_query": "结婚登记要带什么材料"})
+    await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    reply = texts(dispatcher)
+    assert "离婚" in reply and "身份证" in reply
+
+
+async def test_emoji_only_message_asks_for_words(action_settings: Settings, dispatcher, domain) -> None:
+    await ActionAnswerFaq().run(dispatcher, make_tracker("😀😀👍", "nlu_fallback"), domain)
+    assert "文字" in texts(dispatcher)
+
+
+def test_elliptical_follow_ups_are_recognised() -> None:
+    assert is_elliptical("那离婚呢？") and is_elliptical("还有补领的呢") and is_elliptical("如果是外地户口呢")
+    assert not is_elliptical("结婚登记要带什么材料") and not is_elliptical("那个低保到底怎么申请才能批下来呢我想知道")

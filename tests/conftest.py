@@ -1,0 +1,126 @@
+"""Fixtures shared by the whole suite: settings, databases (SQLite always, PostgreSQL where reachable)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from civil_affairs.config import Settings
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.setup_db import load_faq_seed, upgrade_database
+
+pytest_plugins = ["tests.helpers.telegram_fixtures"]
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def postgres_reachable(url: str = POSTGRES_URL) -> bool:
+    """True when a PostgreSQL server answers at ``url``."""
+    try:
+        engine = make_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def reset_postgres(url: str) -> None:
+    """Drop every table of the test database so migrations start from nothing."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_settings(tmp_path: Path, **overrides: str) -> Settings:
+    """Settings for a test, isolated from the developer's environment and .env."""
+    environ = {
+        "APP_ENV": "test",
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'test.db'}",
+        **overrides,
+    }
+    return Settings.from_env(environ, dotenv=None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated and seeded database: a SQLite file, and PostgreSQL when one is reachable."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'suite.db'}"
+    else:
+        if not postgres_reachable():
+            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+        url = POSTGRES_URL
+        reset_postgres(url)
+    upgrade_database(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        load_faq_seed(session=session)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test, so tests never leak data."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = sessionmaker(bind=connection, future=True, expire_on_commit=False)()
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated and seeded SQLite file, built once; tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "seeded.db"
+    url = f"sqlite:///{path}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        load_faq_seed(session=session)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def fresh_database_url(seeded_sqlite_template: Path, tmp_path: Path) -> str:
+    """A private copy of the seeded SQLite database for a test whose code commits."""
+    target = tmp_path / "data" / "test.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(seeded_sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def migrated_settings(settings: Settings, fresh_database_url: str) -> Settings:
+    """Settings whose SQLite database is migrated and seeded (for code that commits)."""
+    assert settings.database_url == fresh_database_url
+    return settings

@@ -103,6 +103,21 @@ def parse_faq(raw: dict[str, Any]) -> FaqData:
     )
 
 
+def find_entry(key: str, *, session: Session) -> FaqEntry | None:
+    """The entry with exactly ``key``, active or not."""
+    if not key:
+        return None
+    return session.scalars(select(FaqEntry).where(FaqEntry.key == key)).one_or_none()
+
+
+def as_data(entry: FaqEntry) -> FaqData:
+    """An entry's current values, to change one field and write it back with upsert_faq."""
+    return FaqData(key=entry.key, category=entry.category, question=entry.question,
+                   answer=entry.answer, alternatives=list(entry.alternatives or []),
+                   keywords=list(entry.keywords or []), source=entry.source or "",
+                   locality=entry.locality, reviewed=entry.reviewed, active=entry.active)
+
+
 def upsert_faq(data: FaqData, *, session: Session) -> FaqEntry:
     """Create the entry with ``data.key`` or overwrite it."""
     entry = session.scalars(select(FaqEntry).where(FaqEntry.key == data.key)).one_or_none()
@@ -237,6 +252,15 @@ def record_unanswered(text: str, *, session: Session, intent: str | None = None)
         row.last_seen = utcnow()
         row.resolved = False
     session.flush()
+
+
+def resolve_unanswered(question_id: int, *, session: Session) -> UnansweredQuestion | None:
+    """Mark one unanswered question as dealt with; None when there is no such question."""
+    row = session.get(UnansweredQuestion, question_id)
+    if row is not None:
+        row.resolved = True
+        session.flush()
+    return row
 
 
 def list_unanswered(*, session: Session, limit: int = 100) -> list[UnansweredQuestion]:

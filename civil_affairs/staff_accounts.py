@@ -110,7 +110,7 @@ def ensure_user(username: str, password: str, *, session: Session, role: str = "
 def ensure_bootstrap_admin(username: str, password: str, *,
                            session: Session) -> tuple[StaffUser, bool]:
     """The first admin, created unless the username exists (second value: created now)."""
-    return ensure_user(username, password, session=session, role="admin", display_name="管理员")
+    return ensure_user(username, password, session=session, role="admin")
 
 
 def authenticate(username: str, password: str, *, session: Session,

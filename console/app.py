@@ -10,11 +10,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from civil_affairs.conversation_service import ConversationService
+from civil_affairs.delivery import Delivery
 from civil_affairs.rasa_client import RasaClient
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.privacy import install_log_masking
 from console import routes
+from console.auth import bootstrap_admin
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,11 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.sessions = make_session_factory(engine)
-        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        with app.state.sessions.begin() as session:
+            bootstrap_admin(settings, session=session)
+        delivery = Delivery(settings, app.state.sessions)
+        app.state.conversations = ConversationService(
+            settings, app.state.sessions, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds), delivery)
         try:
             yield
         finally:
-            await app.state.rasa.aclose()
+            await app.state.conversations.aclose()
             engine.dispose()
 
     app = FastAPI(title="民政便民服务机器人 · 控制台", lifespan=lifespan, docs_url=None, redoc_url=None)

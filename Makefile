@@ -13,6 +13,7 @@ run: setup ## migrate, seed, train if needed, start every process; Ctrl-C stops 
 	@$(PY) -m launcher
 
 test: setup ## the whole test suite (trains the model once per training-data fingerprint)
+	@bash scripts/setup_browser.sh
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 train: setup ## train the Rasa model if the training data changed; prints its path

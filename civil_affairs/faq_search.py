@@ -26,16 +26,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civil_affairs.models import FaqEntry
-from civil_affairs.text import char_bigrams, tokenize
+from civil_affairs.text import char_bigrams, content_words, tokenize
 
 K1 = 1.2
 B = 0.75
 FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 3.0, "answer": 0.5}
 BIGRAM_WEIGHT = 0.35
 CATEGORY_BOOST = 1.25
+PHRASE_WEIGHT = 3.0  # an entry with one phrasing close to the question outranks scattered matches
 MIN_EVIDENCE = 2.5  # about one distinctive word (the rarest words score ~4.5)
 STRICT_MIN_EVIDENCE = 3.5
-RELATED_LEAD = 1.3  # below this, runner-ups go beside an answer, and a 1–2 word question is ambiguous
+RELATED_LEAD = 1.3  # below this, runner-ups go beside an answer, and a one-word question is ambiguous
+CLEAR_LEAD = 1.05  # below this, a two-word question is ambiguous
 
 Decision = Literal["answer", "disambiguate", "unknown"]
 
@@ -96,6 +98,7 @@ class _Doc:
     tf: Counter
     length: float
     question_terms: frozenset[str]
+    phrasings: list[frozenset[str]]
 
 
 class FaqIndex:
@@ -106,6 +109,7 @@ class FaqIndex:
         for entry in entries:
             tf: Counter = Counter()
             question_side: set[str] = set()
+            phrasings = [frozenset(_terms(t)) for t in [entry.question, *(entry.alternatives or [])]]
             fields = {
                 "question": [entry.question],
                 "alternatives": list(entry.alternatives or []),
@@ -121,7 +125,7 @@ class FaqIndex:
                         question_side.update(terms)
             self.docs.append(
                 _Doc(entry.id, entry.key, entry.question, entry.category, tf,
-                     sum(tf.values()), frozenset(question_side))
+                     sum(tf.values()), frozenset(question_side), phrasings)
             )
         n = len(self.docs)
         df: Counter = Counter()
@@ -129,6 +133,20 @@ class FaqIndex:
             df.update(doc.tf.keys())
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self.avg_len = sum(d.length for d in self.docs) / n if n else 1.0
+
+    def _phrase_similarity(self, query: frozenset[str], doc: _Doc) -> float:
+        """IDF-weighted cosine between the query and the entry's closest single phrasing."""
+        def norm(terms: frozenset[str]) -> float:
+            return math.sqrt(sum((self.idf.get(t, 0.0) * _term_weight(t)) ** 2 for t in terms))
+
+        query_norm = norm(query)
+        best = 0.0
+        for phrasing in doc.phrasings:
+            shared = query & phrasing
+            if shared and query_norm:
+                overlap = sum((self.idf[t] * _term_weight(t)) ** 2 for t in shared)
+                best = max(best, overlap / (query_norm * norm(phrasing)))
+        return best
 
     def rank(self, text: str, category: str | None = None, limit: int = 5) -> list[Candidate]:
         """Entries ranked by BM25 (boosted in ``category``), each with its confidence."""
@@ -154,6 +172,7 @@ class FaqIndex:
                         evidence += idf
             if score <= 0:
                 continue
+            score *= 1 + PHRASE_WEIGHT * self._phrase_similarity(frozenset(query), doc)
             if category and doc.category == category:
                 score *= CATEGORY_BOOST
             confidence = covered / query_mass if query_mass else 0.0
@@ -191,7 +210,7 @@ class FaqSearcher:
                strict: bool = False) -> SearchResult:
         """Rank entries for ``text`` and decide; ``strict`` when the NLU model could not place it."""
         candidates = self.index(session).rank(text, category=category)
-        word_count = len(set(tokenize(text)))
+        word_count = len(content_words(text))
         return SearchResult(self.decide(candidates, word_count, strict), candidates)
 
     def decide(self, candidates: list[Candidate], word_count: int, strict: bool = False) -> Decision:
@@ -207,6 +226,6 @@ class FaqSearcher:
             return "disambiguate" if best.evidence >= STRICT_MIN_EVIDENCE else "unknown"
         if best.evidence < MIN_EVIDENCE and best.confidence < self.answer_threshold:
             return "disambiguate" if best.confidence >= self.suggest_threshold else "unknown"
-        if word_count <= 2 and lead < RELATED_LEAD:
+        if (word_count <= 1 and lead < RELATED_LEAD) or (word_count == 2 and lead < CLEAR_LEAD):
             return "disambiguate"  # "补贴" alone fits many entries about as well
         return "answer"

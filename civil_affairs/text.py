@@ -72,16 +72,25 @@ def synonym_map() -> dict[str, str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Content words of ``text`` with synonyms mapped to their canonical term."""
+    """Content words of ``text`` for search: jieba's search mode (离婚冷静期 also yields 离婚 and
+    冷静期), each word followed by its canonical synonym (底保 → 底保, 低保) when it has one."""
     synonyms = synonym_map()
     tokens: list[str] = []
-    for word in _tokenizer().lcut(normalize(text)):
+    for word in _tokenizer().lcut_for_search(normalize(text)):
         word = word.strip()
         if not word or word in STOPWORDS:
             continue
-        canonical = synonyms.get(word, word)
-        tokens.append(canonical)
+        tokens.append(word)
+        canonical = synonyms.get(word)
+        if canonical and canonical != word:
+            tokens.append(canonical)
     return tokens
+
+
+def content_words(text: str) -> list[str]:
+    """The distinct content words of ``text`` as the resident wrote them (no search-mode parts)."""
+    words = (w.strip() for w in _tokenizer().lcut(normalize(text)))
+    return list(dict.fromkeys(w for w in words if w and w not in STOPWORDS))
 
 
 def char_bigrams(text: str) -> list[str]:

@@ -278,4 +278,5 @@ def format_answer(entry: FaqEntry, bureau: BureauContacts) -> str:
         parts.append(f"依据：{entry.source}")
     if entry.locality == "local":
         parts.append(f"具体标准以{bureau.region}民政部门当年公布为准，{bureau.confirm_line()}")
-    return "\n\n".join(parts)
+    # One blank-free block: Rasa splits a text at blank lines into separate chat messages.
+    return "\n".join(parts)

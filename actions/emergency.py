@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,9 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import services
 from actions.handoff import hand_over
-
-_SELF_HARM_RE = re.compile(r"自杀|轻生|不想活|活不下去|撑不下去|跳楼|跳下去|寻死|想死|割腕|喝农药|结束生命")
-_STREET_RE = re.compile(r"流浪|乞讨|冻|露宿|桥洞|街上|路边|无家可归|没地方住|回不了家")
+from civil_affairs.emergency import is_self_harm, is_street_case, looks_urgent
 
 SELF_HARM_REPLY = (
     "您现在的感受很重要，请不要一个人扛着。如果有生命危险，请立刻拨打 110 或 120。"
@@ -36,13 +32,23 @@ class ActionEmergency(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
-        bureau = services().settings.bureau
-        reply = SELF_HARM_REPLY if _SELF_HARM_RE.search(text) else GENERAL_REPLY
-        if _STREET_RE.search(text):
-            reply += STREET_LINE
-        reply += f"非紧急的求助，也可以拨打 {bureau.hotline} 政务服务便民热线或联系{bureau.name}。"
-        dispatcher.utter_message(text=reply)
-        # Hotlines first; then a person sees the conversation with the highest priority.
-        await hand_over(tracker, "emergency")
-        dispatcher.utter_message(text="我们已把您的消息以最高优先级转给工作人员，工作人员会尽快在这里联系您。")
-        return []
+        if not looks_urgent(text):
+            # The model said "emergency" but nothing in the words says danger: answer the question.
+            from actions.faq import ActionAnswerFaq  # here: actions.faq imports this module
+
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
+        return await send_emergency_help(dispatcher, tracker)
+
+
+async def send_emergency_help(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Hotlines at once, then the conversation goes to staff with the highest priority."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    bureau = services().settings.bureau
+    reply = SELF_HARM_REPLY if is_self_harm(text) else GENERAL_REPLY
+    if is_street_case(text):
+        reply += STREET_LINE
+    reply += f"非紧急的求助，也可以拨打 {bureau.hotline} 政务服务便民热线或联系{bureau.name}。"
+    dispatcher.utter_message(text=reply)
+    await hand_over(tracker, "emergency")
+    dispatcher.utter_message(text="我们已把您的消息以最高优先级转给工作人员，工作人员会尽快在这里联系您。")
+    return []

@@ -14,7 +14,9 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
 from actions.common import INTENT_CATEGORIES, services
+from actions.emergency import send_emergency_help
 from actions.handoff import hand_over
+from civil_affairs.emergency import is_self_harm
 from civil_affairs.handoff import acknowledgement
 from civil_affairs.faq_search import Candidate
 from civil_affairs.faq_store import format_answer, record_unanswered
@@ -45,6 +47,18 @@ def is_elliptical(text: str) -> bool:
     """A short follow-up that only makes sense with the previous question."""
     compact = normalize(text).replace(" ", "")
     return len(compact) <= ELLIPTICAL_MAX_CHARS and bool(_ELLIPTICAL_RE.search(compact))
+
+
+def runner_up_policy_intent(message: dict[str, Any]) -> str | None:
+    """Under the fallback threshold, the model's best guess if it is a policy topic.
+
+    A long, colloquial policy question often gets a low but still best score for the right topic;
+    that guess is enough to search the right category, while the search itself still decides.
+    """
+    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    if ranking and ranking[0].get("name") in INTENT_CATEGORIES:
+        return str(ranking[0]["name"])
+    return None
 
 
 def _choice_index(value: str | None) -> int | None:
@@ -97,15 +111,20 @@ class ActionAnswerFaq(Action):
         if not has_meaningful_text(text):
             dispatcher.utter_message(text=NOT_TEXT_REPLY)
             return []
+        if is_self_harm(text):
+            return await send_emergency_help(dispatcher, tracker)
 
         query = text[:MAX_QUERY_CHARS]
         previous = tracker.get_slot("last_faq_query")
         if previous and is_elliptical(text):
             query = f"{previous} {query}"
+        if intent == "nlu_fallback":
+            intent = runner_up_policy_intent(message) or intent
         category = INTENT_CATEGORIES.get(intent)
         app = services()
         with app.sessions.begin() as session:
-            result = app.faq.search(session, query, category=category, strict=category is None)
+            # Strict only when the model could not place the message at all.
+            result = app.faq.search(session, query, category=category, strict=intent in ("nlu_fallback", ""))
             logger.info("faq decision=%s intent=%s best=%s conf=%s", result.decision, intent,
                         result.best.key if result.best else None,
                         result.best.confidence if result.best else None)

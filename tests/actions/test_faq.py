@@ -84,3 +84,12 @@ async def test_emoji_only_message_asks_for_words(action_settings: Settings, disp
 def test_elliptical_follow_ups_are_recognised() -> None:
     assert is_elliptical("那离婚呢？") and is_elliptical("还有补领的呢") and is_elliptical("如果是外地户口呢")
     assert not is_elliptical("结婚登记要带什么材料") and not is_elliptical("那个低保到底怎么申请才能批下来呢我想知道")
+
+
+def test_low_confidence_policy_guess_still_picks_the_category() -> None:
+    from actions.faq import runner_up_policy_intent
+
+    ranking = [{"name": "nlu_fallback", "confidence": 0.25}, {"name": "ask_marriage", "confidence": 0.2},
+               {"name": "greet", "confidence": 0.1}]
+    assert runner_up_policy_intent({"intent_ranking": ranking}) == "ask_marriage"
+    assert runner_up_policy_intent({"intent_ranking": [ranking[0], ranking[2]]}) is None

@@ -1,0 +1,35 @@
+"""Emergency recognition: real danger is caught, grief and paperwork questions are not alarms."""
+
+from __future__ import annotations
+
+import pytest
+
+from civil_affairs.emergency import is_self_harm, is_street_case, looks_urgent
+
+
+@pytest.mark.parametrize("text", [
+    "我不想活了",
+    "我真的撑不下去了 今晚就想从楼上跳下去",
+    "路边有个老人冻得发抖 没地方住",
+    "我爸喝醉了在家打我妈 往死里打",
+    "商场门口有个小孩走丢了 找不到爸妈",
+    "桥洞下面有人晕倒了",
+])
+def test_danger_is_recognised(text: str) -> None:
+    assert looks_urgent(text)
+
+
+@pytest.mark.parametrize("text", [
+    "我爷爷走了半年了 户口一直没去弄 现在卡里退休金还在打 会有啥麻烦",
+    "我哥在厂里出了事故 认定了工伤 人没了 丧葬那块的补助按几个月工资算",
+    "双色球中了500块 过了快两个月才想起来去兑 还来得及不",
+    "老人去世了第一步做什么",
+    "低保怎么申请",
+])
+def test_questions_about_death_or_money_are_not_alarms(text: str) -> None:
+    assert not looks_urgent(text)
+
+
+def test_self_harm_and_street_cases_are_told_apart() -> None:
+    assert is_self_harm("我想自杀") and not is_self_harm("有人在路边乞讨")
+    assert is_street_case("有人在路边乞讨") and not is_street_case("我想自杀")

@@ -11,7 +11,6 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
 import jieba
 import yaml

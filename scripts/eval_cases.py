@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -36,8 +35,16 @@ DEFAULT_CASES = ROOT.parent / "shared" / "eval" / "dev-cases.yml"
 
 # Which behaviour each action stands for; the FAQ action is split by what it decided.
 ACTION_BEHAVIOUR = {
-    "action_appointment_coming_soon": "book_appointment",
-    "action_status_coming_soon": "check_status",
+    "booking_form": "book_appointment",
+    "reschedule_form": "book_appointment",
+    "action_submit_booking": "book_appointment",
+    "action_reschedule_booking": "book_appointment",
+    "cancel_booking_form": "cancel_appointment",
+    "action_cancel_booking": "cancel_appointment",
+    "status_lookup_form": "check_status",
+    "action_lookup_status": "check_status",
+    "action_subscribe_status": "check_status",
+    "action_unsubscribe_status": "check_status",
     "action_handoff": "handoff",
     "action_emergency": "emergency",
     "utter_greet": "greet",
@@ -172,7 +179,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
     """Action server + Rasa on free ports over a temporary copy of the database."""
     from civil_affairs.db import make_engine, make_session_factory
     from civil_affairs.rasa_model import ensure_model
-    from civil_affairs.setup_db import load_faq_seed, upgrade_database
+    from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
     from launcher import processes
     from launcher.supervisor import start, wait_ready
     from launcher.ports import free_port
@@ -185,6 +192,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
     engine = make_engine(database_url)
     with make_session_factory(engine).begin() as session:
         load_faq_seed(session=session)
+        load_booking_seed(session=session)
     engine.dispose()
     rasa_port, action_port = free_port(), free_port()
     private = Settings.from_env({**os.environ, "DATABASE_URL": database_url,

@@ -11,8 +11,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +20,7 @@ import pytest_asyncio
 from aiohttp import web
 from telegram.ext import Application
 
-from bot import build_application
-from bot.application import ALLOWED_UPDATES
-from bot.lifecycle import running
 from civil_affairs.config import Settings
-from tests.helpers.fake_telegram import FakeTelegramServer
 from tests.helpers.telegram_fixtures import TEST_RASA_TIMEOUT_SECONDS, TEST_TOKEN  # noqa: F401
 
 

@@ -1,0 +1,103 @@
+"""Residents' lookups: one answer for every kind of mismatch, and the pause after repeated failures."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from civil_affairs.applications.lookup import (FAILURE_WINDOW, MAX_FAILURES, describe, is_locked,
+                                               lookup_status, recent_failures)
+from civil_affairs.applications.records import change_status
+from civil_affairs.models.base import utcnow
+from tests.helpers.applications import add_application, fictitious_id
+
+KEY = "test-secret-key"
+
+
+def test_right_pair_finds_the_application(session: Session) -> None:
+    application = add_application(session, secret_key=KEY, name="张小三")
+    last6 = fictitious_id(1)[-6:]
+    result = lookup_status("tg-1", application.number.lower(), last6, session=session, secret_key=KEY)
+    assert result.outcome == "found" and result.application is application
+    view = describe(application, session=session)
+    assert view.masked_name == "张*三" and view.type_name == "低保" and view.stage == "受理"
+    assert view.next_step and view.meaning
+
+
+def test_wrong_pair_unknown_and_malformed_numbers_fail_alike(session: Session) -> None:
+    application = add_application(session, secret_key=KEY)
+    right = fictitious_id(1)[-6:]
+    wrong = "000000" if right != "000000" else "111111"
+    outcomes = [
+        lookup_status("tg-2", application.number, wrong, session=session, secret_key=KEY),
+        lookup_status("tg-3", "DB209901010001", right, session=session, secret_key=KEY),
+        lookup_status("tg-4", "不记得编号了", right, session=session, secret_key=KEY),
+        lookup_status("tg-5", application.number, "不知道", session=session, secret_key=KEY),
+    ]
+    assert all(o.outcome == "failed" and o.application is None for o in outcomes)
+
+
+def test_five_failures_pause_the_chat_even_with_the_right_pair(session: Session) -> None:
+    application = add_application(session, secret_key=KEY)
+    right = fictitious_id(1)[-6:]
+    now = utcnow()
+    for attempt in range(MAX_FAILURES):
+        assert lookup_status("tg-10", "DB209901010001", "123456", session=session, secret_key=KEY,
+                             now=now).outcome == "failed", attempt
+    assert recent_failures(session=session, sender_id="tg-10", number=None, now=now) == MAX_FAILURES
+    assert lookup_status("tg-10", application.number, right, session=session, secret_key=KEY,
+                         now=now).outcome == "locked"
+    # Another chat is not paused; the paused chat is free again once the failures leave the window.
+    assert lookup_status("tg-11", application.number, right, session=session, secret_key=KEY,
+                         now=now).outcome == "found"
+    later = now + FAILURE_WINDOW + timedelta(seconds=1)
+    assert lookup_status("tg-10", application.number, right, session=session, secret_key=KEY,
+                         now=later).outcome == "found"
+
+
+def test_five_failures_on_one_number_pause_that_number_for_every_chat(session: Session) -> None:
+    application = add_application(session, secret_key=KEY)
+    other = add_application(session, secret_key=KEY, sequence=2)
+    now = utcnow()
+    for attempt in range(MAX_FAILURES):
+        lookup_status(f"tg-2{attempt}", application.number, "999999", session=session, secret_key=KEY, now=now)
+    assert is_locked(session=session, sender_id="tg-new", number=application.number, now=now)
+    assert lookup_status("tg-new", application.number, fictitious_id(1)[-6:], session=session,
+                         secret_key=KEY, now=now).outcome == "locked"
+    assert lookup_status("tg-new", other.number, fictitious_id(2)[-6:], session=session,
+                         secret_key=KEY, now=now).outcome == "found"
+
+
+def test_failures_are_counted_for_unknown_numbers_too(session: Session) -> None:
+    now = utcnow()
+    for attempt in range(MAX_FAILURES):
+        lookup_status(f"tg-3{attempt}", "LS209901010001", "123456", session=session, secret_key=KEY, now=now)
+    assert lookup_status("tg-x", "LS209901010001", "123456", session=session, secret_key=KEY,
+                         now=now).outcome == "locked"
+
+
+def test_status_change_shows_note_and_next_step(session: Session) -> None:
+    application = add_application(session, secret_key=KEY)
+    change_status(application, "需补充材料", "请补交近6个月银行流水", session=session)
+    view = describe(application, session=session)
+    assert view.stage == "需补充材料" and view.note == "请补交近6个月银行流水"
+    assert "所缺材料" in view.next_step
+
+
+def test_unknown_and_wrong_pair_take_about_the_same_time(session: Session) -> None:
+    application = add_application(session, secret_key=KEY)
+
+    def timed(number: str, sender: str) -> float:
+        started = time.perf_counter()
+        lookup_status(sender, number, "000001", session=session, secret_key=KEY, now=utcnow() - timedelta(days=1))
+        return time.perf_counter() - started
+
+    for _ in range(5):  # warm up caches and statement compilation
+        timed(application.number, "warm"), timed("DB209901010001", "warm")
+    wrong = statistics.median(timed(application.number, f"w{i}") for i in range(60))
+    unknown = statistics.median(timed("DB209901010001", f"u{i}") for i in range(60))
+    # Same queries and hashing either way; allow for a noisy shared machine.
+    assert 0.5 < wrong / unknown < 2.0, (wrong, unknown)

@@ -4,7 +4,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run test train eval-nlu eval bench lock clean
+.PHONY: setup run test train eval-nlu eval bench bench-booking lock clean
 
 setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
 	@bash scripts/setup.sh
@@ -27,6 +27,9 @@ eval: setup ## run eval cases through the REST channel (default ../shared/eval/d
 
 bench: setup ## NLU pipeline comparison on SMP2017-ECDT task 1
 	@$(PY) scripts/bench_nlu_pipeline.py
+
+bench-booking: setup ## 200 simultaneous bookings on a slot of capacity 5 (SQLite, PostgreSQL if reachable)
+	@$(PY) scripts/bench_booking.py
 
 lock: setup ## re-resolve requirements.in into requirements.lock in a throwaway venv
 	@bash scripts/lock.sh

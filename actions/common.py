@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import sessionmaker
 
+from civil_affairs.booking import BookingRules, rules_from_settings
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.delivery import Delivery
@@ -34,6 +35,7 @@ class Services:
     sessions: sessionmaker
     faq: FaqSearcher
     delivery: Delivery
+    booking_rules: BookingRules
 
 
 @lru_cache(maxsize=1)
@@ -47,4 +49,5 @@ def services() -> Services:
         sessions=sessions,
         faq=FaqSearcher(settings.faq_answer_threshold, settings.faq_suggest_threshold),
         delivery=Delivery(settings, sessions),
+        booking_rules=rules_from_settings(settings),
     )

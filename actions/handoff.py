@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import services
+from civil_affairs.emergency import sounds_like_complaint
 from civil_affairs.handoff import acknowledgement, escalate, staff_alert
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        text = (tracker.latest_message or {}).get("text") or ""
+        if intent == "complain" and not sounds_like_complaint(text):
+            # The model heard a complaint in what reads as a policy question: answer it instead.
+            from actions.faq import ActionAnswerFaq  # here: actions.faq imports this module
+
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         await hand_over(tracker, INTENT_REASONS.get(intent, "requested"))
         dispatcher.utter_message(text=acknowledgement(services().settings))
         return [SlotSet("misunderstood_count", 0.0)]

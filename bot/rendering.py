@@ -1,4 +1,4 @@
-"""Turn Rasa's answers into Telegram messages: texts, inline keyboards and photos."""
+"""Turn Rasa's answers into Telegram messages: texts, inline keyboards, photos and documents (.ics)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,12 @@ async def send_rasa_messages(
                 sent += 1
         if message.image:
             await bot.send_photo(chat_id=chat_id, photo=message.image)
+            sent += 1
+        if message.document:
+            await bot.send_document(
+                chat_id=chat_id, filename=message.document.get("filename") or "file.txt",
+                document=message.document["content"].encode("utf-8"),
+                caption=message.document.get("caption") or None)
             sent += 1
     logger.debug("chat %s: sent %d message(s) from Rasa", chat_id, sent)
     return sent

@@ -28,6 +28,25 @@ FAQ_EXPORT = "faq.export"
 UNANSWERED_VIEW = "unanswered.view"
 UNANSWERED_RESOLVE = "unanswered.resolve"
 AUDIT_VIEW = "audit.view"
+APPOINTMENT_VIEW = "appointment.view"
+APPOINTMENT_STATUS = "appointment.status"
+APPOINTMENT_CANCEL_DAY = "appointment.cancel_day"
+APPOINTMENT_EXPORT = "appointment.export"
+APPOINTMENT_CAPACITY = "appointment.capacity"
+APPOINTMENT_CALENDAR = "appointment.calendar"
+APPLICATION_SEARCH = "application.search"
+APPLICATION_VIEW = "application.view"
+APPLICATION_CREATE = "application.create"
+APPLICATION_STATUS = "application.status"
+APPLICATION_IMPORT = "application.import"
+HANDOFF_VIEW = "handoff.view"
+HANDOFF_REPLY = "handoff.reply"
+HANDOFF_NOTE = "handoff.note"
+HANDOFF_CLAIM = "handoff.claim"
+HANDOFF_ASSIGN = "handoff.assign"
+HANDOFF_RESOLVE = "handoff.resolve"
+CONVERSATION_VIEW = "conversation.view"
+CONVERSATION_SEARCH = "conversation.search"
 
 ACTION_LABELS = {
     LOGIN: "登录",
@@ -43,6 +62,25 @@ ACTION_LABELS = {
     UNANSWERED_VIEW: "查看未解答问题",
     UNANSWERED_RESOLVE: "处理未解答问题",
     AUDIT_VIEW: "查看审计日志",
+    APPOINTMENT_VIEW: "查看预约名单",
+    APPOINTMENT_STATUS: "登记预约到场/爽约/取消",
+    APPOINTMENT_CANCEL_DAY: "取消整天预约",
+    APPOINTMENT_EXPORT: "导出预约名单",
+    APPOINTMENT_CAPACITY: "修改预约名额",
+    APPOINTMENT_CALENDAR: "修改节假日日历",
+    APPLICATION_SEARCH: "查询办件",
+    APPLICATION_VIEW: "查看办件",
+    APPLICATION_CREATE: "新建办件",
+    APPLICATION_STATUS: "变更办件进度",
+    APPLICATION_IMPORT: "导入办件",
+    HANDOFF_VIEW: "查看转人工会话",
+    HANDOFF_REPLY: "回复居民",
+    HANDOFF_NOTE: "添加内部备注",
+    HANDOFF_CLAIM: "认领会话",
+    HANDOFF_ASSIGN: "分配会话",
+    HANDOFF_RESOLVE: "结束人工服务",
+    CONVERSATION_VIEW: "查看会话记录",
+    CONVERSATION_SEARCH: "搜索会话记录",
 }
 
 MAX_DETAIL_CHARS = 500

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Mapping
 
@@ -122,6 +123,16 @@ class Settings:
     office_hours: str = "mon-fri 08:30-12:00,14:30-17:30"
     timezone: str = "Asia/Shanghai"
 
+    booking_min_days_ahead: int = 1
+    booking_max_days_ahead: int = 15
+    booking_same_day_cutoff: str = "11:00"
+    booking_reminder_time: str = "10:00"
+    booking_no_show_limit: int = 2
+    booking_no_show_lookback_days: int = 180
+    booking_no_show_block_days: int = 30
+    booking_reminders: bool = True
+    booking_reminder_interval_seconds: float = 60.0
+
     faq_answer_threshold: float = 0.5
     faq_suggest_threshold: float = 0.30
 
@@ -173,6 +184,17 @@ class Settings:
             staff_admin_password=env.str("STAFF_ADMIN_PASSWORD", ""),
             office_hours=env.str("OFFICE_HOURS", cls.office_hours),
             timezone=env.str("TIMEZONE", cls.timezone),
+            booking_min_days_ahead=env.int("BOOKING_MIN_DAYS_AHEAD", cls.booking_min_days_ahead),
+            booking_max_days_ahead=env.int("BOOKING_MAX_DAYS_AHEAD", cls.booking_max_days_ahead),
+            booking_same_day_cutoff=env.str("BOOKING_SAME_DAY_CUTOFF", cls.booking_same_day_cutoff),
+            booking_reminder_time=env.str("BOOKING_REMINDER_TIME", cls.booking_reminder_time),
+            booking_no_show_limit=env.int("BOOKING_NO_SHOW_LIMIT", cls.booking_no_show_limit),
+            booking_no_show_lookback_days=env.int("BOOKING_NO_SHOW_LOOKBACK_DAYS",
+                                                  cls.booking_no_show_lookback_days),
+            booking_no_show_block_days=env.int("BOOKING_NO_SHOW_BLOCK_DAYS", cls.booking_no_show_block_days),
+            booking_reminders=env.choice("BOOKING_REMINDERS", "on", ("on", "off")) == "on",
+            booking_reminder_interval_seconds=env.float("BOOKING_REMINDER_INTERVAL_SECONDS",
+                                                        cls.booking_reminder_interval_seconds),
             faq_answer_threshold=env.float("FAQ_ANSWER_THRESHOLD", 0.5),
             faq_suggest_threshold=env.float("FAQ_SUGGEST_THRESHOLD", 0.30),
             bureau=BureauContacts(
@@ -195,6 +217,14 @@ class Settings:
             OfficeHours.parse(self.office_hours)
         except OfficeHoursError as exc:
             raise ConfigError(str(exc)) from exc
+        for key, value in (("BOOKING_SAME_DAY_CUTOFF", self.booking_same_day_cutoff),
+                           ("BOOKING_REMINDER_TIME", self.booking_reminder_time)):
+            try:
+                time.fromisoformat(value)
+            except ValueError as exc:
+                raise ConfigError(f"{key} must be a time like 10:00, got {value!r}") from exc
+        if not 0 <= self.booking_min_days_ahead <= self.booking_max_days_ahead:
+            raise ConfigError("BOOKING_MIN_DAYS_AHEAD must be between 0 and BOOKING_MAX_DAYS_AHEAD")
         if self.staff_admin_username and len(self.staff_admin_password) < 10:
             raise ConfigError("STAFF_ADMIN_PASSWORD must have at least 10 characters")
         if self.is_production and self.secret_key == Settings.secret_key:

@@ -109,7 +109,9 @@ class ConversationService:
         def record() -> None:
             with self.sessions.begin() as session:
                 for answer in answers:
-                    record_message(sender_id, "bot", answer.text or (answer.image or ""), session=session,
+                    shown = answer.text or answer.image or (
+                        f"[文件] {answer.document.get('filename', '')}" if answer.document else "")
+                    record_message(sender_id, "bot", shown, session=session,
                                    buttons=[{"title": b.title, "payload": b.payload} for b in answer.buttons])
 
         await asyncio.to_thread(record)

@@ -1,5 +1,6 @@
-"""Recognising messages about someone in danger right now.
+"""Checking the NLU model's most consequential guesses against the words themselves.
 
+Emergencies: someone in danger right now.
 The NLU model's ``emergency`` intent is checked against these patterns before the bot treats a
 message as an emergency, because a false alarm ("我爷爷走了半年了…") answers a grieving resident
 with police numbers instead of their question. Self-harm words always count, whatever the intent.
@@ -31,3 +32,15 @@ def looks_urgent(text: str) -> bool:
 def is_street_case(text: str) -> bool:
     """A homeless or stranded person: the rescue station is the right help."""
     return bool(STREET_RE.search(text))
+
+
+# Anger at the service, or asking for a person / a named official; a policy question alone is not one.
+COMPLAINT_RE = re.compile(
+    r"投诉|举报|态度|不满|气死|生气|火大|骂|凭什么|刁难|不作为|推诿|踢皮球|乱收费|差评|欺负|太慢|拖了|没人管|没人理|"
+    r"答非所问|看不懂|听不懂|不像话|太差|垃圾|局长|领导|负责人|干部|工作人员|真人|人工|打不通|弄丢|丢了我的|不给办"
+)
+
+
+def sounds_like_complaint(text: str) -> bool:
+    """Words of a complaint or of wanting a person, as opposed to a plain policy question."""
+    return bool(COMPLAINT_RE.search(text))

@@ -138,13 +138,18 @@ class QueueItem:
 
 def queue(*, session: Session, status: str | None = None, now: datetime | None = None,
           limit: int = 200) -> list[QueueItem]:
-    """Handoffs by status (default: open and assigned), most urgent and longest waiting first."""
+    """Handoffs by status (default: open and assigned), most urgent and longest waiting first.
+
+    Resolved handoffs come most recently resolved first, so the newest stay within ``limit``.
+    """
     now = now or utcnow()
     statuses = [status] if status else list(ACTIVE)
+    order = ((Handoff.resolved_at.desc(), Handoff.id.desc()) if status == "resolved"
+             else (Handoff.priority, Handoff.created_at))
     rows = session.execute(
         select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
         .where(Handoff.status.in_(statuses))
-        .order_by(Handoff.priority, Handoff.created_at).limit(limit)
+        .order_by(*order).limit(limit)
     ).all()
     items = []
     for handoff, conversation in rows:

@@ -33,6 +33,7 @@ class RasaMessage:
     text: str | None = None
     buttons: tuple[RasaButton, ...] = field(default_factory=tuple)
     image: str | None = None
+    document: dict[str, str] | None = None  # from a custom payload {"document": {filename, content}}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RasaMessage":
@@ -44,10 +45,14 @@ class RasaMessage:
         )
         text = data.get("text")
         image = data.get("image")
+        custom = data.get("custom")
+        document = custom.get("document") if isinstance(custom, dict) else None
         return cls(
             text=str(text) if text else None,
             buttons=buttons,
             image=str(image) if image else None,
+            document={k: str(v) for k, v in document.items()}
+            if isinstance(document, dict) and document.get("content") else None,
         )
 
 

@@ -35,3 +35,11 @@ def load_faq_seed(*, session: Session, path: Path = SEED_DIR / "faq.yml") -> Imp
     if report.rejected:
         raise ValueError(f"seed file {path} has invalid entries: {report.rejected}")
     return report
+
+
+def load_booking_seed(*, session: Session, path: Path = SEED_DIR / "booking.yml") -> int:
+    """Add missing appointment slots/overrides and the published holiday years (idempotent)."""
+    from civil_affairs.booking import load_booking_seed as load_slots
+    from civil_affairs.work_calendar import seed_calendar
+
+    return load_slots(session=session, path=path) + len(seed_calendar(session=session))

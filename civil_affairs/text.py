@@ -13,6 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 import jieba
+import opencc
 import yaml
 
 from civil_affairs.config import PROJECT_ROOT
@@ -32,9 +33,15 @@ _PUNCT_RE = re.compile(r"[\W_]+", re.UNICODE)
 _lock = threading.Lock()
 
 
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    """Traditional → simplified converter (residents from Hong Kong, Taiwan or abroad write 領證)."""
+    return opencc.OpenCC("t2s")
+
+
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, drop punctuation/emoji, collapse spaces."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Simplified characters, full-width to half-width, lower case, no punctuation/emoji, single spaces."""
+    text = unicodedata.normalize("NFKC", _to_simplified().convert(text)).lower()
     text = _PUNCT_RE.sub(" ", text)
     return " ".join(text.split())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
@@ -13,9 +15,11 @@ from fastapi.templating import Jinja2Templates
 from civil_affairs.conversation_service import ConversationService
 from civil_affairs.delivery import Delivery
 from civil_affairs.rasa_client import RasaClient
+from civil_affairs.booking import rules_from_settings
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.privacy import install_log_masking
+from civil_affairs.reminders import run_reminder_loop
 from console import routes
 from console.auth import bootstrap_admin
 
@@ -36,9 +40,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         delivery = Delivery(settings, app.state.sessions)
         app.state.conversations = ConversationService(
             settings, app.state.sessions, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds), delivery)
+        app.state.booking_rules = rules_from_settings(settings)
+        reminders = None
+        if settings.booking_reminders:
+            # Reminders the day before; safe in several replicas (each reminder is claimed once).
+            reminders = asyncio.create_task(run_reminder_loop(
+                app.state.sessions, delivery, interval_seconds=settings.booking_reminder_interval_seconds,
+                rules=app.state.booking_rules))
         try:
             yield
         finally:
+            if reminders is not None:
+                reminders.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reminders
             await app.state.conversations.aclose()
             engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from console import auth, faq, health, webchat
+from console import applications, appointments, auth, dashboard, faq, handoffs, health, webchat
 
 
 def register(app: FastAPI) -> None:
@@ -13,3 +13,7 @@ def register(app: FastAPI) -> None:
     app.include_router(webchat.router)
     app.include_router(auth.router)
     app.include_router(faq.router)
+    app.include_router(appointments.router)
+    app.include_router(applications.router)
+    app.include_router(handoffs.router)
+    app.include_router(dashboard.router)

@@ -79,6 +79,7 @@ async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
             "text": answer.text,
             "image": answer.image,
             "buttons": [{"title": b.title, "payload": b.payload} for b in answer.buttons],
+            "document": answer.document,
         }
         for answer in answers
     ]

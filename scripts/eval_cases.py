@@ -79,6 +79,8 @@ def behaviour_of(events: list[dict]) -> tuple[str, str]:
     actions = [e["name"] for e in turn if e.get("event") == "action"
                and e["name"] not in ("action_listen", "action_unlikely_intent")]
     slots = {e["name"]: e.get("value") for e in turn if e.get("event") == "slot"}
+    if slots.get("last_faq_key"):
+        return "faq", intent  # answered from the FAQ store, whichever action delegated to it
     for action in actions:
         if action == "action_answer_faq":
             if slots.get("last_faq_key"):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.setup_db import load_faq_seed, upgrade_database
+from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
 
 pytest_plugins = ["tests.helpers.telegram_fixtures"]
 
@@ -72,6 +72,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
         load_faq_seed(session=session)
+        load_booking_seed(session=session)
     engine.dispose()
     return url
 
@@ -106,6 +107,7 @@ def seeded_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
         load_faq_seed(session=session)
+        load_booking_seed(session=session)
     engine.dispose()
     return path
 

@@ -1,6 +1,8 @@
 """ORM models, one module per feature; importing this package registers them all on ``Base``."""
 
 from civil_affairs.models.base import Base
+from civil_affairs.models.booking import Appointment, AppointmentParty, BookingSlot, CalendarDay, CalendarYear, CapacityOverride, SlotDay  # noqa: F401
+from civil_affairs.models.applications import Application, ApplicationStageText, ApplicationStatusEvent, StatusLookupFailure, StatusSubscription  # noqa: F401
 from civil_affairs.models.conversation import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.faq import FaqEntry, UnansweredQuestion
 from civil_affairs.models.staff import AuditLog, StaffSession, StaffUser

@@ -29,6 +29,17 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // A calendar file (.ics) from the bot becomes a download link made in the browser.
+  function addDocument(doc) {
+    const link = document.createElement("a");
+    link.className = "msg bot download";
+    link.textContent = "下载：" + (doc.filename || "文件");
+    link.download = doc.filename || "file.txt";
+    link.href = URL.createObjectURL(new Blob([doc.content], { type: "text/calendar;charset=utf-8" }));
+    log.appendChild(link);
+    log.scrollTop = log.scrollHeight;
+  }
+
   async function talk(message, shown) {
     if (shown) add(shown, "user");
     send.disabled = true;
@@ -43,6 +54,7 @@
       (data.messages || []).forEach(function (m) {
         if (m.text) add(m.text, "bot");
         if (m.image) add("[图片] " + m.image, "bot");
+        if (m.document && m.document.content) addDocument(m.document);
         if (m.buttons && m.buttons.length) addButtons(m.buttons);
       });
       if (!data.messages || !data.messages.length) add("收到。", "bot");

@@ -33,3 +33,15 @@ def test_questions_about_death_or_money_are_not_alarms(text: str) -> None:
 def test_self_harm_and_street_cases_are_told_apart() -> None:
     assert is_self_harm("我想自杀") and not is_self_harm("有人在路边乞讨")
     assert is_street_case("有人在路边乞讨") and not is_street_case("我想自杀")
+
+
+@pytest.mark.parametrize(("text", "complaint"), [
+    ("你们窗口那个小姑娘把我材料弄丢了 我要投诉她", True),
+    ("气死我了 电话打不通 我要找你们局长", True),
+    ("婚姻登记去年不是出了新规矩嘛 对我们老百姓来说哪里不一样了", False),
+    ("我爸妈那一代没领过证 现在想补 能不能我替他们去办", False),
+])
+def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -> None:
+    from civil_affairs.emergency import sounds_like_complaint
+
+    assert sounds_like_complaint(text) is complaint

@@ -3,6 +3,11 @@
 The model is trained once per training-data fingerprint and kept in ``models/`` (git-ignored), so
 only the first run after a data change pays for training. The processes are started with the same
 command lines as `make run` (launcher.processes) on free ports and a private SQLite database.
+
+The console and the action server send to Telegram (staff replies, rating requests, staff-chat
+alerts) through a fake Bot API server that lives as long as the stack (``stack.telegram``). A test
+that runs the bot in-process points it at the same server by overriding ``telegram_server`` with
+it, so one fake Telegram sees everything both sides send.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import pytest
 
 from civil_affairs.config import PROJECT_ROOT, Settings
 from civil_affairs.rasa_model import ensure_model
-from civil_affairs.setup_db import load_faq_seed, upgrade_database
+from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
 from civil_affairs.db import make_engine, make_session_factory
 from launcher import processes
 from launcher.supervisor import Running, start, stop, wait_ready
 from tests.conftest import make_settings
 from launcher.ports import free_port
+from tests.helpers.fake_telegram import FakeTelegramServer
+from tests.helpers.telegram_fixtures import TEST_TOKEN
+
+STAFF_CHAT_ID = -100900  # the staff group chat the stack announces new handoffs in
 
 
 @dataclass
@@ -33,6 +42,12 @@ class Stack:
     actions: Running
     console: Running | None
     log_dir: Path
+    telegram: FakeTelegramServer | None = None
+
+    @property
+    def console_url(self) -> str:
+        """Base URL of the console (staff pages and the resident web chat)."""
+        return f"http://127.0.0.1:{self.settings.console_port}"
 
     def say(self, sender: str, text: str) -> list[dict]:
         """Send one message through Rasa's REST channel and return the bot's messages."""
@@ -53,7 +68,16 @@ def trained_model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack_telegram() -> Iterator[FakeTelegramServer]:
+    """The fake Telegram Bot API of the whole session, which the stack's processes send through."""
+    server = FakeTelegramServer(token_check=TEST_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
+          stack_telegram: FakeTelegramServer) -> Iterator[Stack]:
     """Action server, Rasa server and console running on free ports for the whole session."""
     tmp = tmp_path_factory.mktemp("stack")
     rasa_port, action_port, console_port = free_port(), free_port(), free_port()
@@ -65,6 +89,7 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     engine = make_engine(settings.database_url)
     with make_session_factory(engine).begin() as session:
         load_faq_seed(session=session)
+        load_booking_seed(session=session)
     engine.dispose()
 
     log_dir = tmp / "logs"
@@ -76,10 +101,14 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
                              "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port),
                              "CONSOLE_PORT": str(console_port), "APP_ENV": "test",
                              "RASA_TIMEOUT_SECONDS": "20"})
+            if spec.name in ("console", "actions"):
+                spec.env.update({"TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+                                 "TELEGRAM_API_BASE_URL": stack_telegram.base_url,
+                                 "STAFF_TELEGRAM_CHAT_ID": str(STAFF_CHAT_ID)})
             running = start(spec, log_dir)
             started.append(running)
             wait_ready(running, started)
-        yield Stack(settings, started[1], started[0], started[2], log_dir)
+        yield Stack(settings, started[1], started[0], started[2], log_dir, stack_telegram)
     finally:
         for running in reversed(started):
             stop(running)

@@ -58,6 +58,6 @@ def test_odd_messages_get_a_sensible_reply(stack: Stack, message: str) -> None:
     assert messages and all(m.get("text") for m in messages)
 
 
-def test_placeholders_say_honestly_that_the_feature_is_coming(stack: Stack) -> None:
-    text = stack.say_text(sender(), "我想预约结婚登记")
-    assert "建设中" in text and "12345" in text
+def test_booking_request_starts_the_booking_form_with_free_dates(stack: Stack) -> None:
+    [ask] = [m for m in stack.say(sender(), "我想预约结婚登记") if m.get("buttons")]
+    assert "哪一天" in ask["text"] and all("余" in b["title"] for b in ask["buttons"])

@@ -43,3 +43,18 @@ def load_booking_seed(*, session: Session, path: Path = SEED_DIR / "booking.yml"
     from civil_affairs.work_calendar import seed_calendar
 
     return load_slots(session=session, path=path) + len(seed_calendar(session=session))
+
+
+def prepare_database(database_url: str) -> ImportReport:
+    """Migrate ``database_url`` to the newest schema and add missing seed data; returns the FAQ report."""
+    from civil_affairs.db import make_engine, make_session_factory
+
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            report = load_faq_seed(session=session)
+            load_booking_seed(session=session)
+    finally:
+        engine.dispose()
+    return report

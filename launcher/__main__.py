@@ -7,9 +7,8 @@ import sys
 import time
 
 from civil_affairs.config import Settings
-from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.rasa_model import ensure_model
-from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
+from civil_affairs.setup_db import prepare_database
 from launcher.processes import all_processes
 from launcher.supervisor import ProcessFailed, Running, first_exited, start, stop_all, tail, wait_ready
 
@@ -25,12 +24,7 @@ def _on_signal(signum: int, _frame: object) -> None:
 def prepare(settings: Settings):  # type: ignore[no-untyped-def]
     """Database up to date and seeded, model trained for the current data."""
     print("==> applying database migrations and seed data")
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine).begin() as session:
-        report = load_faq_seed(session=session)
-        load_booking_seed(session=session)
-    engine.dispose()
+    report = prepare_database(settings.database_url)
     print(f"    FAQ seed: {report.created} new entries")
     print("==> checking the Rasa model (trains only when training data or config changed)")
     return ensure_model(settings.model_dir)

@@ -179,9 +179,8 @@ def rasa_is_up(url: str) -> bool:
 
 def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-untyped-def]
     """Action server + Rasa on free ports over a temporary copy of the database."""
-    from civil_affairs.db import make_engine, make_session_factory
     from civil_affairs.rasa_model import ensure_model
-    from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
+    from civil_affairs.setup_db import prepare_database
     from launcher import processes
     from launcher.supervisor import start, wait_ready
     from launcher.ports import free_port
@@ -190,12 +189,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
     source = settings.database_url.removeprefix("sqlite:///")
     if settings.database_url.startswith("sqlite:///") and Path(source).is_file():
         shutil.copy(source, workdir / "eval.db")
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    with make_session_factory(engine).begin() as session:
-        load_faq_seed(session=session)
-        load_booking_seed(session=session)
-    engine.dispose()
+    prepare_database(database_url)
     rasa_port, action_port = free_port(), free_port()
     private = Settings.from_env({**os.environ, "DATABASE_URL": database_url,
                                  "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port)})

@@ -1,20 +1,14 @@
-"""Apply migrations and load seed data into DATABASE_URL (run by `make run` before the service)."""
+"""Apply migrations and load seed data into DATABASE_URL (`make run` does this before the service)."""
 
 from __future__ import annotations
 
 from civil_affairs.config import Settings
-from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
+from civil_affairs.setup_db import prepare_database
 
 
 def main() -> None:
     settings = Settings.from_env()
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine).begin() as session:
-        report = load_faq_seed(session=session)
-        load_booking_seed(session=session)
-    engine.dispose()
+    report = prepare_database(settings.database_url)
     print(f"database ready ({settings.database_url.split('://')[0]}); FAQ seed: {report.created} new entries")
 
 

@@ -3,7 +3,8 @@
 # possible here). Install chromium and a CJK font when missing and we are allowed to; otherwise say
 # that the browser tests will be skipped.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qiE "wqy|noto.*cjk"; then
+fonts=$(fc-list 2>/dev/null || true)  # read first: "fc-list | grep -q" fails under pipefail
+if command -v chromium >/dev/null 2>&1 && grep -qiE "wqy|noto.*cjk" <<<"$fonts"; then
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

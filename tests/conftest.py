@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.config import Settings
-from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
+from civil_affairs.db import make_engine
+from civil_affairs.setup_db import prepare_database
 
 pytest_plugins = ["tests.helpers.telegram_fixtures"]
 
@@ -68,12 +68,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
         url = POSTGRES_URL
         reset_postgres(url)
-    upgrade_database(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        load_faq_seed(session=session)
-        load_booking_seed(session=session)
-    engine.dispose()
+    prepare_database(url)
     return url
 
 
@@ -103,12 +98,7 @@ def seeded_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated and seeded SQLite file, built once; tests get copies of it."""
     path = tmp_path_factory.mktemp("template") / "seeded.db"
     url = f"sqlite:///{path}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        load_faq_seed(session=session)
-        load_booking_seed(session=session)
-    engine.dispose()
+    prepare_database(url)
     return path
 
 

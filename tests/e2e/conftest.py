@@ -21,8 +21,7 @@ import pytest
 
 from civil_affairs.config import PROJECT_ROOT, Settings
 from civil_affairs.rasa_model import ensure_model
-from civil_affairs.setup_db import load_booking_seed, load_faq_seed, upgrade_database
-from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.setup_db import prepare_database
 from launcher import processes
 from launcher.supervisor import Running, start, stop, wait_ready
 from tests.conftest import make_settings
@@ -85,12 +84,7 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
         tmp, RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port),
         CONSOLE_PORT=str(console_port), RASA_TIMEOUT_SECONDS="20",
     )
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine).begin() as session:
-        load_faq_seed(session=session)
-        load_booking_seed(session=session)
-    engine.dispose()
+    prepare_database(settings.database_url)
 
     log_dir = tmp / "logs"
     started: list[Running] = []

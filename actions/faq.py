@@ -17,7 +17,6 @@ from actions.common import INTENT_CATEGORIES, services
 from actions.emergency import send_emergency_help
 from actions.handoff import hand_over
 from civil_affairs.emergency import is_self_harm
-from civil_affairs.handoff import acknowledgement
 from civil_affairs.faq_search import Candidate
 from civil_affairs.faq_store import format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
@@ -87,8 +86,7 @@ async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, repl
     """The bot could not help; the second time in a row a person takes over."""
     count = int(tracker.get_slot("misunderstood_count") or 0) + 1
     if count >= MISUNDERSTOOD_LIMIT:
-        await hand_over(tracker, "misunderstood")
-        dispatcher.utter_message(text="抱歉，我没能帮上忙。" + acknowledgement(services().settings))
+        dispatcher.utter_message(text="抱歉，我没能帮上忙。" + await hand_over(tracker, "misunderstood"))
         return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
     dispatcher.utter_message(text=reply, buttons=[human_button()])
     return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", float(count))]

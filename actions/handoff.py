@@ -18,16 +18,18 @@ logger = logging.getLogger(__name__)
 INTENT_REASONS = {"complain": "complaint", "emergency": "emergency"}
 
 
-async def hand_over(tracker: Tracker, reason: str) -> None:
-    """Open (or raise) the handoff for this conversation and alert the staff chat when it is new."""
+async def hand_over(tracker: Tracker, reason: str) -> str:
+    """Open (or raise) the handoff, alert the staff chat when it is new; returns what to tell the resident."""
     app = services()
     text = (tracker.latest_message or {}).get("text") or ""
     with app.sessions.begin() as session:
         handoff, new = escalate(tracker.sender_id, reason, session=session, summary=text)
         handoff_id, alert = handoff.id, staff_alert(handoff)
+        reply = acknowledgement(app.settings, session=session)
     logger.info("handoff %s for %s (reason %s, new=%s)", handoff_id, tracker.sender_id, reason, new)
     if new:
         await app.delivery.to_staff_chat(alert, f"{app.settings.public_base_url}/staff/handoffs/{handoff_id}")
+    return reply
 
 
 class ActionHandoff(Action):
@@ -46,6 +48,5 @@ class ActionHandoff(Action):
             from actions.faq import ActionAnswerFaq  # here: actions.faq imports this module
 
             return await ActionAnswerFaq().run(dispatcher, tracker, domain)
-        await hand_over(tracker, INTENT_REASONS.get(intent, "requested"))
-        dispatcher.utter_message(text=acknowledgement(services().settings))
+        dispatcher.utter_message(text=await hand_over(tracker, INTENT_REASONS.get(intent, "requested")))
         return [SlotSet("misunderstood_count", 0.0)]

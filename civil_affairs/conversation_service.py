@@ -86,7 +86,8 @@ class ConversationService:
         if outcome == "sensitive":
             if handoff_id is not None:
                 await self.announce(handoff_id)
-            return await self._say(sender_id, [RasaMessage(text=acknowledgement(self.settings))])
+            reply = await asyncio.to_thread(self._acknowledgement)
+            return await self._say(sender_id, [RasaMessage(text=reply)])
         answers = await self.rasa.send(sender_id, text)
         return await self._say(sender_id, answers)
 
@@ -104,6 +105,10 @@ class ConversationService:
                 handoff, new = escalate(sender_id, "sensitive", session=session, summary=text)
                 return "sensitive", handoff.id if new else None
         return "bot", None
+
+    def _acknowledgement(self) -> str:
+        with self.sessions.begin() as session:
+            return acknowledgement(self.settings, session=session)
 
     async def _say(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
         def record() -> None:

@@ -188,15 +188,21 @@ def local_now(settings: Settings) -> datetime:
     return datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None)
 
 
-def acknowledgement(settings: Settings, now: datetime | None = None) -> str:
-    """What the resident is told once a person has been asked to take over."""
+def acknowledgement(settings: Settings, now: datetime | None = None, *,
+                    session: Session | None = None) -> str:
+    """What the resident is told once a person has been asked to take over.
+
+    With a ``session`` the staff-edited holiday table decides the working days.
+    """
     from civil_affairs.office_hours import OfficeHours, describe_opening
+    from civil_affairs.work_calendar import load_calendar
 
     now = now or local_now(settings)
     hours = OfficeHours.parse(settings.office_hours)
+    calendar = load_calendar(session=session) if session is not None else None
     text = "已为您转接工作人员，请稍候，工作人员会直接在这里回复您。您可以先把要办的事情说清楚。"
-    if not hours.is_open(now):
-        opening = hours.next_opening(now)
+    if not hours.is_open(now, calendar):
+        opening = hours.next_opening(now, calendar)
         text += (f"\n现在是非工作时间，工作人员将在{describe_opening(opening, now)}上班后尽快回复您。"
                  f"紧急情况请拨打 110 / 120，其他事项也可拨打 {settings.bureau.hotline}。")
     return text

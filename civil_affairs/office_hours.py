@@ -1,9 +1,10 @@
 """When staff answer escalated chats: weekly hours plus the official holiday and 调休 calendar.
 
 The schedule is a setting (``OFFICE_HOURS``, e.g. ``mon-fri 08:30-12:00,14:30-17:30``). Whether a
-date is a working day comes from the ``chinese_calendar`` package, which follows the State Council's
-published holidays and make-up working weekends (调休); for a year it does not cover yet, plain
-weekdays are used and a warning is logged so the operator updates the package.
+date is a working day comes from the staff-editable holiday table (``work_calendar``, the same one
+appointments use) when the caller passes it, else from the ``chinese_calendar`` package, which
+follows the State Council's published holidays and make-up working weekends (调休); for a year
+neither covers, plain weekdays are used and a warning is logged.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 import chinese_calendar
 
@@ -57,19 +59,19 @@ class OfficeHours:
             raise OfficeHoursError("OFFICE_HOURS is empty")
         return cls(periods)
 
-    def is_open(self, now: datetime) -> bool:
+    def is_open(self, now: datetime, calendar: WorkdaySource | None = None) -> bool:
         """Staff are on duty at ``now`` (local time)."""
-        if not is_workday(now.date()):
+        if not is_workday(now.date(), calendar):
             return False
         return any(start <= now.time() < end for start, end in self.periods.get(now.weekday(), ()))
 
-    def next_opening(self, now: datetime) -> datetime:
+    def next_opening(self, now: datetime, calendar: WorkdaySource | None = None) -> datetime:
         """The next moment staff are on duty, ``now`` itself when open."""
-        if self.is_open(now):
+        if self.is_open(now, calendar):
             return now
         for offset in range(0, 60):
             day = now.date() + timedelta(days=offset)
-            if not is_workday(day):
+            if not is_workday(day, calendar):
                 continue
             for start, _end in self.periods.get(day.weekday(), ()):
                 candidate = datetime.combine(day, start)
@@ -78,8 +80,19 @@ class OfficeHours:
         raise OfficeHoursError("no opening hours in the next 60 days; check OFFICE_HOURS")
 
 
-def is_workday(day: date) -> bool:
+class WorkdaySource(Protocol):
+    """Anything that knows working days, like ``work_calendar.WorkCalendar``."""
+
+    def is_workday(self, day: date) -> bool: ...
+
+
+def is_workday(day: date, calendar: WorkdaySource | None = None) -> bool:
     """Official working day (holidays off, 调休 weekends on)."""
+    if calendar is not None:
+        try:
+            return calendar.is_workday(day)
+        except LookupError:  # the table does not cover that year: fall back to the package
+            pass
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

@@ -258,8 +258,9 @@ async def _page_action(request: Request, handoff_id: str, staff: StaffContext, n
     except HTTPException as exc:
         if exc.status_code == status.HTTP_404_NOT_FOUND:
             raise
+        error, code = str(exc.detail), exc.status_code
         return await run_in_threadpool(
-            lambda: _handoff_page(request, number, staff, error=str(exc.detail), code=exc.status_code))
+            lambda: _handoff_page(request, number, staff, error=error, code=code))
     if isinstance(result, ReplyOutcome) and not result.delivered:
         return await run_in_threadpool(
             lambda: _handoff_page(request, number, staff, error=NOT_DELIVERED_TEXT,

@@ -11,14 +11,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
 
 from actions.common import INTENT_CATEGORIES, services
 from actions.emergency import send_emergency_help
 from actions.handoff import hand_over
 from civil_affairs.emergency import is_self_harm
 from civil_affairs.faq_search import Candidate
-from civil_affairs.faq_store import format_answer, record_unanswered
+from civil_affairs.faq_store import find_entry, format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
 from civil_affairs.text import has_meaningful_text, normalize
 
@@ -156,12 +155,8 @@ class ActionAnswerFaq(Action):
                 key = candidates[index]
         app = services()
         with app.sessions.begin() as session:
-            entry = None
-            if key:
-                entry = session.scalars(
-                    select(FaqEntry).where(FaqEntry.key == key, FaqEntry.active == True)  # noqa: E712
-                ).one_or_none()
-            if entry is None:
+            entry = find_entry(key or "", session=session)
+            if entry is None or not entry.active:
                 dispatcher.utter_message(text="请直接点选上面的问题按钮，或者把您的问题再说一遍。")
                 return []
             dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))

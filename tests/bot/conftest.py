@@ -21,6 +21,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from civil_affairs.config import Settings
+from tests.helpers.threaded_server import ThreadedServer
 from tests.helpers.telegram_fixtures import TEST_RASA_TIMEOUT_SECONDS, TEST_TOKEN  # noqa: F401
 
 
@@ -50,7 +51,7 @@ class _Rule:
         return (self.message is None or self.message == message) and (self.sender is None or self.sender == sender)
 
 
-class FakeRasaServer:
+class FakeRasaServer(ThreadedServer):
     """A tiny Rasa REST channel (``POST /webhooks/rest/webhook``) with scripted answers.
 
     By default it echoes: ``[{"text": "收到：<message>"}]``. ``on(...)`` adds a rule (newest rules win)
@@ -58,12 +59,13 @@ class FakeRasaServer:
     port refuse connections, as a crashed Rasa would.
     """
 
+    thread_name = "fake-rasa"
+
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._requests: list[RasaRequest] = []
         self._rules: list[_Rule] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
         self.port = 0
@@ -106,32 +108,6 @@ class FakeRasaServer:
             await asyncio.sleep(0.02)
         return self.requests[:count]
 
-    def start(self) -> "FakeRasaServer":
-        """Serve in a background thread on a free loopback port."""
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-rasa", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake Rasa did not start")
-        return self
-
-    def stop(self) -> None:
-        """Stop serving: further connections are refused."""
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-
     async def _serve(self) -> None:
         self._release = asyncio.Event()
         app = web.Application()
@@ -147,11 +123,7 @@ class FakeRasaServer:
         assert self._release is not None and self._runner is not None
         self._release.set()  # end pending delays so shutdown is quick
         await self._runner.cleanup()
-        current = asyncio.current_task()
-        leftovers = [t for t in asyncio.all_tasks() if t is not current]
-        for task in leftovers:
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
+        await super()._cleanup()
 
     async def _webhook(self, request: web.Request) -> web.Response:
         data = await request.json()

@@ -27,6 +27,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.helpers.threaded_server import ThreadedServer
+
 BOT_USER_ID = 7000001
 BOT_USERNAME = "civil_affairs_test_bot"
 
@@ -135,10 +137,13 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(ThreadedServer):
     """In-process fake Bot API server; thread-safe test API, aiohttp server in its own thread."""
 
+    thread_name = "fake-telegram"
+
     def __init__(self, token_check: str | None = None) -> None:
+        super().__init__()
         self._token_check = token_check
         self._lock = threading.Lock()
         self._calls: list[ApiCall] = []
@@ -149,8 +154,6 @@ class FakeTelegramServer:
         self._failures: dict[str, list[tuple[int, str]]] = {}
         self.webhook_url = ""
         self.commands: list[dict[str, Any]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._new_update: asyncio.Event | None = None
         self._port: int | None = None
@@ -158,39 +161,6 @@ class FakeTelegramServer:
         self.allowed_updates: list[str] | None = None
 
     # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> "FakeTelegramServer":
-        """Start serving in a background thread; return self once the port is listening."""
-        ready = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as exc:  # surfaced to start()'s caller
-                errors.append(exc)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-telegram", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        if errors:
-            raise RuntimeError("fake Telegram server failed to start") from errors[0]
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and its thread."""
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
 
     def __enter__(self) -> "FakeTelegramServer":
         return self.start()
@@ -215,11 +185,7 @@ class FakeTelegramServer:
             self._new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
-        current = asyncio.current_task()
-        leftovers = [t for t in asyncio.all_tasks() if t is not current]
-        for task in leftovers:
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
+        await super()._cleanup()
 
     @property
     def port(self) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.config import Settings
+from civil_affairs.errors import ExplainedError
 from civil_affairs.date_parsing import describe_date
 from civil_affairs.identity import IdNumber, id_hash
 from civil_affairs.models import Appointment, AppointmentParty, BookingSlot, CapacityOverride, SlotDay
@@ -79,13 +80,8 @@ def rules_from_settings(settings: Settings) -> BookingRules:
     )
 
 
-class BookingError(Exception):
+class BookingError(ExplainedError):
     """A booking request cannot be carried out; ``message`` is kind Chinese for the resident."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from civil_affairs.errors import ExplainedError
+
 MALE = "male"
 FEMALE = "female"
 
@@ -26,13 +28,8 @@ _ID_RE = re.compile(r"^\d{17}[\dX]$")
 EARLIEST_BIRTH_YEAR = 1900
 
 
-class IdNumberError(ValueError):
+class IdNumberError(ExplainedError):
     """An ID number cannot be accepted; ``code`` says why, ``message`` says it kindly in Chinese."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

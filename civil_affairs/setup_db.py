@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -28,12 +29,19 @@ def upgrade_database(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-def load_faq_seed(*, session: Session, path: Path = SEED_DIR / "faq.yml") -> ImportReport:
+def read_faq_seed(folder: Path = SEED_DIR / "faq") -> list[dict[str, Any]]:
+    """The seed FAQ records of every ``<category>.yml`` in ``folder``, in file-name order."""
+    records: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.yml")):
+        records.extend(read_yaml(path.read_text(encoding="utf-8")))
+    return records
+
+
+def load_faq_seed(*, session: Session, folder: Path = SEED_DIR / "faq") -> ImportReport:
     """Add seed FAQ entries that are missing; entries staff have edited are left alone."""
-    report = import_records(read_yaml(path.read_text(encoding="utf-8")), session=session,
-                            create_only=True)
+    report = import_records(read_faq_seed(folder), session=session, create_only=True)
     if report.rejected:
-        raise ValueError(f"seed file {path} has invalid entries: {report.rejected}")
+        raise ValueError(f"seed folder {folder} has invalid entries: {report.rejected}")
     return report
 
 

@@ -20,7 +20,7 @@ class ProcessSpec:
     argv: list[str]
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
-    ready_timeout: float = 180.0
+    ready_timeout: float = 420.0  # Rasa takes 30 s on a quiet machine, minutes on a loaded one
 
 
 def _base_env(settings: Settings) -> dict[str, str]:

@@ -8,7 +8,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import booking as booking_actions
+from actions import common
 from civil_affairs.config import Settings
+from civil_affairs.sealing import unseal
 from tests.helpers.booking_factory import make_id
 from tests.helpers.trackers import make_tracker
 
@@ -71,7 +73,21 @@ def test_a_valid_couple_is_accepted(dispatcher: CollectingDispatcher, domain: di
     form = booking_actions.ValidateBookingForm()
     groom = make_id(date(1990, 1, 1), male=True, serial=55)
     tracker = _form_tracker(groom, "party1_id", booking_date="2026-09-24")
-    assert form.validate_party1_id(groom, dispatcher, tracker, domain) == {"party1_id": groom, "booking_failures": 0.0}
+    result = form.validate_party1_id(groom, dispatcher, tracker, domain)
+    # The tracker (stored by Rasa) gets the number sealed, never in clear; the form reads it back.
+    assert groom not in result["party1_id"] and result["booking_failures"] == 0.0
+    assert unseal(result["party1_id"], common.services().settings.secret_key) == groom
+
+
+def test_the_second_party_cannot_repeat_the_first_sealed_id(dispatcher: CollectingDispatcher,
+                                                             domain: dict) -> None:
+    form = booking_actions.ValidateBookingForm()
+    groom = make_id(date(1990, 1, 1), male=True, serial=56)
+    sealed = form.validate_party1_id(groom, dispatcher, _form_tracker(groom, "party1_id",
+                                                                      booking_date="2026-09-24"), domain)
+    tracker = _form_tracker(groom, "party2_id", booking_date="2026-09-24", party1_id=sealed["party1_id"])
+    assert form.validate_party2_id(groom, dispatcher, tracker, domain)["party2_id"] is None
+    assert "不能相同" in dispatcher.messages[-1]["text"]
 
 
 @pytest.mark.parametrize(("text", "slot_code"), [("上午9点", "am1"), ("10:00", "am2"), ("下午两点半", "pm1"),

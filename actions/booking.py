@@ -10,6 +10,7 @@ The checks themselves live in ``civil_affairs`` (identity, date_parsing, booking
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -634,6 +635,20 @@ def confirmation_text(appointment: Appointment, title: str = "预约成功！") 
             "约好后请按时到场，无法到场请提前取消，否则会记为爽约。")
 
 
+def submission_key(tracker: Tracker) -> str | None:
+    """Identifies this run of the booking form, so a confirmation Rasa handles twice books once.
+
+    A resident's "确认" can reach the action twice when a server fails after booking (the channel
+    or Rasa retries): both carry the same form activation, so they get the same key and the second
+    returns the first booking. None when the activation is not in the events sent (no such guard).
+    """
+    started = next((event.get("timestamp") for event in reversed(tracker.events)
+                    if event.get("event") == "active_loop" and event.get("name") == "booking_form"), None)
+    if started is None:
+        return None
+    return hashlib.sha256(f"{tracker.sender_id}|booking_form|{started}".encode("utf-8")).hexdigest()
+
+
 class ActionSubmitBooking(Action):
     """Books the confirmed appointment and sends the code, what to bring and the .ics file."""
 
@@ -657,7 +672,8 @@ class ActionSubmitBooking(Action):
                                             parse_id_number(_unsealed(tracker, f"party{i}_id")))
                               for i in (1, 2)),
                 phone=_unsealed(tracker, "booking_phone"), sender_id=tracker.sender_id,
-                application_date=_as_date(tracker.get_slot("divorce_application_date")))
+                application_date=_as_date(tracker.get_slot("divorce_application_date")),
+                submission_key=submission_key(tracker))
             appointment = booking.book_with_retry(app.sessions, request, secret_key=app.settings.secret_key,
                                                   now=now(), rules=rules())
         except booking.BookingError as exc:

@@ -73,6 +73,17 @@ class _Env:
                 raise ConfigError(f"{key} must list http:// or https:// URLs separated by commas, got {url!r}")
         return urls
 
+    def names(self, key: str, default: tuple[str, ...], choices: tuple[str, ...]) -> tuple[str, ...]:
+        """A comma-separated subset of ``choices``."""
+        raw = self._values.get(key)
+        if raw is None or raw.strip() == "":
+            return default
+        names = tuple(part.strip() for part in raw.split(",") if part.strip())
+        unknown = [name for name in names if name not in choices]
+        if unknown:
+            raise ConfigError(f"{key} must list some of {', '.join(choices)}, got {', '.join(unknown)}")
+        return names
+
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.str(key, default)
         if value not in choices:
@@ -109,6 +120,8 @@ class Settings:
     database_url: str = ""
     secret_key: str = "dev-only-secret-change-me"
     log_level: str = "INFO"
+    log_format: str = "text"
+    process_name: str = ""
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
@@ -125,6 +138,13 @@ class Settings:
     console_host: str = "127.0.0.1"
     console_port: int = 8000
     console_workers: int = 1
+    run_roles: tuple[str, ...] = ("actions", "rasa", "console", "bot")
+    restart_backoff_max_seconds: float = 30.0
+    restart_max_fast_failures: int = 5
+    health_check_interval_seconds: float = 10.0
+    metrics_port: int = 0
+    retention_days: int = 180
+    retention_interval_seconds: float = 3600.0
     redis_url: str = ""
     redis_key_prefix: str = "civil-affairs"
     public_base_url: str = "http://127.0.0.1:8000"
@@ -189,6 +209,8 @@ class Settings:
             database_url=env.str("DATABASE_URL", f"sqlite:///{data_dir / 'civil_affairs.db'}"),
             secret_key=env.str("SECRET_KEY", cls.secret_key),
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
+            log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
+            process_name=env.str("PROCESS_NAME", ""),
             rasa_url=rasa_urls[0],
             rasa_urls=tuple(rasa_urls),
             rasa_port=rasa_port,
@@ -203,6 +225,14 @@ class Settings:
             console_host=console_host,
             console_port=console_port,
             console_workers=env.int("CONSOLE_WORKERS", 1),
+            run_roles=env.names("RUN_ROLES", cls.run_roles, ("actions", "rasa", "console", "bot")),
+            restart_backoff_max_seconds=env.float("RESTART_BACKOFF_MAX_SECONDS", cls.restart_backoff_max_seconds),
+            restart_max_fast_failures=env.int("RESTART_MAX_FAST_FAILURES", cls.restart_max_fast_failures),
+            health_check_interval_seconds=env.float("HEALTH_CHECK_INTERVAL_SECONDS",
+                                                    cls.health_check_interval_seconds),
+            metrics_port=env.int("METRICS_PORT", 0),
+            retention_days=env.int("RETENTION_DAYS", cls.retention_days),
+            retention_interval_seconds=env.float("RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),
             redis_url=env.str("REDIS_URL", ""),
             redis_key_prefix=env.str("REDIS_KEY_PREFIX", cls.redis_key_prefix),
             public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
@@ -267,6 +297,8 @@ class Settings:
                            ("CONSOLE_WORKERS", self.console_workers)):
             if count < 1:
                 raise ConfigError(f"{key} must be at least 1, got {count}")
+        if self.retention_days < 1:
+            raise ConfigError(f"RETENTION_DAYS must be at least 1, got {self.retention_days}")
         if self.rasa_replicas > 1 and not self.redis_url:
             raise ConfigError("RASA_REPLICAS above 1 needs REDIS_URL: the replicas share conversation locks "
                               "in Redis")

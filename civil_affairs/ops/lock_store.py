@@ -180,7 +180,8 @@ class ReplicaLockStore(LockStore):
         """Drop expired tickets and the tickets of holders whose heartbeat stopped (they died)."""
         if self._redis is None:
             return
-        holders = {_text(k): _text(v) for k, v in self._redis.hgetall(self._owners_key(conversation_id)).items()}
+        raw = self._redis.hgetall(self._owners_key(conversation_id))
+        holders = {_text(k): _text(v) for k, v in raw.items()}
         dead = {number for number, owner in holders.items() if not self._redis.exists(self._alive_key(owner))}
         if not dead:
             return
@@ -193,7 +194,8 @@ class ReplicaLockStore(LockStore):
 
         self._change(conversation_id, drop)
 
-    async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+    async def _acquire_lock(self, conversation_id: str, ticket: int,
+                            wait_time_in_seconds: float) -> TicketLock:
         """Wait until ``ticket`` is served; a ticket that disappeared (expired) is an error."""
         wait = min(wait_time_in_seconds, WAIT_SECONDS)
         while True:

@@ -27,6 +27,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import TrackerEvent
+from civil_affairs.ops import metrics
 from civil_affairs.ops.tracker_events import mask_event
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,16 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self.engine = make_engine(database_url)
         self.sessionmaker = make_session_factory(self.engine)
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
+        self._replica = Settings.from_env().process_name or "rasa"
         logger.info("conversation events stored in %s (table %s)", self.engine.url.get_backend_name(),
                     TrackerEvent.__tablename__)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation's current session, rebuilt from its stored events."""
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            metrics.TRACKER_EVENTS.labels(replica=self._replica).observe(len(tracker.events))
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, masked, in one transaction."""
@@ -54,6 +63,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = mask_event(event.as_dict())
+                if event.type_name == "user" and getattr(event, "intent_name", None) == "nlu_fallback":
+                    metrics.FALLBACKS.labels(replica=self._replica).inc()
                 session.add(TrackerEvent(
                     sender_id=tracker.sender_id,
                     type_name=event.type_name,

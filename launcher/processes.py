@@ -52,7 +52,7 @@ def _replica_name(base: str, index: int, count: int) -> str:
     return base if count == 1 else f"{base}-{index + 1}"
 
 
-def _base_env(settings: Settings, name: str = "") -> dict[str, str]:
+def base_env(settings: Settings, name: str = "") -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
@@ -78,7 +78,7 @@ def rasa_server(settings: Settings, model: Path, interface: str = "127.0.0.1", i
               "--credentials", str(PROJECT_ROOT / "credentials.yml"),
               "--logging-config-file", str(RASA_LOGGING_CONFIG)],
         ready_url=f"http://127.0.0.1:{port}/status",
-        env=_base_env(settings, name),
+        env=base_env(settings, name),
         ready_timeout=420.0,  # Rasa takes 30 s on a quiet machine, minutes on a loaded one
         role="rasa",
     )
@@ -93,7 +93,7 @@ def action_server(settings: Settings, index: int = 0) -> ProcessSpec:
         argv=[str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
               "--logging-config_file", str(RASA_LOGGING_CONFIG)],
         ready_url=f"http://127.0.0.1:{port}/health",
-        env=_base_env(settings, name),
+        env=base_env(settings, name),
         ready_timeout=120.0,
         role="actions",
     )
@@ -107,7 +107,7 @@ def action_balancer(settings: Settings) -> ProcessSpec:
         argv=[str(BIN / "python"), "-m", "civil_affairs.ops.action_balancer"],
         ready_url=f"http://127.0.0.1:{port}/readyz",
         health_url=f"http://127.0.0.1:{port}/healthz",
-        env=_base_env(settings, "action-balancer"),
+        env=base_env(settings, "action-balancer"),
         ready_timeout=60.0,
         role="balancer",
     )
@@ -121,7 +121,7 @@ def console(settings: Settings, index: int = 0) -> ProcessSpec:
         argv=[str(BIN / "python"), "-m", "console", "--fd", LISTEN_FD],
         ready_url=f"http://127.0.0.1:{settings.console_port}/readyz",
         health_url=f"http://127.0.0.1:{settings.console_port}/healthz",
-        env=_base_env(settings, name),
+        env=base_env(settings, name),
         ready_timeout=90.0,
         role="console",
         listen=(settings.console_host, settings.console_port),
@@ -131,7 +131,7 @@ def console(settings: Settings, index: int = 0) -> ProcessSpec:
 def telegram_bot(settings: Settings) -> ProcessSpec:
     """The Telegram bot (only when TELEGRAM_BOT_TOKEN is set); alive while its heartbeat is fresh."""
     return ProcessSpec(name="bot", argv=[str(BIN / "python"), "-m", "bot"], ready_url="",
-                       env=_base_env(settings, "bot"), ready_timeout=90.0, role="bot",
+                       env=base_env(settings, "bot"), ready_timeout=90.0, role="bot",
                        heartbeat_file=str(heartbeat_path(settings, "bot")))
 
 

@@ -312,14 +312,26 @@ class Supervisor:
 
     def start_all(self, announce: Callable[[ProcessSpec], None] = lambda spec: None,
                   cancelled: Callable[[], bool] = lambda: False) -> None:
-        """Start every process in order and wait until each serves; ProcessFailed if one cannot."""
+        """Start every process in order and wait until each serves; ProcessFailed if one cannot.
+
+        Replicas of one role start together (Rasa replicas load their model side by side).
+        """
+        groups: list[list[Child]] = []
         for child in self.children:
-            announce(child.spec)
-            self._launch(child)
-            assert child.running is not None
-            wait_ready(child.running, [c.running for c in self.children if c.running is not None], cancelled)
-            child.state, child.message = "running", ""
-            self.write_status(force=True)
+            if groups and groups[-1][0].spec.role == child.spec.role and child.spec.role:
+                groups[-1].append(child)
+            else:
+                groups.append([child])
+        for group in groups:
+            for child in group:
+                announce(child.spec)
+                self._launch(child)
+            for child in group:
+                assert child.running is not None
+                wait_ready(child.running, [c.running for c in self.children if c.running is not None],
+                           cancelled)
+                child.state, child.message = "running", ""
+                self.write_status(force=True)
 
     # --- watching ---------------------------------------------------------------------------------
 

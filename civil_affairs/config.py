@@ -70,7 +70,8 @@ class _Env:
         urls = [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
         for url in urls:
             if not url.startswith(("http://", "https://")):
-                raise ConfigError(f"{key} must list http:// or https:// URLs separated by commas, got {url!r}")
+                raise ConfigError(f"{key} must list http:// or https:// URLs separated by commas, "
+                                  f"got {url!r}")
         return urls
 
     def names(self, key: str, default: tuple[str, ...], choices: tuple[str, ...]) -> tuple[str, ...]:
@@ -196,7 +197,8 @@ class Settings:
         action_replicas = env.int("ACTION_REPLICAS", 1)
         rasa_urls = env.urls("RASA_URL", [f"http://127.0.0.1:{rasa_port + i}" for i in range(rasa_replicas)])
         action_replica_urls = env.urls(
-            "ACTION_REPLICA_URLS", [f"http://127.0.0.1:{action_port + i}/webhook" for i in range(action_replicas)])
+            "ACTION_REPLICA_URLS",
+            [f"http://127.0.0.1:{action_port + i}/webhook" for i in range(action_replicas)])
         action_balancer_port = env.int("ACTION_BALANCER_PORT", action_port - 1)
         # One action server is called directly; several are reached through the loopback balancer.
         default_action_url = (action_replica_urls[0] if len(action_replica_urls) == 1
@@ -226,13 +228,15 @@ class Settings:
             console_port=console_port,
             console_workers=env.int("CONSOLE_WORKERS", 1),
             run_roles=env.names("RUN_ROLES", cls.run_roles, ("actions", "rasa", "console", "bot")),
-            restart_backoff_max_seconds=env.float("RESTART_BACKOFF_MAX_SECONDS", cls.restart_backoff_max_seconds),
+            restart_backoff_max_seconds=env.float("RESTART_BACKOFF_MAX_SECONDS",
+                                                  cls.restart_backoff_max_seconds),
             restart_max_fast_failures=env.int("RESTART_MAX_FAST_FAILURES", cls.restart_max_fast_failures),
             health_check_interval_seconds=env.float("HEALTH_CHECK_INTERVAL_SECONDS",
                                                     cls.health_check_interval_seconds),
             metrics_port=env.int("METRICS_PORT", 0),
             retention_days=env.int("RETENTION_DAYS", cls.retention_days),
-            retention_interval_seconds=env.float("RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),
+            retention_interval_seconds=env.float("RETENTION_INTERVAL_SECONDS",
+                                                 cls.retention_interval_seconds),
             redis_url=env.str("REDIS_URL", ""),
             redis_key_prefix=env.str("REDIS_KEY_PREFIX", cls.redis_key_prefix),
             public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
@@ -303,6 +307,7 @@ class Settings:
             raise ConfigError("RASA_REPLICAS above 1 needs REDIS_URL: the replicas share conversation locks "
                               "in Redis")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {self.redis_url!r}")
+            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://, "
+                              f"got {self.redis_url!r}")
         if self.telegram_mode == "webhook" and self.telegram_bot_token and not self.telegram_webhook_url:
             raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")

@@ -24,7 +24,9 @@ ROLES = ("actions", "balancer", "rasa", "console", "bot")
 STOP_ORDER = ("bot", "console", "rasa", "balancer", "actions")
 # Placeholder in a console worker's argv for the number of the listening socket handed to it.
 LISTEN_FD = "{listen_fd}"
-RASA_LOGGING_CONFIG = PROJECT_ROOT / "civil_affairs" / "ops" / "rasa_logging.yml"
+# The action server's logging (format and masking); Rasa's own CLI installs coloredlogs after any
+# logging file, so Rasa keeps its text format.
+ACTION_LOGGING_CONFIG = PROJECT_ROOT / "civil_affairs" / "ops" / "action_logging.yml"
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,7 @@ def rasa_server(settings: Settings, model: Path, interface: str = "127.0.0.1", i
         argv=[str(BIN / "rasa"), "run", "--enable-api", "--interface", interface,
               "--port", str(port), "--model", str(model),
               "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-              "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-              "--logging-config-file", str(RASA_LOGGING_CONFIG)],
+              "--credentials", str(PROJECT_ROOT / "credentials.yml")],
         ready_url=f"http://127.0.0.1:{port}/status",
         env=base_env(settings, name),
         ready_timeout=420.0,  # Rasa takes 30 s on a quiet machine, minutes on a loaded one
@@ -91,7 +92,7 @@ def action_server(settings: Settings, index: int = 0) -> ProcessSpec:
     return ProcessSpec(
         name=name,
         argv=[str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
-              "--logging-config_file", str(RASA_LOGGING_CONFIG)],
+              "--logging-config_file", str(ACTION_LOGGING_CONFIG)],
         ready_url=f"http://127.0.0.1:{port}/health",
         env=base_env(settings, name),
         ready_timeout=120.0,

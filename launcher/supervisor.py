@@ -112,7 +112,8 @@ def start(spec: ProcessSpec, log_dir: Path,
     if metrics:
         Path(metrics).mkdir(parents=True, exist_ok=True)
     own_socket = None
-    argv, pass_fds = list(spec.argv), ()
+    argv = list(spec.argv)
+    pass_fds: tuple[int, ...] = ()
     if spec.listen is not None:
         sock = (sockets or {}).get(spec.listen)
         if sock is None:

@@ -14,6 +14,7 @@ Run it with ``python -m civil_affairs.ops.action_balancer``.
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 import logging
 import time
 from urllib.parse import urlsplit
@@ -61,12 +62,11 @@ class ActionBalancer:
         now = time.monotonic()
         return sorted(order, key=lambda i: self._resting_until[i] > now)
 
-    async def start(self, _app: web.Application | None = None) -> None:
+    async def http_client(self, _app: web.Application) -> AsyncIterator[None]:
+        """The app's cleanup context: one pooled HTTP client while the balancer serves."""
         self._http = aiohttp.ClientSession(timeout=self._timeout)
-
-    async def stop(self, _app: web.Application | None = None) -> None:
-        if self._http is not None:
-            await self._http.close()
+        yield
+        await self._http.close()
 
     async def forward(self, request: web.Request) -> web.StreamResponse:
         """Send the call to the first upstream that accepts the connection; relay its answer."""
@@ -117,8 +117,7 @@ async def healthz(_request: web.Request) -> web.Response:
 def build_app(balancer: ActionBalancer) -> web.Application:
     """The balancer's web app: /healthz, /readyz, and everything else forwarded."""
     app = web.Application(client_max_size=32 * 1024 * 1024)
-    app.on_startup.append(balancer.start)
-    app.on_cleanup.append(balancer.stop)
+    app.cleanup_ctx.append(balancer.http_client)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", balancer.ready)
     app.router.add_route("*", "/{tail:.*}", balancer.forward)

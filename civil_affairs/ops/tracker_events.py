@@ -112,7 +112,8 @@ def _message_id(data: str | None) -> str | None:
 
 def _rest_message(event: dict[str, Any]) -> dict[str, Any]:
     """The REST channel's JSON for a stored ``bot`` event."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    raw = event.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     message: dict[str, Any] = {"text": event.get("text")}
     for key in ("buttons", "image", "custom", "attachment"):
         if data.get(key):

@@ -5,9 +5,8 @@ Revision ID: 0007_operations
 Revises: 0005_booking
 Create Date: 2026-12-01 09:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_operations'
 down_revision = '0005_booking'

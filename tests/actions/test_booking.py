@@ -145,7 +145,8 @@ async def test_a_confirmation_handled_twice_books_once(domain: dict) -> None:
     bride = make_id(date(1992, 1, 1), male=False, serial=57)
     slots = {"booking_kind": "marriage", "booking_date": "2026-09-24", "booking_slot": "am1",
              "party1_name": "张伟", "party1_id": seal(groom, key), "party2_name": "李婷",
-             "party2_id": seal(bride, key), "booking_phone": seal("13979312456", key), "booking_confirmed": True}
+             "party2_id": seal(bride, key), "booking_phone": seal("13979312456", key),
+             "booking_confirmed": True}
     latest = {"text": "确认", "intent": {"name": "affirm", "confidence": 0.99}, "entities": []}
     events = [{"event": "active_loop", "name": "booking_form", "timestamp": 1796000000.25},
               {"event": "user", "text": "确认", "parse_data": latest, "timestamp": 1796000100.0}]

@@ -90,7 +90,8 @@ async def test_a_webhook_call_repeated_by_telegram_is_answered_once(
     web_app = build_webhook_app(application, path="/telegram", secret="s3cret-token")
     headers = {SECRET_HEADER: "s3cret-token"}
     async with running(application, poll=False):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web_app), base_url="http://bot") as client:
+        transport = httpx.ASGITransport(app=web_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
             first = await client.post("/telegram", json=text_update(700_001, "高龄津贴"), headers=headers)
             await telegram_server.wait_for_messages(CHAT, 1)
             again = await client.post("/telegram", json=text_update(700_001, "高龄津贴"), headers=headers)
@@ -127,13 +128,15 @@ async def test_an_update_rasa_answered_before_the_bot_died_gets_that_answer(
     add_rows(bot_settings,
              TelegramUpdate(bot_id=BOT_ID, update_id=500_002, chat_id=CHAT, state="processing",
                             owner="bot/previous-run"),
-             *[TrackerEvent(sender_id=sender, type_name=e["event"], action_name=e.get("name"), timestamp=float(i),
+             *[TrackerEvent(sender_id=sender, type_name=e["event"], action_name=e.get("name"),
+                            timestamp=float(i),
                             data=json.dumps(e, ensure_ascii=False)) for i, e in enumerate(events)])
     if delivered_again:  # polling: the update was never confirmed, so Telegram sends it once more
         telegram_server.push_update(text_update(500_002, "结婚登记要带什么"))
     await start_bot(bot_settings)
     [reply] = await telegram_server.wait_for_messages(CHAT, 1, timeout=15)
-    assert reply.text == "结婚登记请带好身份证和户口簿。" and reply.button_list == [("转人工", "/request_human")]
+    assert reply.text == "结婚登记请带好身份证和户口簿。"
+    assert reply.button_list == [("转人工", "/request_human")]
     await wait_for_state(bot_settings, 500_002, "answered" if delivered_again else "replayed")
     await asyncio.sleep(0.5)
     assert len(telegram_server.sent_messages(CHAT)) == 1

@@ -31,7 +31,8 @@ def test_the_health_page_shows_restarts_and_failures(client: TestClient, migrate
                                                      make_staff: Callable[..., int]) -> None:
     write_status(status_path(migrated_settings), SupervisorStatus(launcher_pid=4242, updated_at=time.time(),
                  processes=[ProcessStatus(name="rasa-1", role="rasa", state="running", pid=5151, restarts=2),
-                            ProcessStatus(name="bot", role="bot", state="failed", restarts=4, last_exit_code=1,
+                            ProcessStatus(name="bot", role="bot", state="failed", restarts=4,
+                                          last_exit_code=1,
                                           message="gave up restarting it")]))
     make_staff("agent7")
     api_login(client, "agent7")

@@ -24,7 +24,14 @@ import pytest
 from civil_affairs.config import PROJECT_ROOT
 from civil_affairs.rasa_model import ensure_model
 from tests.helpers.fake_telegram import FakeTelegramServer
-from tests.helpers.stacks import STAFF_CHAT_ID, TOPOLOGIES, Stack, replicas_unavailable, start_stack, stop_stack
+from tests.helpers.stacks import (
+    STAFF_CHAT_ID,
+    TOPOLOGIES,
+    Stack,
+    replicas_unavailable,
+    start_stack,
+    stop_stack,
+)
 from tests.helpers.telegram_fixtures import TEST_TOKEN
 
 __all__ = ["STAFF_CHAT_ID", "Stack"]

@@ -24,7 +24,8 @@ def fake(name: str, tmp_path: Path, *args: str, port: int = 0, heartbeat: bool =
         argv += ["--port", str(port)]
     if beat:
         argv += ["--heartbeat", beat]
-    return ProcessSpec(name=name, role="rasa", argv=argv, ready_url=f"http://127.0.0.1:{port}/" if port else "",
+    return ProcessSpec(name=name, role="rasa", argv=argv,
+                       ready_url=f"http://127.0.0.1:{port}/" if port else "",
                        heartbeat_file=beat, ready_timeout=20)
 
 

@@ -10,11 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+from prometheus_client import generate_latest
+
 from civil_affairs.config import PROJECT_ROOT
 from civil_affairs.ops.logs import JsonFormatter
 from civil_affairs.ops.metrics import machine_registry
-from civil_affairs.ops.supervisor_status import ProcessStatus, SupervisorStatus, write_status
-from prometheus_client import generate_latest
+from civil_affairs.ops.supervisor_status import (
+    ProcessStatus,
+    SupervisorStatus,
+    write_status,
+)
 
 COUNT = ("from civil_affairs.ops import metrics; "
          "metrics.MESSAGES.labels(channel='web', outcome='answered').inc({n}); "

@@ -47,7 +47,8 @@ def test_old_transcripts_and_ended_sessions_go_the_current_session_stays(migrate
         report = run_retention(sessions, 180, now=NOW, batch=1)  # batches of one: the loop is exercised
         with sessions() as session:
             lines = list(session.scalars(select(ConversationMessage.text)))
-            kept = sorted((e.sender_id, e.type_name, e.timestamp) for e in session.scalars(select(TrackerEvent)))
+            kept = sorted((e.sender_id, e.type_name, e.timestamp)
+                          for e in session.scalars(select(TrackerEvent)))
             updates = list(session.scalars(select(TelegramUpdate.update_id)))
         assert lines == ["特困怎么申请"]
         assert kept == [("tg-1", "session_started", epoch(recent)), ("tg-1", "user", epoch(recent))]
@@ -58,7 +59,8 @@ def test_old_transcripts_and_ended_sessions_go_the_current_session_stays(migrate
         engine.dispose()
 
 
-def test_the_script_purges_with_the_configured_days(migrated_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+def test_the_script_purges_with_the_configured_days(migrated_settings: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_settings.database_url)
     monkeypatch.setenv("DATA_DIR", str(migrated_settings.data_dir))
@@ -66,7 +68,8 @@ def test_the_script_purges_with_the_configured_days(migrated_settings: Settings,
     sessions = make_session_factory(engine)
     try:
         with sessions.begin() as session:
-            record_message("web-x", "resident", "你好", session=session).at = datetime.utcnow() - timedelta(days=40)
+            line = record_message("web-x", "resident", "你好", session=session)
+            line.at = datetime.utcnow() - timedelta(days=40)
         assert purge_old_data.main(["--days", "30"]) == 0
         assert "removed 1 transcript lines" in capsys.readouterr().out
         with sessions() as session:

@@ -12,8 +12,6 @@ production.
 
 from __future__ import annotations
 
-import random
-import socket
 import threading
 import time
 import uuid
@@ -27,6 +25,7 @@ from sqlalchemy.engine import make_url
 from civil_affairs.config import Settings
 from civil_affairs.setup_db import prepare_database
 from launcher import processes
+from launcher.ports import free_ports
 from launcher.supervisor import Child, RestartPolicy, Running, Supervisor
 from scripts.bench_booking import postgres_database
 from tests.conftest import POSTGRES_URL, REDIS_URL, postgres_reachable, redis_reachable, reset_postgres
@@ -38,25 +37,6 @@ TOPOLOGIES = ("default", "replicas")
 # Restarts in tests: quick, and never given up (a loaded machine makes Rasa slow, not broken).
 TEST_POLICY = RestartPolicy(backoff_initial=0.5, backoff_max=2.0, max_fast_failures=1000, health_interval=5.0,
                             health_max_failures=12, stop_grace=15.0)
-
-
-def free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports."""
-    for _ in range(500):
-        base = random.randint(20_000, 60_000)
-        taken: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                taken.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in taken:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def replicas_unavailable() -> str | None:

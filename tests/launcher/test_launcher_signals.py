@@ -6,9 +6,7 @@ happens to them in ``events.log``; the launcher is the real one (launcher.__main
 from __future__ import annotations
 
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,27 +18,9 @@ import pytest
 
 from civil_affairs.config import PROJECT_ROOT
 from civil_affairs.ops.supervisor_status import SupervisorStatus, read_status
+from launcher.ports import free_ports
 
 NAMES = ("actions", "rasa", "console", "bot")
-
-
-def free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports."""
-    for _ in range(200):
-        base = random.randint(20_000, 60_000)
-        try:
-            sockets = []
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free consecutive ports")
 
 
 def alive(pid: int) -> bool:

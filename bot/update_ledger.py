@@ -19,6 +19,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from telegram import Update
 from telegram.error import TelegramError
@@ -69,7 +70,12 @@ class UpdateLedger:
                 return ledger_db.record_received(self.bot_id, update.update_id, chat_id, self.owner,
                                                  session=session)
 
-        result = await asyncio.to_thread(record)
+        try:
+            result = await asyncio.to_thread(record)
+        except SQLAlchemyError:
+            # Without the database an update is still answered (only a redelivery could be twice).
+            logger.exception("update %s could not be recorded; handling it anyway", update.update_id)
+            return True
         metrics.TELEGRAM_UPDATES.labels(outcome=result.outcome).inc()
         if result.outcome == "duplicate":
             logger.info("update %s delivered again (%s); not handled twice", update.update_id,
@@ -85,7 +91,11 @@ class UpdateLedger:
             with self.sessions.begin() as session:
                 return ledger_db.claim(self.bot_id, update.update_id, self.owner, session=session)
 
-        return await asyncio.to_thread(run)
+        try:
+            return await asyncio.to_thread(run)
+        except SQLAlchemyError:
+            logger.exception("update %s could not be claimed; handling it anyway", update.update_id)
+            return True
 
     async def finish(self, update_id: int, state: str = "answered") -> None:
         """Mark the update handled."""
@@ -94,7 +104,10 @@ class UpdateLedger:
             with self.sessions.begin() as session:
                 ledger_db.finish(self.bot_id, update_id, self.owner, state, session=session)
 
-        await asyncio.to_thread(run)
+        try:
+            await asyncio.to_thread(run)
+        except SQLAlchemyError:
+            logger.exception("update %s could not be marked %s", update_id, state)
         self._maybe_seen.discard(update_id)
 
     async def recover(self, application: Application, service: ConversationService,

@@ -1,5 +1,7 @@
 # The two commands of the quick start are `make run` and `make test`; each sets up what is missing.
 PY := .venv/bin/python
+# The module `make run` starts; the launcher tests substitute a stand-in (tests.helpers.fake_launcher).
+LAUNCHER ?= launcher
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -9,8 +11,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
 	@bash scripts/setup.sh
 
-run: setup ## migrate, seed, train if needed, start every process; Ctrl-C stops all
-	@$(PY) -m launcher
+run: setup ## migrate, seed, train if needed, start and watch every process; Ctrl-C stops all
+	@$(PY) -m $(LAUNCHER)
 
 test: setup ## the whole test suite (trains the model once per training-data fingerprint)
 	@bash scripts/setup_browser.sh

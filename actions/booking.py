@@ -10,6 +10,7 @@ The checks themselves live in ``civil_affairs`` (identity, date_parsing, booking
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -35,6 +36,7 @@ from civil_affairs.identity import (
 )
 from civil_affairs.models import Appointment, FaqEntry
 from civil_affairs.models.booking import KIND_LABELS
+from civil_affairs.sealing import seal, unseal
 from civil_affairs.work_calendar import CalendarYearMissing, load_calendar
 
 logger = logging.getLogger(__name__)
@@ -129,6 +131,11 @@ def _fail(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message
     count = int(tracker.get_slot("booking_failures") or 0) + 1
     dispatcher.utter_message(text=message + ("\n" + HUMAN_HINT if count >= FAILURE_HINT_AFTER else ""))
     return {slot: None, "booking_failures": float(count)}
+
+
+def _unsealed(tracker: Tracker, slot: str) -> str | None:
+    """A personal number the form keeps sealed in ``slot`` (see civil_affairs.sealing)."""
+    return unseal(tracker.get_slot(slot), services().settings.secret_key)
 
 
 def _role(kind: str | None, position: int) -> str:
@@ -381,7 +388,7 @@ class ValidateBookingForm(BookingFormBase):
             person = parse_id_number(find_id_number(text) or text, today=_today())
         except IdNumberError as exc:
             return _fail(dispatcher, tracker, slot, f"{role}的{exc.message}")
-        if position == 2 and tracker.get_slot("party1_id") == person.value:
+        if position == 2 and _unsealed(tracker, "party1_id") == person.value:
             return _fail(dispatcher, tracker, slot, "两位当事人的身份证号码不能相同，请输入另一方的身份证号码。")
         day = _as_date(tracker.get_slot("booking_date")) or _today()
         if kind == "marriage":
@@ -408,7 +415,7 @@ class ValidateBookingForm(BookingFormBase):
                     f"预约码 {existing.code}），每人同一时间只能有一个预约。"
                     "如需换时间请说“改约”，不需要了请说“取消预约”。"))
                 return {slot: None, "booking_abort": "active"}
-        return {slot: person.value, "booking_failures": 0.0}
+        return {slot: seal(person.value, app.settings.secret_key), "booking_failures": 0.0}
 
     def validate_party1_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:
@@ -424,7 +431,7 @@ class ValidateBookingForm(BookingFormBase):
         if phone is None:
             return _fail(dispatcher, tracker, "booking_phone",
                          "请输入11位手机号码（如 13912345678），或带区号的固定电话（如 0793-1234567）。")
-        return {"booking_phone": phone, "booking_failures": 0.0}
+        return {"booking_phone": seal(phone, services().settings.secret_key), "booking_failures": 0.0}
 
     def validate_booking_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
@@ -564,8 +571,8 @@ class ActionAskBookingConfirmed(Action):
         lines = ["请核对预约信息：", f"业务：{KIND_LABELS[kind]}", f"时间：{describe_date(day)} {label}" if day else ""]
         for position in (1, 2):
             lines.append(f"{_role(kind, position)}：{tracker.get_slot(f'party{position}_name')}"
-                         f"（身份证 {mask_id(tracker.get_slot(f'party{position}_id') or '')}）")
-        lines.append(f"联系电话：{mask_phone(tracker.get_slot('booking_phone') or '')}")
+                         f"（身份证 {mask_id(_unsealed(tracker, f'party{position}_id') or '')}）")
+        lines.append(f"联系电话：{mask_phone(_unsealed(tracker, 'booking_phone') or '')}")
         dispatcher.utter_message(text="\n".join(line for line in lines if line),
                                  buttons=[{"title": "确认预约", "payload": "/affirm"},
                                           {"title": "不约了", "payload": "/deny"}])
@@ -628,6 +635,20 @@ def confirmation_text(appointment: Appointment, title: str = "预约成功！") 
             "约好后请按时到场，无法到场请提前取消，否则会记为爽约。")
 
 
+def submission_key(tracker: Tracker) -> str | None:
+    """Identifies this run of the booking form, so a confirmation Rasa handles twice books once.
+
+    A resident's "确认" can reach the action twice when a server fails after booking (the channel
+    or Rasa retries): both carry the same form activation, so they get the same key and the second
+    returns the first booking. None when the activation is not in the events sent (no such guard).
+    """
+    started = next((event.get("timestamp") for event in reversed(tracker.events)
+                    if event.get("event") == "active_loop" and event.get("name") == "booking_form"), None)
+    if started is None:
+        return None
+    return hashlib.sha256(f"{tracker.sender_id}|booking_form|{started}".encode("utf-8")).hexdigest()
+
+
 class ActionSubmitBooking(Action):
     """Books the confirmed appointment and sends the code, what to bring and the .ics file."""
 
@@ -648,10 +669,11 @@ class ActionSubmitBooking(Action):
                 kind=kind, day=date.fromisoformat(tracker.get_slot("booking_date")),
                 slot_code=tracker.get_slot("booking_slot"),
                 parties=tuple(booking.Party(tracker.get_slot(f"party{i}_name"),
-                                            parse_id_number(tracker.get_slot(f"party{i}_id")))
+                                            parse_id_number(_unsealed(tracker, f"party{i}_id")))
                               for i in (1, 2)),
-                phone=tracker.get_slot("booking_phone"), sender_id=tracker.sender_id,
-                application_date=_as_date(tracker.get_slot("divorce_application_date")))
+                phone=_unsealed(tracker, "booking_phone"), sender_id=tracker.sender_id,
+                application_date=_as_date(tracker.get_slot("divorce_application_date")),
+                submission_key=submission_key(tracker))
             appointment = booking.book_with_retry(app.sessions, request, secret_key=app.settings.secret_key,
                                                   now=now(), rules=rules())
         except booking.BookingError as exc:

@@ -9,20 +9,17 @@ import sys
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.webhook import serve_webhook
 from civil_affairs.config import ConfigError, Settings
+from civil_affairs.ops.logs import configure_logging as configure_service_logging
 
 logger = logging.getLogger(__name__)
 
 
-def configure_logging(level_name: str) -> None:
-    """Log at ``level_name``, but keep libraries that print tokens or message contents quieter."""
-    level = logging.getLevelName(level_name)
-    if not isinstance(level, int):
-        level = logging.INFO
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    # httpx logs every request URL, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+def configure_logging(settings: Settings) -> None:
+    """Log in LOG_FORMAT at LOG_LEVEL (masked), but keep libraries that print tokens or messages quieter."""
+    configure_service_logging(settings)  # also quiets httpx, whose URLs contain the bot token
+    level = logging.getLevelName(settings.log_level)
     # PTB's DEBUG output includes whole updates, i.e. residents' messages.
+    level = level if isinstance(level, int) else logging.INFO
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 
 
@@ -32,7 +29,7 @@ def main() -> None:
         settings = Settings.from_env()
     except ConfigError as exc:
         sys.exit(f"配置错误 / configuration error: {exc}")
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     if not settings.telegram_bot_token:
         sys.exit(
             "TELEGRAM_BOT_TOKEN is not set: the Telegram bot cannot start. "

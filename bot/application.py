@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -18,14 +20,23 @@ from telegram.ext import (
 from bot import commands, conversation, texts, unsupported_messages
 from bot.error_handler import on_error
 from bot.state import CONTEXT_TYPES, BotState
+from bot.update_ledger import (
+    STARTUP_GRACE_SECONDS,
+    SWEEP_INTERVAL_SECONDS,
+    LedgerQueue,
+    UpdateLedger,
+    bot_id_of,
+)
 from bot.update_processor import PerChatUpdateProcessor
 from civil_affairs.config import Settings
 from civil_affairs.conversation_service import ConversationService
+from civil_affairs.ops.run_files import heartbeat_path, write_heartbeat
 
 logger = logging.getLogger(__name__)
 
 # The update kinds the handlers below answer; Telegram is asked for these only.
 ALLOWED_UPDATES: list[str] = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+HEARTBEAT_SECONDS = 2.0
 
 
 def file_base_url(base_url: str) -> str | None:
@@ -41,11 +52,43 @@ async def post_init(application: Application) -> None:
     state: BotState = application.bot_data
     settings = state.settings
     state.rasa = ConversationService.open(settings)
+    state.ledger = UpdateLedger(state.rasa.sessions, bot_id_of(settings.telegram_bot_token),
+                                settings.process_name or "bot")
+    if isinstance(application.update_queue, LedgerQueue):
+        application.update_queue.ledger = state.ledger
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.ledger = state.ledger
     try:
         await application.bot.set_my_commands([BotCommand(name, desc) for name, desc in texts.BOT_COMMANDS])
     except TelegramError as exc:
         logger.warning("could not set the command list: %s", type(exc).__name__)
-    logger.info("bot ready; Rasa at %s", settings.rasa_url)
+    heartbeat = heartbeat_path(settings, settings.process_name or "bot")
+    state.tasks = [asyncio.create_task(heartbeat_loop(heartbeat)),
+                   asyncio.create_task(recovery_loop(application))]
+    logger.info("bot ready; Rasa at %s", ", ".join(settings.rasa_urls))
+
+
+async def heartbeat_loop(path: Path, interval: float = HEARTBEAT_SECONDS) -> None:
+    """Tell the launcher every few seconds that the bot's event loop is alive and ready."""
+    while True:
+        try:
+            await asyncio.to_thread(write_heartbeat, path, ready=True)
+        except OSError as exc:
+            logger.warning("heartbeat not written: %s", type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+async def recovery_loop(application: Application) -> None:
+    """Answer updates an earlier run left unfinished: after a short grace at start, then every few seconds."""
+    state: BotState = application.bot_data
+    await asyncio.sleep(STARTUP_GRACE_SECONDS)
+    while True:
+        if state.ledger is not None:
+            try:
+                await state.ledger.recover(application, state.rasa, state.payloads)
+            except Exception:  # the loop must survive a database hiccup; it tries again shortly
+                logger.exception("recovering unfinished updates failed")
+        await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -63,6 +106,7 @@ def build_application(settings: Settings, *, max_concurrent_updates: int = 64) -
         .token(settings.telegram_bot_token)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .update_queue(LedgerQueue())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -48,7 +48,7 @@ async def human(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     logger.info("chat %s: /human", chat.id)
-    await converse(chat.id, HUMAN_PAYLOAD, context)
+    await converse(chat.id, HUMAN_PAYLOAD, context, update)
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -57,7 +57,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     logger.info("chat %s: /cancel", chat.id)
-    answers = await ask_rasa(chat.id, RESTART_PAYLOAD, context)
+    answers = await ask_rasa(chat.id, RESTART_PAYLOAD, context, update, expect_answer=False)
     if answers is None:
         return
     await context.bot.send_message(chat_id=chat.id, text=texts.CANCELLED)

@@ -9,9 +9,9 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot import texts
-from civil_affairs.rasa_client import RasaMessage, RasaUnavailable
 from bot.rendering import send_rasa_messages
 from bot.state import BotContext
+from civil_affairs.rasa_client import MessageLost, RasaMessage, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -21,24 +21,36 @@ def sender_id(chat_id: int) -> str:
     return f"tg-{chat_id}"
 
 
-async def ask_rasa(chat_id: int, message: str, context: BotContext) -> list[RasaMessage] | None:
+def message_id(update: Update | None) -> str | None:
+    """The id of a resident message across retries and restarts: its Telegram update id."""
+    return f"tg-update:{update.update_id}" if update is not None else None
+
+
+async def ask_rasa(chat_id: int, message: str, context: BotContext, update: Update | None = None,
+                   *, expect_answer: bool = True) -> list[RasaMessage] | None:
     """Send ``message`` to Rasa for this chat; on failure tell the resident and return None."""
     state = context.bot_data
     try:
         await context.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
     except TelegramError:
         logger.debug("chat %s: typing indicator failed", chat_id)
+    maybe_seen = update is not None and state.ledger is not None and state.ledger.maybe_seen(update.update_id)
     try:
-        return await state.rasa.send(sender_id(chat_id), message)
+        return await state.rasa.send(sender_id(chat_id), message, message_id=message_id(update),
+                                     maybe_seen=maybe_seen, expect_answer=expect_answer)
+    except MessageLost:
+        logger.warning("chat %s: message may not have been handled, asked to resend", chat_id)
+        await context.bot.send_message(chat_id=chat_id, text=texts.RESEND)
+        return None
     except RasaUnavailable:
         logger.warning("chat %s: Rasa unavailable, sent busy reply", chat_id)
         await context.bot.send_message(chat_id=chat_id, text=texts.busy_message(state.settings.bureau.hotline))
         return None
 
 
-async def converse(chat_id: int, message: str, context: BotContext) -> None:
+async def converse(chat_id: int, message: str, context: BotContext, update: Update | None = None) -> None:
     """Send ``message`` to Rasa and render every answer in the chat."""
-    answers = await ask_rasa(chat_id, message, context)
+    answers = await ask_rasa(chat_id, message, context, update)
     if answers is not None:
         await send_rasa_messages(context.bot, chat_id, answers, context.bot_data.payloads)
 
@@ -54,7 +66,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         await context.bot.send_message(chat_id=chat.id, text=texts.TOO_LONG)
         return
     logger.info("chat %s: text message", chat.id)
-    await converse(chat.id, message.text, context)
+    await converse(chat.id, message.text, context, update)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -77,4 +89,4 @@ async def on_button(update: Update, context: BotContext) -> None:
         await context.bot.send_message(chat_id=chat.id, text=texts.BUTTON_EXPIRED)
         return
     logger.info("chat %s: button pressed", chat.id)
-    await converse(chat.id, payload, context)
+    await converse(chat.id, payload, context, update)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.callback_payloads import CallbackPayloadStore
-from civil_affairs.conversation_service import ConversationService
+from bot.update_ledger import UpdateLedger
 from civil_affairs.config import Settings
+from civil_affairs.conversation_service import ConversationService
 
 
 class BotState:
@@ -16,6 +20,9 @@ class BotState:
         self._settings: Settings | None = None
         self._rasa: ConversationService | None = None
         self.payloads = CallbackPayloadStore()
+        self.ledger: UpdateLedger | None = None
+        # Heartbeat and recovery loops, cancelled at shutdown.
+        self.tasks: list[asyncio.Task[None]] = []
 
     @property
     def settings(self) -> Settings:
@@ -40,7 +47,12 @@ class BotState:
         self._rasa = value
 
     async def close(self) -> None:
-        """Close the conversation service if it is open."""
+        """Stop the background loops and close the conversation service if it is open."""
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
         if self._rasa is not None:
             await self._rasa.aclose()
             self._rasa = None

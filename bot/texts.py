@@ -34,6 +34,10 @@ HELP = (
 BUSY = "系统繁忙，请稍后再试"
 BUSY_HINT = "（可输入 /help 查看帮助，紧急事项请拨打 {hotline} 政务服务便民热线）"
 
+# The message may not have been handled (a server failed on the way): the resident sends it again.
+RESEND = "抱歉，刚才这条消息没有处理成功，请您再发一次。"
+RESEND_AFTER_RESTART = "抱歉，系统刚才重启了，您的上一条消息没有处理完，请您再发一次。"
+
 CANCELLED = "已取消当前操作。"
 TOO_LONG = "您的消息太长了，请分几次简短地说"
 UNKNOWN_COMMAND = "抱歉，没有这个指令。请输入 /help 查看可用功能，或直接用文字描述您的问题。"

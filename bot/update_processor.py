@@ -11,6 +11,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.update_ledger import UpdateLedger
+
 logger = logging.getLogger(__name__)
 
 # PTB's own semaphore is taken *before* do_process_update. On Python 3.10 asyncio.Semaphore is not
@@ -37,6 +39,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._limit = max_concurrent_updates
         self._running: asyncio.Semaphore | None = None
         self._slots: dict[Hashable, _ChatSlot] = {}
+        # Set once the database is open (post_init): each update is then claimed and marked answered.
+        self.ledger: UpdateLedger | None = None
 
     @property
     def active_chats(self) -> int:
@@ -58,7 +62,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _ordering_key(update)
         if key is None:
             async with self._running:
-                await coroutine
+                await self._handle_once(update, coroutine)
             return
         slot = self._slots.setdefault(key, _ChatSlot())
         slot.users += 1
@@ -67,11 +71,26 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             # order PTB took the updates from its queue, so one chat's updates keep their order.
             async with slot.lock:
                 async with self._running:
-                    await coroutine
+                    await self._handle_once(update, coroutine)
         finally:
             slot.users -= 1
             if slot.users == 0 and self._slots.get(key) is slot:
                 del self._slots[key]
+
+
+    async def _handle_once(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the handlers unless another run of the bot already handled this update."""
+        ledger = self.ledger
+        if ledger is None or not isinstance(update, Update):
+            await coroutine
+            return
+        if not await ledger.claim(update):
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()  # never awaited: the update was handled already
+            return
+        await coroutine
+        # Only a completed handler counts: one cut short (shutdown) is recovered by the next run.
+        await ledger.finish(update.update_id)
 
 
 def _ordering_key(update: object) -> Hashable | None:

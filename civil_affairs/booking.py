@@ -28,6 +28,7 @@ from civil_affairs.identity import IdNumber, id_hash
 from civil_affairs.models import Appointment, AppointmentParty, BookingSlot, CapacityOverride, SlotDay
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.booking import KIND_LABELS, STATUS_LABELS
+from civil_affairs.ops import metrics
 from civil_affairs.work_calendar import CalendarYearMissing, WorkCalendar, load_calendar
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ class BookingRequest:
     phone: str
     sender_id: str = ""
     application_date: date | None = None
+    # The same key twice books once: a confirmation retried after a failure gets the first booking.
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -428,7 +431,7 @@ def book(request: BookingRequest, *, session: Session, secret_key: str, now: dat
         code=_new_code(request.day, session=session), kind=request.kind, day=request.day,
         slot=slot, status="booked", sender_id=request.sender_id, phone=request.phone,
         application_date=request.application_date, reminder_state="pending",
-        reminder_due_at=reminder_due(request.day, rules))
+        reminder_due_at=reminder_due(request.day, rules), submission_key=request.submission_key)
     appointment.parties = [
         AppointmentParty(position=i + 1, name=p.name, id_hash=h, id_last6=p.id_number.last6,
                          sex=p.id_number.sex, active=True)
@@ -444,20 +447,50 @@ def book(request: BookingRequest, *, session: Session, secret_key: str, now: dat
 def book_with_retry(sessions: sessionmaker, request: BookingRequest, *, secret_key: str,
                     now: datetime, rules: BookingRules = DEFAULT_RULES,
                     check_rules: bool = True) -> Appointment:
-    """Book in a transaction of its own, retrying the rare booking-code collision between processes."""
+    """Book in a transaction of its own, retrying the rare booking-code collision between processes.
+
+    A request whose ``submission_key`` already booked returns that appointment instead of a second.
+    """
     for attempt in range(BOOK_RETRIES):
+        earlier = _earlier_submission(sessions, request)
+        if earlier is not None:
+            return earlier
         try:
             with sessions.begin() as session:
-                return book(request, session=session, secret_key=secret_key, now=now, rules=rules,
-                            check_rules=check_rules)
+                appointment = book(request, session=session, secret_key=secret_key, now=now, rules=rules,
+                                   check_rules=check_rules)
+            metrics.BOOKINGS.labels(outcome="booked").inc()
+            return appointment
         except BookingError as exc:
+            # A retry of the same submission that lost the race to the first one gets the first one.
+            earlier = _earlier_submission(sessions, request)
+            if earlier is not None:
+                return earlier
             if exc.code != "conflict" or attempt == BOOK_RETRIES - 1:
+                metrics.BOOKINGS.labels(outcome=exc.code).inc()
                 raise
             with sessions.begin() as session:  # a person's real double booking is not a collision
                 if _active_for([id_hash(p.id_number.value, secret_key) for p in request.parties],
                                session=session):
                     raise
     raise BookingError("conflict", "系统繁忙，请稍后再试。")
+
+
+def _earlier_submission(sessions: sessionmaker, request: BookingRequest) -> Appointment | None:
+    """The appointment an earlier run of this submission made (None without a submission key)."""
+    if not request.submission_key:
+        return None
+    with sessions.begin() as session:
+        earlier = find_submission(request.submission_key, session=session)
+    if earlier is not None:
+        logger.info("submission repeated; returning booking %s", earlier.code)
+        metrics.BOOKINGS.labels(outcome="repeated").inc()
+    return earlier
+
+
+def find_submission(key: str, *, session: Session) -> Appointment | None:
+    """The appointment an earlier submission with ``key`` made, if any."""
+    return session.scalars(select(Appointment).where(Appointment.submission_key == key)).one_or_none()
 
 
 def _active_for(hashes: list[str], *, session: Session) -> bool:

@@ -62,6 +62,29 @@ class _Env:
         except ValueError as exc:
             raise ConfigError(f"{key} must be a number, got {raw!r}") from exc
 
+    def urls(self, key: str, default: list[str]) -> list[str]:
+        """A comma-separated list of http(s) URLs, without trailing slashes."""
+        raw = self._values.get(key)
+        if raw is None or raw.strip() == "":
+            return default
+        urls = [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{key} must list http:// or https:// URLs separated by commas, "
+                                  f"got {url!r}")
+        return urls
+
+    def names(self, key: str, default: tuple[str, ...], choices: tuple[str, ...]) -> tuple[str, ...]:
+        """A comma-separated subset of ``choices``."""
+        raw = self._values.get(key)
+        if raw is None or raw.strip() == "":
+            return default
+        names = tuple(part.strip() for part in raw.split(",") if part.strip())
+        unknown = [name for name in names if name not in choices]
+        if unknown:
+            raise ConfigError(f"{key} must list some of {', '.join(choices)}, got {', '.join(unknown)}")
+        return names
+
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.str(key, default)
         if value not in choices:
@@ -98,16 +121,33 @@ class Settings:
     database_url: str = ""
     secret_key: str = "dev-only-secret-change-me"
     log_level: str = "INFO"
+    log_format: str = "text"
+    process_name: str = ""
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_port: int = 5005
+    rasa_replicas: int = 1
     action_port: int = 5055
+    action_replicas: int = 1
+    action_replica_urls: tuple[str, ...] = ("http://127.0.0.1:5055/webhook",)
+    action_balancer_port: int = 5054
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     rasa_timeout_seconds: float = 4.0
     model_dir: Path = PROJECT_ROOT / "models"
 
     console_host: str = "127.0.0.1"
     console_port: int = 8000
+    console_workers: int = 1
+    run_roles: tuple[str, ...] = ("actions", "rasa", "console", "bot")
+    restart_backoff_max_seconds: float = 30.0
+    restart_max_fast_failures: int = 5
+    health_check_interval_seconds: float = 10.0
+    metrics_port: int = 0
+    retention_days: int = 180
+    retention_interval_seconds: float = 3600.0
+    redis_url: str = ""
+    redis_key_prefix: str = "civil-affairs"
     public_base_url: str = "http://127.0.0.1:8000"
 
     telegram_bot_token: str = ""
@@ -153,6 +193,16 @@ class Settings:
         data_dir = Path(env.str("DATA_DIR", str(PROJECT_ROOT / "data")))
         rasa_port = env.int("RASA_PORT", 5005)
         action_port = env.int("ACTION_PORT", 5055)
+        rasa_replicas = env.int("RASA_REPLICAS", 1)
+        action_replicas = env.int("ACTION_REPLICAS", 1)
+        rasa_urls = env.urls("RASA_URL", [f"http://127.0.0.1:{rasa_port + i}" for i in range(rasa_replicas)])
+        action_replica_urls = env.urls(
+            "ACTION_REPLICA_URLS",
+            [f"http://127.0.0.1:{action_port + i}/webhook" for i in range(action_replicas)])
+        action_balancer_port = env.int("ACTION_BALANCER_PORT", action_port - 1)
+        # One action server is called directly; several are reached through the loopback balancer.
+        default_action_url = (action_replica_urls[0] if len(action_replica_urls) == 1
+                              else f"http://127.0.0.1:{action_balancer_port}/webhook")
         console_port = env.int("CONSOLE_PORT", 8000)
         console_host = env.str("CONSOLE_HOST", "127.0.0.1")
         settings = cls(
@@ -161,16 +211,34 @@ class Settings:
             database_url=env.str("DATABASE_URL", f"sqlite:///{data_dir / 'civil_affairs.db'}"),
             secret_key=env.str("SECRET_KEY", cls.secret_key),
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
-            rasa_url=env.str("RASA_URL", f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+            log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
+            process_name=env.str("PROCESS_NAME", ""),
+            rasa_url=rasa_urls[0],
+            rasa_urls=tuple(rasa_urls),
             rasa_port=rasa_port,
+            rasa_replicas=rasa_replicas,
             action_port=action_port,
-            action_server_url=env.str(
-                "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"
-            ),
+            action_replicas=action_replicas,
+            action_replica_urls=tuple(action_replica_urls),
+            action_balancer_port=action_balancer_port,
+            action_server_url=env.str("ACTION_SERVER_URL", default_action_url),
             rasa_timeout_seconds=env.float("RASA_TIMEOUT_SECONDS", 4.0),
             model_dir=Path(env.str("MODEL_DIR", str(PROJECT_ROOT / "models"))),
             console_host=console_host,
             console_port=console_port,
+            console_workers=env.int("CONSOLE_WORKERS", 1),
+            run_roles=env.names("RUN_ROLES", cls.run_roles, ("actions", "rasa", "console", "bot")),
+            restart_backoff_max_seconds=env.float("RESTART_BACKOFF_MAX_SECONDS",
+                                                  cls.restart_backoff_max_seconds),
+            restart_max_fast_failures=env.int("RESTART_MAX_FAST_FAILURES", cls.restart_max_fast_failures),
+            health_check_interval_seconds=env.float("HEALTH_CHECK_INTERVAL_SECONDS",
+                                                    cls.health_check_interval_seconds),
+            metrics_port=env.int("METRICS_PORT", 0),
+            retention_days=env.int("RETENTION_DAYS", cls.retention_days),
+            retention_interval_seconds=env.float("RETENTION_INTERVAL_SECONDS",
+                                                 cls.retention_interval_seconds),
+            redis_url=env.str("REDIS_URL", ""),
+            redis_key_prefix=env.str("REDIS_KEY_PREFIX", cls.redis_key_prefix),
             public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
             telegram_bot_token=env.str("TELEGRAM_BOT_TOKEN", ""),
             telegram_api_base_url=env.str("TELEGRAM_API_BASE_URL", ""),
@@ -229,5 +297,17 @@ class Settings:
             raise ConfigError("STAFF_ADMIN_PASSWORD must have at least 10 characters")
         if self.is_production and self.secret_key == Settings.secret_key:
             raise ConfigError("SECRET_KEY must be set to a random value when APP_ENV=production")
+        for key, count in (("RASA_REPLICAS", self.rasa_replicas), ("ACTION_REPLICAS", self.action_replicas),
+                           ("CONSOLE_WORKERS", self.console_workers)):
+            if count < 1:
+                raise ConfigError(f"{key} must be at least 1, got {count}")
+        if self.retention_days < 1:
+            raise ConfigError(f"RETENTION_DAYS must be at least 1, got {self.retention_days}")
+        if self.rasa_replicas > 1 and not self.redis_url:
+            raise ConfigError("RASA_REPLICAS above 1 needs REDIS_URL: the replicas share conversation locks "
+                              "in Redis")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://, "
+                              f"got {self.redis_url!r}")
         if self.telegram_mode == "webhook" and self.telegram_bot_token and not self.telegram_webhook_url:
             raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+import uuid
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -19,11 +21,21 @@ from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.delivery import Delivery
 from civil_affairs.handoff import acknowledgement, active_handoff, escalate, rate_last_resolved, staff_alert
-from civil_affairs.rasa_client import RasaClient, RasaMessage
-from civil_affairs.transcripts import record_message
+from civil_affairs.ops import metrics
+from civil_affairs.ops.tracker_events import answered_turn
+from civil_affairs.rasa_client import (
+    MessageLost,
+    RasaClient,
+    RasaMaybeProcessed,
+    RasaMessage,
+    RasaUnavailable,
+)
+from civil_affairs.transcripts import channel_of, record_message
 
 logger = logging.getLogger(__name__)
 
+# A replica that died holding a conversation's lock loses it within the lock store's heartbeat TTL.
+LOCK_TAKEOVER_SECONDS = 4.0
 RATING_PREFIX = "/rate_service:"
 RATING_BUTTONS = [{"title": f"{n}分" + (" 非常满意" if n == 5 else " 很不满意" if n == 1 else ""),
                    "payload": f"{RATING_PREFIX}{n}"} for n in range(5, 0, -1)]
@@ -65,7 +77,7 @@ class ConversationService:
         """A service with its own database engine and HTTP clients; close it with ``aclose``."""
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
-        return cls(settings, sessions, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds),
+        return cls(settings, sessions, RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds),
                    Delivery(settings, sessions), engine)
 
     async def aclose(self) -> None:
@@ -74,8 +86,37 @@ class ConversationService:
         if self._engine is not None:
             self._engine.dispose()
 
-    async def send(self, sender_id: str, text: str) -> list[RasaMessage]:
-        """Handle one resident message; returns what the bot says (nothing while staff hold it)."""
+    async def send(self, sender_id: str, text: str, *, message_id: str | None = None,
+                   maybe_seen: bool = False, expect_answer: bool = True) -> list[RasaMessage]:
+        """Handle one resident message; returns what the bot says (nothing while staff hold it).
+
+        ``message_id`` identifies the message across retries (a Telegram update id; a fresh id
+        otherwise). ``maybe_seen`` says an earlier attempt may already have reached Rasa: its stored
+        answer is then replayed rather than asking Rasa twice. Raises RasaUnavailable (or its
+        MessageLost) when the resident must be told to try again.
+        """
+        started = time.monotonic()
+        channel = channel_of(sender_id)
+        try:
+            answers = await self._send(sender_id, text, message_id or uuid.uuid4().hex, maybe_seen,
+                                       expect_answer)
+        except MessageLost:
+            metrics.MESSAGES.labels(channel=channel, outcome="lost").inc()
+            raise
+        except RasaUnavailable:
+            metrics.MESSAGES.labels(channel=channel, outcome="unavailable").inc()
+            raise
+        metrics.MESSAGES.labels(channel=channel, outcome="answered" if answers else "silent").inc()
+        metrics.MESSAGE_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
+        return answers
+
+    async def _send(self, sender_id: str, text: str, message_id: str, maybe_seen: bool,
+                    expect_answer: bool) -> list[RasaMessage]:
+        if maybe_seen:
+            stored = await asyncio.to_thread(self._stored_answers, sender_id, message_id)
+            if stored is not None:
+                logger.info("%s: message %s was answered before a restart; replaying", sender_id, message_id)
+                return await self._say(sender_id, stored)
         outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
         if outcome == "paused":
             logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
@@ -88,8 +129,42 @@ class ConversationService:
                 await self.announce(handoff_id)
             reply = await asyncio.to_thread(self._acknowledgement)
             return await self._say(sender_id, [RasaMessage(text=reply)])
-        answers = await self.rasa.send(sender_id, text)
+        answers = await self._ask_rasa(sender_id, text, message_id)
+        if not answers and expect_answer:
+            # Rasa answers every message; none means an action failed (e.g. its server died).
+            metrics.ERRORS.labels(component="conversation", kind="no_answer").inc()
+            raise MessageLost("Rasa gave no answer")
         return await self._say(sender_id, answers)
+
+    async def _ask_rasa(self, sender_id: str, text: str, message_id: str) -> list[RasaMessage]:
+        """Ask Rasa; when a replica died holding the message, replay its stored answer or ask another."""
+        try:
+            return await self.rasa.send(sender_id, text, message_id=message_id)
+        except RasaMaybeProcessed as failure:
+            metrics.ERRORS.labels(component="rasa", kind="replica_failed").inc()
+            stored = await asyncio.to_thread(self._stored_answers, sender_id, message_id)
+            if stored is not None:
+                logger.info("%s: Rasa stored the answer before failing; replaying it", sender_id)
+                return stored
+            if self.rasa.replicas < 2:
+                # An error answer (HTTP 5xx) is "busy"; a dropped connection lost the message.
+                raise (MessageLost if failure.dropped else RasaUnavailable)(str(failure)) from failure
+            # Not stored, so not handled: another replica takes it, once the dead one's lock is gone.
+            try:
+                return await self.rasa.send(sender_id, text, message_id=message_id, avoid=failure.replica,
+                                            extra_seconds=LOCK_TAKEOVER_SECONDS)
+            except RasaMaybeProcessed as again:
+                raise MessageLost(str(again)) from again
+
+    async def replay(self, sender_id: str, message_id: str) -> list[RasaMessage] | None:
+        """Rasa's stored answer to a message whose channel died before delivering it, recorded again."""
+        stored = await asyncio.to_thread(self._stored_answers, sender_id, message_id)
+        return None if stored is None else await self._say(sender_id, stored)
+
+    def _stored_answers(self, sender_id: str, message_id: str) -> list[RasaMessage] | None:
+        with self.sessions() as session:
+            stored = answered_turn(sender_id, message_id, session=session)
+        return None if stored is None else [RasaMessage.from_json(item) for item in stored]
 
     def _before_bot(self, sender_id: str, text: str) -> tuple[str, int | None]:
         with self.sessions.begin() as session:

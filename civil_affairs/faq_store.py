@@ -19,6 +19,7 @@ from civil_affairs.config import BureauContacts
 from civil_affairs.models import FaqEntry, UnansweredQuestion
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.faq import CATEGORIES, LOCALITIES
+from civil_affairs.ops import metrics
 from civil_affairs.privacy import mask_personal_data
 from civil_affairs.text import normalize
 
@@ -242,6 +243,7 @@ def record_unanswered(text: str, *, session: Session, intent: str | None = None)
     normalized = normalize(masked).replace(" ", "")[:200]
     if not normalized:
         return
+    metrics.UNKNOWN_ANSWERS.labels(kind="faq").inc()
     row = session.scalars(
         select(UnansweredQuestion).where(UnansweredQuestion.normalized == normalized)
     ).one_or_none()

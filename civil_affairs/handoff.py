@@ -17,6 +17,7 @@ from civil_affairs.config import Settings
 from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH, PRIORITY_NORMAL
+from civil_affairs.ops import metrics
 from civil_affairs.privacy import mask_personal_data
 from civil_affairs.transcripts import get_or_create_conversation
 
@@ -63,6 +64,7 @@ def escalate(sender_id: str, reason: str, *, session: Session, summary: str = ""
                       summary=mask_personal_data(summary)[:200], status="open")
     session.add(handoff)
     session.flush()
+    metrics.HANDOFFS.labels(reason=reason).inc()
     return handoff, True
 
 

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY
+
 logger = logging.getLogger(__name__)
 
 REST_WEBHOOK_PATH = "/webhooks/rest/webhook"
+REST_SECONDS = 5.0
 
 
 class RasaUnavailable(Exception):
     """Rasa could not be reached, answered too slowly, or answered with an error."""
+
+
+class RasaMaybeProcessed(RasaUnavailable):
+    """A Rasa replica failed after the message reached it: it may have handled it, or not."""
+
+    def __init__(self, reason: str, *, replica: int, dropped: bool) -> None:
+        super().__init__(reason)
+        self.replica = replica
+        self.dropped = dropped  # the connection broke (the replica probably died), no error answer
+
+
+class MessageLost(RasaUnavailable):
+    """The message may not have been handled and nothing can be said for it: ask the resident to resend."""
 
 
 @dataclass(frozen=True)
@@ -57,32 +76,84 @@ class RasaMessage:
 
 
 class RasaClient:
-    """Sends one resident message to Rasa and returns the bot's answers."""
+    """Sends one resident message to Rasa and returns the bot's answers.
 
-    def __init__(self, base_url: str, timeout_seconds: float, *, http: httpx.AsyncClient | None = None) -> None:
-        self._url = base_url.rstrip("/") + REST_WEBHOOK_PATH
+    With several Rasa replicas each conversation sticks to one replica (by its sender id), which
+    keeps its lock on one server in the common case; any replica can serve any conversation,
+    because they share the tracker store and the lock store. A replica that refuses the connection
+    never saw the message, so the next one is tried at once and the refusing one rests a few
+    seconds. A replica that fails after the message was sent may or may not have handled it:
+    ``RasaMaybeProcessed`` tells the caller to find out before sending it again.
+    """
+
+    def __init__(self, base_url: str | Sequence[str], timeout_seconds: float, *,
+                 http: httpx.AsyncClient | None = None, rest_seconds: float = REST_SECONDS) -> None:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise ValueError("RasaClient needs at least one Rasa URL")
+        self._urls = [url.rstrip("/") + REST_WEBHOOK_PATH for url in urls]
         self._timeout = timeout_seconds
         self._http = http or httpx.AsyncClient(timeout=timeout_seconds)
+        self._rest_seconds = rest_seconds
+        self._resting_until = [0.0] * len(self._urls)
+
+    @property
+    def replicas(self) -> int:
+        return len(self._urls)
 
     async def aclose(self) -> None:
         """Close the underlying HTTP connection pool."""
         await self._http.aclose()
 
-    async def send(self, sender_id: str, text: str) -> list[RasaMessage]:
-        """Post ``text`` as ``sender_id``; raise RasaUnavailable on any failure or timeout."""
-        try:
-            # httpx's timeout applies per network operation; wait_for bounds the whole exchange
-            # so that a slowly trickling answer cannot keep the resident waiting.
-            response = await asyncio.wait_for(
-                self._http.post(self._url, json={"sender": sender_id, "message": text}),
-                timeout=self._timeout,
-            )
-        except asyncio.TimeoutError as exc:
-            logger.warning("Rasa timed out after %.1f s for %s", self._timeout, sender_id)
-            raise RasaUnavailable("timeout") from exc
-        except httpx.HTTPError as exc:
-            logger.warning("Rasa unreachable for %s: %s", sender_id, type(exc).__name__)
-            raise RasaUnavailable(type(exc).__name__) from exc
+    def _order(self, sender_id: str, avoid: int | None) -> list[int]:
+        """Replicas to try: the conversation's own first, resting ones and ``avoid`` last."""
+        first = zlib.crc32(sender_id.encode("utf-8")) % len(self._urls)
+        order = [(first + i) % len(self._urls) for i in range(len(self._urls))]
+        now = time.monotonic()
+        return sorted(order, key=lambda i: (i == avoid, self._resting_until[i] > now))
+
+    async def send(self, sender_id: str, text: str, *, message_id: str | None = None,
+                   avoid: int | None = None, extra_seconds: float = 0.0) -> list[RasaMessage]:
+        """Post ``text`` as ``sender_id``; raise RasaUnavailable on any failure or timeout.
+
+        ``message_id`` travels in the message's metadata (the tracker store keeps it), so that an
+        answer lost on the way can be found again. ``avoid`` is a replica to try last.
+        """
+        body: dict[str, Any] = {"sender": sender_id, "message": text}
+        if message_id:
+            body["metadata"] = {MESSAGE_ID_KEY: message_id}
+        timeout = self._timeout + extra_seconds
+        for index in self._order(sender_id, avoid):
+            try:
+                # httpx's timeout applies per network operation; wait_for bounds the whole exchange
+                # so that a slowly trickling answer cannot keep the resident waiting.
+                response = await asyncio.wait_for(
+                    self._http.post(self._urls[index], json=body, timeout=timeout), timeout=timeout)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                logger.warning("Rasa replica %d refused the connection for %s; trying the next",
+                               index, sender_id)
+                self._resting_until[index] = time.monotonic() + self._rest_seconds
+                continue
+            except asyncio.TimeoutError as exc:
+                logger.warning("Rasa timed out after %.1f s for %s", timeout, sender_id)
+                raise RasaUnavailable("timeout") from exc
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                logger.warning("Rasa replica %d failed after the message was sent for %s: %s",
+                               index, sender_id, type(exc).__name__)
+                self._resting_until[index] = time.monotonic() + self._rest_seconds
+                raise RasaMaybeProcessed(type(exc).__name__, replica=index, dropped=True) from exc
+            except httpx.HTTPError as exc:
+                logger.warning("Rasa unreachable for %s: %s", sender_id, type(exc).__name__)
+                raise RasaUnavailable(type(exc).__name__) from exc
+            return self._answers(response, sender_id, index)
+        logger.warning("no Rasa replica accepted the connection for %s", sender_id)
+        raise RasaUnavailable("unreachable")
+
+    @staticmethod
+    def _answers(response: httpx.Response, sender_id: str, index: int) -> list[RasaMessage]:
+        if response.status_code >= 500:
+            logger.warning("Rasa answered HTTP %s for %s", response.status_code, sender_id)
+            raise RasaMaybeProcessed(f"HTTP {response.status_code}", replica=index, dropped=False)
         if not response.is_success:
             logger.warning("Rasa answered HTTP %s for %s", response.status_code, sender_id)
             raise RasaUnavailable(f"HTTP {response.status_code}")

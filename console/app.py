@@ -12,13 +12,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from civil_affairs.conversation_service import ConversationService
-from civil_affairs.delivery import Delivery
-from civil_affairs.rasa_client import RasaClient
 from civil_affairs.booking import rules_from_settings
 from civil_affairs.config import Settings
+from civil_affairs.conversation_service import ConversationService
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.privacy import install_log_masking
+from civil_affairs.delivery import Delivery
+from civil_affairs.ops.logs import configure_logging
+from civil_affairs.ops.retention import run_retention_loop
+from civil_affairs.rasa_client import RasaClient
 from civil_affairs.reminders import run_reminder_loop
 from console import routes
 from console.auth import bootstrap_admin
@@ -29,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The console app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
-    install_log_masking(settings.log_level)
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             bootstrap_admin(settings, session=session)
         delivery = Delivery(settings, app.state.sessions)
         app.state.conversations = ConversationService(
-            settings, app.state.sessions, RasaClient(settings.rasa_url, settings.rasa_timeout_seconds), delivery)
+            settings, app.state.sessions, RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds),
+            delivery)
         app.state.booking_rules = rules_from_settings(settings)
         reminders = None
         if settings.booking_reminders:
@@ -47,13 +49,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reminders = asyncio.create_task(run_reminder_loop(
                 app.state.sessions, delivery, interval_seconds=settings.booking_reminder_interval_seconds,
                 rules=app.state.booking_rules))
+        retention = None
+        if settings.retention_interval_seconds > 0:
+            # Purges old transcripts and conversation events; safe in several workers and replicas.
+            retention = asyncio.create_task(run_retention_loop(
+                app.state.sessions, settings.retention_days,
+                interval_seconds=settings.retention_interval_seconds))
         try:
             yield
         finally:
-            if reminders is not None:
-                reminders.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reminders
+            for task in (reminders, retention):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await app.state.conversations.aclose()
             engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from console import applications, appointments, auth, dashboard, faq, handoffs, health, webchat
+from console import applications, appointments, auth, dashboard, faq, handoffs, health, system_health, webchat
 
 
 def register(app: FastAPI) -> None:
@@ -17,3 +17,4 @@ def register(app: FastAPI) -> None:
     app.include_router(applications.router)
     app.include_router(handoffs.router)
     app.include_router(dashboard.router)
+    app.include_router(system_health.router)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from civil_affairs.models import Conversation
-from civil_affairs.rasa_client import RasaUnavailable
+from civil_affairs.rasa_client import MessageLost, RasaUnavailable
 from civil_affairs.transcripts import transcript
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ router = APIRouter()
 COOKIE_NAME = "webchat_id"
 MAX_MESSAGE_CHARS = 2000
 BUSY_TEXT = "系统繁忙，请稍后再试"
+RESEND_TEXT = "抱歉，刚才这条消息没有处理成功，请您再发一次。"
 TOO_LONG_TEXT = "您的消息太长了，请分几次简短地说。"
 EMPTY_TEXT = "请先输入您的问题。"
 
@@ -72,6 +73,8 @@ async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
         return _reply([{"text": TOO_LONG_TEXT}], chat_id, new)
     try:
         answers = await request.app.state.conversations.send(f"web-{chat_id}", text)
+    except MessageLost:
+        return _reply([{"text": RESEND_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     except RasaUnavailable:
         return _reply([{"text": BUSY_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     messages = [

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,8 @@ from civil_affairs.setup_db import prepare_database
 pytest_plugins = ["tests.helpers.telegram_fixtures"]
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+# Tests put their keys under a prefix of their own and delete them afterwards.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def postgres_reachable(url: str = POSTGRES_URL) -> bool:
@@ -31,6 +35,30 @@ def postgres_reachable(url: str = POSTGRES_URL) -> bool:
         return True
     except Exception:
         return False
+
+
+def redis_reachable(url: str = REDIS_URL) -> bool:
+    """True when a Redis server answers at ``url``."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        client.close()
+        return True
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test on the test Redis (skipped when none is reachable); cleaned up after."""
+    if not redis_reachable():
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
 
 
 def reset_postgres(url: str) -> None:

@@ -5,6 +5,8 @@ from civil_affairs.models.booking import Appointment, AppointmentParty, BookingS
 from civil_affairs.models.applications import Application, ApplicationStageText, ApplicationStatusEvent, StatusLookupFailure, StatusSubscription  # noqa: F401
 from civil_affairs.models.conversation import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.faq import FaqEntry, UnansweredQuestion
+from civil_affairs.models.operations import TelegramUpdate, TrackerEvent
 from civil_affairs.models.staff import AuditLog, StaffSession, StaffUser
 
-__all__ = ["AuditLog", "Base", "Conversation", "ConversationMessage", "Handoff", "HandoffNote", "FaqEntry", "StaffSession", "StaffUser", "UnansweredQuestion"]
+__all__ = ["AuditLog", "Base", "Conversation", "ConversationMessage", "Handoff", "HandoffNote", "FaqEntry",
+           "StaffSession", "StaffUser", "TelegramUpdate", "TrackerEvent", "UnansweredQuestion"]

@@ -131,6 +131,8 @@ class Appointment(Base):
     reminder_due_at = Column(DateTime, nullable=True)
     reminder_claimed_at = Column(DateTime, nullable=True)
     reminder_sent_at = Column(DateTime, nullable=True)
+    # Identifies the form run that made this booking, so a retried submission returns it again.
+    submission_key = Column(String(64), nullable=True, unique=True)
 
     slot = relationship(BookingSlot, lazy="joined")
     parties = relationship("AppointmentParty", lazy="selectin", order_by="AppointmentParty.position",

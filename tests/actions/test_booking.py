@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions import booking as booking_actions
+from actions import common
 from civil_affairs.config import Settings
+from civil_affairs.models import Appointment
+from civil_affairs.sealing import seal, unseal
 from tests.helpers.booking_factory import make_id
 from tests.helpers.trackers import make_tracker
 
@@ -71,7 +77,21 @@ def test_a_valid_couple_is_accepted(dispatcher: CollectingDispatcher, domain: di
     form = booking_actions.ValidateBookingForm()
     groom = make_id(date(1990, 1, 1), male=True, serial=55)
     tracker = _form_tracker(groom, "party1_id", booking_date="2026-09-24")
-    assert form.validate_party1_id(groom, dispatcher, tracker, domain) == {"party1_id": groom, "booking_failures": 0.0}
+    result = form.validate_party1_id(groom, dispatcher, tracker, domain)
+    # The tracker (stored by Rasa) gets the number sealed, never in clear; the form reads it back.
+    assert groom not in result["party1_id"] and result["booking_failures"] == 0.0
+    assert unseal(result["party1_id"], common.services().settings.secret_key) == groom
+
+
+def test_the_second_party_cannot_repeat_the_first_sealed_id(dispatcher: CollectingDispatcher,
+                                                             domain: dict) -> None:
+    form = booking_actions.ValidateBookingForm()
+    groom = make_id(date(1990, 1, 1), male=True, serial=56)
+    sealed = form.validate_party1_id(groom, dispatcher, _form_tracker(groom, "party1_id",
+                                                                      booking_date="2026-09-24"), domain)
+    tracker = _form_tracker(groom, "party2_id", booking_date="2026-09-24", party1_id=sealed["party1_id"])
+    assert form.validate_party2_id(groom, dispatcher, tracker, domain)["party2_id"] is None
+    assert "不能相同" in dispatcher.messages[-1]["text"]
 
 
 @pytest.mark.parametrize(("text", "slot_code"), [("上午9点", "am1"), ("10:00", "am2"), ("下午两点半", "pm1"),
@@ -116,3 +136,28 @@ async def test_the_other_questions_do_not_depend_on_the_kind(domain: dict) -> No
             await action_class().run(dispatcher, make_tracker(slots={"booking_kind": kind}), domain)
             texts.add(dispatcher.messages[0]["text"])
         assert texts == {action_class.question}
+
+
+async def test_a_confirmation_handled_twice_books_once(domain: dict) -> None:
+    """Rasa (or a channel retry) may run the submit twice for one "确认": the second returns the first."""
+    key = common.services().settings.secret_key
+    groom = make_id(date(1990, 1, 1), male=True, serial=57)
+    bride = make_id(date(1992, 1, 1), male=False, serial=57)
+    slots = {"booking_kind": "marriage", "booking_date": "2026-09-24", "booking_slot": "am1",
+             "party1_name": "张伟", "party1_id": seal(groom, key), "party2_name": "李婷",
+             "party2_id": seal(bride, key), "booking_phone": seal("13979312456", key),
+             "booking_confirmed": True}
+    latest = {"text": "确认", "intent": {"name": "affirm", "confidence": 0.99}, "entities": []}
+    events = [{"event": "active_loop", "name": "booking_form", "timestamp": 1796000000.25},
+              {"event": "user", "text": "确认", "parse_data": latest, "timestamp": 1796000100.0}]
+    tracker = Tracker("tg-9057", slots, latest, events, False, None, {}, "action_listen")
+    answers = []
+    for _ in range(2):
+        dispatcher = CollectingDispatcher()
+        await booking_actions.ActionSubmitBooking().run(dispatcher, tracker, domain)
+        answers.append(dispatcher.messages[0]["text"])
+    code = re.search(r"YY\d{8}-?\d{3}", answers[0])
+    assert code is not None and code.group(0) in answers[1]
+    with common.services().sessions() as session:
+        booked = session.scalars(select(Appointment).where(Appointment.sender_id == "tg-9057")).all()
+    assert len(booked) == 1 and booked[0].phone == "13979312456"

@@ -33,7 +33,7 @@ class FakeRasa:
     def __init__(self) -> None:
         self.received: list[tuple[str, str]] = []
 
-    async def send(self, sender_id: str, text: str) -> list[RasaMessage]:
+    async def send(self, sender_id: str, text: str, **_options: object) -> list[RasaMessage]:
         self.received.append((sender_id, text))
         return [RasaMessage(text=f"机器人回答：{text}")]
 

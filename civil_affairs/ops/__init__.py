@@ -1,0 +1,1 @@
+"""Running the service: conversation storage for Rasa, locks, metrics, health, logs and retention."""

@@ -1,0 +1,130 @@
+"""Rasa's conversations in the application database: masked when stored, rebuilt when read back."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Iterator
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from sqlalchemy import delete, select
+
+from civil_affairs.config import PROJECT_ROOT
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.models import TrackerEvent
+from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY, answered_turn, mask_event
+from civil_affairs.ops.tracker_store import MaskingSQLTrackerStore
+from civil_affairs.sealing import seal
+
+ID_NUMBER = "361122199001011230"
+PHONE = "13979312456"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def store(database_url: str, domain: Domain) -> Iterator[MaskingSQLTrackerStore]:
+    """The store on the suite's database (SQLite, and PostgreSQL when reachable)."""
+    store = MaskingSQLTrackerStore(domain=domain, url=database_url)
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def sender(database_url: str) -> Iterator[str]:
+    """A sender id of this test; its events are removed afterwards."""
+    sender_id = f"test-{uuid.uuid4().hex}"
+    yield sender_id
+    engine = make_engine(database_url)
+    with make_session_factory(engine).begin() as session:
+        session.execute(delete(TrackerEvent).where(TrackerEvent.sender_id == sender_id))
+    engine.dispose()
+
+
+def stored_rows(store: MaskingSQLTrackerStore, sender_id: str) -> list[TrackerEvent]:
+    with store.sessionmaker() as session:
+        return list(session.scalars(select(TrackerEvent).where(TrackerEvent.sender_id == sender_id)
+                                    .order_by(TrackerEvent.id)))
+
+
+def user_says(text: str, message_id: str = "") -> UserUttered:
+    parse_data = {"text": text, "intent": {"name": "inform", "confidence": 0.9},
+                  "entities": [{"entity": "id_number", "value": ID_NUMBER, "start": 0, "end": 18}]}
+    return UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data,
+                       metadata={MESSAGE_ID_KEY: message_id} if message_id else None)
+
+
+async def test_personal_numbers_are_masked_before_they_are_stored(store: MaskingSQLTrackerStore,
+                                                                  sender: str) -> None:
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(user_says(f"我的身份证号是{ID_NUMBER}，电话{PHONE}"))
+    tracker.update(SlotSet("party1_name", "张伟"))
+    tracker.update(SlotSet("party1_id", ID_NUMBER))  # a slot that should never hold one
+    tracker.update(SlotSet("booking_phone", {"numbers": [PHONE]}))
+    tracker.update(BotUttered(f"您填写的号码是{ID_NUMBER}", {"buttons": [{"title": PHONE, "payload": "/x"}]}))
+    await store.save(tracker)
+
+    raw = " ".join(row.data for row in stored_rows(store, sender))
+    assert ID_NUMBER not in raw and PHONE not in raw
+    assert "361***********1230" in raw and "139****2456" in raw
+    restored = await store.retrieve(sender)
+    assert restored is not None
+    assert restored.get_slot("party1_id") == "361***********1230"
+    assert restored.get_slot("booking_phone") == {"numbers": ["139****2456"]}
+    assert restored.get_slot("party1_name") == "张伟"
+    assert restored.latest_message.text == "我的身份证号是361***********1230，电话139****2456"
+
+
+async def test_a_restored_tracker_continues_with_only_new_events_appended(store: MaskingSQLTrackerStore,
+                                                                          sender: str,
+                                                                          domain: Domain) -> None:
+    sealed = seal(ID_NUMBER, "test-secret")
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(user_says("我想预约结婚登记"))
+    tracker.update(SlotSet("party1_id", sealed))
+    await store.save(tracker)
+    count = len(stored_rows(store, sender))
+
+    # A different store object stands for a restarted Rasa or another replica.
+    other = MaskingSQLTrackerStore(domain=domain, url=str(store.engine.url.render_as_string(False)))
+    try:
+        restored = await other.retrieve(sender)
+        assert restored is not None and restored.get_slot("party1_id") == sealed  # sealed values survive
+        restored.update(user_says("确认"))
+        await other.save(restored)
+    finally:
+        other.engine.dispose()
+    rows = stored_rows(store, sender)
+    assert len(rows) == count + 1 and rows[-1].type_name == "user"
+
+
+async def test_the_answer_to_a_tagged_message_can_be_found_again(store: MaskingSQLTrackerStore,
+                                                                 sender: str) -> None:
+    tracker = await store.get_or_create_tracker(sender)
+    for message_id, answer in (("m-1", "第一个回答"), ("m-2", "第二个回答")):
+        tracker.update(user_says("问题", message_id))
+        tracker.update(ActionExecuted("action_answer_faq"))
+        tracker.update(BotUttered(answer, {"buttons": [{"title": "转人工", "payload": "/request_human"}]}))
+        tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+
+    with store.sessionmaker() as session:
+        assert answered_turn(sender, "m-1", session=session) == [
+            {"text": "第一个回答", "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
+        assert answered_turn(sender, "m-2", session=session)[0]["text"] == "第二个回答"
+        assert answered_turn(sender, "m-3", session=session) is None
+
+
+def test_masking_leaves_names_timestamps_and_opaque_tokens_alone() -> None:
+    token = seal(PHONE, "k")
+    event = mask_event({"event": "slot", "timestamp": 1.5, "name": "booking_phone", "value": token})
+    assert event == {"event": "slot", "timestamp": 1.5, "name": "booking_phone", "value": token}
+    hashed = "ab13912345678cd" + "0" * 50  # a keyed hash whose hex digits look like a phone number
+    assert mask_event({"event": "slot", "name": "id_hash", "value": hashed})["value"] == hashed
+    user = mask_event(json.loads(json.dumps(SessionStarted().as_dict())))
+    assert user["event"] == "session_started"

@@ -1,7 +1,7 @@
 """iCalendar (.ics, RFC 5545) files for appointments, so residents can add them to their phone calendar.
 
 Times are written in UTC (``…Z``), which every calendar app understands without a VTIMEZONE block;
-the local time zone of the office is China Standard Time (UTC+8, no daylight saving).
+appointment times are the bureau's wall clock (``civil_affairs.clock``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-CHINA_TZ = timezone(timedelta(hours=8))
+from civil_affairs import clock
+
 LINE_LIMIT = 75  # octets per line before folding (RFC 5545 §3.1)
 
 
@@ -50,8 +51,7 @@ def fold_line(line: str) -> str:
 
 
 def _utc(day: date, moment: time) -> str:
-    local = datetime.combine(day, moment, tzinfo=CHINA_TZ)
-    return local.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return clock.to_utc(datetime.combine(day, moment)).strftime("%Y%m%dT%H%M%SZ")
 
 
 def build_ics(event: CalendarEvent, *, now: datetime | None = None) -> str:

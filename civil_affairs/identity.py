@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from civil_affairs import clock
 from civil_affairs.errors import ExplainedError
 
 MALE = "male"
@@ -89,7 +90,7 @@ def parse_id_number(text: str, *, today: date | None = None) -> IdNumber:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         birth = None
-    if birth is None or birth.year < EARLIEST_BIRTH_YEAR or birth > (today or date.today()):
+    if birth is None or birth.year < EARLIEST_BIRTH_YEAR or birth > (today or clock.local_today()):
         raise IdNumberError("birth_date", "身份证号码中的出生日期不正确，请核对第7到14位后重新输入。")
     if check_digit(value[:17]) != value[17]:
         raise IdNumberError("checksum", "这个身份证号码校验不通过，可能有一位输错了，请仔细核对后重新输入。")

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
-from civil_affairs.booking import DEFAULT_RULES, BookingRules, local_now
+from civil_affairs import clock
+from civil_affairs.booking import DEFAULT_RULES, BookingRules
 from civil_affairs.date_parsing import describe_date
 from civil_affairs.delivery import Delivery
 from civil_affairs.models import Appointment
@@ -36,7 +37,7 @@ BATCH = 50
 
 def reminder_text(appointment: Appointment, today: datetime | None = None) -> str:
     """What the resident reads the day before."""
-    day = describe_date(appointment.day, (today or local_now()).date())
+    day = describe_date(appointment.day, (today or clock.local_now()).date())
     return (f"温馨提醒：您预约了{day} {appointment.slot.label} 的{KIND_LABELS[appointment.kind]}，"
             f"预约码 {appointment.code}。\n请双方本人带好居民身份证按时到场。"
             f"如需改约或取消，请回复“改约”或“取消预约”；无法到场又未取消的，会记为爽约。")
@@ -78,14 +79,14 @@ async def send_due_reminders(sessions: sessionmaker, delivery: Delivery, *,
         due = list(session.scalars(select(Appointment).where(
             Appointment.reminder_state == "pending", Appointment.status == "booked",
             Appointment.reminder_due_at <= now_utc).order_by(Appointment.reminder_due_at).limit(BATCH)))
-        today = (now_utc + timedelta(hours=8)).date()
+        today = clock.local_today(now_utc)
         work = []
         for appointment in due:
             if not appointment.sender_id or appointment.day <= today:
                 appointment.reminder_state = "skipped"
             else:
                 work.append((appointment.id, appointment.sender_id,
-                             reminder_text(appointment, now_utc + timedelta(hours=8))))
+                             reminder_text(appointment, clock.local_now(now_utc))))
     sent = 0
     for appointment_id, sender_id, text in work:
         if not _claim(sessions, appointment_id, now_utc):

@@ -15,6 +15,7 @@ import chinese_calendar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from civil_affairs import clock
 from civil_affairs.models import CalendarDay, CalendarYear
 
 HOLIDAY = "holiday"
@@ -117,7 +118,7 @@ def seed_year_from_package(year: int, *, session: Session, replace: bool = False
 
 def seed_calendar(*, session: Session, first_year: int | None = None) -> list[int]:
     """Load every package year from ``first_year`` (default: last year) that the table lacks."""
-    first = first_year if first_year is not None else date.today().year - 1
+    first = first_year if first_year is not None else clock.local_today().year - 1
     loaded = []
     for year in package_years():
         if year >= first and seed_year_from_package(year, session=session):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import MetaData
 from sqlalchemy.orm import declarative_base
+
+from civil_affairs.clock import utcnow
+
+__all__ = ["Base", "NAMING_CONVENTION", "utcnow"]  # utcnow: the column default models use
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,8 +18,3 @@ NAMING_CONVENTION = {
 }
 
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-
-
-def utcnow() -> datetime:
-    """Timezone-naive UTC now: SQLite keeps no zone, so every timestamp is stored as UTC."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -85,7 +85,7 @@ def _login(request: Request, username: str, password: str) -> tuple[str, str | N
     ip = client_ip(request)
     previous = request.cookies.get(SESSION_COOKIE, "")
     with sessions(request).begin() as session:
-        result = authenticate(username, password, session=session)
+        result = authenticate(username, password, session=session, address=ip)
         if result.status != "ok" or result.user is None:
             audit.record(audit.LOGIN_FAILED, session=session,
                          staff_user_id=result.user.id if result.user else None,

@@ -20,13 +20,24 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from civil_affairs.models import RateLimitCounter
 from civil_affairs.models.base import utcnow
+
+
+# The message metadata key under which the console passes the web visitor's address to Rasa.
+CLIENT_ADDRESS_KEY = "client_address"
+
+
+def client_address(latest_message: Mapping[str, Any] | None) -> str | None:
+    """The client address the channel put in the message's metadata, if any (at most 64 chars)."""
+    metadata = (latest_message or {}).get("metadata") or {}
+    value = metadata.get(CLIENT_ADDRESS_KEY) if isinstance(metadata, Mapping) else None
+    return str(value)[:64] if value else None
 
 
 @dataclass(frozen=True)

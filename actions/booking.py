@@ -787,18 +787,17 @@ class ManageFormBase(BookingFormBase, ABC):
         if not found:
             return _fail(dispatcher, tracker, "booking_id_last6", "请输入任一方身份证号码的最后6位（最后一位可能是X）。")
         app = services()
-        try:
-            with app.sessions.begin() as session:
-                appointment = booking.verify(tracker.get_slot("booking_code") or "", found.group(1).upper(),
-                                             session=session, **_who(tracker))
-                summary = f"{describe_date(appointment.day)} {appointment.slot.label}"
-        except booking.BookingError as exc:
-            if exc.code in ("verify",):
-                result = _fail(dispatcher, tracker, "booking_id_last6", exc.message)
+        with app.sessions.begin() as session:  # commits the counted failure too
+            appointment, error = booking.check_code(tracker.get_slot("booking_code") or "", found.group(1).upper(),
+                                                    session=session, **_who(tracker))
+            summary = f"{describe_date(appointment.day)} {appointment.slot.label}" if appointment else ""
+        if error is not None:
+            if error.code in ("verify",):
+                result = _fail(dispatcher, tracker, "booking_id_last6", error.message)
                 result["booking_code"] = None
                 return result
-            dispatcher.utter_message(text=exc.message)
-            return {"booking_id_last6": None, "booking_abort": exc.code}
+            dispatcher.utter_message(text=error.message)
+            return {"booking_id_last6": None, "booking_abort": error.code}
         dispatcher.utter_message(text=f"已找到您的预约：{summary}。")
         return {"booking_id_last6": found.group(1).upper(), "booking_failures": 0.0}
 
@@ -879,13 +878,16 @@ class ActionCancelBooking(Action):
         app = services()
         try:
             with app.sessions.begin() as session:
-                appointment = booking.verify(tracker.get_slot("booking_code") or "",
-                                             tracker.get_slot("booking_id_last6") or "", session=session,
-                                             **_who(tracker))
-                booking.cancel(appointment, session=session, reason="居民在线取消")
-                code = appointment.code
+                appointment, error = booking.check_code(tracker.get_slot("booking_code") or "",
+                                                        tracker.get_slot("booking_id_last6") or "", session=session,
+                                                        **_who(tracker))
+                if appointment is not None:
+                    booking.cancel(appointment, session=session, reason="居民在线取消")
+                    code = appointment.code
         except booking.BookingError as exc:
-            dispatcher.utter_message(text=exc.message)
+            error = exc
+        if error is not None:
+            dispatcher.utter_message(text=error.message)
             return reset_events()
         dispatcher.utter_message(text=f"预约 {code} 已取消。需要时可以随时重新预约。")
         return reset_events()
@@ -902,6 +904,13 @@ class ActionRescheduleBooking(Action):
         if tracker.get_slot("booking_abort"):
             return reset_events()
         app = services()
+        with app.sessions.begin() as session:  # commits the counted failure too
+            _, error = booking.check_code(tracker.get_slot("booking_code") or "",
+                                          tracker.get_slot("booking_id_last6") or "", session=session,
+                                          **_who(tracker))
+        if error is not None:
+            dispatcher.utter_message(text=error.message)
+            return reset_events()
         try:
             with app.sessions.begin() as session:
                 old = booking.verify(tracker.get_slot("booking_code") or "",

@@ -545,12 +545,33 @@ def verify(code: str, last6: str, *, session: Session, now_utc: datetime | None 
            client_address: str | None = None) -> Appointment:
     """The booked appointment with ``code`` when ``last6`` matches either party's ID.
 
-    A wrong pair gets the same answer whether the code exists or not, and failures are counted the
-    same way for both (``civil_affairs.throttle``: per code as typed, per chat, per client address,
-    globally), so neither the answer nor the lock tells whether a code exists.
+    Like ``check_code``, but raises the error. Careful: raising inside ``sessions.begin()`` rolls the
+    counted failure back; callers that own the transaction should use ``check_code``.
 
     Raises:
-        BookingError: ``verify`` (wrong pair or no longer active) or ``locked``.
+        BookingError: ``verify`` (wrong pair), ``locked`` or ``inactive``.
+    """
+    appointment, error = check_code(code, last6, session=session, now_utc=now_utc, rules=rules,
+                                    sender_id=sender_id, client_address=client_address)
+    if error is not None:
+        raise error
+    assert appointment is not None
+    return appointment
+
+
+def check_code(code: str, last6: str, *, session: Session, now_utc: datetime | None = None,
+               rules: BookingRules = DEFAULT_RULES, sender_id: str = "",
+               client_address: str | None = None) -> tuple[Appointment | None, BookingError | None]:
+    """Check a booking code and the last 6 characters of either party's ID; the error is returned.
+
+    A wrong pair gets the same answer whether the code exists or not, and failures are counted the
+    same way for both (``civil_affairs.throttle``: per code as typed, per chat, per client address,
+    globally), so neither the answer nor the lock tells whether a code exists. The counted failure
+    is written to ``session``: commit it even when an error is returned.
+
+    Returns:
+        ``(appointment, None)`` for a booked appointment and the right last 6, else ``(None, error)``
+        with error code ``verify`` (wrong pair), ``locked`` or ``inactive``.
     """
     now_utc = now_utc or utcnow()
     code = normalize_code(code)
@@ -558,9 +579,9 @@ def verify(code: str, last6: str, *, session: Session, now_utc: datetime | None 
     limits = verify_limits(code, sender_id=sender_id, client_address=client_address, rules=rules)
     locked = BookingError("locked", VERIFY_LOCKED_TEXT.format(minutes=rules.verify_lock_minutes))
     if throttle.blocked(limits, session=session, now=now_utc) is not None:
-        raise locked
+        return None, locked
     if throttle.take(limits, session=session, now=now_utc) is not None:
-        raise locked
+        return None, locked
     appointment = session.scalar(select(Appointment).where(Appointment.code == code))
     parties = list(appointment.parties) if appointment is not None else []
     # Compare against a dummy when the code is unknown, so both cases do the same work.
@@ -568,11 +589,11 @@ def verify(code: str, last6: str, *, session: Session, now_utc: datetime | None 
         secrets.compare_digest("~~~~~~", last6)]
     if appointment is None or not any(matches):
         session.flush()
-        raise BookingError("verify", VERIFY_FAILED_TEXT)
+        return None, BookingError("verify", VERIFY_FAILED_TEXT)
     throttle.give_back(limits, session=session)
     if appointment.status != "booked":
-        raise BookingError("inactive", f"这个预约目前的状态是“{STATUS_LABELS[appointment.status]}”，不能再修改。")
-    return appointment
+        return None, BookingError("inactive", f"这个预约目前的状态是“{STATUS_LABELS[appointment.status]}”，不能再修改。")
+    return appointment, None
 
 
 def _close(appointment: Appointment, status: str, *, staff_user_id: int | None = None,

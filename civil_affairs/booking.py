@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -516,6 +517,9 @@ VERIFY_MAX_FAILURES_GLOBAL = 200   # per hour over every chat: the brake on spre
 VERIFY_GLOBAL_WINDOW = timedelta(hours=1)
 
 
+_CODE_FORMAT = re.compile(r"YY\d{8}-\d{3}")
+
+
 def normalize_code(code: str) -> str:
     """``yy20261208417`` / ``YY20261208－417`` → ``YY20261208-417`` (other text is returned as typed)."""
     code = (code or "").strip().upper().replace("－", "-")
@@ -582,7 +586,9 @@ def check_code(code: str, last6: str, *, session: Session, now_utc: datetime | N
         return None, locked
     if throttle.take(limits, session=session, now=now_utc) is not None:
         return None, locked
-    appointment = session.scalar(select(Appointment).where(Appointment.code == code))
+    # Only a well-formed code is looked up (a NUL would make PostgreSQL refuse the query).
+    appointment = (session.scalar(select(Appointment).where(Appointment.code == code))
+                   if _CODE_FORMAT.fullmatch(code) else None)
     parties = list(appointment.parties) if appointment is not None else []
     # Compare against a dummy when the code is unknown, so both cases do the same work.
     matches = [secrets.compare_digest(p.id_last6, last6) for p in parties] or [

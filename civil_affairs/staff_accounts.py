@@ -159,7 +159,10 @@ def authenticate(username: str, password: str, *, session: Session, address: str
         return LoginResult("locked")
     if throttle.take(limits, session=session, now=now) is not None:
         return LoginResult("locked")
-    user = get_user(username.strip(), session=session)
+    # A name no account can have (control characters, NUL, 10,000 characters) is not looked up:
+    # PostgreSQL would refuse a NUL outright. It is answered like any unknown name.
+    name = username.strip()
+    user = get_user(name, session=session) if USERNAME_RE.match(name) else None
     # Verify against a dummy hash for unknown names, so the answer takes as long as a real check.
     matches = _verify(user.password_hash if user else _dummy_hash(), password)
     if user is None or not user.active or not matches:

@@ -181,3 +181,10 @@ def test_staff_statuses_and_csv(session: Session) -> None:
     assert "13979312456" not in csv_text
     with pytest.raises(booking.BookingError):
         booking.cancel(appointment, session=session)
+
+
+@pytest.mark.parametrize("code", ["YY\x00", "YY20260924-\x00\x00\x00", "Y" * 5000, "\u202eYY20260924-001"])
+def test_malformed_codes_fail_like_unknown_ones(session: Session, code: str) -> None:
+    """Bad input: a NUL in the code made PostgreSQL raise instead of answering 'wrong pair'."""
+    appointment, error = booking.check_code(code, "123456", session=session, sender_id="tg-1")
+    assert appointment is None and error is not None and error.code == "verify"

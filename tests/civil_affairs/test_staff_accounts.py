@@ -275,3 +275,10 @@ def test_the_bootstrap_admin_is_created_once(session: Session) -> None:
     assert again is admin and not created_again
     assert authenticate("chief", PASSWORD, session=session).status == "ok"
     assert session.scalars(select(StaffUser).where(StaffUser.username == "chief")).all() == [admin]
+
+
+@pytest.mark.parametrize("name", ["ad\x00min", "x" * 10_000, "\u202eadmin", "admin\n"])
+def test_names_no_account_can_have_are_answered_like_unknown_ones(session: Session, user: StaffUser,
+                                                                  name: str) -> None:
+    """Bad input: a NUL in the username made PostgreSQL raise (a 500 at the login)."""
+    assert authenticate(name, PASSWORD, session=session, now=T0).status == "invalid"

@@ -18,6 +18,8 @@ Functions take a keyword-only ``session`` and never commit.
 from __future__ import annotations
 
 import hashlib
+import hmac
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
@@ -31,6 +33,15 @@ from civil_affairs.models.base import utcnow
 
 # The message metadata key under which the console passes the web visitor's address to Rasa.
 CLIENT_ADDRESS_KEY = "client_address"
+# Set by the web chat for the request being handled; the Rasa client adds it to the message metadata
+# (a context variable, so the conversation service in between needs no change).
+CURRENT_CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("current_client_address", default=None)
+
+
+def client_digest(address: str, secret_key: str) -> str:
+    """What travels and is counted instead of the address: a keyed digest (no IP in the tracker store)."""
+    return hmac.new(secret_key.encode("utf-8"), f"client-address:{address}".encode("utf-8"),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def client_address(latest_message: Mapping[str, Any] | None) -> str | None:

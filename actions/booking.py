@@ -600,8 +600,11 @@ def _kind_and_application(tracker: Tracker) -> tuple[str, date | None]:
         code = tracker.get_slot("booking_code")
         if code and tracker.active_loop_name == "reschedule_form":
             app = services()
+            # Checked again with the last 6: the dates offered for a code must not tell a tracker
+            # that merely names it what kind of appointment it is.
             with app.sessions.begin() as session:
-                row = session.scalar(select(Appointment).where(Appointment.code == code))
+                row, _ = booking.check_code(code, tracker.get_slot("booking_id_last6") or "", session=session,
+                                            **_who(tracker))
                 if row is not None:
                     return row.kind, row.application_date
     return (tracker.get_slot("booking_kind") or "marriage",

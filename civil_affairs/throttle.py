@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from sqlalchemy.orm import Session
 from civil_affairs.models import RateLimitCounter
 from civil_affairs.models.base import utcnow
 
+
+PURGE_ONE_IN = 500  # about one attempt in this many also deletes counters older than a day
 
 # The message metadata key under which the console passes the web visitor's address to Rasa.
 CLIENT_ADDRESS_KEY = "client_address"
@@ -119,6 +122,8 @@ def take(limits: Sequence[Limit], *, session: Session, now: datetime | None = No
     when the attempt succeeds, so that only failures use up the allowance.
     """
     now = now or utcnow()
+    if secrets.randbelow(PURGE_ONE_IN) == 0:  # keep the table small without a job of its own
+        purge_expired(session=session, now=now)
     taken: list[Limit] = []
     for limit in limits:
         if not _take_one(limit, session=session, now=now):

@@ -186,3 +186,20 @@ async def test_failed_code_checks_are_kept_and_the_right_pair_still_cancels(doma
     assert dispatcher.messages[0]["text"] == f"预约 {appointment.code} 已取消。需要时可以随时重新预约。"
     with common.services().sessions() as session:
         assert session.scalar(select(Appointment.status).where(Appointment.id == appointment.id)) == "cancelled"
+
+
+async def test_the_reschedule_dates_do_not_reveal_the_kind_of_an_unproven_code(domain: dict) -> None:
+    """A tracker naming a code in the reschedule form was offered that appointment's kind and dates."""
+    appointment, request = _book(206, kind="divorce_application")
+
+    async def ask(last6: str | None) -> str:
+        slots = {"booking_code": appointment.code, "booking_id_last6": last6, "requested_slot": "booking_date"}
+        latest = {"text": "改约", "intent": {"name": "reschedule_appointment", "confidence": 0.99}, "entities": []}
+        tracker = Tracker("tg-4242", slots, latest, [], False, None, {"name": "reschedule_form"}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        await booking_actions.ActionAskBookingDate().run(dispatcher, tracker, domain)
+        return dispatcher.messages[0]["text"]
+
+    assert "离婚" not in await ask(None)
+    assert "离婚" not in await ask("000000")
+    assert "离婚登记申请" in await ask(request.parties[0].id_number.last6)

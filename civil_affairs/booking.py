@@ -356,9 +356,13 @@ def no_show_block_until(hashes: list[str], *, session: Session, today: date,
 
 
 def no_show_message(until: date, rules: BookingRules = DEFAULT_RULES) -> str:
-    """The explanation a blocked resident reads."""
+    """The explanation a blocked resident reads.
+
+    It names no date: whoever types an ID number reads it, and the end of the block would tell them
+    when that person last missed an appointment. Staff (or the office) can say how long it lasts.
+    """
     return (f"系统记录显示，{rules.no_show_lookback_days}天内有{rules.no_show_limit}次预约后未到场、"
-            f"也没有提前取消。按照预约规则，{describe_date(until)}之前暂时不能在线预约。"
+            f"也没有提前取消。按照预约规则，暂时不能在线预约（最长{rules.no_show_block_days}天）。"
             f"如有特殊情况，可以直接到婚姻登记处现场办理，或说“转人工”联系工作人员。")
 
 

@@ -150,7 +150,8 @@ def authenticate(username: str, password: str, *, session: Session, address: str
     Returns:
         ``ok`` with the user; ``invalid`` for an unknown name, a wrong password or an inactive account
         (``user`` set when the name exists, for the audit log); ``locked`` when the name or the
-        address has used up its failures (then nothing was verified, and ``user`` is None).
+        address has used up its failures: refused unchecked (``user`` None), or this very failure
+        used the allowance up.
     """
     now = now or utcnow()
     limits = login_limits(username, address)

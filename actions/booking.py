@@ -31,12 +31,14 @@ from civil_affairs.date_parsing import PAST, describe_date, parse_date, short_da
 from civil_affairs.faq_store import format_answer
 from civil_affairs.ics import CalendarEvent, build_ics
 from civil_affairs.identity import (
-    FEMALE, MALE, IdNumberError, find_id_number, id_hash, mask_id, mask_phone,
+    FEMALE, MALE, IdNumber, IdNumberError, find_id_number, id_hash, mask_id, mask_phone,
     marriage_age_problem, parse_id_number, parse_phone,
 )
 from civil_affairs.models import Appointment, FaqEntry
 from civil_affairs.models.booking import KIND_LABELS
+from civil_affairs.sealing import PREFIX as SEALED_PREFIX
 from civil_affairs.sealing import seal, unseal
+from civil_affairs.throttle import client_address
 from civil_affairs.work_calendar import CalendarYearMissing, load_calendar
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,10 @@ INTERRUPT_CONFIDENCE = 0.6
 MAX_DATE_BUTTONS = 8
 FAILURE_HINT_AFTER = 3
 HUMAN_HINT = "如果填写有困难，可以说“转人工”请工作人员帮忙，或说“不约了”退出预约。"
+ACTIVE_ELSEWHERE_TEXT = ("{role}已经有一个未完成的预约，每人同一时间只能有一个预约。"
+                         "如需换时间请说“改约”，不需要了请说“取消预约”（都需要预约成功时收到的预约码）。")
+INCOMPLETE_TEXT = "抱歉，预约信息不完整，请重新说“预约结婚登记”。"
+_SENDER_RE = re.compile(r"^(?:tg-\d{1,20}|web-[A-Za-z0-9_-]{16,128})$")
 
 _NAME_PREFIX_RE = re.compile(r"^(?:男方|女方|一方|另一方|对方|本人|我叫|我是|他叫|她叫|名字是|名字叫|姓名是?|叫)[:：\s]*")
 _NAME_RE = re.compile(r"^[\u4e00-\u9fff·•]{2,15}$|^[A-Za-z][A-Za-z .·-]{1,38}$")
@@ -124,6 +130,19 @@ def clean_name(text: str) -> str | None:
     """张三 from "男方：张三" / "我叫张三"; None when it does not look like a name."""
     value = _NAME_PREFIX_RE.sub("", (text or "").strip()).strip("。.，, ")
     return value if _NAME_RE.match(value) else None
+
+
+def party_problem(kind: str, position: int, person: IdNumber, day: date) -> str | None:
+    """Why this person cannot be party ``position`` of a ``kind`` booking on ``day``; None if they can."""
+    if kind != "marriage":
+        return None
+    role = _role(kind, position)
+    expected = MALE if position == 1 else FEMALE
+    if person.sex != expected:
+        shown = "男性" if person.sex == MALE else "女性"
+        return f"这个身份证号码显示是{shown}，这里需要填写{role}的身份证号码，请核对后重新输入。"
+    problem = marriage_age_problem(person, day)
+    return problem + "请核对身份证号码，如有疑问可说“转人工”。" if problem else None
 
 
 def _fail(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict[str, Any]:
@@ -391,15 +410,9 @@ class ValidateBookingForm(BookingFormBase):
         if position == 2 and _unsealed(tracker, "party1_id") == person.value:
             return _fail(dispatcher, tracker, slot, "两位当事人的身份证号码不能相同，请输入另一方的身份证号码。")
         day = _as_date(tracker.get_slot("booking_date")) or _today()
-        if kind == "marriage":
-            expected = MALE if position == 1 else FEMALE
-            if person.sex != expected:
-                shown = "男性" if person.sex == MALE else "女性"
-                return _fail(dispatcher, tracker, slot,
-                             f"这个身份证号码显示是{shown}，这里需要填写{role}的身份证号码，请核对后重新输入。")
-            problem = marriage_age_problem(person, day)
-            if problem:
-                return _fail(dispatcher, tracker, slot, problem + "请核对身份证号码，如有疑问可说“转人工”。")
+        problem = party_problem(kind, position, person, day)
+        if problem:
+            return _fail(dispatcher, tracker, slot, problem)
         app = services()
         with app.sessions.begin() as session:
             hashed = id_hash(person.value, app.settings.secret_key)
@@ -410,10 +423,8 @@ class ValidateBookingForm(BookingFormBase):
             existing = booking.find_active_by_person(person.value, session=session,
                                                      secret_key=app.settings.secret_key)
             if existing is not None:
-                dispatcher.utter_message(text=(
-                    f"{role}已经有一个预约（{describe_date(existing.day)} {existing.slot.label}，"
-                    f"预约码 {existing.code}），每人同一时间只能有一个预约。"
-                    "如需换时间请说“改约”，不需要了请说“取消预约”。"))
+                # Typing someone's ID number must not reveal their booking code, date or kind.
+                dispatcher.utter_message(text=ACTIVE_ELSEWHERE_TEXT.format(role=role))
                 return {slot: None, "booking_abort": "active"}
         return {slot: seal(person.value, app.settings.secret_key), "booking_failures": 0.0}
 
@@ -589,8 +600,11 @@ def _kind_and_application(tracker: Tracker) -> tuple[str, date | None]:
         code = tracker.get_slot("booking_code")
         if code and tracker.active_loop_name == "reschedule_form":
             app = services()
+            # Checked again with the last 6: the dates offered for a code must not tell a tracker
+            # that merely names it what kind of appointment it is.
             with app.sessions.begin() as session:
-                row = session.scalar(select(Appointment).where(Appointment.code == code))
+                row, _ = booking.check_code(code, tracker.get_slot("booking_id_last6") or "", session=session,
+                                            **_who(tracker))
                 if row is not None:
                     return row.kind, row.application_date
     return (tracker.get_slot("booking_kind") or "marriage",
@@ -649,6 +663,51 @@ def submission_key(tracker: Tracker) -> str | None:
     return hashlib.sha256(f"{tracker.sender_id}|booking_form|{started}".encode("utf-8")).hexdigest()
 
 
+def _sealed_value(tracker: Tracker, slot: str) -> str | None:
+    """A personal number only as the form sealed it; a raw or forged value in the slot gives None."""
+    value = tracker.get_slot(slot)
+    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX):
+        return None
+    return unseal(value, services().settings.secret_key)
+
+
+def submitted_request(tracker: Tracker) -> booking.BookingRequest | None:
+    """The booking the tracker asks for, every value checked again here; None if anything fails.
+
+    The action server cannot tell a tracker Rasa built from one someone posted, so nothing the form's
+    validation said is trusted: the chat id must look like one of ours, the kind must be known, the
+    names must be names, the ID numbers and phone must be sealed by this service and pass every
+    check again (checksum, sex and age for a marriage). The day, slot, capacity, no-show and
+    one-appointment rules are checked by ``booking.book``.
+    """
+    sender = tracker.sender_id or ""
+    kind = tracker.get_slot("booking_kind") or "marriage"
+    day = _as_date(tracker.get_slot("booking_date"))
+    slot_code = tracker.get_slot("booking_slot")
+    phone = parse_phone(_sealed_value(tracker, "booking_phone") or "")
+    problems = [not _SENDER_RE.match(sender), kind not in KIND_LABELS, day is None,
+                not isinstance(slot_code, str) or not slot_code, phone is None]
+    parties = []
+    for position in (1, 2):
+        name = clean_name(str(tracker.get_slot(f"party{position}_name") or ""))
+        try:
+            person = parse_id_number(_sealed_value(tracker, f"party{position}_id") or "", today=_today())
+        except IdNumberError:
+            problems.append(True)
+            continue
+        problems += [name is None, day is not None and party_problem(kind, position, person, day) is not None]
+        parties.append(booking.Party(name or "", person))
+    application_date = _as_date(tracker.get_slot("divorce_application_date"))
+    problems.append(kind == "divorce_certificate" and application_date is None)
+    if any(problems):
+        logger.warning("booking submission refused: a value failed its check again (sender %s)",
+                       sender if _SENDER_RE.match(sender) else "malformed")
+        return None
+    return booking.BookingRequest(kind=kind, day=day, slot_code=slot_code, parties=tuple(parties),
+                                  phone=phone, sender_id=sender, application_date=application_date,
+                                  submission_key=submission_key(tracker))
+
+
 class ActionSubmitBooking(Action):
     """Books the confirmed appointment and sends the code, what to bring and the .ics file."""
 
@@ -663,17 +722,12 @@ class ActionSubmitBooking(Action):
             dispatcher.utter_message(text="好的，这次预约没有提交。需要时随时说“预约结婚登记”。")
             return reset_events()
         app = services()
-        kind = tracker.get_slot("booking_kind") or "marriage"
+        request = submitted_request(tracker)
+        if request is None:
+            dispatcher.utter_message(text=INCOMPLETE_TEXT)
+            return reset_events()
+        kind = request.kind
         try:
-            request = booking.BookingRequest(
-                kind=kind, day=date.fromisoformat(tracker.get_slot("booking_date")),
-                slot_code=tracker.get_slot("booking_slot"),
-                parties=tuple(booking.Party(tracker.get_slot(f"party{i}_name"),
-                                            parse_id_number(_unsealed(tracker, f"party{i}_id")))
-                              for i in (1, 2)),
-                phone=_unsealed(tracker, "booking_phone"), sender_id=tracker.sender_id,
-                application_date=_as_date(tracker.get_slot("divorce_application_date")),
-                submission_key=submission_key(tracker))
             appointment = booking.book_with_retry(app.sessions, request, secret_key=app.settings.secret_key,
                                                   now=now(), rules=rules())
         except booking.BookingError as exc:
@@ -681,10 +735,6 @@ class ActionSubmitBooking(Action):
             if exc.code == "full":  # choose another slot (or day) and confirm again
                 return [SlotSet("booking_slot", None), SlotSet("booking_confirmed", None),
                         FollowupAction("booking_form")]
-            return reset_events()
-        except (TypeError, ValueError, IdNumberError):
-            logger.exception("booking form ended with incomplete slots")
-            dispatcher.utter_message(text="抱歉，预约信息不完整，请重新说“预约结婚登记”。")
             return reset_events()
         logger.info("booked %s for %s", appointment.code, tracker.sender_id)
         try:
@@ -698,6 +748,11 @@ class ActionSubmitBooking(Action):
 
 
 # --- cancelling and rescheduling ---------------------------------------------------------------------
+
+def _who(tracker: Tracker) -> dict[str, Any]:
+    """Whose code checks these are, for the failure allowances (chat and client address)."""
+    return {"sender_id": tracker.sender_id or "", "client_address": client_address(tracker.latest_message)}
+
 
 class ManageFormBase(BookingFormBase, ABC):
     """Code + last 6 characters of either party's ID, checked against the database."""
@@ -735,18 +790,17 @@ class ManageFormBase(BookingFormBase, ABC):
         if not found:
             return _fail(dispatcher, tracker, "booking_id_last6", "请输入任一方身份证号码的最后6位（最后一位可能是X）。")
         app = services()
-        try:
-            with app.sessions.begin() as session:
-                appointment = booking.verify(tracker.get_slot("booking_code") or "", found.group(1).upper(),
-                                             session=session)
-                summary = f"{KIND_LABELS[appointment.kind]}，{describe_date(appointment.day)} {appointment.slot.label}"
-        except booking.BookingError as exc:
-            if exc.code in ("verify",):
-                result = _fail(dispatcher, tracker, "booking_id_last6", exc.message)
+        with app.sessions.begin() as session:  # commits the counted failure too
+            appointment, error = booking.check_code(tracker.get_slot("booking_code") or "", found.group(1).upper(),
+                                                    session=session, **_who(tracker))
+            summary = f"{describe_date(appointment.day)} {appointment.slot.label}" if appointment else ""
+        if error is not None:
+            if error.code in ("verify",):
+                result = _fail(dispatcher, tracker, "booking_id_last6", error.message)
                 result["booking_code"] = None
                 return result
-            dispatcher.utter_message(text=exc.message)
-            return {"booking_id_last6": None, "booking_abort": exc.code}
+            dispatcher.utter_message(text=error.message)
+            return {"booking_id_last6": None, "booking_abort": error.code}
         dispatcher.utter_message(text=f"已找到您的预约：{summary}。")
         return {"booking_id_last6": found.group(1).upper(), "booking_failures": 0.0}
 
@@ -827,12 +881,16 @@ class ActionCancelBooking(Action):
         app = services()
         try:
             with app.sessions.begin() as session:
-                appointment = booking.verify(tracker.get_slot("booking_code") or "",
-                                             tracker.get_slot("booking_id_last6") or "", session=session)
-                booking.cancel(appointment, session=session, reason="居民在线取消")
-                code = appointment.code
+                appointment, error = booking.check_code(tracker.get_slot("booking_code") or "",
+                                                        tracker.get_slot("booking_id_last6") or "", session=session,
+                                                        **_who(tracker))
+                if appointment is not None:
+                    booking.cancel(appointment, session=session, reason="居民在线取消")
+                    code = appointment.code
         except booking.BookingError as exc:
-            dispatcher.utter_message(text=exc.message)
+            error = exc
+        if error is not None:
+            dispatcher.utter_message(text=error.message)
             return reset_events()
         dispatcher.utter_message(text=f"预约 {code} 已取消。需要时可以随时重新预约。")
         return reset_events()
@@ -849,10 +907,17 @@ class ActionRescheduleBooking(Action):
         if tracker.get_slot("booking_abort"):
             return reset_events()
         app = services()
+        with app.sessions.begin() as session:  # commits the counted failure too
+            _, error = booking.check_code(tracker.get_slot("booking_code") or "",
+                                          tracker.get_slot("booking_id_last6") or "", session=session,
+                                          **_who(tracker))
+        if error is not None:
+            dispatcher.utter_message(text=error.message)
+            return reset_events()
         try:
             with app.sessions.begin() as session:
                 old = booking.verify(tracker.get_slot("booking_code") or "",
-                                     tracker.get_slot("booking_id_last6") or "", session=session)
+                                     tracker.get_slot("booking_id_last6") or "", session=session, **_who(tracker))
                 new = booking.reschedule(old, date.fromisoformat(tracker.get_slot("booking_date")),
                                          tracker.get_slot("booking_slot") or "", session=session, now=now(),
                                          rules=rules())

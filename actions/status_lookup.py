@@ -3,9 +3,10 @@
 ``status_lookup_form`` asks for the application number and the last 6 characters of the applicant's
 ID; ``action_lookup_status`` answers through ``civil_affairs.applications.lookup``, which gives one
 reply for a wrong pair, an unknown number and a malformed number, and pauses lookups after repeated
-failures. After a successful lookup the number is remembered in ``status_verified_numbers``, so only
-a chat that proved it knows the pair can subscribe to that application. What the actions say to the
-resident, the form's questions included, is in ``actions/status_texts.py``.
+failures of the chat, of its client address or of the whole service. A successful lookup is recorded
+in the database, and only a chat with such a record can subscribe to that application: a tracker slot
+proves nothing, since whoever can post a tracker to the action server can fill it. What the actions
+say to the resident, the form's questions included, is in ``actions/status_texts.py``.
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from actions import status_texts as texts
 from actions.asking import AskForSlot
 from actions.common import services
 from civil_affairs.applications.identity import last6_from_text
-from civil_affairs.applications.lookup import describe, lookup_status
+from civil_affairs.applications.lookup import describe, lookup_status, proven_application
 from civil_affairs.applications.numbers import try_parse_number
 from civil_affairs.applications.notify import subscribe, unsubscribe
-from civil_affairs.applications.records import get_by_number
+from civil_affairs.throttle import client_address
 
 logger = logging.getLogger(__name__)
 
 MAX_SLOT_CHARS = 60
-MAX_VERIFIED = 10
 
 
 def contact_line() -> str:
@@ -103,11 +103,11 @@ class ActionLookupStatus(Action):
                   domain: DomainDict) -> list[EventType]:
         app = services()
         reset: list[EventType] = [SlotSet("application_number", None), SlotSet("id_last6", None)]
-        verified = list(tracker.get_slot("status_verified_numbers") or [])
         with app.sessions.begin() as session:
             result = lookup_status(tracker.sender_id, str(tracker.get_slot("application_number") or ""),
                                    str(tracker.get_slot("id_last6") or ""), session=session,
-                                   secret_key=app.settings.secret_key)
+                                   secret_key=app.settings.secret_key,
+                                   client_address=client_address(tracker.latest_message))
             view = describe(result.application, session=session) if result.application else None
         logger.info("status lookup outcome=%s", result.outcome)
         if result.outcome == "locked":
@@ -121,32 +121,26 @@ class ActionLookupStatus(Action):
             office=view.office, stage=view.stage, stage_date=view.stage_date, meaning=view.meaning,
             note=view.note, next_step=view.next_step))
         dispatcher.utter_message(text=texts.SUBSCRIBE_OFFER, buttons=texts.subscribe_buttons(view.number))
-        if view.number in verified:
-            verified.remove(view.number)
-        verified = (verified + [view.number])[-MAX_VERIFIED:]
-        return reset + [SlotSet("status_verified_numbers", verified)]
+        return reset
 
 
 class ActionSubscribeStatus(Action):
-    """Subscribes the chat to an application it has looked up successfully in this conversation."""
+    """Subscribes the chat to an application it has looked up successfully (a database record)."""
 
     def name(self) -> str:
         return "action_subscribe_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        verified = list(tracker.get_slot("status_verified_numbers") or [])
-        number = _latest_number(tracker) or (verified[-1] if verified else None)
+        number = _latest_number(tracker)
         reset: list[EventType] = [SlotSet("application_number", None)]
-        if number is None or number not in verified:
-            # Proving the pair first keeps strangers from following someone else's application.
-            dispatcher.utter_message(text=texts.SUBSCRIBE_NEEDS_LOOKUP)
-            return reset
         app = services()
         with app.sessions.begin() as session:
-            application = get_by_number(number, session=session)
+            # Proving the pair first keeps strangers from following someone else's application.
+            application = proven_application(tracker.sender_id, number, session=session)
             if application is not None:
                 subscribe(application, tracker.sender_id, session=session)
+                number = application.number
         if application is None:
             dispatcher.utter_message(text=texts.SUBSCRIBE_NEEDS_LOOKUP)
         else:

@@ -19,6 +19,8 @@ LOGIN = "login"
 LOGIN_FAILED = "login_failed"
 LOGOUT = "logout"
 STAFF_CREATE = "staff.create"
+STAFF_UNLOCK = "staff.unlock"
+STAFF_LIST = "staff.list"
 FAQ_CREATE = "faq.create"
 FAQ_UPDATE = "faq.update"
 FAQ_DEACTIVATE = "faq.deactivate"
@@ -53,6 +55,8 @@ ACTION_LABELS = {
     LOGIN_FAILED: "登录失败",
     LOGOUT: "退出",
     STAFF_CREATE: "创建账号",
+    STAFF_UNLOCK: "解除登录锁定",
+    STAFF_LIST: "查看员工账号",
     FAQ_CREATE: "新增问答",
     FAQ_UPDATE: "修改问答",
     FAQ_DEACTIVATE: "停用问答",

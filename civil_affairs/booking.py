@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from civil_affairs import throttle
 from civil_affairs.config import Settings
 from civil_affairs.errors import ExplainedError
 from civil_affairs.date_parsing import describe_date
@@ -59,8 +61,8 @@ class BookingRules:
     no_show_lookback_days: int = 180
     no_show_block_days: int = 30
     reminder_time: time = time(10, 0)  # local time on the day before the appointment
-    verify_max_failures: int = 5     # wrong "last 6" answers per booking code before a lock
-    verify_lock_minutes: int = 30
+    verify_max_failures: int = 5     # wrong "last 6" answers per booking code (existing or not) per window
+    verify_lock_minutes: int = 30    # the window of the per-code and per-chat counts
     cooling_off_days: int = 30       # 民法典第1077条
     certificate_window_days: int = 30
 
@@ -354,9 +356,13 @@ def no_show_block_until(hashes: list[str], *, session: Session, today: date,
 
 
 def no_show_message(until: date, rules: BookingRules = DEFAULT_RULES) -> str:
-    """The explanation a blocked resident reads."""
+    """The explanation a blocked resident reads.
+
+    It names no date: whoever types an ID number reads it, and the end of the block would tell them
+    when that person last missed an appointment. Staff (or the office) can say how long it lasts.
+    """
     return (f"系统记录显示，{rules.no_show_lookback_days}天内有{rules.no_show_limit}次预约后未到场、"
-            f"也没有提前取消。按照预约规则，{describe_date(until)}之前暂时不能在线预约。"
+            f"也没有提前取消。按照预约规则，暂时不能在线预约（最长{rules.no_show_block_days}天）。"
             f"如有特殊情况，可以直接到婚姻登记处现场办理，或说“转人工”联系工作人员。")
 
 
@@ -508,40 +514,96 @@ def find_active_by_person(id_value: str, *, session: Session, secret_key: str) -
 # --- verification, cancelling, rescheduling -------------------------------------------------------------
 
 VERIFY_FAILED_TEXT = "预约码或身份证号后6位不正确，请核对后重新输入。"
-VERIFY_LOCKED_TEXT = "这个预约码的验证失败次数过多，已暂停验证{minutes}分钟。请稍后再试，或说“转人工”联系工作人员。"
+VERIFY_LOCKED_TEXT = "验证失败次数过多，已暂停验证{minutes}分钟。请稍后再试，或说“转人工”联系工作人员。"
+VERIFY_MAX_FAILURES_PER_CHAT = 5
+VERIFY_MAX_FAILURES_PER_ADDRESS = 20
+VERIFY_MAX_FAILURES_GLOBAL = 200   # per hour over every chat: the brake on spread-out code guessing
+VERIFY_GLOBAL_WINDOW = timedelta(hours=1)
 
 
-def verify(code: str, last6: str, *, session: Session, now_utc: datetime | None = None,
-           rules: BookingRules = DEFAULT_RULES) -> Appointment:
-    """The booked appointment with ``code`` when ``last6`` matches either party's ID.
+_CODE_FORMAT = re.compile(r"YY\d{8}-\d{3}")
 
-    A wrong pair gets the same answer whether the code exists or not; repeated failures lock the
-    code for a while.
 
-    Raises:
-        BookingError: ``verify`` (wrong pair or no longer active) or ``locked``.
-    """
-    now_utc = now_utc or utcnow()
+def normalize_code(code: str) -> str:
+    """``yy20261208417`` / ``YY20261208－417`` → ``YY20261208-417`` (other text is returned as typed)."""
     code = (code or "").strip().upper().replace("－", "-")
     if code and "-" not in code and len(code) == 13:
         code = code[:10] + "-" + code[10:]
-    last6 = (last6 or "").strip().upper()
-    appointment = session.scalar(select(Appointment).where(Appointment.code == code))
-    if appointment is None:
-        raise BookingError("verify", VERIFY_FAILED_TEXT)
-    if appointment.verify_locked_until and appointment.verify_locked_until > now_utc:
-        raise BookingError("locked", VERIFY_LOCKED_TEXT.format(minutes=rules.verify_lock_minutes))
-    if not any(secrets.compare_digest(p.id_last6, last6) for p in appointment.parties):
-        appointment.verify_failures += 1
-        if appointment.verify_failures >= rules.verify_max_failures:
-            appointment.verify_failures = 0
-            appointment.verify_locked_until = now_utc + timedelta(minutes=rules.verify_lock_minutes)
-        session.flush()
-        raise BookingError("verify", VERIFY_FAILED_TEXT)
-    appointment.verify_failures = 0
-    if appointment.status != "booked":
-        raise BookingError("inactive", f"这个预约目前的状态是“{STATUS_LABELS[appointment.status]}”，不能再修改。")
+    return code[:40]
+
+
+def verify_limits(code: str, *, sender_id: str = "", client_address: str | None = None,
+                  rules: BookingRules = DEFAULT_RULES) -> list[throttle.Limit]:
+    """Failure allowances of a code check: the code as typed (whether or not it exists), the chat,
+    the client address (web chats without one share an allowance) and the whole service."""
+    window = timedelta(minutes=rules.verify_lock_minutes)
+    limits = [throttle.Limit("booking-code", code, rules.verify_max_failures, window)]
+    if sender_id:
+        limits.append(throttle.Limit("booking-chat", sender_id, VERIFY_MAX_FAILURES_PER_CHAT, window))
+    address = client_address or (None if not sender_id or sender_id.startswith("tg-") else "web:unknown-address")
+    if address:
+        limits.append(throttle.Limit("booking-address", address, VERIFY_MAX_FAILURES_PER_ADDRESS,
+                                     VERIFY_GLOBAL_WINDOW))
+    limits.append(throttle.Limit("booking-global", "all", VERIFY_MAX_FAILURES_GLOBAL, VERIFY_GLOBAL_WINDOW))
+    return limits
+
+
+def verify(code: str, last6: str, *, session: Session, now_utc: datetime | None = None,
+           rules: BookingRules = DEFAULT_RULES, sender_id: str = "",
+           client_address: str | None = None) -> Appointment:
+    """The booked appointment with ``code`` when ``last6`` matches either party's ID.
+
+    Like ``check_code``, but raises the error. Careful: raising inside ``sessions.begin()`` rolls the
+    counted failure back; callers that own the transaction should use ``check_code``.
+
+    Raises:
+        BookingError: ``verify`` (wrong pair), ``locked`` or ``inactive``.
+    """
+    appointment, error = check_code(code, last6, session=session, now_utc=now_utc, rules=rules,
+                                    sender_id=sender_id, client_address=client_address)
+    if error is not None:
+        raise error
+    assert appointment is not None
     return appointment
+
+
+def check_code(code: str, last6: str, *, session: Session, now_utc: datetime | None = None,
+               rules: BookingRules = DEFAULT_RULES, sender_id: str = "",
+               client_address: str | None = None) -> tuple[Appointment | None, BookingError | None]:
+    """Check a booking code and the last 6 characters of either party's ID; the error is returned.
+
+    A wrong pair gets the same answer whether the code exists or not, and failures are counted the
+    same way for both (``civil_affairs.throttle``: per code as typed, per chat, per client address,
+    globally), so neither the answer nor the lock tells whether a code exists. The counted failure
+    is written to ``session``: commit it even when an error is returned.
+
+    Returns:
+        ``(appointment, None)`` for a booked appointment and the right last 6, else ``(None, error)``
+        with error code ``verify`` (wrong pair), ``locked`` or ``inactive``.
+    """
+    now_utc = now_utc or utcnow()
+    code = normalize_code(code)
+    last6 = (last6 or "").strip().upper()
+    limits = verify_limits(code, sender_id=sender_id, client_address=client_address, rules=rules)
+    locked = BookingError("locked", VERIFY_LOCKED_TEXT.format(minutes=rules.verify_lock_minutes))
+    if throttle.blocked(limits, session=session, now=now_utc) is not None:
+        return None, locked
+    if throttle.take(limits, session=session, now=now_utc) is not None:
+        return None, locked
+    # Only a well-formed code is looked up (a NUL would make PostgreSQL refuse the query).
+    appointment = (session.scalar(select(Appointment).where(Appointment.code == code))
+                   if _CODE_FORMAT.fullmatch(code) else None)
+    parties = list(appointment.parties) if appointment is not None else []
+    # Compare against a dummy when the code is unknown, so both cases do the same work.
+    matches = [secrets.compare_digest(p.id_last6, last6) for p in parties] or [
+        secrets.compare_digest("~~~~~~", last6)]
+    if appointment is None or not any(matches):
+        session.flush()
+        return None, BookingError("verify", VERIFY_FAILED_TEXT)
+    throttle.give_back(limits, session=session)
+    if appointment.status != "booked":
+        return None, BookingError("inactive", f"这个预约目前的状态是“{STATUS_LABELS[appointment.status]}”，不能再修改。")
+    return appointment, None
 
 
 def _close(appointment: Appointment, status: str, *, staff_user_id: int | None = None,

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY
+from civil_affairs.throttle import CLIENT_ADDRESS_KEY, CURRENT_CLIENT_ADDRESS
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ class RasaClient:
         body: dict[str, Any] = {"sender": sender_id, "message": text}
         if message_id:
             body["metadata"] = {MESSAGE_ID_KEY: message_id}
+        client = CURRENT_CLIENT_ADDRESS.get()
+        if client:  # the web visitor's (digested) address, for the actions' rate limits
+            body.setdefault("metadata", {})[CLIENT_ADDRESS_KEY] = client
         timeout = self._timeout + extra_seconds
         for index in self._order(sender_id, avoid):
             try:

@@ -1,4 +1,9 @@
-"""Staff accounts of the console: argon2 passwords, lockout after repeated failures, server-side sessions.
+"""Staff accounts of the console: argon2 passwords, login throttles, server-side sessions.
+
+Failed logins are counted in ``civil_affairs.throttle`` per username (whether or not it exists) and
+per client address, atomically in the database; a throttled attempt is refused before the user is
+looked up or any argon2 work is done, so it is cheap and says nothing about the name. An admin can
+lift a username's lock (``unlock``).
 
 Functions take a keyword-only ``session`` and never commit: the caller frames the transaction.
 Times are naive UTC (``utcnow``); functions that depend on the clock take an optional ``now`` so
@@ -20,12 +25,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from civil_affairs import throttle
 from civil_affairs.models import StaffSession, StaffUser
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.staff import ROLES
 
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5             # per username, known or not, within LOCKOUT_MINUTES
+MAX_FAILED_LOGINS_PER_ADDRESS = 30  # per client address (a whole office may share one)
 LOCKOUT_MINUTES = 15
+LOGIN_NAME_SCOPE = "login-name"
+LOGIN_ADDRESS_SCOPE = "login-address"
 SESSION_IDLE_MINUTES = 60 * 8
 SESSION_MAX_HOURS = 24
 MIN_PASSWORD_LENGTH = 10
@@ -113,45 +122,77 @@ def ensure_bootstrap_admin(username: str, password: str, *,
     return ensure_user(username, password, session=session, role="admin")
 
 
-def authenticate(username: str, password: str, *, session: Session,
+def _name_subject(username: str) -> str:
+    """One counter for every spelling of a name that could be tried ("Admin", " admin ")."""
+    return username.strip().lower()[:256]
+
+
+def login_limits(username: str, address: str = "") -> list[throttle.Limit]:
+    """The throttles a login attempt counts against: the username and, when known, the client address."""
+    window = timedelta(minutes=LOCKOUT_MINUTES)
+    limits = [throttle.Limit(LOGIN_NAME_SCOPE, _name_subject(username), MAX_FAILED_LOGINS, window)]
+    if address:
+        limits.append(throttle.Limit(LOGIN_ADDRESS_SCOPE, address, MAX_FAILED_LOGINS_PER_ADDRESS, window))
+    return limits
+
+
+def authenticate(username: str, password: str, *, session: Session, address: str = "",
                  now: datetime | None = None) -> LoginResult:
-    """Check a login; locks the account for LOCKOUT_MINUTES after MAX_FAILED_LOGINS failures in a row.
+    """Check a login against the throttles, then the password.
 
     Args:
-        username: as typed; unknown names get the same answer as a wrong password.
+        username: as typed; unknown names are counted and answered exactly like known ones.
         password: as typed.
-        session: the caller's transaction; failure counts and the lock are written to it.
+        session: the caller's transaction; the counted failure is written to it (commit it).
+        address: the client address, throttled on its own so one machine cannot try many names.
         now: the current UTC time (default: the clock).
 
     Returns:
-        ``ok`` with the user, ``invalid`` for unknown name, wrong password or inactive account,
-        ``locked`` while the account is locked (even with the right password).
+        ``ok`` with the user; ``invalid`` for an unknown name, a wrong password or an inactive account
+        (``user`` set when the name exists, for the audit log); ``locked`` when the name or the
+        address has used up its failures: refused unchecked (``user`` None), or this very failure
+        used the allowance up.
     """
     now = now or utcnow()
-    user = get_user(username.strip(), session=session)
+    limits = login_limits(username, address)
+    # Refuse a throttled attempt before any lookup or hashing: cheap, and the same for every name.
+    if throttle.blocked(limits, session=session, now=now) is not None:
+        return LoginResult("locked")
+    if throttle.take(limits, session=session, now=now) is not None:
+        return LoginResult("locked")
+    # A name no account can have (control characters, NUL, 10,000 characters) is not looked up:
+    # PostgreSQL would refuse a NUL outright. It is answered like any unknown name.
+    name = username.strip()
+    user = get_user(name, session=session) if USERNAME_RE.match(name) else None
     # Verify against a dummy hash for unknown names, so the answer takes as long as a real check.
     matches = _verify(user.password_hash if user else _dummy_hash(), password)
-    if user is None or not user.active:
-        return LoginResult("invalid", user)
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginResult("locked", user)
-    if not matches:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            # Counting restarts once the lock is over, so the next window again allows five tries.
-            user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-            user.failed_logins = 0
-            session.flush()
-            return LoginResult("locked", user)
+    if user is None or not user.active or not matches:
         session.flush()
+        # The failure that uses up the allowance already answers "locked", for every name alike.
+        if throttle.blocked(limits, session=session, now=now) is not None:
+            return LoginResult("locked", user)
         return LoginResult("invalid", user)
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.give_back(limits, session=session)
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
     return LoginResult("ok", user)
+
+
+def locked_until(username: str, *, session: Session, now: datetime | None = None) -> datetime | None:
+    """Until when logins as ``username`` are refused (naive UTC), or None."""
+    return throttle.blocked_until(login_limits(username)[0], session=session, now=now)
+
+
+def unlock(username: str, *, session: Session) -> bool:
+    """Lift the lock on a username (an admin's action); True when failures were forgotten."""
+    return throttle.reset(LOGIN_NAME_SCOPE, _name_subject(username), session=session)
+
+
+def list_users(*, session: Session) -> list[StaffUser]:
+    """Every account, by username (for the admins' accounts page)."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
 def create_session(user: StaffUser, *, session: Session, now: datetime | None = None,

@@ -85,11 +85,11 @@ def _login(request: Request, username: str, password: str) -> tuple[str, str | N
     ip = client_ip(request)
     previous = request.cookies.get(SESSION_COOKIE, "")
     with sessions(request).begin() as session:
-        result = authenticate(username, password, session=session)
+        result = authenticate(username, password, session=session, address=ip)
         if result.status != "ok" or result.user is None:
             audit.record(audit.LOGIN_FAILED, session=session,
                          staff_user_id=result.user.id if result.user else None,
-                         target_type="staff_user", target_id=username.strip()[:64],
+                         target_type="staff_user", target_id=_printable(username)[:64],
                          detail=LOCKED_TEXT if result.status == "locked" else INVALID_TEXT, ip=ip)
             return result.status, None, None
         if previous:
@@ -98,6 +98,11 @@ def _login(request: Request, username: str, password: str) -> tuple[str, str | N
         audit.record(audit.LOGIN, session=session, staff_user_id=result.user.id,
                      target_type="staff_user", target_id=result.user.username, ip=ip)
         return "ok", token, StaffContext.from_session(row)
+
+
+def _printable(text: str) -> str:
+    """A typed username as it can be stored: no control characters (PostgreSQL refuses NUL)."""
+    return "".join(ch for ch in text.strip() if ch.isprintable())
 
 
 def _logout(request: Request, staff: StaffContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from console import applications, appointments, auth, dashboard, faq, handoffs, health, system_health, webchat
+from console import staff_accounts
 
 
 def register(app: FastAPI) -> None:
@@ -18,3 +19,4 @@ def register(app: FastAPI) -> None:
     app.include_router(handoffs.router)
     app.include_router(dashboard.router)
     app.include_router(system_health.router)
+    app.include_router(staff_accounts.router)

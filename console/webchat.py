@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from civil_affairs.models import Conversation
 from civil_affairs.rasa_client import MessageLost, RasaUnavailable
+from civil_affairs.throttle import CURRENT_CLIENT_ADDRESS, client_digest
 from civil_affairs.transcripts import transcript
 
 logger = logging.getLogger(__name__)
@@ -71,12 +72,17 @@ async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
         return _reply([{"text": EMPTY_TEXT}], chat_id, new)
     if len(text) > MAX_MESSAGE_CHARS:
         return _reply([{"text": TOO_LONG_TEXT}], chat_id, new)
+    # The actions limit guessing per client address too (a cookie is the visitor's to change).
+    address = CURRENT_CLIENT_ADDRESS.set(client_digest(request.client.host if request.client else "",
+                                                       request.app.state.settings.secret_key))
     try:
         answers = await request.app.state.conversations.send(f"web-{chat_id}", text)
     except MessageLost:
         return _reply([{"text": RESEND_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     except RasaUnavailable:
         return _reply([{"text": BUSY_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
+    finally:
+        CURRENT_CLIENT_ADDRESS.reset(address)
     messages = [
         {
             "text": answer.text,

@@ -3,9 +3,17 @@
 A wrong pair, an unknown number and a malformed number get the same outcome (``failed``) and do the
 same work: the number is looked up through its unique index in every case, and the given last 6 are
 compared, as keyed hashes and in constant time, with the stored ones or with a dummy when there is
-no such application. Every failure is recorded; once ``MAX_FAILURES`` failures fall within
-``FAILURE_WINDOW`` for one chat or for one number, lookups from that chat and of that number are
-refused (``locked``), even with the right pair, until the oldest failure leaves the window.
+no such application.
+
+Failures are counted (``civil_affairs.throttle``, atomically) per chat, per client address and over
+the whole service. The chat is a Telegram chat id, or for the web chat a cookie the visitor can
+change at will, so the client address is what holds a web guesser back; a web message that arrives
+without an address counts against one shared "unknown address" allowance. The global allowance caps
+guessing spread over many chats and addresses. Nothing is locked per application number any more:
+a stranger's wrong guesses at a number must not keep its owner, who has the right pair, out.
+
+A successful lookup is recorded in the database (``StatusLookupProof``); subscribing to updates
+checks that record (``proven_application``), never something the tracker says.
 Functions take a keyword-only ``session`` and never commit.
 """
 
@@ -16,20 +24,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civil_affairs import throttle
 from civil_affairs.applications.identity import keyed_hash, last6_from_text
 from civil_affairs.applications.numbers import format_number, try_parse_number
 from civil_affairs.applications.records import BEIJING_OFFSET, get_by_number
 from civil_affairs.applications.stages import stage_text
 from civil_affairs.applications.types import STATUS_LABELS, TYPES_BY_CODE
-from civil_affairs.models import Application, ApplicationStatusEvent, StatusLookupFailure
+from civil_affairs.models import Application, ApplicationStatusEvent, StatusLookupProof
 from civil_affairs.models.base import utcnow
 from civil_affairs.privacy import mask_name
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5                 # per chat within FAILURE_WINDOW
+MAX_FAILURES_PER_ADDRESS = 20    # per client address (many residents may share one)
+MAX_FAILURES_GLOBAL = 300        # over every chat and address: the brake on spread-out guessing
 FAILURE_WINDOW = timedelta(hours=1)
+PROOF_VALID = timedelta(days=1)  # how long a successful lookup lets the chat subscribe
+UNKNOWN_WEB_ADDRESS = "web:unknown-address"
 # Never a real number (real ones are 14 characters), so an unparsable input still costs one query.
 _NO_SUCH_NUMBER = "~"
 _DUMMY_LAST6 = "~~~~~~"
@@ -61,43 +74,48 @@ class StatusView:
     next_step: str
 
 
-def recent_failures(*, session: Session, sender_id: str, number: str | None,
-                    now: datetime | None = None) -> int:
-    """Failures within the window from this chat or (when given) of this number, whichever is more."""
-    since = (now or utcnow()) - FAILURE_WINDOW
-    counts = [session.scalar(select(func.count()).select_from(StatusLookupFailure).where(
-        StatusLookupFailure.sender_id == sender_id, StatusLookupFailure.at >= since))]
-    if number:
-        counts.append(session.scalar(select(func.count()).select_from(StatusLookupFailure).where(
-            StatusLookupFailure.number == number, StatusLookupFailure.at >= since)))
-    return max(int(c or 0) for c in counts)
+def lookup_limits(sender_id: str, client_address: str | None = None) -> list[throttle.Limit]:
+    """The allowances a lookup counts against: the chat, the client address, the whole service."""
+    limits = [throttle.Limit("lookup-chat", sender_id, MAX_FAILURES, FAILURE_WINDOW)]
+    address = client_address or (None if sender_id.startswith("tg-") else UNKNOWN_WEB_ADDRESS)
+    if address:
+        limits.append(throttle.Limit("lookup-address", address, MAX_FAILURES_PER_ADDRESS, FAILURE_WINDOW))
+    limits.append(throttle.Limit("lookup-global", "all", MAX_FAILURES_GLOBAL, FAILURE_WINDOW))
+    return limits
 
 
-def is_locked(*, session: Session, sender_id: str, number: str | None, now: datetime | None = None) -> bool:
-    """True while this chat or this number has MAX_FAILURES failures within the window."""
-    return recent_failures(session=session, sender_id=sender_id, number=number, now=now) >= MAX_FAILURES
+def is_locked(*, session: Session, sender_id: str, client_address: str | None = None,
+              now: datetime | None = None) -> bool:
+    """True while this chat, its address or the whole service has used up its failures."""
+    limits = lookup_limits(sender_id, client_address)
+    return throttle.blocked(limits, session=session, now=now) is not None
 
 
 def lookup_status(sender_id: str, number_text: str, last6_text: str, *, session: Session,
-                  secret_key: str, now: datetime | None = None) -> LookupResult:
-    """Check a resident's lookup and record a failure when it does not match.
+                  secret_key: str, client_address: str | None = None,
+                  now: datetime | None = None) -> LookupResult:
+    """Check a resident's lookup; a failure stays counted, a success is recorded as proof.
 
     Args:
         sender_id: the Rasa sender id of the chat (``tg-…`` or ``web-…``).
         number_text: the application number as typed (parsed leniently).
         last6_text: the last 6 characters of the applicant's ID as typed.
-        session: the caller's transaction; a failure is added to it.
+        session: the caller's transaction; counters and the proof are written to it.
         secret_key: the key of the keyed hashes (``settings.secret_key``).
+        client_address: the web visitor's address as the console saw it, when known.
         now: the current UTC time (default: the clock).
 
     Returns:
         ``found`` with the application, ``failed`` for any mismatch (wrong pair, unknown or
-        malformed number), or ``locked`` while lookups are paused for this chat or number.
+        malformed number), or ``locked`` while this chat, its address or the service is paused.
     """
     now = now or utcnow()
-    number = try_parse_number(number_text or "")
-    if is_locked(session=session, sender_id=sender_id, number=number, now=now):
+    limits = lookup_limits(sender_id, client_address)
+    if throttle.blocked(limits, session=session, now=now) is not None:
         return LookupResult("locked")
+    if throttle.take(limits, session=session, now=now) is not None:
+        return LookupResult("locked")
+    number = try_parse_number(number_text or "")
     application = get_by_number(number or _NO_SUCH_NUMBER, session=session)
     given = last6_from_text(last6_text or "")
     expected = application.id_last6 if application is not None else _DUMMY_LAST6
@@ -106,10 +124,40 @@ def lookup_status(sender_id: str, number_text: str, last6_text: str, *, session:
     matches = hmac.compare_digest(keyed_hash("last6:" + expected, secret_key),
                                   keyed_hash("last6:" + (given or _DUMMY_LAST6[:5]), secret_key))
     if application is None or given is None or not matches:
-        session.add(StatusLookupFailure(sender_id=sender_id[:80], number=number, at=now))
         session.flush()
         return LookupResult("failed")
+    throttle.give_back(limits, session=session)
+    record_proof(sender_id, application, session=session, now=now)
     return LookupResult("found", application)
+
+
+def record_proof(sender_id: str, application: Application, *, session: Session,
+                 now: datetime | None = None) -> None:
+    """Remember that this chat presented the right pair for ``application`` (now)."""
+    now = now or utcnow()
+    proof = session.scalars(select(StatusLookupProof).where(
+        StatusLookupProof.sender_id == sender_id[:80],
+        StatusLookupProof.application_id == application.id)).first()
+    if proof is None:
+        session.add(StatusLookupProof(sender_id=sender_id[:80], application_id=application.id, at=now))
+    else:
+        proof.at = now
+    session.flush()
+
+
+def proven_application(sender_id: str, number: str | None, *, session: Session,
+                       now: datetime | None = None) -> Application | None:
+    """The application this chat proved within PROOF_VALID: ``number``'s, or the latest proven one.
+
+    None when the chat has no such proof: then it must look the application up first.
+    """
+    since = (now or utcnow()) - PROOF_VALID
+    stmt = (select(Application).join(StatusLookupProof, StatusLookupProof.application_id == Application.id)
+            .where(StatusLookupProof.sender_id == sender_id[:80], StatusLookupProof.at >= since))
+    if number is not None:
+        stmt = stmt.where(Application.number == number)
+    return session.scalars(stmt.order_by(StatusLookupProof.at.desc(), StatusLookupProof.id.desc())
+                           .limit(1)).first()
 
 
 def beijing_date(moment: datetime) -> str:

@@ -7,6 +7,7 @@ from civil_affairs.models.conversation import Conversation, ConversationMessage,
 from civil_affairs.models.faq import FaqEntry, UnansweredQuestion
 from civil_affairs.models.operations import TelegramUpdate, TrackerEvent
 from civil_affairs.models.staff import AuditLog, StaffSession, StaffUser
+from civil_affairs.models.security import RateLimitCounter, StatusLookupProof  # noqa: F401
 
 __all__ = ["AuditLog", "Base", "Conversation", "ConversationMessage", "Handoff", "HandoffNote", "FaqEntry",
            "StaffSession", "StaffUser", "TelegramUpdate", "TrackerEvent", "UnansweredQuestion"]

@@ -8,10 +8,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import status_texts
 from actions.common import services
 from actions.status_lookup import (ActionLookupStatus, ActionSubscribeStatus, ActionUnsubscribeStatus,
-                                   AskApplicationNumber, AskIdLast6, ValidateStatusLookupForm)
+                                   AskApplicationNumber, AskIdLast6, ValidateStatusLookupForm, contact_line)
+from civil_affairs.applications.lookup import MAX_FAILURES_PER_ADDRESS, proven_application
 from civil_affairs.applications.notify import subscribers
 from civil_affairs.applications.records import get_by_number
 from civil_affairs.config import Settings
+from civil_affairs.throttle import CLIENT_ADDRESS_KEY
 from tests.helpers.applications import add_application, fictitious_id
 from tests.helpers.trackers import make_tracker
 
@@ -28,7 +30,7 @@ async def _lookup(number: str, last6: str, sender: str = "tg-42") -> tuple[Colle
     return dispatcher, events
 
 
-async def test_right_pair_answers_and_remembers_the_number(action_settings: Settings) -> None:
+async def test_right_pair_answers_and_records_the_proof(action_settings: Settings) -> None:
     number = _application(action_settings)
     dispatcher, events = await _lookup(number.lower(), fictitious_id(301)[-6:])
     result, offer = dispatcher.messages
@@ -36,8 +38,9 @@ async def test_right_pair_answers_and_remembers_the_number(action_settings: Sett
     assert "当前进度：受理（" in result["text"]
     assert offer["text"] == status_texts.SUBSCRIBE_OFFER and offer["buttons"] == [
         {"title": "订阅进度提醒", "payload": f'/subscribe_status{{"application_number":"{number}"}}'}]
-    assert SlotSet("status_verified_numbers", [number]) in events
     assert SlotSet("application_number", None) in events and SlotSet("id_last6", None) in events
+    with services().sessions.begin() as session:
+        assert proven_application("tg-42", number, session=session).number == number
 
 
 async def test_every_mismatch_gets_the_same_reply(action_settings: Settings) -> None:
@@ -59,23 +62,65 @@ async def test_validation_keeps_the_number_and_asks_again_for_bad_last6(action_s
     assert dispatcher.messages[0]["text"] == status_texts.ID_LAST6_INVALID
 
 
+async def _subscribe(number: str | None, sender: str, slots: dict | None = None) -> str:
+    entity = [{"entity": "application_number", "value": number}] if number else []
+    dispatcher = CollectingDispatcher()
+    await ActionSubscribeStatus().run(dispatcher, make_tracker(intent="subscribe_status", entities=entity,
+                                                               sender_id=sender, slots=slots or {}), {})
+    return dispatcher.messages[0]["text"]
+
+
+def _subscribers(number: str) -> list[str]:
+    with services().sessions.begin() as session:
+        return subscribers(get_by_number(number, session=session).id, session=session)
+
+
 async def test_subscribe_needs_a_successful_lookup_first(action_settings: Settings) -> None:
     number = _application(action_settings)
-    entity = [{"entity": "application_number", "value": number}]
-    stranger = CollectingDispatcher()
-    await ActionSubscribeStatus().run(stranger, make_tracker(intent="subscribe_status", entities=entity,
-                                                             sender_id="tg-7"), {})
-    assert stranger.messages[0]["text"] == status_texts.SUBSCRIBE_NEEDS_LOOKUP
-    owner = CollectingDispatcher()
-    await ActionSubscribeStatus().run(owner, make_tracker(intent="subscribe_status", entities=entity, sender_id="tg-8",
-                                                         slots={"status_verified_numbers": [number]}), {})
-    assert owner.messages[0]["text"].startswith(f"已订阅申请 {number} ")
-    with services().sessions.begin() as session:
-        assert subscribers(get_by_number(number, session=session).id, session=session) == ["tg-8"]
+    assert await _subscribe(number, "tg-7") == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    await _lookup(number, fictitious_id(301)[-6:], sender="tg-8")
+    assert (await _subscribe(number, "tg-8")).startswith(f"已订阅申请 {number} ")
+    assert _subscribers(number) == ["tg-8"]
     done = CollectingDispatcher()
     await ActionUnsubscribeStatus().run(done, make_tracker(text="取消订阅", intent="unsubscribe_status",
                                                            sender_id="tg-8"), {})
     assert done.messages[0]["text"] == "已取消 1 项进度提醒，以后不再通知您。"
+
+
+async def test_a_forged_verified_slot_does_not_subscribe(action_settings: Settings) -> None:
+    """Issue 9 item 2: a tracker posted with ``status_verified_numbers`` set subscribed any chat."""
+    number = _application(action_settings)
+    forged = {"status_verified_numbers": [number]}
+    assert await _subscribe(number, "tg-666", forged) == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(None, "tg-666", forged) == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert _subscribers(number) == []
+
+
+async def test_a_proof_is_for_that_chat_and_that_application_only(action_settings: Settings) -> None:
+    number = _application(action_settings)
+    with services().sessions.begin() as session:
+        other = add_application(session, secret_key=action_settings.secret_key, sequence=302).number
+    await _lookup(number, fictitious_id(301)[-6:], sender="tg-8")
+    assert await _subscribe(other, "tg-8") == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(number, "tg-9") == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert (await _subscribe(None, "tg-8")).startswith(f"已订阅申请 {number} ")  # the button-less "订阅"
+
+
+async def test_the_lookup_counts_failures_per_client_address(action_settings: Settings) -> None:
+    """The console passes the web visitor's address in the message metadata; new cookies do not help."""
+    number = _application(action_settings)
+    right = fictitious_id(301)[-6:]
+
+    async def attempt(cookie: int, last6: str) -> str:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(slots={"application_number": number, "id_last6": last6}, sender_id=f"web-{cookie:032x}")
+        tracker.latest_message["metadata"] = {CLIENT_ADDRESS_KEY: "203.0.113.44"}
+        await ActionLookupStatus().run(dispatcher, tracker, {})
+        return dispatcher.messages[0]["text"]
+
+    for cookie in range(MAX_FAILURES_PER_ADDRESS):
+        assert await attempt(cookie, "999999") == status_texts.LOOKUP_FAILED
+    assert await attempt(999, right) == status_texts.lookup_locked(contact_line())
 
 
 async def test_the_form_asks_its_own_questions() -> None:

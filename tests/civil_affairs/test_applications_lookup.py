@@ -8,8 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from civil_affairs.applications.lookup import (FAILURE_WINDOW, MAX_FAILURES, describe, is_locked,
-                                               lookup_status, recent_failures)
+import pytest
+
+from civil_affairs.applications import lookup
+from civil_affairs.applications.lookup import (FAILURE_WINDOW, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, PROOF_VALID,
+                                               describe, is_locked, lookup_status, proven_application)
 from civil_affairs.applications.records import change_status
 from civil_affairs.models.base import utcnow
 from tests.helpers.applications import add_application, fictitious_id
@@ -47,7 +50,7 @@ def test_five_failures_pause_the_chat_even_with_the_right_pair(session: Session)
     for attempt in range(MAX_FAILURES):
         assert lookup_status("tg-10", "DB209901010001", "123456", session=session, secret_key=KEY,
                              now=now).outcome == "failed", attempt
-    assert recent_failures(session=session, sender_id="tg-10", number=None, now=now) == MAX_FAILURES
+    assert is_locked(session=session, sender_id="tg-10", now=now)
     assert lookup_status("tg-10", application.number, right, session=session, secret_key=KEY,
                          now=now).outcome == "locked"
     # Another chat is not paused; the paused chat is free again once the failures leave the window.
@@ -58,25 +61,77 @@ def test_five_failures_pause_the_chat_even_with_the_right_pair(session: Session)
                          now=later).outcome == "found"
 
 
-def test_five_failures_on_one_number_pause_that_number_for_every_chat(session: Session) -> None:
+def test_strangers_guessing_a_number_do_not_lock_out_its_owner(session: Session) -> None:
+    """Issue 9 item 7: the old per-number lock let anyone freeze lookups of (sequential) numbers."""
     application = add_application(session, secret_key=KEY)
-    other = add_application(session, secret_key=KEY, sequence=2)
     now = utcnow()
-    for attempt in range(MAX_FAILURES):
-        lookup_status(f"tg-2{attempt}", application.number, "999999", session=session, secret_key=KEY, now=now)
-    assert is_locked(session=session, sender_id="tg-new", number=application.number, now=now)
-    assert lookup_status("tg-new", application.number, fictitious_id(1)[-6:], session=session,
-                         secret_key=KEY, now=now).outcome == "locked"
-    assert lookup_status("tg-new", other.number, fictitious_id(2)[-6:], session=session,
+    for attempt in range(MAX_FAILURES * 2):
+        assert lookup_status(f"tg-2{attempt}", application.number, "999999", session=session, secret_key=KEY,
+                             now=now).outcome == "failed"
+    assert lookup_status("tg-owner", application.number, fictitious_id(1)[-6:], session=session,
                          secret_key=KEY, now=now).outcome == "found"
 
 
 def test_failures_are_counted_for_unknown_numbers_too(session: Session) -> None:
     now = utcnow()
     for attempt in range(MAX_FAILURES):
-        lookup_status(f"tg-3{attempt}", "LS209901010001", "123456", session=session, secret_key=KEY, now=now)
-    assert lookup_status("tg-x", "LS209901010001", "123456", session=session, secret_key=KEY,
+        lookup_status("tg-x", f"LS20990101000{attempt + 1}", "123456", session=session, secret_key=KEY, now=now)
+    assert lookup_status("tg-x", "LS209901010009", "123456", session=session, secret_key=KEY,
                          now=now).outcome == "locked"
+
+
+def test_a_new_cookie_does_not_reset_the_count_for_one_address(session: Session) -> None:
+    """Issue 9 item 7: the chat limit was keyed on the web cookie, which the visitor chooses."""
+    application = add_application(session, secret_key=KEY)
+    now = utcnow()
+    for attempt in range(MAX_FAILURES_PER_ADDRESS):
+        # A fresh cookie (so a fresh chat) for every guess, from one address.
+        assert lookup_status(f"web-{attempt:032x}", application.number, "999999", session=session, secret_key=KEY,
+                             client_address="203.0.113.5", now=now).outcome == "failed"
+    right = fictitious_id(1)[-6:]
+    assert lookup_status("web-" + "f" * 32, application.number, right, session=session, secret_key=KEY,
+                         client_address="203.0.113.5", now=now).outcome == "locked"
+    # Another address, and a Telegram chat, are not affected.
+    assert lookup_status("web-" + "e" * 32, application.number, right, session=session, secret_key=KEY,
+                         client_address="198.51.100.1", now=now).outcome == "found"
+    assert lookup_status("tg-77", application.number, right, session=session, secret_key=KEY,
+                         now=now).outcome == "found"
+
+
+def test_web_chats_without_an_address_share_one_allowance(session: Session) -> None:
+    now = utcnow()
+    for attempt in range(MAX_FAILURES_PER_ADDRESS):
+        lookup_status(f"web-{attempt:032x}", "DB209901010001", "999999", session=session, secret_key=KEY, now=now)
+    assert is_locked(session=session, sender_id="web-" + "a" * 32, now=now)
+    assert not is_locked(session=session, sender_id="tg-5", now=now)
+
+
+def test_a_global_limit_stops_guessing_spread_over_many_chats_and_addresses(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lookup, "MAX_FAILURES_GLOBAL", 8)
+    application = add_application(session, secret_key=KEY)
+    now = utcnow()
+    outcomes = [lookup_status(f"tg-9{i}", application.number, "999999", session=session, secret_key=KEY,
+                              client_address=f"192.0.2.{i}", now=now).outcome for i in range(10)]
+    assert outcomes == ["failed"] * 8 + ["locked"] * 2
+    later = now + FAILURE_WINDOW + timedelta(seconds=1)
+    assert lookup_status("tg-999", application.number, fictitious_id(1)[-6:], session=session, secret_key=KEY,
+                         now=later).outcome == "found"
+
+
+def test_a_successful_lookup_is_recorded_as_proof_for_a_day(session: Session) -> None:
+    """Issue 9 item 2: the proof lives in the database, not in a tracker slot."""
+    application = add_application(session, secret_key=KEY)
+    other = add_application(session, secret_key=KEY, sequence=2)
+    now = utcnow()
+    assert proven_application("tg-1", None, session=session, now=now) is None
+    lookup_status("tg-1", application.number, fictitious_id(1)[-6:], session=session, secret_key=KEY, now=now)
+    lookup_status("tg-1", other.number, "999999", session=session, secret_key=KEY, now=now)
+    assert proven_application("tg-1", None, session=session, now=now) is application
+    assert proven_application("tg-1", application.number, session=session, now=now) is application
+    assert proven_application("tg-1", other.number, session=session, now=now) is None
+    assert proven_application("tg-2", application.number, session=session, now=now) is None
+    assert proven_application("tg-1", None, session=session, now=now + PROOF_VALID + timedelta(seconds=1)) is None
 
 
 def test_status_change_shows_note_and_next_step(session: Session) -> None:
@@ -96,8 +151,8 @@ def test_unknown_and_wrong_pair_take_about_the_same_time(session: Session) -> No
         return time.perf_counter() - started
 
     for _ in range(5):  # warm up caches and statement compilation
-        timed(application.number, "warm"), timed("DB209901010001", "warm")
-    wrong = statistics.median(timed(application.number, f"w{i}") for i in range(60))
-    unknown = statistics.median(timed("DB209901010001", f"u{i}") for i in range(60))
+        timed(application.number, "tg-warm"), timed("DB209901010001", "tg-warm")
+    wrong = statistics.median(timed(application.number, f"tg-w{i}") for i in range(60))
+    unknown = statistics.median(timed("DB209901010001", f"tg-u{i}") for i in range(60))
     # Same queries and hashing either way; allow for a noisy shared machine.
     assert 0.5 < wrong / unknown < 2.0, (wrong, unknown)

@@ -36,7 +36,7 @@ def user(session: Session) -> StaffUser:
 
 def test_the_password_is_kept_only_as_an_argon2id_hash(user: StaffUser) -> None:
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
-    assert user.role == "agent" and user.active and user.failed_logins == 0
+    assert user.role == "agent" and user.active
 
 
 def test_the_default_hasher_uses_the_library_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,21 +89,20 @@ def test_five_failures_lock_for_fifteen_minutes(session: Session, user: StaffUse
     statuses = [authenticate("clerk", "wrong-password", session=session, now=T0).status
                 for _ in range(MAX_FAILED_LOGINS)]
     assert statuses == ["invalid"] * (MAX_FAILED_LOGINS - 1) + ["locked"]
-    assert user.locked_until == T0 + timedelta(minutes=LOCKOUT_MINUTES)
+    assert staff_accounts.locked_until("clerk", session=session, now=T0) == T0 + timedelta(minutes=LOCKOUT_MINUTES)
     almost = T0 + timedelta(minutes=LOCKOUT_MINUTES, seconds=-1)
     assert authenticate("clerk", PASSWORD, session=session, now=almost).status == "locked"
     later = T0 + timedelta(minutes=LOCKOUT_MINUTES)
     assert authenticate("clerk", PASSWORD, session=session, now=later).status == "ok"
-    assert user.locked_until is None and user.failed_logins == 0
+    assert staff_accounts.locked_until("clerk", session=session, now=later) is None
 
 
-def test_a_success_resets_the_failure_count(session: Session, user: StaffUser) -> None:
+def test_a_success_is_not_counted_as_a_failure(session: Session, user: StaffUser) -> None:
     for _ in range(MAX_FAILED_LOGINS - 1):
         authenticate("clerk", "wrong-password", session=session, now=T0)
-    assert user.failed_logins == MAX_FAILED_LOGINS - 1
     assert authenticate("clerk", PASSWORD, session=session, now=T0).status == "ok"
-    assert user.failed_logins == 0
-    assert authenticate("clerk", "wrong-password", session=session, now=T0).status == "invalid"
+    # The fifth failure in the window still locks: a success does not wipe a guesser's failures.
+    assert authenticate("clerk", "wrong-password", session=session, now=T0).status == "locked"
 
 
 def test_after_a_lock_the_next_window_allows_five_tries_again(session: Session, user: StaffUser) -> None:
@@ -111,6 +110,108 @@ def test_after_a_lock_the_next_window_allows_five_tries_again(session: Session, 
         authenticate("clerk", "wrong-password", session=session, now=T0)
     later = T0 + timedelta(minutes=LOCKOUT_MINUTES + 1)
     assert authenticate("clerk", "wrong-password", session=session, now=later).status == "invalid"
+
+
+# --- issue 9 item 6: names, addresses, cost, atomic counting, admin unlock ---------------------------
+
+def test_unknown_and_known_names_lock_alike(session: Session, user: StaffUser) -> None:
+    """Before the fix only existing accounts locked, so a 429 told which usernames exist."""
+    known = [authenticate("clerk", "wrong-password", session=session, now=T0).status
+             for _ in range(MAX_FAILED_LOGINS + 1)]
+    unknown = [authenticate("ghost", "wrong-password", session=session, now=T0).status
+               for _ in range(MAX_FAILED_LOGINS + 1)]
+    assert known == unknown == ["invalid"] * (MAX_FAILED_LOGINS - 1) + ["locked", "locked"]
+
+
+def test_a_throttled_attempt_costs_no_password_hashing(
+        session: Session, user: StaffUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attempt used to run argon2 (64 MiB) even while the account was locked."""
+    for _ in range(MAX_FAILED_LOGINS):
+        authenticate("clerk", "wrong-password", session=session, now=T0)
+    checked: list[str] = []
+    monkeypatch.setattr(staff_accounts, "_verify", lambda hashed, password: checked.append(hashed) or False)
+    for name in ("clerk", "CLERK ", "clerk"):
+        assert authenticate(name, PASSWORD, session=session, now=T0).status == "locked"
+    assert checked == []
+
+
+def test_one_address_is_throttled_across_many_names(session: Session, user: StaffUser) -> None:
+    """Before the fix nothing limited one machine trying a few passwords on every name."""
+    limit = staff_accounts.MAX_FAILED_LOGINS_PER_ADDRESS
+    statuses = [authenticate(f"name{i}", "wrong-password", session=session, address="203.0.113.9",
+                             now=T0).status for i in range(limit)]
+    assert "locked" not in statuses[:-1]
+    assert authenticate("clerk", PASSWORD, session=session, address="203.0.113.9", now=T0).status == "locked"
+    # Another address is not affected, and neither is the account itself.
+    assert authenticate("clerk", PASSWORD, session=session, address="198.51.100.7", now=T0).status == "ok"
+
+
+def test_an_admin_unlocks_a_name(session: Session, user: StaffUser) -> None:
+    for _ in range(MAX_FAILED_LOGINS):
+        authenticate("clerk", "wrong-password", session=session, now=T0)
+    assert authenticate("clerk", PASSWORD, session=session, now=T0).status == "locked"
+    assert staff_accounts.unlock("clerk", session=session) is True
+    assert authenticate("clerk", PASSWORD, session=session, now=T0).status == "ok"
+    assert staff_accounts.unlock("never-tried", session=session) is False
+
+
+def test_parallel_attempts_are_counted_atomically(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twenty simultaneous wrong passwords, each in its own committed transaction: only five are checked.
+
+    The old counter read ``failed_logins`` and wrote it back, and checked the password before looking
+    at the lock, so a burst got every guess checked.
+    """
+    import threading
+    import uuid
+
+    from sqlalchemy import delete
+    from sqlalchemy.orm import sessionmaker
+
+    from civil_affairs.models import RateLimitCounter
+
+    factory = sessionmaker(bind=engine, future=True, expire_on_commit=False)
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    with factory.begin() as s:
+        create_user(name, PASSWORD, session=s)
+    checked: list[int] = []
+    real_verify = staff_accounts._verify
+    lock = threading.Lock()
+
+    def counting_verify(hashed: str, password: str) -> bool:
+        with lock:
+            checked.append(1)
+        return real_verify(hashed, password)
+
+    monkeypatch.setattr(staff_accounts, "_verify", counting_verify)
+    barrier = threading.Barrier(20)
+    statuses: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        for _ in range(20):  # SQLite may refuse a writer while another holds the lock; retry
+            try:
+                with factory.begin() as s:
+                    result = authenticate(name, "wrong-password", session=s)
+                statuses.append(result.status)
+                return
+            except Exception as exc:  # noqa: BLE001
+                if "locked" not in str(exc):
+                    raise
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(statuses) == 20
+        assert len(checked) == MAX_FAILED_LOGINS
+        assert statuses.count("invalid") == MAX_FAILED_LOGINS - 1
+        assert statuses.count("locked") == 20 - (MAX_FAILED_LOGINS - 1)
+    finally:
+        with factory.begin() as s:
+            s.execute(delete(StaffUser).where(StaffUser.username == name))
+            s.execute(delete(RateLimitCounter))
 
 
 def test_a_session_token_is_stored_only_hashed(session: Session, user: StaffUser) -> None:
@@ -174,3 +275,10 @@ def test_the_bootstrap_admin_is_created_once(session: Session) -> None:
     assert again is admin and not created_again
     assert authenticate("chief", PASSWORD, session=session).status == "ok"
     assert session.scalars(select(StaffUser).where(StaffUser.username == "chief")).all() == [admin]
+
+
+@pytest.mark.parametrize("name", ["ad\x00min", "x" * 10_000, "\u202eadmin", "admin\n"])
+def test_names_no_account_can_have_are_answered_like_unknown_ones(session: Session, user: StaffUser,
+                                                                  name: str) -> None:
+    """Bad input: a NUL in the username made PostgreSQL raise (a 500 at the login)."""
+    assert authenticate(name, PASSWORD, session=session, now=T0).status == "invalid"

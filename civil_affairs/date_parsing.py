@@ -63,7 +63,7 @@ def cn_number(text: str) -> int | None:
         text = text[1:]
     if not text:
         return None
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     text = text.replace("廿", "二十").replace("卅", "三十")
     if all(ch in _DIGITS for ch in text):  # 二〇二六 → 2026

@@ -80,7 +80,7 @@ def parse_id_number(text: str, *, today: date | None = None) -> IdNumber:
         IdNumberError: with ``code`` one of ``length``, ``characters``, ``birth_date``, ``checksum``.
     """
     value = normalize_id(text)
-    if len(value) == 15 and value.isdigit():
+    if len(value) == 15 and value.isascii() and value.isdigit():
         raise IdNumberError("length", "这是15位的老身份证号，请提供现在使用的18位居民身份证号码。")
     if len(value) != 18:
         raise IdNumberError("length", f"身份证号码应为18位，您输入的是{len(value)}位，请核对后重新输入。")

@@ -149,6 +149,8 @@ class Settings:
     redis_url: str = ""
     redis_key_prefix: str = "civil-affairs"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-Proto/-For the console believes (none by default).
+    trusted_proxies: tuple[str, ...] = ()
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
@@ -240,6 +242,7 @@ class Settings:
             redis_url=env.str("REDIS_URL", ""),
             redis_key_prefix=env.str("REDIS_KEY_PREFIX", cls.redis_key_prefix),
             public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
+            trusted_proxies=tuple(p.strip() for p in env.str("TRUSTED_PROXIES", "").split(",") if p.strip()),
             telegram_bot_token=env.str("TELEGRAM_BOT_TOKEN", ""),
             telegram_api_base_url=env.str("TELEGRAM_API_BASE_URL", ""),
             telegram_mode=env.choice("TELEGRAM_MODE", "polling", ("polling", "webhook")),

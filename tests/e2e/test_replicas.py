@@ -28,10 +28,11 @@ from sqlalchemy import select
 
 from bot import texts as bot_texts
 from civil_affairs.config import PROJECT_ROOT, Settings
+from civil_affairs.conversation_service import BUSY_TEXT, RESEND_TEXT
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Appointment, TelegramUpdate
 from civil_affairs.ops.supervisor_status import ProcessStatus, SupervisorStatus, read_status
-from console.webchat import BUSY_TEXT, RESEND_TEXT
+from civil_affairs.transcripts import web_sender_id
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import FakeTelegramServer
 from tests.helpers.stacks import forget_redis_keys, replicas_unavailable, stack_environment
@@ -308,7 +309,7 @@ async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_kil
     try:
         with make_session_factory(engine)() as session:
             booked = session.scalars(
-                select(Appointment).where(Appointment.sender_id == f"web-{webchat_id}")).all()
+                select(Appointment).where(Appointment.sender_id == web_sender_id(webchat_id))).all()
             unfinished = session.scalars(select(TelegramUpdate).where(
                 TelegramUpdate.update_id.in_(sent_updates),
                 TelegramUpdate.state.in_(("received", "processing")))).all()

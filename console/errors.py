@@ -1,0 +1,69 @@
+"""Every error the console answers is short Chinese JSON with the right status, never a traceback.
+
+FastAPI's own validation errors are English lists that echo the input back; a number too large for
+the database (SQLite refuses integers past 2**63) used to end as a 500. Both are answered here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
+
+INVALID_INPUT_TEXT = "请求内容格式不正确"
+BAD_JSON_TEXT = "请求内容须为有效的 JSON"
+FIELD_TEXTS = {
+    "missing": "缺少必填项",
+    "type_error": "类型不对",
+    "value_error": "取值不对",
+}
+NUMBER_TOO_LARGE_TEXT = "数字超出范围"
+SERVER_ERROR_TEXT = "系统出了点问题，请稍后再试"
+
+
+def _field_name(loc: tuple) -> str:
+    """``body.message`` → ``message``; the location kind (body/query/path) is dropped."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts)
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    """One Chinese sentence naming the fields that were wrong (never the submitted values)."""
+    problems: list[str] = []
+    for error in exc.errors():
+        kind = str(error.get("type", ""))
+        if kind.startswith("value_error.jsondecode") or kind == "json_invalid":
+            return BAD_JSON_TEXT
+        label = next((text for prefix, text in FIELD_TEXTS.items() if kind.startswith(prefix)),
+                     FIELD_TEXTS["value_error"])
+        if kind == "value_error.missing":
+            label = FIELD_TEXTS["missing"]
+        name = _field_name(tuple(error.get("loc", ())))
+        problems.append(f"{name}：{label}" if name else label)
+    return f"{INVALID_INPUT_TEXT}（{'；'.join(dict.fromkeys(problems))}）" if problems else INVALID_INPUT_TEXT
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": validation_detail(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+    logger.info("number out of range on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": NUMBER_TOO_LARGE_TEXT}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the (masked) log only; the client learns nothing about the internals.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": SERVER_ERROR_TEXT}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def register(app: FastAPI) -> None:
+    """Install the Chinese error answers on ``app``."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _overflow)
+    app.add_exception_handler(Exception, _server_error)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot import texts as bot_texts
 from civil_affairs.config import Settings
 from civil_affairs.conversation_service import (
-    BUSY_TEXT, RESEND_TEXT, SLOW_DOWN_TEXT, ChatRateLimiter, ConversationService, RateLimited,
+    BUSY_TEXT, RATE_LIMITS, RESEND_TEXT, SLOW_DOWN_TEXT, ChatRateLimiter, ConversationService, RateLimited,
 )
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.delivery import Delivery
@@ -30,6 +30,8 @@ from civil_affairs.transcripts import record_message
 CRISIS = "我不想活了，药都准备好了"
 VIOLENCE = "我爸喝醉了在家打我妈 往死里打"
 SENDER = "web-" + "c" * 64
+BURST, BURST_SECONDS = RATE_LIMITS[0]  # 15 in 10 s
+PER_MINUTE = RATE_LIMITS[1][0]  # 60
 
 
 class FakeRasa:
@@ -194,12 +196,12 @@ async def test_ten_thousand_identical_messages_are_rate_limited_politely(service
     replies = [await service.send(SENDER, "低保怎么申请") for _ in range(10_000)]
     answered = [r for r in replies if r and r[0].text.startswith("回答")]
     told = [r for r in replies if r and r[0].text == SLOW_DOWN_TEXT]
-    assert len(answered) == 8 and len(service.rasa.received) == 8
+    assert len(answered) == BURST and len(service.rasa.received) == BURST
     assert len(told) == 1  # told once, then quiet: a Telegram chat is not flooded with notices
-    assert sum(1 for r in replies if not r) == 10_000 - 9
+    assert sum(1 for r in replies if not r) == 10_000 - BURST - 1
     with service.sessions.begin() as session:
-        assert session.scalar(select(func.count(ConversationMessage.id))) <= 16  # no 10,000 rows
-    clock.now += 11  # the window has room again: the resident is answered normally
+        assert session.scalar(select(func.count(ConversationMessage.id))) <= 2 * BURST  # no 10,000 rows
+    clock.now += BURST_SECONDS + 1  # the window has room again: the resident is answered normally
     assert (await service.send(SENDER, "低保怎么申请"))[0].text.startswith("回答")
 
 
@@ -207,20 +209,20 @@ async def test_the_minute_limit_holds_for_a_steady_flood(service: ConversationSe
     clock = Clock()
     service.limiter = ChatRateLimiter(clock=clock)
     answered_at: list[float] = []
-    for _ in range(80):  # one message every 1.5 s for two minutes: under 8 per 10 s, over 30 a minute
+    for _ in range(160):  # one message every 0.75 s for two minutes: under 15 per 10 s, over 60 a minute
         before = len(service.rasa.received)
         await service.send(SENDER, "你好")
         if len(service.rasa.received) > before:
             answered_at.append(clock.now)
-        clock.now += 1.5
-    assert 30 <= len(answered_at) < 80
-    for start in answered_at:  # no minute holds more than 30 answered messages
-        assert sum(1 for t in answered_at if start <= t < start + 60) <= 30
+        clock.now += 0.75
+    assert PER_MINUTE <= len(answered_at) < 160
+    for start in answered_at:  # no minute holds more than 60 answered messages
+        assert sum(1 for t in answered_at if start <= t < start + 60) <= PER_MINUTE
 
 
 async def test_the_web_chat_is_told_on_every_limited_request(service: ConversationService) -> None:
     service.limiter = ChatRateLimiter(clock=Clock())
-    for _ in range(8):
+    for _ in range(BURST):
         await service.send(SENDER, "你好", raise_when_limited=True)
     for _ in range(3):
         with pytest.raises(RateLimited) as limited:
@@ -230,7 +232,7 @@ async def test_the_web_chat_is_told_on_every_limited_request(service: Conversati
 
 async def test_a_limited_chat_still_gets_the_hotlines_once(service: ConversationService) -> None:
     service.limiter = ChatRateLimiter(clock=Clock())
-    for _ in range(9):
+    for _ in range(BURST + 1):
         await service.send(SENDER, "你好")
     first = await service.send(SENDER, CRISIS)
     assert_hotlines([a.text for a in first], "12356")

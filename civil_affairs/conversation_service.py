@@ -58,8 +58,8 @@ EMPTY_TEXT = "请先输入您的问题。"
 SLOW_DOWN_TEXT = "您发送得太快了，请稍等一会儿再发。紧急情况请直接拨打 110 / 120。"
 URGENT_WHILE_HELD_TEXT = "您的消息已标记为紧急，工作人员会优先处理。"
 # Per chat: at most 15 messages in 10 seconds and 60 in a minute (a person typing or pressing buttons
-# stays well below; a script flooding one chat does not).
-RATE_LIMITS: tuple[tuple[int, float], ...] = ((15, 10.0), (60, 60.0))
+# stays well below; a script flooding one chat does not). CHAT_RATE_LIMIT changes it.
+RATE_LIMITS: tuple[tuple[int, float], ...] = Settings.chat_rate_limit
 # Petitions, corruption reports, media threats and abuse aimed at staff go to a person at once.
 SENSITIVE_RE = re.compile(
     r"上访|信访|举报.{0,6}(干部|领导|贪|腐|受贿|吃拿卡要)|贪污|腐败|受贿|行贿|吃拿卡要|曝光|找记者|找媒体|上新闻"
@@ -151,7 +151,7 @@ class ConversationService:
         self.rasa = rasa
         self.delivery = delivery
         self._engine = engine
-        self.limiter = ChatRateLimiter()
+        self.limiter = ChatRateLimiter(settings.chat_rate_limit)
 
     @classmethod
     def open(cls, settings: Settings) -> "ConversationService":

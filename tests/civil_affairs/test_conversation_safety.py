@@ -245,3 +245,14 @@ async def test_other_chats_are_not_limited_by_one_flood(service: ConversationSer
         await service.send(SENDER, "你好")
     other = await service.send("tg-424242", "低保怎么申请")
     assert other[0].text == "回答：低保怎么申请"
+
+
+def test_the_limit_is_a_setting(tmp_path) -> None:  # noqa: ANN001
+    from civil_affairs.config import ConfigError
+    from tests.conftest import make_settings
+
+    assert make_settings(tmp_path).chat_rate_limit == RATE_LIMITS
+    assert make_settings(tmp_path, CHAT_RATE_LIMIT="5/1,100/3600").chat_rate_limit == ((5, 1.0), (100, 3600.0))
+    for bad in ("x", "0/10", "5/0", "5"):
+        with pytest.raises(ConfigError, match="CHAT_RATE_LIMIT"):
+            make_settings(tmp_path, CHAT_RATE_LIMIT=bad)

@@ -95,7 +95,9 @@ def launched(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> I
                             RUN_ROLES="actions,rasa,console,bot", TELEGRAM_MODE="polling",
                             RESTART_BACKOFF_MAX_SECONDS="2", RESTART_MAX_FAST_FAILURES="50",
                             HEALTH_CHECK_INTERVAL_SECONDS="5", MODEL_DIR=str(trained_model.parent),
-                            RASA_TIMEOUT_SECONDS="30")
+                            RASA_TIMEOUT_SECONDS="30",
+                            # the scripted residents send a message every 0.3 s, far beyond a person
+                            CHAT_RATE_LIMIT="1000/10")
     output = tmp / "launcher.out"
     with output.open("wb") as out:
         popen = subprocess.Popen([sys.executable, "-m", "launcher"], cwd=PROJECT_ROOT,

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
+import re
+
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,17 @@ FIELD_TEXTS = {
     "value_error": "取值不对",
 }
 NUMBER_TOO_LARGE_TEXT = "数字超出范围"
+# Starlette's and FastAPI's own English answers, by status.
+STATUS_TEXTS = {
+    400: "请求内容无法解析",
+    404: "页面或记录不存在",
+    405: "不支持这种请求方式",
+    413: "提交的内容太大",
+    415: "不支持这种内容类型",
+}
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 SERVER_ERROR_TEXT = "系统出了点问题，请稍后再试"
+UNREADABLE_TEXT_TEXT = "内容里有无法识别的字符，请删除后重试"
 
 
 def _field_name(loc: tuple) -> str:
@@ -51,9 +64,25 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": validation_detail(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Our own Chinese details as they are; the framework's English ones in Chinese. Headers kept (redirects)."""
+    detail = exc.detail
+    if not (isinstance(detail, str) and _CJK_RE.search(detail)) and not isinstance(detail, list):
+        detail = STATUS_TEXTS.get(exc.status_code, INVALID_INPUT_TEXT if exc.status_code < 500 else SERVER_ERROR_TEXT)
+    if exc.status_code in (status.HTTP_204_NO_CONTENT, status.HTTP_304_NOT_MODIFIED):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
 async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
     logger.info("number out of range on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": NUMBER_TOO_LARGE_TEXT}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+async def _unencodable(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+    # JSON may carry lone surrogates ("\ud83d"), which no database or hash can take as UTF-8.
+    logger.info("unencodable text on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": UNREADABLE_TEXT_TEXT}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,6 +93,8 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 
 def register(app: FastAPI) -> None:
     """Install the Chinese error answers on ``app``."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OverflowError, _overflow)
+    app.add_exception_handler(UnicodeEncodeError, _unencodable)
     app.add_exception_handler(Exception, _server_error)

@@ -80,12 +80,16 @@ def _clean_text(value: Any) -> str:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object (an empty body counts as ``{}``), or 422 with a Chinese message."""
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
+                                                          "multipart/form-data")):
+        # A form is not JSON (and the CSRF check may already have consumed it as a form).
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting overflows the parser
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT) from exc
     if not isinstance(body, dict):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)

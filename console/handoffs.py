@@ -300,7 +300,8 @@ async def claim_submit(request: Request, handoff_id: str, staff: StaffContext = 
 async def assign_submit(request: Request, handoff_id: str, staff_user_id: str = Form(""),
                         staff: StaffContext = Depends(check_csrf)) -> Response:
     """Assign the conversation to a colleague (supervisors and admins)."""
-    assignee = int(staff_user_id) if staff_user_id.isascii() and staff_user_id.isdigit() and len(staff_user_id) <= 12 else -1
+    raw = staff_user_id
+    assignee = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else -1
     return await _page_action(request, handoff_id, staff, "assigned",
                               lambda n: run_in_threadpool(_claim, request, n, staff, assignee))
 

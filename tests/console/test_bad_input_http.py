@@ -22,7 +22,6 @@ from civil_affairs.handoff import escalate
 from civil_affairs.models import ConversationMessage
 from civil_affairs.rasa_client import RasaMessage
 from civil_affairs.transcripts import record_message, web_sender_id
-from console.app import create_app
 from console.security import DEFAULT_BODY_LIMIT
 from tests.console.conftest import api_login, csrf_headers
 

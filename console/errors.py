@@ -13,6 +13,7 @@ import re
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ STATUS_TEXTS = {
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 SERVER_ERROR_TEXT = "系统出了点问题，请稍后再试"
 UNREADABLE_TEXT_TEXT = "内容里有无法识别的字符，请删除后重试"
+OUT_OF_RANGE_TEXT = "内容超出允许的范围（数字太大或文字太长）"
 
 
 def _field_name(loc: tuple) -> str:
@@ -85,6 +87,20 @@ async def _unencodable(request: Request, exc: UnicodeEncodeError) -> JSONRespons
     return JSONResponse({"detail": UNREADABLE_TEXT_TEXT}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    # PostgreSQL refuses what SQLite lets through: integers past 2**31/2**63, text past a column's length.
+    logger.info("value out of range for the database on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": OUT_OF_RANGE_TEXT}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
+    # psycopg2 refuses NUL characters in any text parameter (a search, a login name, a form field).
+    if "NUL (0x00)" in str(exc):
+        logger.info("NUL character refused by the database on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": UNREADABLE_TEXT_TEXT}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    return await _server_error(request, exc)
+
+
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the (masked) log only; the client learns nothing about the internals.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -97,4 +113,6 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(UnicodeEncodeError, _unencodable)
+    app.add_exception_handler(ValueError, _value_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _server_error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -22,8 +23,12 @@ from civil_affairs.handoff import escalate
 from civil_affairs.models import ConversationMessage
 from civil_affairs.rasa_client import RasaMessage
 from civil_affairs.transcripts import record_message, web_sender_id
+from civil_affairs.setup_db import prepare_database
+from civil_affairs.staff_accounts import create_user
+from console.app import create_app
 from console.security import DEFAULT_BODY_LIMIT
-from tests.console.conftest import api_login, csrf_headers
+from tests.conftest import POSTGRES_URL, make_settings, postgres_reachable, reset_postgres
+from tests.console.conftest import PASSWORD, api_login, csrf_headers
 
 HUGE = 10**30
 NASTY = "\x00\x07\u202e\u2066\u200f😀👨‍👩‍👧<img src=x onerror=alert(1)>%_'\"\\"
@@ -92,12 +97,28 @@ def check(response: Any, where: str) -> None:
         assert isinstance(shown, str) and CJK_RE.search(shown), f"{where}: {body[:300]}"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_client(request: pytest.FixtureRequest, tmp_path: Path, fresh_database_url: str) -> Iterator[TestClient]:
+    """The console on SQLite, and on PostgreSQL when reachable (NUL characters break only PostgreSQL)."""
+    url = fresh_database_url
+    if request.param == "postgres":
+        if not postgres_reachable():
+            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+        url = POSTGRES_URL
+        reset_postgres(url)
+        prepare_database(url)
+    with TestClient(create_app(make_settings(tmp_path, DATABASE_URL=url))) as test_client:
+        test_client.app.state.conversations.rasa = FakeRasa()
+        yield test_client
+
+
 @pytest.fixture
-def admin_client(client: TestClient, make_staff, factory: sessionmaker) -> Iterator[tuple[TestClient, str]]:  # noqa: ANN001
-    client.app.state.conversations.rasa = FakeRasa()
-    make_staff("admin1", role="admin")
+def admin_client(any_client: TestClient) -> Iterator[tuple[TestClient, str]]:
+    client = any_client
+    with client.app.state.sessions.begin() as session:
+        create_user("admin1", PASSWORD, session=session, role="admin")
     token = api_login(client, "admin1")
-    with factory.begin() as session:
+    with client.app.state.sessions.begin() as session:
         record_message(web_sender_id("b" * 32), "resident", "转人工", session=session)
         escalate(web_sender_id("b" * 32), "requested", session=session, summary="转人工")
     client.cookies.set("webchat_id", "b" * 32)
@@ -136,8 +157,8 @@ def test_every_post_survives_bad_json_and_forms(admin_client: tuple[TestClient, 
         check(oversized, f"POST {url} oversized")
 
 
-def test_anonymous_visitors_get_clear_refusals_everywhere(client: TestClient) -> None:
-    client.app.state.conversations.rasa = FakeRasa()
+def test_anonymous_visitors_get_clear_refusals_everywhere(any_client: TestClient) -> None:
+    client = any_client
     quiet = TestClient(client.app, raise_server_exceptions=False)
     for method, path in routes(client) + [("POST", p) for p in sorted(SKIPPED)]:
         url = fill(path, str(HUGE))

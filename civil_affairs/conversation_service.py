@@ -230,7 +230,7 @@ class ConversationService:
         if outcome in ("urgent-held", "urgent-raised", "emergency", "emergency-new"):
             # Words of danger: the hotlines go out whoever holds the conversation and whatever Rasa does.
             if handoff_id is not None and outcome in ("urgent-raised", "emergency-new"):
-                await self._announce_safely(handoff_id)
+                await self._announce_safely(handoff_id, raised=outcome == "urgent-raised")
             follow_up = URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else HANDED_OVER_REPLY
             return await self._say(sender_id, [RasaMessage(text=self._hotlines(text)),
                                                RasaMessage(text=follow_up)])
@@ -268,10 +268,10 @@ class ConversationService:
             handoff, new = escalate(sender_id, "emergency", session=session, summary=text)
             return handoff.id, new
 
-    async def _announce_safely(self, handoff_id: int) -> None:
+    async def _announce_safely(self, handoff_id: int, *, raised: bool = False) -> None:
         """Tell the staff chat; a failure there must never keep the hotlines from the resident."""
         try:
-            await self.announce(handoff_id)
+            await self.announce(handoff_id, raised=raised)
         except Exception:  # the resident's reply matters more than the staff alert
             logger.exception("handoff %s: staff chat alert failed", handoff_id)
 
@@ -346,13 +346,13 @@ class ConversationService:
         await asyncio.to_thread(record)
         return answers
 
-    async def announce(self, handoff_id: int) -> None:
-        """Tell the staff Telegram chat about a new handoff (when one is configured)."""
+    async def announce(self, handoff_id: int, *, raised: bool = False) -> None:
+        """Tell the staff Telegram chat about a new handoff, or one raised to urgent (when a chat is set)."""
         from civil_affairs.models import Handoff
 
         with self.sessions.begin() as session:
             handoff = session.get(Handoff, handoff_id)
-            text = staff_alert(handoff)
+            text = staff_alert(handoff, raised=raised)
         await self.delivery.to_staff_chat(text, f"{self.settings.public_base_url}/staff/handoffs/{handoff_id}")
 
     async def ask_for_rating(self, sender_id: str) -> None:

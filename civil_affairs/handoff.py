@@ -224,7 +224,9 @@ def acknowledgement(settings: Settings, now: datetime | None = None, *,
     return text
 
 
-def staff_alert(handoff: Handoff) -> str:
-    """One line for the staff Telegram chat about a new handoff."""
+def staff_alert(handoff: Handoff, *, raised: bool = False) -> str:
+    """One line for the staff Telegram chat about a new handoff (or one that just became urgent)."""
     urgent = "【紧急】" if handoff.priority == PRIORITY_EMERGENCY else ""
+    if raised:
+        return f"{urgent}转人工会话 #{handoff.id} 升为紧急：居民发来了危险信号，请立即查看"
     return f"{urgent}新的转人工会话 #{handoff.id}：{REASON_LABELS[handoff.reason]}"

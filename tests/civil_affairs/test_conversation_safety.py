@@ -116,7 +116,7 @@ async def test_crisis_while_a_handoff_is_open_gets_the_hotlines_and_raises_prior
     assert handoff_state(service, handoff_id) == (PRIORITY_EMERGENCY, "emergency", "open")
     assert service.rasa.received == []  # staff still hold the conversation
     assert CRISIS in stored_lines(service)  # staff see the message
-    assert any("紧急" in alert for alert in service.alerts)  # and the staff chat is told
+    assert [alert for alert in service.alerts if "升为紧急" in alert and f"#{handoff_id}" in alert]  # staff chat told
 
 
 async def test_other_danger_while_held_also_gets_the_hotlines(service: ConversationService) -> None:

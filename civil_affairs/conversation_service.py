@@ -22,6 +22,7 @@ from collections import deque
 from typing import Callable
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.config import Settings
@@ -226,14 +227,21 @@ class ConversationService:
                 return await self._say(sender_id, stored)
         if not text:
             return [RasaMessage(text=EMPTY_TEXT)]
-        outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
+        try:
+            outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
+        except SQLAlchemyError:
+            if not looks_urgent(text):
+                raise
+            # Even with the database down, someone in danger is told where to call.
+            logger.exception("%s: database failed on a message with words of danger; hotlines sent", sender_id)
+            return [RasaMessage(text=self._hotlines(text))]
         if outcome in ("urgent-held", "urgent-raised", "emergency", "emergency-new"):
             # Words of danger: the hotlines go out whoever holds the conversation and whatever Rasa does.
             if handoff_id is not None and outcome in ("urgent-raised", "emergency-new"):
                 await self._announce_safely(handoff_id, raised=outcome == "urgent-raised")
             follow_up = URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else HANDED_OVER_REPLY
-            return await self._say(sender_id, [RasaMessage(text=self._hotlines(text)),
-                                               RasaMessage(text=follow_up)])
+            return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
+                                                        RasaMessage(text=follow_up)])
         if outcome == "paused":
             logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
             return []
@@ -256,12 +264,24 @@ class ConversationService:
                 raise
             # Rasa or the action server is down and someone may be in danger: answer without them.
             logger.warning("%s: Rasa unavailable for a message with words of danger; hotlines sent", sender_id)
-            handoff_id, new = await asyncio.to_thread(self._escalate_emergency, sender_id, text)
+            try:
+                handoff_id, new = await asyncio.to_thread(self._escalate_emergency, sender_id, text)
+            except SQLAlchemyError:
+                logger.exception("%s: the urgent handoff could not be opened", sender_id)
+                handoff_id, new = 0, False
             if new:
                 await self._announce_safely(handoff_id)
-            return await self._say(sender_id, [RasaMessage(text=self._hotlines(text)),
-                                               RasaMessage(text=HANDED_OVER_REPLY)])
+            return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
+                                                        RasaMessage(text=HANDED_OVER_REPLY)])
         return await self._say(sender_id, answers)
+
+    async def _say_urgently(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
+        """Record the hotline reply if the database lets us; send it in any case."""
+        try:
+            return await self._say(sender_id, answers)
+        except SQLAlchemyError:
+            logger.exception("%s: hotline reply sent but not recorded", sender_id)
+            return answers
 
     def _escalate_emergency(self, sender_id: str, text: str) -> tuple[int, bool]:
         with self.sessions.begin() as session:

@@ -162,6 +162,23 @@ async def test_danger_words_get_the_hotlines_when_rasa_or_actions_are_down(
         assert active_handoff(SENDER, session=session).priority == PRIORITY_EMERGENCY
 
 
+async def test_the_hotlines_go_out_even_with_the_database_down(service: ConversationService) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    class BrokenSessions:
+        def begin(self) -> None:
+            raise OperationalError("select 1", {}, Exception("database is down"))
+
+        __call__ = begin
+
+    service.sessions = BrokenSessions()
+    service.rasa.failure = RasaUnavailable("down")
+    answers = await service.send(SENDER, CRISIS)
+    assert_hotlines([a.text for a in answers], "110", "120", "12356")
+    with pytest.raises(OperationalError):
+        await service.send(SENDER, "低保怎么申请")
+
+
 async def test_ordinary_message_when_rasa_is_down_is_busy(service: ConversationService) -> None:
     service.rasa.failure = RasaUnavailable("down")
     with pytest.raises(RasaUnavailable):

@@ -7,8 +7,11 @@ visitor's cookie (or a Telegram chat id) character by character; web sender ids 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
+
+import pytest
 
 import sqlalchemy as sa
 from alembic import command
@@ -96,10 +99,14 @@ def test_wildcards_in_a_search_match_only_themselves(client: TestClient, factory
 
 # --- item 9: web sender ids ---------------------------------------------------------------------------------
 
-def test_the_cookie_is_stored_nowhere(client: TestClient, factory: sessionmaker) -> None:
+def test_the_cookie_is_stored_nowhere(client: TestClient, factory: sessionmaker,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     client.app.state.conversations.rasa = FakeRasa()
     resident = TestClient(client.app)
     assert resident.post("/api/chat", json={"message": "低保怎么申请"}).status_code == 200
+    assert resident.post("/api/chat", json={"message": "转人工 我要投诉"}).status_code == 200
+    assert resident.get("/api/chat/updates", params={"after": 0}).status_code == 200
     cookie = resident.cookies.get("webchat_id")
     assert cookie and len(cookie) == 32
     with factory.begin() as session:
@@ -108,6 +115,7 @@ def test_the_cookie_is_stored_nowhere(client: TestClient, factory: sessionmaker)
     assert senders == [web_sender_id(cookie)]
     assert all(cookie not in value for value in senders + texts)
     assert client.app.state.conversations.rasa.received[0][0] == web_sender_id(cookie)
+    assert all(cookie not in record.getMessage() for record in caplog.records)  # nor in any log line
 
 
 def test_existing_web_conversations_keep_working_after_the_migration(tmp_path: Path,

@@ -32,10 +32,12 @@ HELP = (
 )
 
 BUSY = "系统繁忙，请稍后再试"
-BUSY_HINT = "（可输入 /help 查看帮助，紧急事项请拨打 {hotline} 政务服务便民热线）"
+# Rasa or the action server is down: a resident in danger must still read where to call (issue 9 item 3).
+BUSY_HINT = ("（紧急情况请立即拨打 110（报警）或 120（急救）；"
+             "其他事项可拨打 {hotline} 政务服务便民热线，或输入 /help 查看帮助）")
 
 # The message may not have been handled (a server failed on the way): the resident sends it again.
-RESEND = "抱歉，刚才这条消息没有处理成功，请您再发一次。"
+RESEND = "抱歉，刚才这条消息没有处理成功，请您再发一次。紧急情况请立即拨打 110（报警）或 120（急救）。"
 RESEND_AFTER_RESTART = "抱歉，系统刚才重启了，您的上一条消息没有处理完，请您再发一次。"
 
 CANCELLED = "已取消当前操作。"

@@ -112,6 +112,21 @@ class BureauContacts:
         return "，".join(parts) + "。"
 
 
+def _rate_limits(raw: str) -> tuple[tuple[int, float], ...]:
+    """``15/10,60/60`` → ((15, 10.0), (60, 60.0)): at most 15 messages in 10 s and 60 in 60 s."""
+    limits = []
+    for part in raw.split(","):
+        count, _, seconds = part.strip().partition("/")
+        try:
+            limit = (int(count), float(seconds))
+        except ValueError as exc:
+            raise ConfigError(f"CHAT_RATE_LIMIT must look like 15/10,60/60, got {raw!r}") from exc
+        if limit[0] < 1 or limit[1] <= 0:
+            raise ConfigError(f"CHAT_RATE_LIMIT must look like 15/10,60/60, got {raw!r}")
+        limits.append(limit)
+    return tuple(limits)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the service; see the README's configuration table for meanings."""
@@ -149,6 +164,10 @@ class Settings:
     redis_url: str = ""
     redis_key_prefix: str = "civil-affairs"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-Proto/-For the console believes (none by default).
+    trusted_proxies: tuple[str, ...] = ()
+    # Messages per chat: (count, seconds) windows, e.g. CHAT_RATE_LIMIT=15/10,60/60.
+    chat_rate_limit: tuple[tuple[int, float], ...] = ((15, 10.0), (60, 60.0))
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
@@ -240,6 +259,8 @@ class Settings:
             redis_url=env.str("REDIS_URL", ""),
             redis_key_prefix=env.str("REDIS_KEY_PREFIX", cls.redis_key_prefix),
             public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
+            trusted_proxies=tuple(p.strip() for p in env.str("TRUSTED_PROXIES", "").split(",") if p.strip()),
+            chat_rate_limit=_rate_limits(env.str("CHAT_RATE_LIMIT", "15/10,60/60")),
             telegram_bot_token=env.str("TELEGRAM_BOT_TOKEN", ""),
             telegram_api_base_url=env.str("TELEGRAM_API_BASE_URL", ""),
             telegram_mode=env.choice("TELEGRAM_MODE", "polling", ("polling", "webhook")),

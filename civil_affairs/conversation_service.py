@@ -4,6 +4,11 @@ It records the message in the transcript, keeps the bot silent while staff hold 
 hands sensitive messages straight to staff, takes the 1–5 rating after a handoff, and otherwise
 asks Rasa and records its answers. It offers the same ``send`` as ``RasaClient``, so a channel
 swaps one for the other.
+
+Safety comes first, before any of that: words of danger are checked here, before the paused branch
+and before Rasa, so a resident in crisis always gets the hotlines (110/120/12356) even while staff
+hold the conversation or Rasa is down, and an open handoff becomes urgent. Each chat is rate limited
+here too, so both channels share one limit.
 """
 
 from __future__ import annotations
@@ -13,14 +18,19 @@ import logging
 import re
 import time
 import uuid
+from collections import deque
+from typing import Callable
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.delivery import Delivery
+from civil_affairs.emergency import HANDED_OVER_REPLY, hotline_reply, is_self_harm, looks_urgent
 from civil_affairs.handoff import acknowledgement, active_handoff, escalate, rate_last_resolved, staff_alert
+from civil_affairs.models.conversation import PRIORITY_EMERGENCY
 from civil_affairs.ops import metrics
 from civil_affairs.ops.tracker_events import answered_turn
 from civil_affairs.rasa_client import (
@@ -30,7 +40,7 @@ from civil_affairs.rasa_client import (
     RasaMessage,
     RasaUnavailable,
 )
-from civil_affairs.transcripts import channel_of, record_message
+from civil_affairs.transcripts import channel_of, clean_text, record_message
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +52,15 @@ RATING_BUTTONS = [{"title": f"{n}分" + (" 非常满意" if n == 5 else " 很不
 RATING_REQUEST = "本次人工服务已结束，之后机器人会继续为您解答。请为这次服务打分（5分最满意）："
 RATING_THANKS = "感谢您的评价！还有问题可以继续问我。"
 RATING_ALREADY = "收到，谢谢！还有问题可以继续问我。"
+# What a resident reads when the bot cannot answer: it always names the emergency numbers.
+BUSY_TEXT = "系统繁忙，请稍后再试。紧急情况请立即拨打 110（报警）或 120（急救）。"
+RESEND_TEXT = "抱歉，刚才这条消息没有处理成功，请您再发一次。紧急情况请立即拨打 110（报警）或 120（急救）。"
+EMPTY_TEXT = "请先输入您的问题。"
+SLOW_DOWN_TEXT = "您发送得太快了，请稍等一会儿再发。紧急情况请直接拨打 110 / 120。"
+URGENT_WHILE_HELD_TEXT = "您的消息已标记为紧急，工作人员会优先处理。"
+# Per chat: at most 15 messages in 10 seconds and 60 in a minute (a person typing or pressing buttons
+# stays well below; a script flooding one chat does not). CHAT_RATE_LIMIT changes it.
+RATE_LIMITS: tuple[tuple[int, float], ...] = Settings.chat_rate_limit
 # Petitions, corruption reports, media threats and abuse aimed at staff go to a person at once.
 SENSITIVE_RE = re.compile(
     r"上访|信访|举报.{0,6}(干部|领导|贪|腐|受贿|吃拿卡要)|贪污|腐败|受贿|行贿|吃拿卡要|曝光|找记者|找媒体|上新闻"
@@ -51,14 +70,76 @@ SENSITIVE_RE = re.compile(
 
 def parse_rating(text: str) -> int | None:
     """The score of a rating button payload, if ``text`` is one."""
-    if text.startswith(RATING_PREFIX) and text[len(RATING_PREFIX):].isdigit():
-        return int(text[len(RATING_PREFIX):])
+    score = text[len(RATING_PREFIX):]
+    if text.startswith(RATING_PREFIX) and score.isascii() and score.isdigit() and len(score) <= 2:
+        return int(score)
     return None
 
 
 def is_sensitive(text: str) -> bool:
     """Content that a person, not the bot, should answer."""
     return bool(SENSITIVE_RE.search(text))
+
+
+class RateLimited(Exception):
+    """The chat sent too many messages; ``reply`` is what to show (empty: stay quiet)."""
+
+    def __init__(self, reply: list[RasaMessage]) -> None:
+        super().__init__("rate limited")
+        self.reply = reply
+
+
+class ChatRateLimiter:
+    """Sliding-window limits per chat, kept in this process's memory.
+
+    A chat over a limit is told once per window to slow down and is otherwise ignored until the
+    window has room again, so a burst of 10,000 identical messages costs neither Rasa calls nor
+    database rows. Words of danger are still answered with the hotlines, at most once per window.
+    """
+
+    MAX_CHATS = 50_000  # forget idle chats beyond this many, so memory stays bounded
+
+    def __init__(self, limits: tuple[tuple[int, float], ...] = RATE_LIMITS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._window = max(seconds for _count, seconds in limits)
+        self._seen: dict[str, deque[float]] = {}
+        self._told: dict[str, float] = {}
+        self._hotline: dict[str, float] = {}
+
+    def check(self, sender_id: str) -> str:
+        """``ok`` (counted), ``notify`` (over the limit, tell the resident) or ``quiet`` (over, told already)."""
+        now = self.clock()
+        seen = self._seen.get(sender_id)
+        if seen is None:
+            if len(self._seen) >= self.MAX_CHATS:
+                self._forget_idle(now)
+            seen = self._seen[sender_id] = deque()
+        while seen and now - seen[0] > self._window:
+            seen.popleft()
+        for count, seconds in self.limits:
+            if sum(1 for t in seen if now - t <= seconds) >= count:
+                if self._told.get(sender_id, float("-inf")) > now:
+                    return "quiet"
+                self._told[sender_id] = now + seconds
+                return "notify"
+        seen.append(now)
+        return "ok"
+
+    def hotline_due(self, sender_id: str) -> bool:
+        """True at most once per window: a limited chat that writes words of danger gets the hotlines."""
+        now = self.clock()
+        if self._hotline.get(sender_id, float("-inf")) > now:
+            return False
+        self._hotline[sender_id] = now + self.limits[0][1]
+        return True
+
+    def _forget_idle(self, now: float) -> None:
+        for sender_id in [s for s, seen in self._seen.items() if not seen or now - seen[-1] > self._window]:
+            self._seen.pop(sender_id, None)
+            self._told.pop(sender_id, None)
+            self._hotline.pop(sender_id, None)
 
 
 class ConversationService:
@@ -71,6 +152,7 @@ class ConversationService:
         self.rasa = rasa
         self.delivery = delivery
         self._engine = engine
+        self.limiter = ChatRateLimiter(settings.chat_rate_limit)
 
     @classmethod
     def open(cls, settings: Settings) -> "ConversationService":
@@ -87,16 +169,28 @@ class ConversationService:
             self._engine.dispose()
 
     async def send(self, sender_id: str, text: str, *, message_id: str | None = None,
-                   maybe_seen: bool = False, expect_answer: bool = True) -> list[RasaMessage]:
+                   maybe_seen: bool = False, expect_answer: bool = True,
+                   raise_when_limited: bool = False) -> list[RasaMessage]:
         """Handle one resident message; returns what the bot says (nothing while staff hold it).
 
         ``message_id`` identifies the message across retries (a Telegram update id; a fresh id
         otherwise). ``maybe_seen`` says an earlier attempt may already have reached Rasa: its stored
         answer is then replayed rather than asking Rasa twice. Raises RasaUnavailable (or its
-        MessageLost) when the resident must be told to try again.
+        MessageLost) when the resident must be told to try again. A chat over its rate limit gets
+        the slow-down notice once and then nothing; with ``raise_when_limited`` (the web chat, which
+        answers every request) RateLimited is raised instead, carrying the notice.
         """
         started = time.monotonic()
         channel = channel_of(sender_id)
+        text = clean_text(text)
+        if not maybe_seen:  # a redelivery of a message already counted is not counted twice
+            verdict = self.limiter.check(sender_id)
+            if verdict != "ok":
+                metrics.MESSAGES.labels(channel=channel, outcome="limited").inc()
+                reply = self._limited_reply(sender_id, text, verdict)
+                if raise_when_limited:
+                    raise RateLimited(reply or [RasaMessage(text=SLOW_DOWN_TEXT)])
+                return reply
         try:
             answers = await self._send(sender_id, text, message_id or uuid.uuid4().hex, maybe_seen,
                                        expect_answer)
@@ -110,6 +204,20 @@ class ConversationService:
         metrics.MESSAGE_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
         return answers
 
+    def _limited_reply(self, sender_id: str, text: str, verdict: str) -> list[RasaMessage]:
+        """What a rate-limited chat is told: the hotlines for danger words, else slow down once."""
+        if looks_urgent(text) and self.limiter.hotline_due(sender_id):
+            logger.warning("%s: rate limited, but words of danger: hotlines sent", sender_id)
+            return [RasaMessage(text=self._hotlines(text))]
+        if verdict == "notify":
+            logger.info("%s: rate limited", sender_id)
+            return [RasaMessage(text=SLOW_DOWN_TEXT)]
+        return []
+
+    def _hotlines(self, text: str) -> str:
+        bureau = self.settings.bureau
+        return hotline_reply(text, hotline=bureau.hotline, bureau=bureau.name)
+
     async def _send(self, sender_id: str, text: str, message_id: str, maybe_seen: bool,
                     expect_answer: bool) -> list[RasaMessage]:
         if maybe_seen:
@@ -117,7 +225,23 @@ class ConversationService:
             if stored is not None:
                 logger.info("%s: message %s was answered before a restart; replaying", sender_id, message_id)
                 return await self._say(sender_id, stored)
-        outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
+        if not text:
+            return [RasaMessage(text=EMPTY_TEXT)]
+        try:
+            outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
+        except SQLAlchemyError:
+            if not looks_urgent(text):
+                raise
+            # Even with the database down, someone in danger is told where to call.
+            logger.exception("%s: database failed on a message with words of danger; hotlines sent", sender_id)
+            return [RasaMessage(text=self._hotlines(text))]
+        if outcome in ("urgent-held", "urgent-raised", "emergency", "emergency-new"):
+            # Words of danger: the hotlines go out whoever holds the conversation and whatever Rasa does.
+            if handoff_id is not None and outcome in ("urgent-raised", "emergency-new"):
+                await self._announce_safely(handoff_id, raised=outcome == "urgent-raised")
+            follow_up = URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else HANDED_OVER_REPLY
+            return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
+                                                        RasaMessage(text=follow_up)])
         if outcome == "paused":
             logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
             return []
@@ -129,12 +253,47 @@ class ConversationService:
                 await self.announce(handoff_id)
             reply = await asyncio.to_thread(self._acknowledgement)
             return await self._say(sender_id, [RasaMessage(text=reply)])
-        answers = await self._ask_rasa(sender_id, text, message_id)
-        if not answers and expect_answer:
-            # Rasa answers every message; none means an action failed (e.g. its server died).
-            metrics.ERRORS.labels(component="conversation", kind="no_answer").inc()
-            raise MessageLost("Rasa gave no answer")
+        try:
+            answers = await self._ask_rasa(sender_id, text, message_id)
+            if not answers and expect_answer:
+                # Rasa answers every message; none means an action failed (e.g. its server died).
+                metrics.ERRORS.labels(component="conversation", kind="no_answer").inc()
+                raise MessageLost("Rasa gave no answer")
+        except RasaUnavailable:
+            if not looks_urgent(text):
+                raise
+            # Rasa or the action server is down and someone may be in danger: answer without them.
+            logger.warning("%s: Rasa unavailable for a message with words of danger; hotlines sent", sender_id)
+            try:
+                handoff_id, new = await asyncio.to_thread(self._escalate_emergency, sender_id, text)
+            except SQLAlchemyError:
+                logger.exception("%s: the urgent handoff could not be opened", sender_id)
+                handoff_id, new = 0, False
+            if new:
+                await self._announce_safely(handoff_id)
+            return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
+                                                        RasaMessage(text=HANDED_OVER_REPLY)])
         return await self._say(sender_id, answers)
+
+    async def _say_urgently(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
+        """Record the hotline reply if the database lets us; send it in any case."""
+        try:
+            return await self._say(sender_id, answers)
+        except SQLAlchemyError:
+            logger.exception("%s: hotline reply sent but not recorded", sender_id)
+            return answers
+
+    def _escalate_emergency(self, sender_id: str, text: str) -> tuple[int, bool]:
+        with self.sessions.begin() as session:
+            handoff, new = escalate(sender_id, "emergency", session=session, summary=text)
+            return handoff.id, new
+
+    async def _announce_safely(self, handoff_id: int, *, raised: bool = False) -> None:
+        """Tell the staff chat; a failure there must never keep the hotlines from the resident."""
+        try:
+            await self.announce(handoff_id, raised=raised)
+        except Exception:  # the resident's reply matters more than the staff alert
+            logger.exception("handoff %s: staff chat alert failed", handoff_id)
 
     async def _ask_rasa(self, sender_id: str, text: str, message_id: str) -> list[RasaMessage]:
         """Ask Rasa; when a replica died holding the message, replay its stored answer or ask another."""
@@ -169,11 +328,21 @@ class ConversationService:
     def _before_bot(self, sender_id: str, text: str) -> tuple[str, int | None]:
         with self.sessions.begin() as session:
             record_message(sender_id, "resident", text, session=session)
+            active = active_handoff(sender_id, session=session)
+            # Danger first: before the paused branch (staff may be away for the night) and before Rasa.
+            if active is not None and looks_urgent(text):
+                raised = active.priority != PRIORITY_EMERGENCY
+                escalate(sender_id, "emergency", session=session, summary=text)
+                return ("urgent-raised" if raised else "urgent-held"), active.id
+            if active is None and is_self_harm(text):
+                # Self-harm words always count (civil_affairs.emergency); other danger words go to
+                # Rasa, whose emergency action checks them against the recognised intent.
+                handoff, new = escalate(sender_id, "emergency", session=session, summary=text)
+                return ("emergency-new" if new else "emergency"), handoff.id
             rating = parse_rating(text)
             if rating is not None:
                 handoff = rate_last_resolved(sender_id, rating, session=session)
                 return ("rated" if handoff else "rated-before"), None
-            active = active_handoff(sender_id, session=session)
             if active is not None:
                 return "paused", active.id
             if is_sensitive(text):
@@ -197,13 +366,13 @@ class ConversationService:
         await asyncio.to_thread(record)
         return answers
 
-    async def announce(self, handoff_id: int) -> None:
-        """Tell the staff Telegram chat about a new handoff (when one is configured)."""
+    async def announce(self, handoff_id: int, *, raised: bool = False) -> None:
+        """Tell the staff Telegram chat about a new handoff, or one raised to urgent (when a chat is set)."""
         from civil_affairs.models import Handoff
 
         with self.sessions.begin() as session:
             handoff = session.get(Handoff, handoff_id)
-            text = staff_alert(handoff)
+            text = staff_alert(handoff, raised=raised)
         await self.delivery.to_staff_chat(text, f"{self.settings.public_base_url}/staff/handoffs/{handoff_id}")
 
     async def ask_for_rating(self, sender_id: str) -> None:

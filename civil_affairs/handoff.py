@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civil_affairs.config import Settings
@@ -166,14 +166,28 @@ def queue(*, session: Session, status: str | None = None, now: datetime | None =
     return items
 
 
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for LIKE with ``%``, ``_`` and the escape character taken literally."""
+    escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+               .replace("_", LIKE_ESCAPE + "_"))
+    return f"%{escaped}%"
+
+
 def search_conversations(text: str, *, session: Session, limit: int = 50) -> list[Conversation]:
-    """Conversations whose transcript contains ``text`` (masked text is what is stored and searched)."""
-    like = f"%{text.strip()}%"
-    stmt = (select(Conversation)
-            .where(or_(Conversation.sender_id.like(like),
-                       Conversation.id.in_(select(ConversationMessage.conversation_id)
-                                           .where(ConversationMessage.text.like(like)))))
-            .order_by(Conversation.last_message_at.desc()).limit(limit))
+    """Conversations whose transcript contains ``text`` (masked text is what is stored and searched).
+
+    Only the transcript text is searched, never the sender id: a web sender id derives from the
+    visitor's cookie and a Telegram one is the chat id, and matching on them one character at a
+    time would let a searcher recover them. Wildcards in ``text`` match only themselves.
+    """
+    stmt = select(Conversation).order_by(Conversation.last_message_at.desc()).limit(limit)
+    if text.strip():
+        stmt = stmt.where(Conversation.id.in_(
+            select(ConversationMessage.conversation_id)
+            .where(ConversationMessage.text.like(like_pattern(text.strip()), escape=LIKE_ESCAPE))))
     return list(session.scalars(stmt))
 
 
@@ -210,7 +224,9 @@ def acknowledgement(settings: Settings, now: datetime | None = None, *,
     return text
 
 
-def staff_alert(handoff: Handoff) -> str:
-    """One line for the staff Telegram chat about a new handoff."""
+def staff_alert(handoff: Handoff, *, raised: bool = False) -> str:
+    """One line for the staff Telegram chat about a new handoff (or one that just became urgent)."""
     urgent = "【紧急】" if handoff.priority == PRIORITY_EMERGENCY else ""
+    if raised:
+        return f"{urgent}转人工会话 #{handoff.id} 升为紧急：居民发来了危险信号，请立即查看"
     return f"{urgent}新的转人工会话 #{handoff.id}：{REASON_LABELS[handoff.reason]}"

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civil_affairs.handoff import REASON_LABELS, QueueItem
-from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote, StaffUser
+from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote, StaffUser
+from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH
 from civil_affairs.privacy import mask_personal_data
 from civil_affairs.transcripts import transcript
@@ -198,6 +199,20 @@ def new_messages(conversation_id: int, after_id: int, *, session: Session,
     """Transcript lines newer than ``after_id`` (what the conversation page polls for)."""
     names = names if names is not None else staff_names(session=session)
     return [message_row(m, names) for m in transcript(conversation_id, session=session, after_id=after_id)]
+
+
+def viewed_recently(handoff_id: int, staff_user_id: int, *, session: Session, action: str,
+                    within: timedelta = timedelta(hours=8)) -> bool:
+    """True when this staff member's full view of the handoff is in the audit log (within a session's life).
+
+    Only then may the conversation page poll for new lines without an audit record of its own: the
+    read it continues is on record. Anyone else asking with ``after=`` is audited like a full view.
+    """
+    return session.scalars(
+        select(AuditLog.id).where(AuditLog.staff_user_id == staff_user_id, AuditLog.action == action,
+                                  AuditLog.target_type == "handoff", AuditLog.target_id == str(handoff_id),
+                                  AuditLog.at >= utcnow() - within).limit(1)
+    ).first() is not None
 
 
 def sender_of(handoff: Handoff, *, session: Session) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any, Iterable
 
 from sqlalchemy import select
@@ -12,11 +14,32 @@ from civil_affairs.models.base import utcnow
 from civil_affairs.privacy import mask_personal_data
 
 MAX_STORED_CHARS = 5000
+# Control characters (NUL breaks PostgreSQL text columns), lone surrogates (cannot be stored as
+# UTF-8) and bidirectional overrides (they make a line read differently to staff than it is stored).
+# Tabs and line breaks stay; so do emoji and the zero-width joiner inside them.
+_UNSAFE_CHARS_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufeff]"
+)
+
+
+def clean_text(text: str) -> str:
+    """Resident or staff text without the characters no transcript, database or page should hold."""
+    return _UNSAFE_CHARS_RE.sub("", text or "").strip()
 
 
 def channel_of(sender_id: str) -> str:
     """``tg-…`` senders are Telegram chats, ``web-…`` senders are web chat visitors."""
     return "telegram" if sender_id.startswith("tg-") else "web"
+
+
+def web_sender_id(cookie: str) -> str:
+    """The sender id of a web chat visitor: a SHA-256 of their cookie, never the cookie itself.
+
+    The cookie is the visitor's only credential; whoever reads the database, the staff console or
+    Rasa's tracker store learns a hash that cannot be turned back into a working cookie.
+    """
+    return "web-" + hashlib.sha256(cookie.encode("utf-8")).hexdigest()
 
 
 def telegram_chat_id(sender_id: str) -> int | None:
@@ -48,8 +71,8 @@ def record_message(sender_id: str, author: str, text: str, *, session: Session,
     conversation = get_or_create_conversation(sender_id, session=session)
     message = ConversationMessage(
         conversation_id=conversation.id, author=author,
-        text=mask_personal_data(text or "")[:MAX_STORED_CHARS],
-        buttons=[{"title": mask_personal_data(b.get("title", "")), "payload": b.get("payload", "")}
+        text=mask_personal_data(clean_text(text))[:MAX_STORED_CHARS],
+        buttons=[{"title": mask_personal_data(clean_text(b.get("title", ""))), "payload": b.get("payload", "")}
                  for b in buttons] if buttons else None,
         staff_user_id=staff_user_id,
     )

@@ -21,8 +21,9 @@ from civil_affairs.ops.logs import configure_logging
 from civil_affairs.ops.retention import run_retention_loop
 from civil_affairs.rasa_client import RasaClient
 from civil_affairs.reminders import run_reminder_loop
-from console import routes
+from console import errors, routes
 from console.auth import bootstrap_admin
+from console.security import BodyLimitMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware
 
 HERE = Path(__file__).resolve().parent
 
@@ -71,6 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     routes.register(app)
+    errors.register(app)
+    # Added innermost first: forwarded headers are settled, then headers wrap every answer (a 413 too).
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
     return app
 
 

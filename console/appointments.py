@@ -252,7 +252,8 @@ def capacity_override_submit(request: Request, day: str = Form(...), slot_id: in
     if not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     when = _parse_day(day)
-    value = int(capacity) if capacity.strip().isdigit() else None
+    raw = capacity.strip()
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else None  # "²" is a digit too
     with sessions(request).begin() as session:
         booking.set_override(when, slot_id, value, note, session=session)
         audit.record(audit.APPOINTMENT_CAPACITY, session=session, staff_user_id=staff.user_id,

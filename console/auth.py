@@ -21,6 +21,7 @@ from civil_affairs.staff_accounts import (
     StaffAccountError, authenticate, create_session, ensure_bootstrap_admin, revoke_session,
     validate_session,
 )
+from console.security import is_https
 from console.deps import (
     HOME_PATH, LOGIN_PATH, SESSION_COOKIE, StaffContext, check_csrf, client_ip, current_staff,
     render, require_role, safe_next, sessions, tokens_match,
@@ -70,8 +71,8 @@ def bootstrap_admin(settings: Settings, *, session: Session) -> bool:
 
 
 def _secure_cookies(request: Request) -> bool:
-    """Mark cookies Secure when the console is served over HTTPS."""
-    return request.app.state.settings.public_base_url.startswith("https://")
+    """Mark cookies Secure when the console is served over HTTPS (directly or via a trusted proxy)."""
+    return is_https(request)
 
 
 def _set_session_cookie(response: Response, request: Request, token: str) -> None:

@@ -4,7 +4,8 @@ Staff read the whole transcript (the bot's part before the escalation included),
 resident's own channel (Telegram chat or web chat), leave internal notes, claim or assign, and
 resolve, which hands the conversation back to the bot and asks the resident for a 1–5 rating.
 Every read or write of a resident's conversation leaves an audit record; the page's polling for new
-lines does not (the full view it polls from was audited when it was opened). Writes need the CSRF
+lines does not, but only when that staff member's full view of the handoff is on record (polling
+without one is audited like a full view, so ``?after=1`` cannot read a transcript unseen). Writes need the CSRF
 token (form field, or the ``X-CSRF-Token`` header for the API). Errors are short Chinese JSON
 (``{"detail": "…"}``) for the API and a message on the page for forms.
 """
@@ -26,7 +27,7 @@ from civil_affairs.handoff import (
 )
 from civil_affairs.handoff_views import (
     STATUS_LABELS, assignable_staff, conversation_rows, conversation_view, handoff_row, new_messages,
-    note_row, notes_of, queue_row, sender_of, staff_names,
+    note_row, notes_of, queue_row, sender_of, staff_names, viewed_recently,
 )
 from civil_affairs.models import Handoff, StaffUser
 from console.deps import StaffContext, check_csrf, client_ip, current_staff, render, sessions
@@ -62,7 +63,7 @@ class ReplyOutcome:
 
 def _parse_id(value: str, missing: str = NO_HANDOFF_TEXT) -> int:
     """A numeric id from the path; anything else is simply not found."""
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
     return int(value)
 
@@ -79,12 +80,16 @@ def _clean_text(value: Any) -> str:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object (an empty body counts as ``{}``), or 422 with a Chinese message."""
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
+                                                          "multipart/form-data")):
+        # A form is not JSON (and the CSRF check may already have consumed it as a form).
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting overflows the parser
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT) from exc
     if not isinstance(body, dict):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)
@@ -295,7 +300,8 @@ async def claim_submit(request: Request, handoff_id: str, staff: StaffContext = 
 async def assign_submit(request: Request, handoff_id: str, staff_user_id: str = Form(""),
                         staff: StaffContext = Depends(check_csrf)) -> Response:
     """Assign the conversation to a colleague (supervisors and admins)."""
-    assignee = int(staff_user_id) if staff_user_id.isdigit() else -1
+    raw = staff_user_id
+    assignee = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else -1
     return await _page_action(request, handoff_id, staff, "assigned",
                               lambda n: run_in_threadpool(_claim, request, n, staff, assignee))
 
@@ -349,17 +355,25 @@ def api_handoff(request: Request, handoff_id: str, after_text: str = Query("0", 
                 staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
     """A handoff with its conversation's transcript and notes; ``after`` = only newer lines (polling)."""
     number = _parse_id(handoff_id)
-    after = int(after_text) if after_text.isdigit() and len(after_text) <= 12 else 0
-    with sessions(request).begin() as session:
-        handoff = _handoff_or_404(session, number)
-        names = staff_names(session=session)
-        state = handoff_row(handoff, names)
-        if after > 0:  # the page polling: the full view it polls from was audited already
-            messages = new_messages(handoff.conversation_id, after, session=session, names=names)
-            notes = notes_of(number, session=session, names=names)
+    after = int(after_text) if after_text.isascii() and after_text.isdigit() and len(after_text) <= 12 else 0
     if after <= 0:
+        with sessions(request).begin() as session:
+            state = handoff_row(_handoff_or_404(session, number), staff_names(session=session))
         view = _view(request, staff, state["conversation_id"], audit.HANDOFF_VIEW, "handoff", number)
         messages, notes = view.messages, view.notes[number]
+    else:
+        with sessions(request).begin() as session:
+            handoff = _handoff_or_404(session, number)
+            names = staff_names(session=session)
+            state = handoff_row(handoff, names)
+            messages = new_messages(handoff.conversation_id, after, session=session, names=names)
+            notes = notes_of(number, session=session, names=names)
+            # The page's polling continues an audited full view; any other ``after=`` read is audited.
+            if not viewed_recently(number, staff.user_id, session=session, action=audit.HANDOFF_VIEW):
+                audit.record(audit.HANDOFF_VIEW, session=session, staff_user_id=staff.user_id,
+                             target_type="handoff", target_id=number,
+                             detail=f"会话 #{handoff.conversation_id}，{len(messages)} 条消息（after={after}）",
+                             ip=client_ip(request))
     last_id = messages[-1]["id"] if messages else max(after, 0)
     return {"handoff": state, "messages": messages, "notes": notes, "last_id": last_id}
 

@@ -1,54 +1,76 @@
 """Resident web chat: a page without login that talks to the same Rasa conversation logic.
 
-Each browser gets a random, http-only cookie; its Rasa sender id is ``web-<cookie>``, so the
-conversation continues across page reloads and never mixes with another visitor's.
+Each browser gets a random, http-only cookie (``Secure`` over HTTPS). Its Rasa sender id is
+``web-<SHA-256 of the cookie>``: the conversation continues across page reloads and never mixes
+with another visitor's, while nothing stored (transcripts, Rasa's tracker store, the staff console)
+holds the cookie itself.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel
 from sqlalchemy import select
 
+from civil_affairs.conversation_service import BUSY_TEXT, RESEND_TEXT, RateLimited
 from civil_affairs.models import Conversation
 from civil_affairs.rasa_client import MessageLost, RasaUnavailable
 from civil_affairs.throttle import CURRENT_CLIENT_ADDRESS, client_digest
-from civil_affairs.transcripts import transcript
+from civil_affairs.transcripts import clean_text, transcript, web_sender_id
+from console.deps import client_ip
+from console.security import is_https
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
 COOKIE_NAME = "webchat_id"
+COOKIE_MAX_AGE = 30 * 86400
 MAX_MESSAGE_CHARS = 2000
-BUSY_TEXT = "系统繁忙，请稍后再试"
-RESEND_TEXT = "抱歉，刚才这条消息没有处理成功，请您再发一次。"
+MAX_CURSOR = 2**62  # message ids beyond this do not exist; larger numbers would overflow SQLite
 TOO_LONG_TEXT = "您的消息太长了，请分几次简短地说。"
 EMPTY_TEXT = "请先输入您的问题。"
-
-
-class ChatIn(BaseModel):
-    """A resident's message from the web chat page."""
-
-    message: str = ""
+BAD_REQUEST_TEXT = "请求格式不对，请刷新页面后再试。"
+NOT_TEXT_TEXT = "消息须为文字，请刷新页面后再试。"
 
 
 def _chat_id(request: Request) -> tuple[str, bool]:
     """The visitor's chat id from the cookie, or a new one (second value: newly made)."""
     existing = request.cookies.get(COOKIE_NAME, "")
-    if existing.isalnum() and 16 <= len(existing) <= 64:
+    if existing.isascii() and existing.isalnum() and 16 <= len(existing) <= 64:
         return existing, False
     return secrets.token_hex(16), True
 
 
-def _reply(messages: list[dict], chat_id: str, new: bool, code: int = status.HTTP_200_OK) -> JSONResponse:
-    response = JSONResponse({"messages": messages}, status_code=code)
+def _respond(request: Request, payload: dict[str, Any], chat_id: str, new: bool,
+             code: int = status.HTTP_200_OK) -> JSONResponse:
+    response = JSONResponse(payload, status_code=code)
     if new:
-        response.set_cookie(COOKIE_NAME, chat_id, httponly=True, samesite="lax", max_age=30 * 86400)
+        response.set_cookie(COOKIE_NAME, chat_id, httponly=True, samesite="lax", max_age=COOKIE_MAX_AGE,
+                            secure=is_https(request))
     return response
+
+
+def _reply(request: Request, messages: list[dict], chat_id: str, new: bool,
+           code: int = status.HTTP_200_OK) -> JSONResponse:
+    return _respond(request, {"messages": messages}, chat_id, new, code)
+
+
+async def _message_of(request: Request) -> str | None:
+    """The ``message`` of the JSON body, or None when the body is not ``{"message": "<text>"}``."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message", "")
+    return message if isinstance(message, str) else None
 
 
 @router.get("/", include_in_schema=False)
@@ -64,23 +86,29 @@ async def chat_page(request: Request) -> Response:
 
 
 @router.post("/api/chat")
-async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
+async def chat_message(request: Request) -> JSONResponse:
     """Forward one message to Rasa and return the bot's answers as JSON."""
     chat_id, new = _chat_id(request)
-    text = body.message.strip()
+    message = await _message_of(request)
+    if message is None:
+        return _reply(request, [{"text": BAD_REQUEST_TEXT}], chat_id, new, status.HTTP_422_UNPROCESSABLE_ENTITY)
+    text = clean_text(message)
     if not text:
-        return _reply([{"text": EMPTY_TEXT}], chat_id, new)
+        return _reply(request, [{"text": EMPTY_TEXT}], chat_id, new)
     if len(text) > MAX_MESSAGE_CHARS:
-        return _reply([{"text": TOO_LONG_TEXT}], chat_id, new)
+        return _reply(request, [{"text": TOO_LONG_TEXT}], chat_id, new)
     # The actions limit guessing per client address too (a cookie is the visitor's to change).
-    address = CURRENT_CLIENT_ADDRESS.set(client_digest(request.client.host if request.client else "",
-                                                       request.app.state.settings.secret_key))
+    address = CURRENT_CLIENT_ADDRESS.set(client_digest(client_ip(request), request.app.state.settings.secret_key))
     try:
-        answers = await request.app.state.conversations.send(f"web-{chat_id}", text)
+        answers = await request.app.state.conversations.send(web_sender_id(chat_id), text,
+                                                             raise_when_limited=True)
+    except RateLimited as limited:
+        return _reply(request, [{"text": m.text} for m in limited.reply], chat_id, new,
+                      status.HTTP_429_TOO_MANY_REQUESTS)
     except MessageLost:
-        return _reply([{"text": RESEND_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
+        return _reply(request, [{"text": RESEND_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     except RasaUnavailable:
-        return _reply([{"text": BUSY_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
+        return _reply(request, [{"text": BUSY_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     finally:
         CURRENT_CLIENT_ADDRESS.reset(address)
     messages = [
@@ -92,35 +120,32 @@ async def chat_message(body: ChatIn, request: Request) -> JSONResponse:
         }
         for answer in answers
     ]
-    return _reply(messages, chat_id, new)
+    return _reply(request, messages, chat_id, new)
 
 
 @router.get("/api/chat/updates")
-async def chat_updates(request: Request, after: int = -1) -> JSONResponse:
+async def chat_updates(request: Request, after: str = "-1") -> JSONResponse:
     """Messages from staff (and rating requests) newer than ``after``; ``after=-1`` only syncs the cursor.
 
     The web chat page polls this every few seconds, which is how staff replies reach a browser.
     """
     chat_id, new = _chat_id(request)
+    try:
+        cursor = min(int(after), MAX_CURSOR) if len(after) <= 20 else -1
+    except ValueError:
+        cursor = -1
     if new:
-        return _reply_updates([], 0, chat_id, new)
+        return _respond(request, {"messages": [], "last_id": 0}, chat_id, new)
     with request.app.state.sessions.begin() as session:
         conversation = session.scalars(
-            select(Conversation).where(Conversation.sender_id == f"web-{chat_id}")
+            select(Conversation).where(Conversation.sender_id == web_sender_id(chat_id))
         ).one_or_none()
         if conversation is None:
-            return _reply_updates([], 0, chat_id, new)
-        lines = transcript(conversation.id, session=session, after_id=max(after, 0))
-        last_id = lines[-1].id if lines else max(after, 0)
-        if after < 0:
-            return _reply_updates([], last_id, chat_id, new)
+            return _respond(request, {"messages": [], "last_id": 0}, chat_id, new)
+        lines = transcript(conversation.id, session=session, after_id=max(cursor, 0))
+        last_id = lines[-1].id if lines else max(cursor, 0)
+        if cursor < 0:
+            return _respond(request, {"messages": [], "last_id": last_id}, chat_id, new)
         messages = [{"text": line.text, "buttons": line.buttons or [], "author": line.author}
                     for line in lines if line.author in ("staff", "system")]
-    return _reply_updates(messages, last_id, chat_id, new)
-
-
-def _reply_updates(messages: list[dict], last_id: int, chat_id: str, new: bool) -> JSONResponse:
-    response = JSONResponse({"messages": messages, "last_id": last_id})
-    if new:
-        response.set_cookie(COOKIE_NAME, chat_id, httponly=True, samesite="lax", max_age=30 * 86400)
-    return response
+    return _respond(request, {"messages": messages, "last_id": last_id}, chat_id, new)

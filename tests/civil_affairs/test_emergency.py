@@ -45,3 +45,15 @@ def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -
     from civil_affairs.emergency import sounds_like_complaint
 
     assert sounds_like_complaint(text) is complaint
+
+
+@pytest.mark.parametrize(("text", "must", "must_not"), [
+    ("我不想活了", ("110", "120", "12356", "12345"), ("救助管理站",)),
+    ("路边有个老人冻得发抖 没地方住", ("110", "120", "救助管理站"), ("12356",)),
+    ("我爸在家打我妈", ("110", "120"), ("12356", "救助管理站")),
+])
+def test_hotline_reply_fits_the_danger(text: str, must: tuple[str, ...], must_not: tuple[str, ...]) -> None:
+    from civil_affairs.emergency import hotline_reply
+
+    reply = hotline_reply(text, hotline="12345", bureau="区民政局")
+    assert all(number in reply for number in must) and not any(word in reply for word in must_not)

@@ -16,7 +16,7 @@ from civil_affairs.conversation_service import RATING_REQUEST
 from civil_affairs.handoff import escalate
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.rasa_client import RasaMessage
-from civil_affairs.transcripts import get_or_create_conversation, record_message
+from civil_affairs.transcripts import get_or_create_conversation, record_message, web_sender_id
 from console.app import create_app
 from tests.conftest import make_settings
 from tests.console.conftest import api_login, csrf_headers, hidden_csrf
@@ -73,7 +73,7 @@ def web_resident(client: TestClient) -> tuple[TestClient, str]:
     """A second browser on the same app: the resident's web chat (its own cookie jar)."""
     resident = TestClient(client.app)
     resident.post("/api/chat", json={"message": "你好"})
-    return resident, f"web-{resident.cookies.get('webchat_id')}"
+    return resident, web_sender_id(resident.cookies.get("webchat_id"))
 
 
 # --- queue ------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from civil_affairs.conversation_service import RATING_REQUEST
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.handoff import active_handoff
 from civil_affairs.staff_accounts import ensure_user
+from civil_affairs.transcripts import web_sender_id
 from tests.e2e.conftest import STAFF_CHAT_ID, Stack
 from tests.helpers.fake_telegram import FakeTelegramServer
 
@@ -195,7 +196,7 @@ async def test_web_chat_resident_is_served_by_staff(stack: Stack, browser: objec
     await say("转人工")
     await expect(log).to_contain_text("转接工作人员", timeout=WAIT_MS)
     cookie = next(c["value"] for c in await resident_context.cookies() if c["name"] == "webchat_id")
-    handoff_id = await wait_for_handoff(stack, f"web-{cookie}")
+    handoff_id = await wait_for_handoff(stack, web_sender_id(cookie))
 
     await open_from_queue(staff, handoff_id)
     transcript = staff.locator("#transcript")

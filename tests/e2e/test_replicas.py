@@ -31,6 +31,7 @@ from civil_affairs.config import PROJECT_ROOT, Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Appointment, TelegramUpdate
 from civil_affairs.ops.supervisor_status import ProcessStatus, SupervisorStatus, read_status
+from civil_affairs.transcripts import web_sender_id
 from console.webchat import BUSY_TEXT, RESEND_TEXT
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import FakeTelegramServer
@@ -94,7 +95,9 @@ def launched(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> I
                             RUN_ROLES="actions,rasa,console,bot", TELEGRAM_MODE="polling",
                             RESTART_BACKOFF_MAX_SECONDS="2", RESTART_MAX_FAST_FAILURES="50",
                             HEALTH_CHECK_INTERVAL_SECONDS="5", MODEL_DIR=str(trained_model.parent),
-                            RASA_TIMEOUT_SECONDS="30")
+                            RASA_TIMEOUT_SECONDS="30",
+                            # the scripted residents send a message every 0.3 s, far beyond a person
+                            CHAT_RATE_LIMIT="1000/10")
     output = tmp / "launcher.out"
     with output.open("wb") as out:
         popen = subprocess.Popen([sys.executable, "-m", "launcher"], cwd=PROJECT_ROOT,
@@ -308,7 +311,7 @@ async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_kil
     try:
         with make_session_factory(engine)() as session:
             booked = session.scalars(
-                select(Appointment).where(Appointment.sender_id == f"web-{webchat_id}")).all()
+                select(Appointment).where(Appointment.sender_id == web_sender_id(webchat_id))).all()
             unfinished = session.scalars(select(TelegramUpdate).where(
                 TelegramUpdate.update_id.in_(sent_updates),
                 TelegramUpdate.state.in_(("received", "processing")))).all()

@@ -184,6 +184,7 @@ def quiet_url_loggers() -> None:
 def install_log_masking(level: str = "INFO") -> None:
     """Configure root logging once per process with masking on every record and handler."""
     install_record_masking()
+    install_uncaught_exception_logging()
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -162,7 +162,7 @@ class Settings:
     telegram_api_base_url: str = ""
     telegram_mode: str = "polling"
     telegram_webhook_url: str = ""
-    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str = field(default="", repr=False)
     staff_telegram_chat_id: str = ""
@@ -256,7 +256,7 @@ class Settings:
             telegram_api_base_url=env.str("TELEGRAM_API_BASE_URL", ""),
             telegram_mode=env.choice("TELEGRAM_MODE", "polling", ("polling", "webhook")),
             telegram_webhook_url=env.str("TELEGRAM_WEBHOOK_URL", ""),
-            telegram_webhook_listen=env.str("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"),
+            telegram_webhook_listen=env.str("TELEGRAM_WEBHOOK_LISTEN", cls.telegram_webhook_listen),
             telegram_webhook_port=env.int("TELEGRAM_WEBHOOK_PORT", 8443),
             telegram_webhook_secret=env.str("TELEGRAM_WEBHOOK_SECRET", ""),
             staff_telegram_chat_id=env.str("STAFF_TELEGRAM_CHAT_ID", ""),

@@ -18,6 +18,7 @@ from civil_affairs.config import ConfigError, Settings
 from civil_affairs.db import make_engine
 from civil_affairs.ops.metrics import machine_registry
 from civil_affairs.ops.run_files import metrics_dir, rasa_token_path, status_path, write_private
+from civil_affairs.privacy import install_record_masking, quiet_url_loggers
 from civil_affairs.rasa_model import ensure_model
 from civil_affairs.setup_db import prepare_database
 from launcher.processes import ProcessSpec, all_processes, with_service_tokens
@@ -132,6 +133,9 @@ def run(settings: Settings, specs: list[ProcessSpec], policy: RestartPolicy) -> 
 
 
 def main() -> int:
+    # The launcher's own readiness checks carry Rasa's token in their URLs (httpx logs URLs at INFO).
+    install_record_masking()
+    quiet_url_loggers()
     try:
         settings = with_service_tokens(Settings.from_env())
     except ConfigError as exc:

@@ -81,8 +81,8 @@ def with_service_tokens(settings: Settings) -> Settings:
                           "the action servers run on different machines (RUN_ROLES)")
     return dataclasses.replace(
         settings,
-        rasa_auth_token=settings.rasa_auth_token or secrets.token_urlsafe(32),
-        action_server_token=settings.action_server_token or secrets.token_urlsafe(32),
+        rasa_auth_token=settings.rasa_auth_token or secrets.token_hex(24),
+        action_server_token=settings.action_server_token or secrets.token_hex(24),
     )
 
 

@@ -25,22 +25,26 @@ def resolve_secret_args(argv: list[str], environ: dict[str, str] | os._Environ[s
     """
     environ = os.environ if environ is None else environ
     resolved: list[str] = []
-    expect_value = False
+    pending: str | None = None  # a secret option whose value is the next argument
     for arg in argv:
         option, eq, value = arg.partition("=")
-        if expect_value or (eq and option in SECRET_OPTIONS):
-            raw = arg if expect_value else value
-            if raw.startswith(ENV_PREFIX):
-                name = raw[len(ENV_PREFIX):]
-                secret = environ.get(name, "")
-                if not secret:
-                    raise SystemExit(f"{name} is not set: Rasa's HTTP API would run without its token")
-                raw = secret
-            arg = raw if expect_value else f"{option}={raw}"
-            expect_value = False
-        elif arg in SECRET_OPTIONS:
-            expect_value = True
-        resolved.append(arg)
+        if pending is None and not (eq and option in SECRET_OPTIONS):
+            if arg in SECRET_OPTIONS:
+                pending = arg
+            else:
+                resolved.append(arg)
+            continue
+        name, raw = (pending, arg) if pending is not None else (option, value)
+        if raw.startswith(ENV_PREFIX):
+            variable = raw[len(ENV_PREFIX):]
+            raw = environ.get(variable, "")
+            if not raw:
+                raise SystemExit(f"{variable} is not set: Rasa's HTTP API would run without its token")
+        # One argument, so a value starting with "-" is not taken for an option.
+        resolved.append(f"{name}={raw}")
+        pending = None
+    if pending is not None:
+        resolved.append(pending)  # let Rasa's parser report the missing value
     return resolved
 
 

@@ -86,9 +86,12 @@ def test_short_tokens_are_refused() -> None:
 def test_the_rasa_entry_takes_the_token_from_the_environment() -> None:
     argv = ["run", "--enable-api", "--auth-token", "env:RASA_AUTH_TOKEN", "--port", "5005"]
     assert resolve_secret_args(argv, {"RASA_AUTH_TOKEN": "t0ken-value-123456"}) == [
-        "run", "--enable-api", "--auth-token", "t0ken-value-123456", "--port", "5005"]
+        "run", "--enable-api", "--auth-token=t0ken-value-123456", "--port", "5005"]
     assert resolve_secret_args(["--auth-token=env:X"], {"X": "v" * 16}) == ["--auth-token=" + "v" * 16]
-    assert resolve_secret_args(["--auth-token", "literal"], {}) == ["--auth-token", "literal"]
+    assert resolve_secret_args(["--auth-token", "literal"], {}) == ["--auth-token=literal"]
+    # A token that starts with "-" must not be taken for an option by Rasa's parser.
+    resolved = resolve_secret_args(argv, {"RASA_AUTH_TOKEN": "-starts-with-a-dash"})
+    assert "--auth-token=-starts-with-a-dash" in resolved
     with pytest.raises(SystemExit, match="RASA_AUTH_TOKEN"):
         resolve_secret_args(argv, {})
 

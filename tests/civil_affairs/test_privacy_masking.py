@@ -25,6 +25,8 @@ from civil_affairs.privacy import (
 
 TOKEN_SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 BOT_URL = f"https://api.telegram.org/bot123456789:{TOKEN_SECRET}/sendMessage"
+RASA_LOGGING = PROJECT_ROOT / "civil_affairs" / "ops" / "rasa_logging.yml"
+TRACKER_BODY = "body='{\\\"request_body\\\": {\\\"text\\\": \\\"我叫张三\\\"}}'"
 
 
 @pytest.mark.parametrize(
@@ -125,7 +127,7 @@ SETUPS = {
         "import logging\n"
         "from rasa.utils.common import configure_logging_and_warnings\n"
         "import rasa.utils.io\n"
-        f"configure_logging_and_warnings(logging.INFO, logging_config_file={str(PROJECT_ROOT / 'civil_affairs' / 'ops' / 'rasa_logging.yml')!r})\n"
+        f"configure_logging_and_warnings(logging.INFO, logging_config_file={str(RASA_LOGGING)!r})\n"
         "rasa.utils.io.configure_colored_logging('INFO')\n"),
 }
 
@@ -139,7 +141,7 @@ try:
     try:
         raise RuntimeError("body follows")
     except RuntimeError as inner:
-        raise RuntimeError("500, Internal Server Error, body='{{\\"request_body\\": {{\\"text\\": \\"我叫张三\\"}}}}'") from inner
+        raise RuntimeError("500, Internal Server Error, {TRACKER_BODY}") from inner
 except RuntimeError:
     log.exception("Encountered an exception while running action 'action_x' for {BOT_URL}")
 raise RuntimeError("uncaught at {BOT_URL} for 110105 19491231 002X")

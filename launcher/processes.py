@@ -112,6 +112,14 @@ def base_env(settings: Settings, name: str = "") -> dict[str, str]:
     return env
 
 
+def channel_env(settings: Settings, name: str) -> dict[str, str]:
+    """The environment of a channel process (console, bot): without the internal tokens it never uses."""
+    env = base_env(settings, name)
+    for key in ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"):
+        env.pop(key, None)
+    return env
+
+
 def rasa_run_args(settings: Settings, model: Path, port: int, interface: str | None = None) -> list[str]:
     """Every argument of ``rasa run``, the security ones included: whichever entry module starts
     Rasa gets all of them (it must resolve ``AUTH_TOKEN_FROM_ENV``, see servers.rasa_run).
@@ -185,7 +193,7 @@ def console(settings: Settings, index: int = 0) -> ProcessSpec:
         argv=[str(BIN / "python"), "-m", "console", "--fd", LISTEN_FD],
         ready_url=f"http://127.0.0.1:{settings.console_port}/readyz",
         health_url=f"http://127.0.0.1:{settings.console_port}/healthz",
-        env=base_env(settings, name),
+        env=channel_env(settings, name),
         ready_timeout=90.0,
         role="console",
         listen=(settings.console_host, settings.console_port),
@@ -195,7 +203,7 @@ def console(settings: Settings, index: int = 0) -> ProcessSpec:
 def telegram_bot(settings: Settings) -> ProcessSpec:
     """The Telegram bot (only when TELEGRAM_BOT_TOKEN is set); alive while its heartbeat is fresh."""
     return ProcessSpec(name="bot", argv=[str(BIN / "python"), "-m", "bot"], ready_url="",
-                       env=base_env(settings, "bot"), ready_timeout=90.0, role="bot",
+                       env=channel_env(settings, "bot"), ready_timeout=90.0, role="bot",
                        heartbeat_file=str(heartbeat_path(settings, "bot")))
 
 

@@ -116,7 +116,7 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     except Exception:  # a broken format string must not lose the record
         message = None
     if message is not None:
-        masked = mask_personal_data(message)
+        masked = mask_traceback(message)  # messages quote error bodies too ("Error: 500, …, body='…'")
         if masked != message:
             record.msg, record.args = masked, None
     if record.exc_info and record.exc_info[0] is not None and not record.exc_text:

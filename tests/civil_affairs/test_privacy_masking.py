@@ -67,6 +67,14 @@ def test_a_failed_calls_quoted_body_is_withheld_from_tracebacks() -> None:
     assert "ClientResponseError: 500, Internal Server Error, body='<" in masked
 
 
+def test_an_error_body_quoted_in_a_log_message_is_withheld() -> None:
+    record = logging.LogRecord("rasa.core.actions.action", logging.ERROR, __file__, 1,
+                               "Failed to run custom action. Error: %s", ("500, Internal Server Error, "
+                               "body='{\"request_body\": {\"text\": \"我叫张三\"}}'",), None)
+    MaskingFilter().filter(record)
+    assert "张三" not in record.getMessage() and "characters withheld" in record.getMessage()
+
+
 def test_record_masking_covers_handlers_added_later_and_tracebacks() -> None:
     """Rasa adds its handler after any logging configuration: masking must not depend on handlers."""
     previous = logging.getLogRecordFactory()

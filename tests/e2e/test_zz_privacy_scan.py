@@ -40,6 +40,10 @@ PLANTED_PHONE = "13987654321"
 ID_SPELLINGS = ["320102 19800101 1238", "320102-19800101-1238", "３２０１０２１９８００１０１１２３８"]
 PHONE_SPELLINGS = ["139 8765 4321", "139-8765-4321", "+86 139 8765 4321"]
 STAFF_USER, STAFF_PASSWORD = "privacy-scan", "scan-the-logs-please"
+# Columns that hold a personal number on purpose, and which kind. The phone number a resident gives
+# when booking is kept so the registry office can call about the appointment (shown masked in the
+# console; in full only in the CSV export a supervisor asks for). Nothing else may hold one.
+DELIBERATE = {("appointment", "phone"): {"mobile number"}}
 
 _SEPARATORS = "[ \t\u00a0\u3000\\-\u2010-\u2015]"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
@@ -238,9 +242,9 @@ def test_no_database_text_holds_a_personal_number_or_a_token(stack: Stack,
         try:
             for table, column, text in text_cells(engine):
                 cells += 1
-                kinds = personal_numbers(text) + secrets_in(text, tokens)
+                kinds = set(personal_numbers(text) + secrets_in(text, tokens)) - DELIBERATE.get((table, column), set())
                 if kinds:
-                    problems.append(f"{url.rsplit('/', 1)[-1]} {table}.{column}: {', '.join(sorted(set(kinds)))}")
+                    problems.append(f"{url.rsplit('/', 1)[-1]} {table}.{column}: {', '.join(sorted(kinds))}")
         finally:
             engine.dispose()
     assert cells > 0

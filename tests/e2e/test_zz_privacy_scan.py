@@ -162,7 +162,7 @@ def e2e_folders(request: pytest.FixtureRequest, stack: Stack) -> list[Path]:
     """The stack's folders and the temporary folders of this session's end-to-end tests."""
     base = request.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
     prefixes = {re.sub(r"[\W]", "_", item.name)[:30] for item in request.session.items
-                if "tests/e2e/" in str(item.fspath).replace("\\", "/")}
+                if "tests/e2e/" in str(item.path).replace("\\", "/")}
     prefixes |= {"stack", "replicas"}
     folders = {stack.log_dir.parent.resolve(), stack.settings.data_dir.resolve()}
     folders |= {path.resolve() for path in base.iterdir()

@@ -14,10 +14,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot import commands, conversation, texts, unsupported_messages
+from bot.chat_scope import private_chats_only
 from bot.error_handler import on_error
 from bot.state import CONTEXT_TYPES, BotState
 from bot.update_ledger import (
@@ -126,6 +128,8 @@ def build_application(settings: Settings, *, max_concurrent_updates: int = 64) -
 
 def register_handlers(application: Application) -> None:
     """Route every kind of update on purpose, so that every message gets an answer."""
+    # Before everything: only private chats are served (bot/chat_scope.py).
+    application.add_handler(TypeHandler(Update, private_chats_only), group=-1)
     # Edited messages first: MessageHandler also sees edits, and they must not reach Rasa twice.
     application.add_handler(
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, unsupported_messages.edited_message)

@@ -48,6 +48,8 @@ LOCATION_RECEIVED = "已收到您的位置，但目前还无法使用位置信�
 EDITED_MESSAGE = "我们只能处理新发送的消息，修改过的内容无法读取。如需更正，请重新发送一条。"
 BUTTON_EXPIRED = "这个按钮已经失效了。请重新用文字告诉我您的问题，或输入 /start 回到主菜单。"
 CHOOSE_PROMPT = "请选择："
+# A command sent to the bot in a group: personal matters are handled in a private chat only.
+PRIVATE_CHAT_ONLY = "为保护您的个人信息，请点击本机器人头像，在私聊中向我咨询或办理。"
 ERROR_APOLOGY = "抱歉，系统出了点问题，请稍后再试。"
 
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (

@@ -7,6 +7,7 @@ the web server runs inside the running Application, and Telegram's secret header
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -26,6 +27,39 @@ logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_PATH = "/telegram"
+# Telegram's updates are a few kilobytes; anything far larger is not from Telegram.
+MAX_UPDATE_BYTES = 1024 * 1024
+# Ids the update ledger can store (signed 64-bit database integers).
+_MAX_ID = 2**63 - 1
+
+
+def plausible_update(data: object) -> bool:
+    """A JSON object with a non-negative ``update_id`` and, if present, a chat id the database can hold."""
+    if not isinstance(data, dict):
+        return False
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id <= _MAX_ID:
+        return False
+    for value in data.values():
+        chat = value.get("chat") if isinstance(value, dict) else None
+        if isinstance(chat, dict):
+            chat_id = chat.get("id")
+            if not isinstance(chat_id, int) or isinstance(chat_id, bool) or abs(chat_id) > _MAX_ID:
+                return False
+    return True
+
+
+async def read_limited(request: Request, limit: int = MAX_UPDATE_BYTES) -> bytes | None:
+    """The request body, or None when it exceeds ``limit`` (checked while reading, chunked or not)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -43,9 +77,16 @@ def build_webhook_app(application: Application, *, path: str, secret: str) -> St
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
             logger.warning("webhook call with a wrong secret token")
             return Response(status_code=403)
+        body = await read_limited(request)
+        if body is None:
+            logger.warning("webhook call with an oversized body")
+            return Response(status_code=413)
         try:
-            update = Update.de_json(data=await request.json(), bot=application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+            data = json.loads(body)
+            if not plausible_update(data):
+                raise ValueError("not an update")
+            update = Update.de_json(data=data, bot=application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             logger.warning("webhook call with a malformed update")
             return Response(status_code=400)
         if update is None:
@@ -83,6 +124,8 @@ def build_webhook_server(application: Application, settings: Settings) -> uvicor
 async def serve_webhook(application: Application, settings: Settings, server: uvicorn.Server | None = None) -> None:
     """Register the webhook with Telegram and serve it until the server is asked to stop."""
     if not settings.telegram_webhook_secret:
+        if settings.is_production:  # Settings.check refuses this too; never serve it by accident
+            raise RuntimeError("TELEGRAM_WEBHOOK_SECRET must be set in production")
         logger.warning("TELEGRAM_WEBHOOK_SECRET is empty: anyone who knows the URL can post updates")
     path = webhook_path(settings.telegram_webhook_url)
     server = server or build_webhook_server(application, settings)

@@ -8,12 +8,15 @@ reads ``os.environ`` at import time.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Telegram's rule for a webhook's secret_token.
+_WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(ValueError):
@@ -134,7 +137,7 @@ class Settings:
     app_env: str = "development"
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""
-    secret_key: str = "dev-only-secret-change-me"
+    secret_key: str = field(default="dev-only-secret-change-me", repr=False)
     log_level: str = "INFO"
     log_format: str = "text"
     process_name: str = ""
@@ -149,6 +152,11 @@ class Settings:
     action_balancer_port: int = 5054
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     rasa_timeout_seconds: float = 4.0
+    # Transport security of the internal servers (see README "Security of the internal servers").
+    rasa_host: str = "127.0.0.1"
+    action_host: str = "127.0.0.1"
+    rasa_auth_token: str = field(default="", repr=False)
+    action_server_token: str = field(default="", repr=False)
     model_dir: Path = PROJECT_ROOT / "models"
 
     console_host: str = "127.0.0.1"
@@ -169,16 +177,16 @@ class Settings:
     # Messages per chat: (count, seconds) windows, e.g. CHAT_RATE_LIMIT=15/10,60/60.
     chat_rate_limit: tuple[tuple[int, float], ...] = ((15, 10.0), (60, 60.0))
 
-    telegram_bot_token: str = ""
+    telegram_bot_token: str = field(default="", repr=False)
     telegram_api_base_url: str = ""
     telegram_mode: str = "polling"
     telegram_webhook_url: str = ""
-    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
-    telegram_webhook_secret: str = ""
+    telegram_webhook_secret: str = field(default="", repr=False)
     staff_telegram_chat_id: str = ""
     staff_admin_username: str = ""
-    staff_admin_password: str = ""
+    staff_admin_password: str = field(default="", repr=False)
     office_hours: str = "mon-fri 08:30-12:00,14:30-17:30"
     timezone: str = "Asia/Shanghai"
 
@@ -242,6 +250,10 @@ class Settings:
             action_balancer_port=action_balancer_port,
             action_server_url=env.str("ACTION_SERVER_URL", default_action_url),
             rasa_timeout_seconds=env.float("RASA_TIMEOUT_SECONDS", 4.0),
+            rasa_host=env.str("RASA_HOST", cls.rasa_host),
+            action_host=env.str("ACTION_HOST", cls.action_host),
+            rasa_auth_token=env.str("RASA_AUTH_TOKEN", ""),
+            action_server_token=env.str("ACTION_SERVER_TOKEN", ""),
             model_dir=Path(env.str("MODEL_DIR", str(PROJECT_ROOT / "models"))),
             console_host=console_host,
             console_port=console_port,
@@ -265,7 +277,7 @@ class Settings:
             telegram_api_base_url=env.str("TELEGRAM_API_BASE_URL", ""),
             telegram_mode=env.choice("TELEGRAM_MODE", "polling", ("polling", "webhook")),
             telegram_webhook_url=env.str("TELEGRAM_WEBHOOK_URL", ""),
-            telegram_webhook_listen=env.str("TELEGRAM_WEBHOOK_LISTEN", "0.0.0.0"),
+            telegram_webhook_listen=env.str("TELEGRAM_WEBHOOK_LISTEN", cls.telegram_webhook_listen),
             telegram_webhook_port=env.int("TELEGRAM_WEBHOOK_PORT", 8443),
             telegram_webhook_secret=env.str("TELEGRAM_WEBHOOK_SECRET", ""),
             staff_telegram_chat_id=env.str("STAFF_TELEGRAM_CHAT_ID", ""),
@@ -332,3 +344,15 @@ class Settings:
                               f"got {self.redis_url!r}")
         if self.telegram_mode == "webhook" and self.telegram_bot_token and not self.telegram_webhook_url:
             raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")
+        if self.telegram_webhook_secret and not _WEBHOOK_SECRET_RE.fullmatch(self.telegram_webhook_secret):
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters A-Z, a-z, 0-9, _ or - "
+                              "(Telegram's rule for secret_token)")
+        if (self.is_production and self.telegram_mode == "webhook" and self.telegram_bot_token
+                and not self.telegram_webhook_secret):
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set when APP_ENV=production and "
+                              "TELEGRAM_MODE=webhook: without it anyone who finds the URL can post updates")
+        for key, token in (("RASA_AUTH_TOKEN", self.rasa_auth_token),
+                           ("ACTION_SERVER_TOKEN", self.action_server_token)):
+            if token and len(token) < 16:
+                raise ConfigError(f"{key} must have at least 16 characters (or be left unset: the launcher "
+                                  "then generates one per start)")

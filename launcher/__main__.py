@@ -17,10 +17,11 @@ from sqlalchemy import text
 from civil_affairs.config import ConfigError, Settings
 from civil_affairs.db import make_engine
 from civil_affairs.ops.metrics import machine_registry
-from civil_affairs.ops.run_files import metrics_dir, status_path
+from civil_affairs.ops.run_files import metrics_dir, rasa_token_path, status_path, write_private
+from civil_affairs.privacy import install_record_masking, quiet_url_loggers
 from civil_affairs.rasa_model import ensure_model
 from civil_affairs.setup_db import prepare_database
-from launcher.processes import ProcessSpec, all_processes
+from launcher.processes import ProcessSpec, all_processes, with_service_tokens
 from launcher.supervisor import ProcessFailed, RestartPolicy, Supervisor
 
 # Any number that other programs sharing the PostgreSQL server are unlikely to pick.
@@ -132,11 +133,17 @@ def run(settings: Settings, specs: list[ProcessSpec], policy: RestartPolicy) -> 
 
 
 def main() -> int:
+    # The launcher's own readiness checks carry Rasa's token in their URLs (httpx logs URLs at INFO).
+    install_record_masking()
+    quiet_url_loggers()
     try:
-        settings = Settings.from_env()
+        settings = with_service_tokens(Settings.from_env())
     except ConfigError as exc:
         print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2
+    if "rasa" in settings.run_roles:
+        # For scripts of the same user (make eval) that read trackers through Rasa's HTTP API.
+        write_private(rasa_token_path(settings), settings.rasa_auth_token)
     model = prepare(settings)
     if model is not None:
         print(f"    model: {model.name}")

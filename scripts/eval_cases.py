@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from civil_affairs.config import Settings  # noqa: E402
+from civil_affairs.ops.run_files import read_rasa_token  # noqa: E402
 
 DEFAULT_CASES = ROOT.parent / "shared" / "eval" / "dev-cases.yml"
 
@@ -114,14 +115,14 @@ def check_reply(case: dict, reply: str, behaviour: str) -> list[str]:
     return problems
 
 
-def run_case(client: httpx.Client, rasa_url: str, case: dict) -> CaseResult:
+def run_case(client: httpx.Client, rasa_url: str, case: dict, token: str) -> CaseResult:
     sender = f"eval-{case['id']}-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
     response = client.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": case["text"]})
     latency = (time.perf_counter() - started) * 1000
     response.raise_for_status()
     reply = "\n".join(m.get("text") or "" for m in response.json())
-    tracker = client.get(f"{rasa_url}/conversations/{sender}/tracker").json()
+    tracker = client.get(f"{rasa_url}/conversations/{sender}/tracker", params={"token": token}).json()
     behaviour, intent = behaviour_of(tracker.get("events", []))
     problems = check_reply(case, reply, behaviour)
     return CaseResult(case["id"], case["text"], case["expect"], case.get("topic") or "none",
@@ -170,9 +171,12 @@ def print_table(results: list[CaseResult]) -> dict:
     }
 
 
-def rasa_is_up(url: str) -> bool:
+def rasa_is_up(url: str, token: str) -> bool:
+    """Rasa answers ``/status`` with this API token (``RASA_AUTH_TOKEN`` or the launcher's)."""
+    if not token:
+        return False
     try:
-        return httpx.get(f"{url}/status", timeout=2).status_code == 200
+        return httpx.get(f"{url}/status", params={"token": token}, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -191,8 +195,10 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
         shutil.copy(source, workdir / "eval.db")
     prepare_database(database_url)
     rasa_port, action_port = free_port(), free_port()
-    private = Settings.from_env({**os.environ, "DATABASE_URL": database_url,
-                                 "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port)})
+    private = processes.with_service_tokens(Settings.from_env(
+        {**os.environ, "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port),
+         "ACTION_REPLICAS": "1", "RASA_REPLICAS": "1", "ACTION_SERVER_URL": "", "RASA_URL": "",
+         "ACTION_REPLICA_URLS": "", "RASA_AUTH_TOKEN": "", "ACTION_SERVER_TOKEN": ""}))
     model = ensure_model(settings.model_dir)
     started = []
     for spec in (processes.action_server(private), processes.rasa_server(private, model)):
@@ -200,7 +206,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
         running = start(spec, workdir / "logs")
         started.append(running)
         wait_ready(running, started)
-    return private.rasa_url, started
+    return private.rasa_url, private.rasa_auth_token, started
 
 
 def main() -> int:
@@ -212,13 +218,15 @@ def main() -> int:
     settings = Settings.from_env()
     started = []
     rasa_url = settings.rasa_url
+    token = read_rasa_token(settings)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            if not rasa_is_up(rasa_url):
-                print("Rasa is not running: starting a private stack (temporary database copy)…")
-                rasa_url, started = start_private_stack(settings, Path(tmp))
+            if not rasa_is_up(rasa_url, token):
+                print("Rasa is not running (or its API token is unknown here): starting a private stack "
+                      "(temporary database copy)…")
+                rasa_url, token, started = start_private_stack(settings, Path(tmp))
             with httpx.Client(timeout=60) as client:
-                results = [run_case(client, rasa_url, case) for case in cases]
+                results = [run_case(client, rasa_url, case, token) for case in cases]
         finally:
             from launcher.supervisor import stop
 

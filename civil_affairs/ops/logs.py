@@ -2,7 +2,8 @@
 
 JSON lines carry the time, level, logger, process name (``PROCESS_NAME``, set by the launcher),
 the masked message and a masked traceback. Resident texts are never logged on purpose; the
-masking catches numbers that slip into a message or a traceback anyway.
+masking catches numbers that slip into a message or a traceback anyway, and every secret
+(bot tokens, ``token=`` parameters, bearer credentials) in any line.
 """
 
 from __future__ import annotations
@@ -12,9 +13,23 @@ import logging
 from datetime import datetime, timezone
 
 from civil_affairs.config import Settings
-from civil_affairs.privacy import MaskingFilter, mask_personal_data
+from civil_affairs.privacy import (
+    MaskingFilter,
+    install_record_masking,
+    install_uncaught_exception_logging,
+    mask_personal_data,
+    mask_traceback,
+    quiet_url_loggers,
+)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class MaskingFormatter(logging.Formatter):
+    """The text format, masking the whole formatted line once more (message, traceback, stack)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_traceback(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,8 +48,8 @@ class JsonFormatter(logging.Formatter):
             "pid": record.process,
             "message": mask_personal_data(record.getMessage()),
         }
-        if record.exc_info:
-            entry["exception"] = mask_personal_data(self.formatException(record.exc_info))
+        if record.exc_info or record.exc_text:
+            entry["exception"] = mask_traceback(record.exc_text or self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -42,7 +57,7 @@ def formatter(settings: Settings) -> logging.Formatter:
     """The formatter ``LOG_FORMAT`` asks for."""
     if settings.log_format == "json":
         return JsonFormatter(settings.process_name)
-    return logging.Formatter(TEXT_FORMAT)
+    return MaskingFormatter(TEXT_FORMAT)
 
 
 def formatter_from_env() -> logging.Formatter:
@@ -51,7 +66,13 @@ def formatter_from_env() -> logging.Formatter:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at ``LOG_LEVEL`` in ``LOG_FORMAT``, masking on every handler (once per process)."""
+    """Log to stderr at ``LOG_LEVEL`` in ``LOG_FORMAT``, masked (every record, every handler).
+
+    Also routes uncaught exceptions through logging (so their tracebacks are masked too) and keeps
+    httpx/httpcore at WARNING: they log request URLs, and Telegram URLs contain the bot token.
+    """
+    install_record_masking()
+    install_uncaught_exception_logging()
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler())
@@ -60,6 +81,4 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(formatter(settings))
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
-    # httpx logs request URLs, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    quiet_url_loggers()

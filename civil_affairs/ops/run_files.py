@@ -1,4 +1,5 @@
-"""Run-time files of one machine, under ``$DATA_DIR/run``: the launcher's status, heartbeats, metrics.
+"""Run-time files of one machine, under ``$DATA_DIR/run``: the launcher's status, heartbeats, metrics,
+the Rasa API token it generated (mode 0600).
 
 The launcher and the processes it starts agree on these paths through the settings alone.
 """
@@ -33,6 +34,30 @@ def metrics_dir(settings: Settings) -> Path:
 def heartbeat_path(settings: Settings, name: str) -> Path:
     """The heartbeat file of a process without an HTTP port of its own (the bot in polling mode)."""
     return run_dir(settings) / f"{name}.heartbeat"
+
+
+def rasa_token_path(settings: Settings) -> Path:
+    """Where the launcher leaves the Rasa API token it generated, readable by its user only."""
+    return run_dir(settings) / "rasa_auth_token"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read (mode 0600 from the start)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def read_rasa_token(settings: Settings) -> str:
+    """``RASA_AUTH_TOKEN``, or the one the running launcher generated ("" when neither exists)."""
+    if settings.rasa_auth_token:
+        return settings.rasa_auth_token
+    try:
+        return rasa_token_path(settings).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def write_heartbeat(path: Path, *, ready: bool) -> None:

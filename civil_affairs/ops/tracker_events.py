@@ -20,8 +20,10 @@ from civil_affairs.privacy import mask_personal_data
 
 # The channels tag each resident message with this metadata key (REST channel ``metadata``).
 MESSAGE_ID_KEY = "channel_message_id"
-# Hashes and sealed values are long opaque tokens; masking a digit run inside one would corrupt it.
-_OPAQUE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_=:-]{32,}$")
+# Hashes (lowercase hex) and sealed values (civil_affairs.sealing) are long opaque tokens; masking a
+# digit run inside one would corrupt it. Nothing else is exempt: a resident's text such as
+# "110105-19491231-002X-13812345678-…" is long and token-like too.
+_OPAQUE_TOKEN_RE = re.compile(r"^(?:sealed:[A-Za-z0-9_=-]{32,}|[0-9a-f]{32,})$")
 # How far back to look for a message being retried: retries follow the failure within seconds.
 _RECENT_USER_EVENTS = 20
 _TURN_EVENTS_LIMIT = 200

@@ -179,7 +179,8 @@ def start_stack(tmp: Path, topology: str, model: Path, telegram: FakeTelegramSer
                 **extra: str) -> Stack:
     """Start the service as the launcher does, with a watcher that restarts what dies."""
     env = stack_environment(tmp, topology, telegram, **extra)
-    settings = Settings.from_env(env, dotenv=None)
+    # The tokens the launcher would generate, known to the tests (Rasa's HTTP API needs one).
+    settings = processes.with_service_tokens(Settings.from_env(env, dotenv=None))
     specs = processes.all_processes(settings, model)
     for spec in specs:
         spec.env.update(env)

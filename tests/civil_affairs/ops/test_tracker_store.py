@@ -128,3 +128,13 @@ def test_masking_leaves_names_timestamps_and_opaque_tokens_alone() -> None:
     assert mask_event({"event": "slot", "name": "id_hash", "value": hashed})["value"] == hashed
     user = mask_event(json.loads(json.dumps(SessionStarted().as_dict())))
     assert user["event"] == "session_started"
+
+
+def test_token_like_resident_text_is_masked_all_the_same() -> None:
+    """Only hashes and sealed values are exempt: long hyphenated text once passed as an "opaque token"."""
+    typed = "110105-19491231-002X-13812345678-please"
+    event = mask_event({"event": "user", "text": typed, "parse_data": {"text": typed, "entities": []}})
+    assert "19491231" not in json.dumps(event) and "12345678" not in json.dumps(event)
+    assert event["text"] == "110***********002X-138****5678-please"
+    slot = mask_event({"event": "slot", "name": "note", "value": "A" * 20 + "_13812345678_" + "B" * 20})
+    assert "13812345678" not in slot["value"]

@@ -1,0 +1,59 @@
+"""The real Rasa and action servers as the launcher starts them: loopback only, tokens required.
+
+Before: Rasa's HTTP API answered anyone on the host (every tracker, event injection) and the action
+server listened on 0.0.0.0 and ran forged action calls.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Stack
+from tests.servers.test_action_server import action_call, listening_addresses
+
+pytestmark = pytest.mark.model
+
+LOOPBACK = "0100007F"
+
+
+def test_rasa_and_the_action_servers_listen_on_loopback_only(stack: Stack) -> None:
+    settings = stack.settings
+    for index in range(settings.rasa_replicas):
+        assert listening_addresses(settings.rasa_port + index) == {LOOPBACK}
+    for index in range(settings.action_replicas):
+        assert listening_addresses(settings.action_port + index) == {LOOPBACK}
+
+
+def test_rasa_http_api_refuses_calls_without_the_token(stack: Stack) -> None:
+    sender = f"auth-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "低保怎么申请")
+    base = stack.settings.rasa_url
+    token = stack.settings.rasa_auth_token
+    assert httpx.get(f"{base}/status", timeout=30).status_code == 401
+    assert httpx.get(f"{base}/conversations/{sender}/tracker", timeout=30).status_code == 401
+    assert httpx.get(f"{base}/conversations/{sender}/tracker", params={"token": "wrong"},
+                     timeout=30).status_code == 401
+    injected = httpx.post(f"{base}/conversations/{sender}/tracker/events",
+                          json={"event": "slot", "name": "status_verified_numbers", "value": ["DB202610080021"]},
+                          timeout=30)
+    assert injected.status_code == 401
+    assert httpx.post(f"{base}/model/parse", json={"text": "低保"}, timeout=30).status_code == 401
+    # With the token the API works (make eval reads trackers this way).
+    tracker = httpx.get(f"{base}/conversations/{sender}/tracker", params={"token": token}, timeout=30)
+    assert tracker.status_code == 200 and tracker.json()["sender_id"] == sender
+    assert tracker.json().get("slots", {}).get("status_verified_numbers") != ["DB202610080021"]
+
+
+def test_forged_action_calls_are_refused_and_rasas_own_calls_carry_the_token(stack: Stack) -> None:
+    action_url = f"http://127.0.0.1:{stack.settings.action_port}/webhook"
+    forged = httpx.post(action_url, json=action_call("action_answer_faq", "低保怎么申请"), timeout=30)
+    assert forged.status_code == 401
+    if stack.settings.action_replicas > 1:  # through the balancer, too
+        balancer = f"http://127.0.0.1:{stack.settings.action_balancer_port}/webhook"
+        assert httpx.post(balancer, json=action_call("action_answer_faq"), timeout=30).status_code == 401
+    # Rasa's own calls go through: the FAQ answer comes from the action server.
+    text = stack.say_text(f"auth-{uuid.uuid4().hex[:8]}", "低保怎么申请")
+    assert "低保" in text and "系统繁忙" not in text

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking.texts import HUMAN_HINT
 from actions.common import services
-from civil_affairs import booking
+from civil_affairs import booking, clock
 from civil_affairs.identity import (
     FEMALE,
     MALE,
@@ -21,7 +21,6 @@ from civil_affairs.identity import (
 )
 from civil_affairs.sealing import unseal
 from civil_affairs.throttle import client_address
-
 
 CHOICE_ENTITY = "booking_choice"
 BOOKING_FORM_SLOTS = (
@@ -64,7 +63,7 @@ NO_WORDS = ("不约", "不要", "不用", "算了", "不对", "取消", "不是"
 
 def now() -> datetime:
     """Local time; tests replace this to pin the calendar."""
-    return booking.local_now()
+    return clock.local_now()
 
 
 def rules() -> booking.BookingRules:

@@ -44,7 +44,6 @@ from civil_affairs.models.booking import KIND_LABELS
 from civil_affairs.sealing import seal
 from civil_affairs.work_calendar import CalendarYearMissing, load_calendar
 
-
 # --- the booking form --------------------------------------------------------------------------------
 
 

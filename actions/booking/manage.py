@@ -33,7 +33,6 @@ from actions.common import services
 from civil_affairs import booking
 from civil_affairs.date_parsing import describe_date
 
-
 # --- cancelling and rescheduling ---------------------------------------------------------------------
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -28,7 +27,6 @@ from civil_affairs.identity import (
     mask_phone,
 )
 from civil_affairs.models.booking import KIND_LABELS
-
 
 # --- the forms' questions (action_ask_<slot>) ---------------------------------------------------------
 
@@ -167,7 +165,7 @@ class ActionAskBookingConfirmed(Action):
         day = as_date(tracker.get_slot("booking_date"))
         app = services()
         with app.sessions.begin() as session:
-            slot = booking._slot_by_code(tracker.get_slot("booking_slot") or "", session=session)
+            slot = booking.slot_by_code(tracker.get_slot("booking_slot") or "", session=session)
             label = slot.label
         lines = ["请核对预约信息：", f"业务：{KIND_LABELS[kind]}", f"时间：{describe_date(day)} {label}" if day else ""]
         for position in (1, 2):

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from civil_affairs import audit, booking, clock, work_calendar
 from civil_affairs.date_parsing import describe_date
-from civil_affairs.identity import mask_phone
 from civil_affairs.models import Appointment
 from civil_affairs.models.booking import KIND_LABELS, STATUS_LABELS
-from civil_affairs.privacy import mask_name
+from civil_affairs.privacy import mask_name, mask_phone
 from console.deps import (
     StaffContext,
     check_csrf,

@@ -20,6 +20,7 @@ from civil_affairs.date_parsing import describe_date
 from civil_affairs.models import Appointment, AppointmentParty, BookingSlot
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.booking import KIND_LABELS, STATUS_LABELS
+from civil_affairs.privacy import mask_phone as masked_phone
 from civil_affairs.work_calendar import load_calendar
 
 logger = logging.getLogger(__name__)
@@ -261,7 +262,7 @@ CSV_FIELDS = ("预约码", "业务", "日期", "时段", "状态", "当事人1",
 
 def export_csv(day_from: date, day_to: date, *, session: Session, mask_phone: bool = True) -> str:
     """Appointments of a date range as CSV (UTF-8 with BOM so Excel opens it), phones masked by default."""
-    from civil_affairs.identity import mask_phone as _mask
+
 
     rows = session.scalars(
         select(Appointment)
@@ -283,7 +284,7 @@ def export_csv(day_from: date, day_to: date, *, session: Session, mask_phone: bo
                 a.slot.label,
                 STATUS_LABELS[a.status],
                 *[v for p in parties[:2] for v in ((p.name, p.id_last6) if p else ("", ""))],
-                _mask(a.phone) if mask_phone else a.phone,
+                masked_phone(a.phone) if mask_phone else a.phone,
             ]
         )
     return out.getvalue()

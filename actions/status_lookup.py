@@ -22,10 +22,10 @@ from rasa_sdk.types import DomainDict
 from actions import status_texts as texts
 from actions.asking import AskForSlot
 from actions.common import services
-from civil_affairs.applications.identity import last6_from_text
 from civil_affairs.applications.lookup import describe, lookup_status, proven_application
-from civil_affairs.applications.numbers import try_parse_number
 from civil_affairs.applications.notify import subscribe, unsubscribe
+from civil_affairs.applications.numbers import try_parse_number
+from civil_affairs.identity import last6_from_text
 from civil_affairs.throttle import client_address
 
 logger = logging.getLogger(__name__)

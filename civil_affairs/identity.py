@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from civil_affairs import clock
 from civil_affairs.errors import ExplainedError
+from civil_affairs.privacy import mask_id, mask_phone
 
 MALE = "male"
 FEMALE = "female"
@@ -126,22 +128,18 @@ def _birthday_in(birth: date, year: int) -> date:
         return date(year, 3, 1)
 
 
+def keyed_hash(value: str, secret_key: str) -> str:
+    """HMAC-SHA256 of ``value`` under the service's secret key, as hex (no key, no rainbow table)."""
+    return hmac.new(secret_key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# Two hashes of the same ID number exist because rows are stored with each: appointments hash the bare
+# number, applications the number with an "id:" prefix. Both are kept so stored hashes stay valid.
+
 def id_hash(id_value: str, secret_key: str) -> str:
-    """Keyed hash (HMAC-SHA256, hex) of a normalised ID number: findable, not reversible."""
+    """The appointments' keyed hash of a normalised ID number: findable, not reversible."""
     return hmac.new(secret_key.encode("utf-8"), normalize_id(id_value).encode("ascii"),
                     hashlib.sha256).hexdigest()
-
-
-def mask_id(id_value: str) -> str:
-    """361122199709043751 → 361***********3751."""
-    value = normalize_id(id_value)
-    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
-
-
-def mask_phone(phone: str) -> str:
-    """13979312456 → 139****2456."""
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 11 else "*" * len(digits)
 
 
 _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")
@@ -158,3 +156,52 @@ def parse_phone(text: str) -> str | None:
     if landline:
         return f"{landline.group(1)}-{landline.group(2)}"
     return None
+
+
+class IdentityError(ValueError):
+    """An ID or phone number staff typed or imported that cannot be accepted; the message is Chinese."""
+
+
+_LAST6_RE = re.compile(r"(?<![0-9X])(\d{5}[\dX])(?![0-9X])")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text or "").upper())
+
+
+def normalize_id_number(text: str) -> str:
+    """The 18-character ID number in canonical form; raises IdentityError when it is not valid."""
+    value = _compact(text)
+    if not _ID_RE.fullmatch(value):
+        raise IdentityError("身份证号须为18位（最后一位可以是X）")
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError as exc:
+        raise IdentityError("身份证号中的出生日期不存在") from exc
+    if check_digit(value[:17]) != value[17]:
+        raise IdentityError("身份证号校验位不对，请核对")
+    return value
+
+
+def application_id_hash(id_number: str, secret_key: str) -> str:
+    """The applications' keyed hash of a canonical ID number (see the note above ``id_hash``)."""
+    return keyed_hash("id:" + id_number, secret_key)
+
+
+def last6_from_text(text: str) -> str | None:
+    """The 6 characters a resident sent as the end of the ID ("36117X", a whole ID, "后六位是 12345x")."""
+    value = _compact(text)
+    if _ID_RE.fullmatch(value):
+        return value[-6:]
+    found = _LAST6_RE.findall(value)
+    return found[-1] if len(found) == 1 else None
+
+
+def phone_for_storage(text: str) -> str | None:
+    """A staff-entered phone number checked and masked for storage; None for empty input."""
+    if not re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", text or "")):
+        return None
+    phone = parse_phone(text)
+    if phone is None:
+        raise IdentityError("电话号码格式不对")
+    return mask_phone(phone)

@@ -64,6 +64,25 @@ def _mask_landline(match: re.Match[str]) -> str:
     return match.group(1) + "****" + re.sub(r"\D", "", match.group(2))[-2:]
 
 
+def mask_id(value: str) -> str:
+    """One ID number shown masked: 361122199709043751 → 361***********3751 (as in every log line)."""
+    digits = _digits((value or "").translate(_FULLWIDTH_DIGITS))
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:] if len(digits) > 7 else "*" * len(digits)
+
+
+def mask_phone(value: str) -> str:
+    """One phone number shown masked, as in every log line and page: 139****2456, 0793****67."""
+    text = (value or "").translate(_FULLWIDTH_DIGITS)
+    mobile = _MOBILE_RE.search(text)
+    if mobile:
+        return _mask_phone(mobile)
+    landline = _LANDLINE_RE.search(text)
+    if landline:
+        return _mask_landline(landline)
+    digits = re.sub(r"\D", "", text)
+    return "*" * len(digits)
+
+
 def mask_secrets(text: str) -> str:
     """Replace bot tokens, ``token=`` parameters and bearer credentials by ``***``."""
     text = _BOT_TOKEN_RE.sub(rf"\1:{MASK}", text)

@@ -16,14 +16,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from civil_affairs import audit, booking, work_calendar
+from civil_affairs import audit, booking, clock, work_calendar
 from civil_affairs.date_parsing import describe_date
-from civil_affairs.identity import mask_phone
 from civil_affairs.models import Appointment
 from civil_affairs.models.booking import KIND_LABELS, STATUS_LABELS
-from civil_affairs.privacy import mask_name
+from civil_affairs.privacy import mask_name, mask_phone
 from console.deps import (
-    StaffContext, check_csrf, client_ip, current_staff, render, require_role, sessions,
+    StaffContext,
+    check_csrf,
+    client_ip,
+    current_staff,
+    render,
+    require_role,
+    sessions,
 )
 
 router = APIRouter()
@@ -112,7 +117,7 @@ def _change_status(request: Request, appointment_id: int, new_status: str, reaso
 def api_day(request: Request, date: str | None = None,  # noqa: A002 - the documented parameter name
             staff: StaffContext = Depends(current_staff)) -> JSONResponse:
     """A day's slots and appointments."""
-    day = _parse_day(date, booking.local_now().date())
+    day = _parse_day(date, clock.local_today())
     with sessions(request).begin() as session:
         view = day_view(day, session=session)
         audit.record(audit.APPOINTMENT_VIEW, session=session, staff_user_id=staff.user_id,
@@ -144,7 +149,7 @@ async def api_status(request: Request, appointment_id: int, payload: dict[str, A
 def appointments_page(request: Request, date: str | None = None, done: str = "",  # noqa: A002
                       staff: StaffContext = Depends(current_staff)) -> Response:
     """Appointments of one day by slot, with check-in, no-show and cancel buttons."""
-    day = _parse_day(date, booking.local_now().date())
+    day = _parse_day(date, clock.local_today())
     with sessions(request).begin() as session:
         view = day_view(day, session=session)
         audit.record(audit.APPOINTMENT_VIEW, session=session, staff_user_id=staff.user_id,
@@ -197,7 +202,7 @@ async def cancel_day_submit(request: Request, day: str = Form(...), reason: str 
 def export_submit(request: Request, start: str | None = None, end: str | None = None, full_phone: str = "",
                   staff: StaffContext = Depends(current_staff)) -> Response:
     """CSV of a date range (phones masked unless a supervisor asks for full numbers)."""
-    first = _parse_day(start, booking.local_now().date())
+    first = _parse_day(start, clock.local_today())
     last = _parse_day(end, first)
     if last < first or (last - first).days > MAX_EXPORT_DAYS:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"导出范围应在{MAX_EXPORT_DAYS}天以内")
@@ -218,7 +223,7 @@ def capacity_page(request: Request, error: str = "",
     """Slots with default capacities and the date overrides."""
     with sessions(request).begin() as session:
         slots = booking.all_slots(session=session)
-        overrides = booking.list_overrides(booking.local_now().date(), session=session)
+        overrides = booking.list_overrides(clock.local_today(), session=session)
         return render(request, "staff/appointments_capacity.html",
                       {"nav": "appointments", "slots": slots, "overrides": overrides, "error": error,
                        "slot_labels": {s.id: s.label for s in slots}}, staff=staff)
@@ -266,12 +271,12 @@ def capacity_override_submit(request: Request, day: str = Form(...), slot_id: in
 def calendar_page(request: Request, year: int | None = None, error: str = "",
                   staff: StaffContext = Depends(require_role("supervisor"))) -> Response:
     """The holiday table: covered years, one year's exceptions, and years still missing."""
-    today = booking.local_now().date()
+    today = clock.local_today()
     year = year or today.year
     with sessions(request).begin() as session:
         years = work_calendar.covered_years(session=session)
         covered = {y.year for y in years}
-        _, window_end = booking.booking_window(booking.local_now(), request.app.state.booking_rules)
+        _, window_end = booking.booking_window(clock.local_now(), request.app.state.booking_rules)
         missing = [y for y in range(today.year, window_end.year + 2) if y not in covered]
         return render(request, "staff/appointments_calendar.html",
                       {"nav": "appointments", "year": year, "years": years, "missing": missing,

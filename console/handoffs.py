@@ -1,4 +1,4 @@
-"""Escalated conversations (转人工): the queue, the conversation view, search, and their JSON API.
+"""Escalated conversations (转人工): the queue, the conversation view and search (their JSON API: handoffs_api).
 
 Staff read the whole transcript (the bot's part before the escalation included), reply through the
 resident's own channel (Telegram chat or web chat), leave internal notes, claim or assign, and
@@ -26,8 +26,7 @@ from civil_affairs.handoff import (
     HandoffError, add_note, claim, handoff_counts, note_staff_reply, queue, resolve, search_conversations,
 )
 from civil_affairs.handoff_views import (
-    STATUS_LABELS, assignable_staff, conversation_rows, conversation_view, handoff_row, new_messages,
-    note_row, notes_of, queue_row, sender_of, staff_names, viewed_recently,
+    STATUS_LABELS, assignable_staff, conversation_rows, conversation_view, handoff_row, note_row, queue_row, sender_of, staff_names,
 )
 from civil_affairs.models import Handoff, StaffUser
 from console.deps import StaffContext, check_csrf, client_ip, current_staff, render, sessions
@@ -61,14 +60,14 @@ class ReplyOutcome:
 
 # --- shared steps (run in a worker thread: they hold a database transaction) -------------------------
 
-def _parse_id(value: str, missing: str = NO_HANDOFF_TEXT) -> int:
+def parse_id(value: str, missing: str = NO_HANDOFF_TEXT) -> int:
     """A numeric id from the path; anything else is simply not found."""
     if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
     return int(value)
 
 
-def _clean_text(value: Any) -> str:
+def clean_staff_text(value: Any) -> str:
     """The reply or note text, or 422 with a Chinese message."""
     if not isinstance(value, str) or not value.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, EMPTY_TEXT)
@@ -78,7 +77,7 @@ def _clean_text(value: Any) -> str:
     return text
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object (an empty body counts as ``{}``), or 422 with a Chinese message."""
     if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
                                                           "multipart/form-data")):
@@ -96,7 +95,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _handoff_or_404(session: Any, handoff_id: int) -> Handoff:
+def handoff_or_404(session: Any, handoff_id: int) -> Handoff:
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_HANDOFF_TEXT)
@@ -111,7 +110,7 @@ def _conflict(exc: HandoffError) -> HTTPException:
 def _prepare_reply(request: Request, handoff_id: int, staff: StaffContext, text: str) -> str:
     """Check the handoff can take a reply, stop its waiting clock, audit; returns the sender id."""
     with sessions(request).begin() as session:
-        handoff = _handoff_or_404(session, handoff_id)
+        handoff = handoff_or_404(session, handoff_id)
         try:
             note_staff_reply(handoff, staff.user_id)
         except HandoffError as exc:
@@ -121,7 +120,7 @@ def _prepare_reply(request: Request, handoff_id: int, staff: StaffContext, text:
         return sender_of(handoff, session=session)
 
 
-async def _reply(request: Request, handoff_id: int, staff: StaffContext, text: str) -> ReplyOutcome:
+async def send_reply(request: Request, handoff_id: int, staff: StaffContext, text: str) -> ReplyOutcome:
     """Send a staff reply to the resident's chat (recorded in the transcript first)."""
     sender_id = await run_in_threadpool(_prepare_reply, request, handoff_id, staff, text)
     delivered = await request.app.state.conversations.delivery.to_resident(
@@ -133,26 +132,26 @@ async def _reply(request: Request, handoff_id: int, staff: StaffContext, text: s
 
 def _handoff_state(request: Request, handoff_id: int) -> dict[str, Any]:
     with sessions(request).begin() as session:
-        return handoff_row(_handoff_or_404(session, handoff_id), staff_names(session=session))
+        return handoff_row(handoff_or_404(session, handoff_id), staff_names(session=session))
 
 
-def _note(request: Request, handoff_id: int, staff: StaffContext, text: str) -> dict[str, Any]:
+def add_staff_note(request: Request, handoff_id: int, staff: StaffContext, text: str) -> dict[str, Any]:
     """Add an internal note (never shown to the resident) and audit it."""
     with sessions(request).begin() as session:
-        _handoff_or_404(session, handoff_id)
+        handoff_or_404(session, handoff_id)
         note = add_note(handoff_id, staff.user_id, text, session=session)
         audit.record(audit.HANDOFF_NOTE, session=session, staff_user_id=staff.user_id,
                      target_type="handoff", target_id=handoff_id, detail=text[:100], ip=client_ip(request))
         return note_row(note, staff_names(session=session))
 
 
-def _claim(request: Request, handoff_id: int, staff: StaffContext, assignee_id: int | None) -> dict[str, Any]:
+def claim_handoff(request: Request, handoff_id: int, staff: StaffContext, assignee_id: int | None) -> dict[str, Any]:
     """Claim for oneself, or (supervisor and above) assign to another active member; audited."""
     assignee_id = staff.user_id if assignee_id is None else assignee_id
     if assignee_id != staff.user_id and not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, ASSIGN_ROLE_TEXT)
     with sessions(request).begin() as session:
-        _handoff_or_404(session, handoff_id)
+        handoff_or_404(session, handoff_id)
         assignee = session.get(StaffUser, assignee_id)
         if assignee is None or not assignee.active:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_ASSIGNEE_TEXT)
@@ -170,7 +169,7 @@ def _claim(request: Request, handoff_id: int, staff: StaffContext, assignee_id: 
 def _prepare_resolve(request: Request, handoff_id: int, staff: StaffContext) -> tuple[str, dict[str, Any]]:
     """Close the handoff and audit it; returns the sender id and the new state."""
     with sessions(request).begin() as session:
-        _handoff_or_404(session, handoff_id)
+        handoff_or_404(session, handoff_id)
         try:
             handoff = resolve(handoff_id, staff.user_id, session=session)
         except HandoffError as exc:
@@ -180,14 +179,14 @@ def _prepare_resolve(request: Request, handoff_id: int, staff: StaffContext) -> 
         return sender_of(handoff, session=session), handoff_row(handoff, staff_names(session=session))
 
 
-async def _resolve(request: Request, handoff_id: int, staff: StaffContext) -> dict[str, Any]:
+async def resolve_handoff(request: Request, handoff_id: int, staff: StaffContext) -> dict[str, Any]:
     """Hand the conversation back to the bot, then ask the resident for a rating."""
     sender_id, state = await run_in_threadpool(_prepare_resolve, request, handoff_id, staff)
     await request.app.state.conversations.ask_for_rating(sender_id)
     return state
 
 
-def _queue_rows(request: Request, status_name: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def queue_rows(request: Request, status_name: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Queue rows of one status and the count per status (for the tabs)."""
     with sessions(request).begin() as session:
         names = staff_names(session=session)
@@ -197,13 +196,13 @@ def _queue_rows(request: Request, status_name: str) -> tuple[list[dict[str, Any]
         return rows, counts
 
 
-def _check_status(value: str) -> str:
+def checked_status(value: str) -> str:
     if value not in QUEUE_STATUSES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_STATUS_TEXT)
     return value
 
 
-def _view(request: Request, staff: StaffContext, conversation_id: int, action: str,
+def audited_view(request: Request, staff: StaffContext, conversation_id: int, action: str,
           target_type: str, target_id: int) -> Any:
     """A conversation's view, audited as a read of personal data."""
     with sessions(request).begin() as session:
@@ -222,7 +221,7 @@ def _view(request: Request, staff: StaffContext, conversation_id: int, action: s
 def queue_page(request: Request, status_name: str = Query("open", alias="status"), staff: StaffContext = Depends(current_staff)) -> Response:
     """The queue of one status; the page's script refreshes it every few seconds."""
     status_name = status_name if status_name in QUEUE_STATUSES else "open"
-    rows, counts = _queue_rows(request, status_name)
+    rows, counts = queue_rows(request, status_name)
     return render(request, "staff/handoffs.html",
                   {"nav": "handoffs", "rows": rows, "counts": counts, "current": status_name,
                    "labels": STATUS_LABELS, "poll_ms": int(POLL_SECONDS * 1000)}, staff=staff)
@@ -231,11 +230,11 @@ def queue_page(request: Request, status_name: str = Query("open", alias="status"
 def _handoff_page(request: Request, handoff_id: int, staff: StaffContext, *, error: str = "",
                   notice: str = "", code: int = status.HTTP_200_OK) -> Response:
     with sessions(request).begin() as session:
-        handoff = _handoff_or_404(session, handoff_id)
+        handoff = handoff_or_404(session, handoff_id)
         conversation_id = handoff.conversation_id
         assignees = [{"id": u.id, "name": u.display_name or u.username}
                      for u in assignable_staff(session=session)]
-    view = _view(request, staff, conversation_id, audit.HANDOFF_VIEW, "handoff", handoff_id)
+    view = audited_view(request, staff, conversation_id, audit.HANDOFF_VIEW, "handoff", handoff_id)
     current = next(h for h in view.handoffs if h["id"] == handoff_id)
     return render(request, "staff/handoff_view.html",
                   {"nav": "handoffs", "view": view, "handoff": current, "notes": view.notes[handoff_id],
@@ -249,13 +248,13 @@ def handoff_page(request: Request, handoff_id: str, notice: str = "",
     """The conversation of one handoff: transcript, reply box, notes, claim/assign, resolve."""
     notices = {"replied": "已发送给居民", "noted": "备注已保存", "claimed": "已认领",
                "assigned": "已分配", "resolved": "已结束人工服务，已请居民评价"}
-    return _handoff_page(request, _parse_id(handoff_id), staff, notice=notices.get(notice, ""))
+    return _handoff_page(request, parse_id(handoff_id), staff, notice=notices.get(notice, ""))
 
 
 async def _page_action(request: Request, handoff_id: str, staff: StaffContext, notice: str,
                        action: Callable[[int], Any]) -> Response:
     """Run a form action; on success back to the page (POST/redirect/GET), else the page with the error."""
-    number = _parse_id(handoff_id)
+    number = parse_id(handoff_id)
     try:
         result = action(number)
         if hasattr(result, "__await__"):
@@ -278,7 +277,7 @@ async def reply_submit(request: Request, handoff_id: str, text: str = Form(""),
                        staff: StaffContext = Depends(check_csrf)) -> Response:
     """Reply from the page's form."""
     return await _page_action(request, handoff_id, staff, "replied",
-                              lambda n: _reply(request, n, staff, _clean_text(text)))
+                              lambda n: send_reply(request, n, staff, clean_staff_text(text)))
 
 
 @router.post("/staff/handoffs/{handoff_id}/note", include_in_schema=False)
@@ -286,14 +285,14 @@ async def note_submit(request: Request, handoff_id: str, text: str = Form(""),
                       staff: StaffContext = Depends(check_csrf)) -> Response:
     """Add an internal note from the page's form."""
     return await _page_action(request, handoff_id, staff, "noted",
-                              lambda n: run_in_threadpool(_note, request, n, staff, _clean_text(text)))
+                              lambda n: run_in_threadpool(add_staff_note, request, n, staff, clean_staff_text(text)))
 
 
 @router.post("/staff/handoffs/{handoff_id}/claim", include_in_schema=False)
 async def claim_submit(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> Response:
     """Claim the conversation for oneself."""
     return await _page_action(request, handoff_id, staff, "claimed",
-                              lambda n: run_in_threadpool(_claim, request, n, staff, None))
+                              lambda n: run_in_threadpool(claim_handoff, request, n, staff, None))
 
 
 @router.post("/staff/handoffs/{handoff_id}/assign", include_in_schema=False)
@@ -303,25 +302,25 @@ async def assign_submit(request: Request, handoff_id: str, staff_user_id: str = 
     raw = staff_user_id
     assignee = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else -1
     return await _page_action(request, handoff_id, staff, "assigned",
-                              lambda n: run_in_threadpool(_claim, request, n, staff, assignee))
+                              lambda n: run_in_threadpool(claim_handoff, request, n, staff, assignee))
 
 
 @router.post("/staff/handoffs/{handoff_id}/resolve", include_in_schema=False)
 async def resolve_submit(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> Response:
     """End the human service; the bot takes over and asks for a rating."""
-    return await _page_action(request, handoff_id, staff, "resolved", lambda n: _resolve(request, n, staff))
+    return await _page_action(request, handoff_id, staff, "resolved", lambda n: resolve_handoff(request, n, staff))
 
 
 @router.get("/staff/conversations", include_in_schema=False)
 def conversations_page(request: Request, q: str = "", staff: StaffContext = Depends(current_staff)) -> Response:
     """Search past conversations by their (masked) text; without a query, the most recent ones."""
     q = q.strip()[:MAX_SEARCH_CHARS]
-    rows = _search(request, staff, q)
+    rows = search_rows(request, staff, q)
     return render(request, "staff/conversations.html", {"nav": "conversations", "rows": rows, "q": q},
                   staff=staff)
 
 
-def _search(request: Request, staff: StaffContext, q: str) -> list[dict[str, Any]]:
+def search_rows(request: Request, staff: StaffContext, q: str) -> list[dict[str, Any]]:
     with sessions(request).begin() as session:
         found = search_conversations(q, session=session)
         rows = conversation_rows(found, session=session)
@@ -335,85 +334,9 @@ def _search(request: Request, staff: StaffContext, q: str) -> list[dict[str, Any
 def conversation_page(request: Request, conversation_id: str,
                       staff: StaffContext = Depends(current_staff)) -> Response:
     """Any conversation's transcript, read-only, with links to its handoffs."""
-    number = _parse_id(conversation_id, NO_CONVERSATION_TEXT)
-    view = _view(request, staff, number, audit.CONVERSATION_VIEW, "conversation", number)
+    number = parse_id(conversation_id, NO_CONVERSATION_TEXT)
+    view = audited_view(request, staff, number, audit.CONVERSATION_VIEW, "conversation", number)
     return render(request, "staff/conversation_view.html", {"nav": "conversations", "view": view}, staff=staff)
 
 
 # --- JSON API ----------------------------------------------------------------------------------------
-
-@router.get("/api/staff/handoffs")
-def api_queue(request: Request, status_name: str = Query("open", alias="status"),
-              staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
-    """Handoffs of one status: emergencies first, then the longest waiting (resolved: newest first)."""
-    rows, counts = _queue_rows(request, _check_status(status_name))
-    return {"status": status_name, "counts": counts, "handoffs": rows}
-
-
-@router.get("/api/staff/handoffs/{handoff_id}")
-def api_handoff(request: Request, handoff_id: str, after_text: str = Query("0", alias="after"),
-                staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
-    """A handoff with its conversation's transcript and notes; ``after`` = only newer lines (polling)."""
-    number = _parse_id(handoff_id)
-    after = int(after_text) if after_text.isascii() and after_text.isdigit() and len(after_text) <= 12 else 0
-    if after <= 0:
-        with sessions(request).begin() as session:
-            state = handoff_row(_handoff_or_404(session, number), staff_names(session=session))
-        view = _view(request, staff, state["conversation_id"], audit.HANDOFF_VIEW, "handoff", number)
-        messages, notes = view.messages, view.notes[number]
-    else:
-        with sessions(request).begin() as session:
-            handoff = _handoff_or_404(session, number)
-            names = staff_names(session=session)
-            state = handoff_row(handoff, names)
-            messages = new_messages(handoff.conversation_id, after, session=session, names=names)
-            notes = notes_of(number, session=session, names=names)
-            # The page's polling continues an audited full view; any other ``after=`` read is audited.
-            if not viewed_recently(number, staff.user_id, session=session, action=audit.HANDOFF_VIEW):
-                audit.record(audit.HANDOFF_VIEW, session=session, staff_user_id=staff.user_id,
-                             target_type="handoff", target_id=number,
-                             detail=f"会话 #{handoff.conversation_id}，{len(messages)} 条消息（after={after}）",
-                             ip=client_ip(request))
-    last_id = messages[-1]["id"] if messages else max(after, 0)
-    return {"handoff": state, "messages": messages, "notes": notes, "last_id": last_id}
-
-
-@router.post("/api/staff/handoffs/{handoff_id}/reply")
-async def api_reply(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
-    """Send ``{"text"}`` to the resident; 409 when the handoff is already resolved."""
-    number = _parse_id(handoff_id)
-    text = _clean_text((await _json_body(request)).get("text"))
-    outcome = await _reply(request, number, staff, text)
-    return {"handoff": outcome.handoff, "delivered": outcome.delivered,
-            "warning": "" if outcome.delivered else NOT_DELIVERED_TEXT}
-
-
-@router.post("/api/staff/handoffs/{handoff_id}/note")
-async def api_note(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
-    """Add the internal note ``{"text"}``."""
-    number = _parse_id(handoff_id)
-    text = _clean_text((await _json_body(request)).get("text"))
-    return {"note": await run_in_threadpool(_note, request, number, staff, text)}
-
-
-@router.post("/api/staff/handoffs/{handoff_id}/claim")
-async def api_claim(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
-    """Claim for oneself; ``{"staff_user_id": n}`` assigns to someone else (supervisors and admins)."""
-    number = _parse_id(handoff_id)
-    body = await _json_body(request)
-    assignee = body.get("staff_user_id")
-    if assignee is not None and (not isinstance(assignee, int) or isinstance(assignee, bool)):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_ASSIGNEE_TEXT)
-    return {"handoff": await run_in_threadpool(_claim, request, number, staff, assignee)}
-
-
-@router.post("/api/staff/handoffs/{handoff_id}/resolve")
-async def api_resolve(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
-    """End the human service: the bot answers again and the resident is asked for a 1–5 rating."""
-    return {"handoff": await _resolve(request, _parse_id(handoff_id), staff)}
-
-
-@router.get("/api/staff/conversations")
-def api_conversations(request: Request, q: str = "", staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
-    """Conversations whose (masked) transcript contains ``q``; without ``q`` the most recent ones."""
-    return {"conversations": _search(request, staff, q.strip()[:MAX_SEARCH_CHARS])}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from console import applications, appointments, auth, dashboard, faq, handoffs, health, system_health, webchat
-from console import staff_accounts
+from console import handoffs_api, staff_accounts
 
 
 def register(app: FastAPI) -> None:
@@ -17,6 +17,7 @@ def register(app: FastAPI) -> None:
     app.include_router(appointments.router)
     app.include_router(applications.router)
     app.include_router(handoffs.router)
+    app.include_router(handoffs_api.router)
     app.include_router(dashboard.router)
     app.include_router(system_health.router)
     app.include_router(staff_accounts.router)

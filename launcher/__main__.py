@@ -21,8 +21,9 @@ from civil_affairs.ops.run_files import metrics_dir, rasa_token_path, status_pat
 from civil_affairs.privacy import install_record_masking, quiet_url_loggers
 from civil_affairs.rasa_model import ensure_model
 from civil_affairs.setup_db import prepare_database
+from launcher.children import ProcessFailed
 from launcher.processes import ProcessSpec, all_processes, with_service_tokens
-from launcher.supervisor import ProcessFailed, RestartPolicy, Supervisor
+from launcher.supervisor import RestartPolicy, Supervisor
 
 # Any number that other programs sharing the PostgreSQL server are unlikely to pick.
 MIGRATION_LOCK_ID = 7_011_011

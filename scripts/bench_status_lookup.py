@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import delete, insert, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from civil_affairs.applications.identity import id_hash  # noqa: E402
 from civil_affairs.applications.lookup import describe, lookup_status  # noqa: E402
 from civil_affairs.applications.numbers import make_number  # noqa: E402
 from civil_affairs.applications.records import get_by_number  # noqa: E402
 from civil_affairs.applications.types import APPLICATION_TYPES  # noqa: E402
 from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
+from civil_affairs.identity import application_id_hash as id_hash  # noqa: E402
 from civil_affairs.models import Application, ApplicationStatusEvent, StatusLookupFailure  # noqa: E402
 from civil_affairs.setup_db import upgrade_database  # noqa: E402
 

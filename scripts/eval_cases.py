@@ -186,7 +186,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
     from civil_affairs.rasa_model import ensure_model
     from civil_affairs.setup_db import prepare_database
     from launcher import processes
-    from launcher.supervisor import start, wait_ready
+    from launcher.children import start, wait_ready
     from launcher.ports import free_port
 
     database_url = f"sqlite:///{workdir / 'eval.db'}"
@@ -228,7 +228,7 @@ def main() -> int:
             with httpx.Client(timeout=60) as client:
                 results = [run_case(client, rasa_url, case, token) for case in cases]
         finally:
-            from launcher.supervisor import stop
+            from launcher.children import stop
 
             for running in reversed(started):
                 stop(running)

@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select  # noqa: E402
 
-from civil_affairs.applications.identity import check_digit  # noqa: E402
 from civil_affairs.applications.numbers import format_number  # noqa: E402
 from civil_affairs.applications.records import change_status, check_application, create_application  # noqa: E402
 from civil_affairs.config import Settings  # noqa: E402
 from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
+from civil_affairs.identity import check_digit  # noqa: E402
 from civil_affairs.models import Application  # noqa: E402
 from civil_affairs.models.base import utcnow  # noqa: E402
 

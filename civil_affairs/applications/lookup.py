@@ -28,11 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civil_affairs import throttle
-from civil_affairs.applications.identity import keyed_hash, last6_from_text
 from civil_affairs.applications.numbers import format_number, try_parse_number
 from civil_affairs.applications.records import BEIJING_OFFSET, get_by_number
 from civil_affairs.applications.stages import stage_text
 from civil_affairs.applications.types import STATUS_LABELS, TYPES_BY_CODE
+from civil_affairs.identity import keyed_hash, last6_from_text
 from civil_affairs.models import Application, ApplicationStatusEvent, StatusLookupProof
 from civil_affairs.models.base import utcnow
 from civil_affairs.privacy import mask_name

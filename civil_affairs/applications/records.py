@@ -15,11 +15,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from civil_affairs.applications.identity import IdentityError, id_hash, mask_phone, normalize_id_number
-from civil_affairs.applications.numbers import (NumberError, make_number, number_prefix,
-                                                try_parse_number)
-from civil_affairs.applications.types import (STATUS_LABELS, STATUSES_NEEDING_NOTE, resolve_status,
-                                              resolve_type)
+from civil_affairs.applications.numbers import NumberError, make_number, number_prefix, try_parse_number
+from civil_affairs.applications.types import STATUS_LABELS, STATUSES_NEEDING_NOTE, resolve_status, resolve_type
+from civil_affairs.identity import IdentityError, application_id_hash, normalize_id_number, phone_for_storage
 from civil_affairs.models import Application, ApplicationStatusEvent
 from civil_affairs.models.base import utcnow
 
@@ -57,10 +55,10 @@ def check_application(*, type_name: str, applicant_name: str, id_number: str, ph
         raise ApplicationError("请填写申请人姓名（64字以内）")
     try:
         canonical_id = normalize_id_number(id_number)
-        phone_masked = mask_phone(phone or "")
+        phone_masked = phone_for_storage(phone or "")
     except IdentityError as exc:
         raise ApplicationError(str(exc)) from exc
-    return NewApplication(app_type.code, name, id_hash(canonical_id, secret_key), canonical_id[-6:],
+    return NewApplication(app_type.code, name, application_id_hash(canonical_id, secret_key), canonical_id[-6:],
                           phone_masked, (office or "").strip()[:MAX_OFFICE_CHARS])
 
 
@@ -155,7 +153,7 @@ def search_applications(query: str, *, session: Session, secret_key: str, type_c
     if query:
         number = try_parse_number(query)
         try:
-            hashed = id_hash(normalize_id_number(query), secret_key)
+            hashed = application_id_hash(normalize_id_number(query), secret_key)
         except IdentityError:
             hashed = None
         if number:

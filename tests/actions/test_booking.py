@@ -23,7 +23,7 @@ NOW = datetime(2026, 9, 23, 9, 0)
 
 @pytest.fixture(autouse=True)
 def fixed_now(monkeypatch: pytest.MonkeyPatch, action_settings: Settings) -> None:
-    monkeypatch.setattr(booking_actions, "now", lambda: NOW)
+    monkeypatch.setattr(booking_actions.answers, "now", lambda: NOW)
 
 
 def _form_tracker(text: str, requested: str, intent: str = "inform", confidence: float = 0.9,

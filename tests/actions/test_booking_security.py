@@ -27,7 +27,7 @@ DAY = date(2026, 9, 24)
 
 @pytest.fixture(autouse=True)
 def fixed_now(monkeypatch: pytest.MonkeyPatch, action_settings: Settings) -> None:
-    monkeypatch.setattr(booking_actions, "now", lambda: NOW)
+    monkeypatch.setattr(booking_actions.answers, "now", lambda: NOW)
 
 
 def _book(serial: int, kind: str = "marriage") -> tuple[Appointment, booking.BookingRequest]:

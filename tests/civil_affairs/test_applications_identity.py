@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from civil_affairs.applications.identity import (IdentityError, check_digit, id_hash, keyed_hash,
-                                                 last6_from_text, mask_phone, normalize_id_number)
+from civil_affairs.identity import IdentityError, check_digit, keyed_hash, last6_from_text, normalize_id_number
+from civil_affairs.identity import application_id_hash as id_hash
+from civil_affairs.identity import phone_for_storage as mask_phone
 from civil_affairs.applications.records import check_application, create_application
 from civil_affairs.models import Application
 from tests.helpers.applications import fictitious_id

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from civil_affairs.identity import (
-    FEMALE, MALE, IdNumberError, age_on, id_hash, marriage_age_problem, mask_id, mask_phone,
-    parse_id_number, parse_phone,
+    FEMALE, MALE, IdNumberError, age_on, id_hash, marriage_age_problem, parse_id_number, parse_phone,
 )
+from civil_affairs.privacy import mask_id, mask_phone
 from tests.helpers.booking_factory import make_id
 
 GROOM = make_id(date(1994, 3, 5), male=True)

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from actions.booking import ManageFormBase, clean_name, match_slot
 from civil_affairs import booking
-from civil_affairs.applications import identity as app_identity
+from civil_affairs import identity as app_identity
 from civil_affairs.applications.numbers import NumberError, format_number, parse_number, try_parse_number
 from civil_affairs.date_parsing import cn_number, describe_date, parse_date
-from civil_affairs.identity import (IdNumberError, check_digit, find_id_number, mask_id, mask_phone,
-                                    parse_id_number, parse_phone)
+from civil_affairs.identity import IdNumberError, check_digit, find_id_number, parse_id_number, parse_phone
+from civil_affairs.privacy import mask_id, mask_phone
 from tests.helpers.booking_factory import make_id
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,7 +127,7 @@ def test_phone_numbers_parse_or_give_none_and_mask_or_explain(text: str) -> None
     assert phone is None or re.fullmatch(r"1[3-9]\d{9}|0\d{2,3}-\d{7,8}", phone)
     assert isinstance(mask_phone(text), str)
     try:
-        masked = app_identity.mask_phone(text)
+        masked = app_identity.phone_for_storage(text)
     except app_identity.IdentityError as exc:
         assert str(exc) == "电话号码格式不对"
     else:

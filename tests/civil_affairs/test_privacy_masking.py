@@ -171,3 +171,14 @@ def test_no_process_logs_a_token_or_a_raw_number(setup: str) -> None:
     assert "uncaught" in output and "bot123456789:***" in output
     if setup == "rasa":
         assert "张三" not in output
+
+
+def test_one_masking_for_a_number_wherever_it_is_shown() -> None:
+    """A phone or ID shown on its own is masked exactly as inside a text (one rule, one module)."""
+    from civil_affairs.identity import phone_for_storage
+    from civil_affairs.privacy import mask_id, mask_personal_data, mask_phone
+
+    for phone in ("0793-1234567", "13979312456", "+86 139 7931 2456"):
+        assert mask_phone(phone) == mask_personal_data(phone).strip()
+    assert mask_phone("0793-1234567") == "0793****67" == phone_for_storage("0793 1234567")
+    assert mask_id("361122199709043751") == mask_personal_data("361122199709043751") == "361***********3751"

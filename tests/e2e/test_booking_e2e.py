@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from telegram.ext import Application
 
-from civil_affairs.booking import local_now
+from civil_affairs.clock import local_now
 from civil_affairs.config import Settings
 from civil_affairs.date_parsing import parse_date
 from civil_affairs.work_calendar import CalendarYearMissing, WorkCalendar

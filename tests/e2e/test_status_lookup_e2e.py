@@ -21,7 +21,7 @@ from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.staff_accounts import create_user
 from launcher import processes
 from launcher.ports import free_port
-from launcher.supervisor import start, stop, wait_ready
+from launcher.children import start, stop, wait_ready
 from tests.conftest import make_settings
 from tests.e2e.conftest import Stack
 from tests.helpers.applications import fictitious_id

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from civil_affairs.applications.identity import check_digit
 from civil_affairs.applications.records import check_application, create_application
+from civil_affairs.identity import check_digit
 from civil_affairs.models import Application
 
 # 999999 is no real administrative division, so these can never be someone's ID number.

@@ -26,7 +26,8 @@ from civil_affairs.config import Settings
 from civil_affairs.setup_db import prepare_database
 from launcher import processes
 from launcher.ports import free_ports
-from launcher.supervisor import Child, RestartPolicy, Running, Supervisor
+from launcher.children import Running
+from launcher.supervisor import Child, RestartPolicy, Supervisor
 from scripts.bench_booking import postgres_database
 from tests.conftest import POSTGRES_URL, REDIS_URL, postgres_reachable, redis_reachable, reset_postgres
 from tests.helpers.fake_telegram import FakeTelegramServer

@@ -9,7 +9,7 @@ import pytest
 
 from launcher.ports import free_port
 from launcher.processes import ProcessSpec
-from launcher.supervisor import ProcessFailed, first_exited, start, stop, wait_ready
+from launcher.children import ProcessFailed, first_exited, start, stop, wait_ready
 
 
 def spec(name: str, code: str, ready_url: str = "", timeout: float = 20) -> ProcessSpec:

@@ -17,7 +17,7 @@ import pytest
 from civil_affairs.config import Settings
 from launcher import processes
 from launcher.ports import free_port
-from launcher.supervisor import Running, start, stop, wait_ready
+from launcher.children import Running, start, stop, wait_ready
 from servers.action_server import TOKEN_HEADER
 
 RAW_ID = "110105 19491231 002X"

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import sessionmaker
 
+from civil_affairs import clock
 from civil_affairs.booking import BookingRules, rules_from_settings
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
@@ -43,6 +44,7 @@ def services() -> Services:
     """The action server's services, created once per process."""
     settings = Settings.from_env()
     install_log_masking(settings.log_level)
+    clock.use_timezone(settings.timezone)
     sessions = make_session_factory(make_engine(settings.database_url))
     return Services(
         settings=settings,

@@ -8,6 +8,7 @@ import sys
 
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.webhook import serve_webhook
+from civil_affairs import clock
 from civil_affairs.config import ConfigError, Settings
 from civil_affairs.ops.logs import configure_logging as configure_service_logging
 
@@ -30,6 +31,7 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"配置错误 / configuration error: {exc}")
     configure_logging(settings)
+    clock.use_timezone(settings.timezone)
     if not settings.telegram_bot_token:
         sys.exit(
             "TELEGRAM_BOT_TOKEN is not set: the Telegram bot cannot start. "

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civil_affairs import clock
 from civil_affairs.config import Settings
 from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.base import utcnow
@@ -197,13 +198,6 @@ def handoff_counts(*, session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def local_now(settings: Settings) -> datetime:
-    """Wall-clock time at the bureau (naive), for office hours."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None)
-
-
 def acknowledgement(settings: Settings, now: datetime | None = None, *,
                     session: Session | None = None) -> str:
     """What the resident is told once a person has been asked to take over.
@@ -213,7 +207,7 @@ def acknowledgement(settings: Settings, now: datetime | None = None, *,
     from civil_affairs.office_hours import OfficeHours, describe_opening
     from civil_affairs.work_calendar import load_calendar
 
-    now = now or local_now(settings)
+    now = now or clock.local_now()
     hours = OfficeHours.parse(settings.office_hours)
     calendar = load_calendar(session=session) if session is not None else None
     text = "已为您转接工作人员，请稍候，工作人员会直接在这里回复您。您可以先把要办的事情说清楚。"

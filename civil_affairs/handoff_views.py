@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civil_affairs import clock
 from civil_affairs.handoff import REASON_LABELS, QueueItem
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote, StaffUser
 from civil_affairs.models.base import utcnow
@@ -26,7 +27,6 @@ AUTHOR_LABELS = {"resident": "居民", "bot": "机器人", "staff": "工作人�
 CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页咨询"}
 STATUS_LABELS = {"open": "待处理", "assigned": "处理中", "resolved": "已结束"}
 PRIORITY_LABELS = {PRIORITY_EMERGENCY: "紧急", PRIORITY_HIGH: "较高"}
-BEIJING_OFFSET = timedelta(hours=8)
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -36,7 +36,7 @@ def iso_utc(value: datetime | None) -> str | None:
 
 def beijing(value: datetime | None) -> str:
     """A stored naive-UTC time as Beijing wall-clock time for staff."""
-    return (value + BEIJING_OFFSET).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return clock.format_local(value, "%Y-%m-%d %H:%M:%S")
 
 
 def describe_wait(seconds: int) -> str:

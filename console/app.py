@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from civil_affairs import clock
 from civil_affairs.booking import rules_from_settings
 from civil_affairs.config import Settings
 from civil_affairs.conversation_service import ConversationService
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The console app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
     configure_logging(settings)
+    clock.use_timezone(settings.timezone)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response, status
 from sqlalchemy.orm import sessionmaker
 
+from civil_affairs import clock
 from civil_affairs.models import StaffSession
 from civil_affairs.models.staff import ROLE_LABELS, ROLES
 from civil_affairs.staff_accounts import validate_session
@@ -23,7 +24,6 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 LOGIN_PATH = "/staff/login"
 HOME_PATH = "/staff/faq"
-BEIJING_OFFSET = timedelta(hours=8)
 
 NOT_LOGGED_IN_TEXT = "请先登录"
 FORBIDDEN_TEXT = "权限不足"
@@ -80,7 +80,7 @@ def safe_next(target: str | None) -> str:
 
 def format_time(value: datetime | None) -> str:
     """A stored naive-UTC time as Beijing time for staff pages."""
-    return (value + BEIJING_OFFSET).strftime("%Y-%m-%d %H:%M") if value else ""
+    return clock.format_local(value)
 
 
 def render(request: Request, template: str, context: dict[str, Any], *,

@@ -8,7 +8,6 @@ requests pass ``check_csrf``.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +18,7 @@ from fastapi import (
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from civil_affairs import audit
+from civil_affairs import audit, clock
 from civil_affairs.faq_store import (
     FaqData, FaqValidationError, ImportReport, as_data, export_csv, export_yaml, find_entry,
     import_records, list_faq, list_unanswered, parse_faq, read_csv, read_yaml, resolve_unanswered,
@@ -89,7 +88,7 @@ def _form_values(entry: FaqEntry | None = None, **overrides: str) -> dict[str, A
     """What the editor's fields show: an entry's values, or a blank active entry."""
     values: dict[str, Any] = {"key": "", "category": "", "question": "", "alternatives": "",
                               "keywords": "", "answer": "", "source": "", "locality": "national",
-                              "reviewed": date.today().isoformat(), "active": True}
+                              "reviewed": clock.local_today().isoformat(), "active": True}
     if entry is not None:
         values.update(key=entry.key, category=entry.category, question=entry.question,
                       alternatives="\n".join(entry.alternatives or []),
@@ -285,7 +284,7 @@ def faq_export(request: Request, fmt: str, staff: StaffContext = Depends(current
         audit.record(audit.FAQ_EXPORT, session=session, staff_user_id=staff.user_id,
                      target_type="faq", detail=fmt.upper(), ip=client_ip(request))
     media = "application/x-yaml" if fmt == "yaml" else "text/csv"
-    filename = f"faq-{date.today().isoformat()}.{fmt}"
+    filename = f"faq-{clock.local_today().isoformat()}.{fmt}"
     return Response(body.encode("utf-8"), media_type=f"{media}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from civil_affairs import clock
 from civil_affairs.ops.run_files import status_path
 from civil_affairs.ops.supervisor_status import ProcessStatus, SupervisorStatus, read_status
 from console.deps import StaffContext, render, require_role
@@ -20,10 +21,10 @@ router = APIRouter()
 
 
 def _local(epoch: float | None) -> str:
-    """A Unix time as Beijing time for the page."""
+    """A Unix time in the bureau's time zone for the page (not the server's)."""
     if epoch is None:
         return ""
-    return datetime.fromtimestamp(epoch, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return clock.format_local(datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None), "%Y-%m-%d %H:%M:%S")
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -23,8 +23,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civil_affairs import clock
 from civil_affairs.applications.numbers import try_parse_number
-from civil_affairs.applications.records import (BEIJING_OFFSET, ApplicationError, NewApplication,
+from civil_affairs.applications.records import (ApplicationError, NewApplication,
                                                 change_status, check_application, create_application)
 from civil_affairs.applications.types import STATUS_LABELS, STATUSES_NEEDING_NOTE, resolve_status
 from civil_affairs.models import Application
@@ -99,7 +100,7 @@ def parse_time(text: str) -> datetime | None:
         return None
     for fmt in _TIME_FORMATS:
         try:
-            return datetime.strptime(text, fmt) - BEIJING_OFFSET
+            return clock.to_utc(datetime.strptime(text, fmt))
         except ValueError:
             continue
     raise ValueError(f"时间“{text}”无法识别，请写成 2026-10-08 或 2026-10-08 09:30")

@@ -27,9 +27,10 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civil_affairs import clock
 from civil_affairs import throttle
 from civil_affairs.applications.numbers import format_number, try_parse_number
-from civil_affairs.applications.records import BEIJING_OFFSET, get_by_number
+from civil_affairs.applications.records import get_by_number
 from civil_affairs.applications.stages import stage_text
 from civil_affairs.applications.types import STATUS_LABELS, TYPES_BY_CODE
 from civil_affairs.identity import keyed_hash, last6_from_text
@@ -162,7 +163,7 @@ def proven_application(sender_id: str, number: str | None, *, session: Session,
 
 def beijing_date(moment: datetime) -> str:
     """A stored naive-UTC time as a Beijing date for residents: 2026年10月8日."""
-    local = moment + BEIJING_OFFSET
+    local = clock.to_local(moment)
     return f"{local.year}年{local.month}月{local.day}日"
 
 

@@ -10,18 +10,18 @@ RELEASE. Functions take a keyword-only ``session`` and never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from civil_affairs import clock
 from civil_affairs.applications.numbers import NumberError, make_number, number_prefix, try_parse_number
 from civil_affairs.applications.types import STATUS_LABELS, STATUSES_NEEDING_NOTE, resolve_status, resolve_type
 from civil_affairs.identity import IdentityError, application_id_hash, normalize_id_number, phone_for_storage
 from civil_affairs.models import Application, ApplicationStatusEvent
 from civil_affairs.models.base import utcnow
 
-BEIJING_OFFSET = timedelta(hours=8)
 MAX_NAME_CHARS = 64
 MAX_NOTE_CHARS = 1000
 MAX_OFFICE_CHARS = 100
@@ -64,7 +64,7 @@ def check_application(*, type_name: str, applicant_name: str, id_number: str, ph
 
 def beijing_day(moment: datetime) -> date:
     """The date in Beijing of a stored naive-UTC time (numbers carry the local acceptance date)."""
-    return (moment + BEIJING_OFFSET).date()
+    return clock.local_today(moment)
 
 
 def next_number(type_code: str, day: date, *, session: Session) -> str:

@@ -11,16 +11,28 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+# SQLite connections kept open per process. SQLAlchemy 1.4 opens a new SQLite connection for every
+# transaction of a file database (NullPool), and each new connection re-runs the PRAGMAs below and
+# re-reads the schema: measured at a few milliseconds per transaction, several per message.
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 20
 
 
 def make_engine(database_url: str, **kwargs: object) -> Engine:
-    """Create an engine in SQLAlchemy 2.0 style; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Create an engine in SQLAlchemy 2.0 style; SQLite gets WAL, foreign keys, a busy timeout and a pool."""
     is_sqlite = database_url.startswith("sqlite")
     if is_sqlite:
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        if path and path != ":memory:" and "poolclass" not in kwargs:
+            # Reuse connections across transactions (what SQLAlchemy 2.0 does by default).
+            kwargs["poolclass"] = QueuePool
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(database_url, future=True, **kwargs)

@@ -18,6 +18,7 @@ from sqlalchemy.pool import QueuePool
 # re-reads the schema: measured at a few milliseconds per transaction, several per message.
 SQLITE_POOL_SIZE = 5
 SQLITE_POOL_OVERFLOW = 20
+SQLITE_SYNCHRONOUS = "NORMAL"  # see _configure_sqlite
 
 
 def make_engine(database_url: str, **kwargs: object) -> Engine:
@@ -42,9 +43,16 @@ def make_engine(database_url: str, **kwargs: object) -> Engine:
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    """WAL lets the console read while an action writes; foreign keys are off by default in SQLite."""
+    """WAL lets the console read while an action writes; foreign keys are off by default in SQLite.
+
+    ``synchronous=NORMAL`` is SQLite's recommended setting with WAL: a commit no longer waits for
+    the disk (5 ms per commit here, several commits per message); the database stays consistent
+    after any crash, and a process killed at any point loses nothing it committed; only a power
+    cut or kernel crash may lose the last commits. Use PostgreSQL where that matters.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

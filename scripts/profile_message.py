@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import logging
 import os
 import statistics
 import subprocess
@@ -147,6 +148,7 @@ async def profile(args: argparse.Namespace) -> None:
     from rasa.core.agent import Agent
     from rasa.core.processor import MessageProcessor
     from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.log_utils import configure_structlog
 
     from civil_affairs.conversation_service import ConversationService
     from civil_affairs.delivery import Delivery
@@ -154,11 +156,14 @@ async def profile(args: argparse.Namespace) -> None:
     from civil_affairs.ops.tracker_store import MaskingSQLTrackerStore
     from civil_affairs.rasa_client import RasaClient
 
+    # Log as `rasa run` does (INFO): at DEBUG, Rasa would also render every state of the tracker.
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.INFO)
     model = args.model or ensure_model(Settings.from_env().model_dir)
     tmp = Path(tempfile.mkdtemp(prefix="profile-message-"))
     database_url = f"sqlite:///{tmp / 'profile.db'}"
     prepare_database(database_url)
-    action_port = free_ports(1)
+    action_port = args.port or free_ports(1)
     env = {"APP_ENV": "test", "DATA_DIR": str(tmp / "data"), "DATABASE_URL": database_url,
            "ACTION_PORT": str(action_port)}
     settings = Settings.from_env(env, dotenv=None)
@@ -256,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--same-question", type=int, default=0,
                         help="instead, one question this many times (growth with the conversation)")
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--port", type=int, default=0, help="the action server's port (default: a free one)")
     args = parser.parse_args(argv)
     asyncio.run(profile(args))
     return 0

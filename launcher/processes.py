@@ -74,7 +74,7 @@ def rasa_server(settings: Settings, model: Path, interface: str = "127.0.0.1", i
     name = _replica_name("rasa", index, settings.rasa_replicas)
     return ProcessSpec(
         name=name,
-        argv=[str(BIN / "rasa"), "run", "--enable-api", "--interface", interface,
+        argv=[str(BIN / "python"), "-m", "launcher.rasa_server", "run", "--enable-api", "--interface", interface,
               "--port", str(port), "--model", str(model),
               "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
               "--credentials", str(PROJECT_ROOT / "credentials.yml")],

@@ -1,6 +1,7 @@
 """Where the time of one resident message goes: a breakdown by component, measured in-process.
 
-Rasa's agent is loaded here with the service's own tracker store on a private, seeded SQLite
+Rasa's agent is loaded here (with ``launcher.rasa_server``'s fixes, as the launcher runs it; not
+with ``--rasa-as-is``) with the service's own tracker store on a private, seeded SQLite
 database, and calls the real action server (started as the launcher starts it). Timers wrap the
 parts of Rasa a message passes through:
 
@@ -52,7 +53,7 @@ from civil_affairs.config import Settings  # noqa: E402
 from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
 from civil_affairs.rasa_model import ensure_model  # noqa: E402
 from civil_affairs.setup_db import prepare_database  # noqa: E402
-from launcher import processes  # noqa: E402
+from launcher import processes, rasa_server  # noqa: E402
 from launcher.ports import free_ports  # noqa: E402
 
 COMPONENTS = ("nlu", "tracker read", "policies", "action call", "tracker write", "rasa other")
@@ -159,6 +160,8 @@ async def profile(args: argparse.Namespace) -> None:
     # Log as `rasa run` does (INFO): at DEBUG, Rasa would also render every state of the tracker.
     logging.basicConfig(level=logging.WARNING)
     configure_structlog(logging.INFO)
+    if not args.rasa_as_is:
+        rasa_server.install()  # as the launcher starts Rasa
     model = args.model or ensure_model(Settings.from_env().model_dir)
     tmp = Path(tempfile.mkdtemp(prefix="profile-message-"))
     database_url = f"sqlite:///{tmp / 'profile.db'}"
@@ -239,7 +242,8 @@ async def profile(args: argparse.Namespace) -> None:
             "SQLite transaction, pooled": transaction_ms["pooled"],
         }
         rows = timers.messages
-        print(f"model {model.name}, {len(rows)} messages in one conversation")
+        print(f"model {model.name}, {len(rows)} messages in one conversation"
+              + (", Rasa as installed (no launcher.rasa_server fixes)" if args.rasa_as_is else ""))
         print_breakdown("all messages", rows, extra)
         if args.same_question:
             quarter = max(1, len(rows) // 4)
@@ -261,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--same-question", type=int, default=0,
                         help="instead, one question this many times (growth with the conversation)")
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--rasa-as-is", action="store_true",
+                        help="without launcher.rasa_server's fixes (to see what they save)")
     parser.add_argument("--port", type=int, default=0, help="the action server's port (default: a free one)")
     args = parser.parse_args(argv)
     asyncio.run(profile(args))

@@ -109,15 +109,16 @@ def policy_questions() -> list[str]:
 class Resident:
     """Who a simulated resident is: unique ID numbers for the booking, an application to look up."""
 
-    number: int
+    number: int  # unique in the run: the couple's ID numbers
     application: str
     application_last6: str
+    variant: int = 0  # which questions: the same for the same conversation slot on every path
 
 
 def script(resident: Resident, questions: list[str], quick: bool) -> list[Step]:
     """The resident's conversation."""
     n = resident.number
-    q = [questions[(n * 3 + i) % len(questions)] for i in range(3)]
+    q = [questions[(resident.variant * 3 + i) % len(questions)] for i in range(3)]
     area = f"36{(n // 100) % 10000:04d}"
     groom = make_id(date(1990, 3, 3), male=True, area=area, serial=n % 100)
     bride = make_id(date(1993, 4, 4), male=False, area=area, serial=n % 100)
@@ -138,6 +139,7 @@ class Answer:
 
     ok: bool
     seconds: float
+    settled: bool = False  # Telegram: fewer messages than the web chat showed; ended by quiet
     messages: int = 0  # Telegram messages this answer makes (text/buttons, image, document)
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, payload or callback data)
     error: str = ""
@@ -284,7 +286,7 @@ class TelegramPath:
 
 class TelegramChat:
     def __init__(self, path: TelegramPath, chat_id: int) -> None:
-        self.path, self.chat_id, self.seen, self.step = path, chat_id, 0, 0
+        self.path, self.chat_id, self.seen, self.step, self.variant = path, chat_id, 0, 0, 0
         self.event = asyncio.Event()
         self.last_message_id: int | None = None
         with path.server._inbox_lock:
@@ -296,7 +298,7 @@ class TelegramChat:
 
     async def _answer(self, started: float, started_mono: float) -> Answer:
         """Wait for the answer: the count the web chat gave for this step, or quiet after the first."""
-        counts = self.path.expected.get(self.step) or []
+        counts = self.path.expected.get((self.variant, self.step)) or []
         expected = max(set(counts), key=counts.count) if counts else 0
         deadline = time.monotonic() + TURN_TIMEOUT
         while True:
@@ -327,7 +329,7 @@ class TelegramChat:
         if with_buttons:
             self.last_message_id = with_buttons[-1].message_id
         buttons = [(title, data or "") for m in got for title, data in m.button_list]
-        return Answer(True, seconds, len(got), buttons)
+        return Answer(True, seconds, len(got), buttons, settled=len(got) != expected)
 
     async def say(self, text: str) -> Answer:
         started, started_mono = time.perf_counter(), time.monotonic()
@@ -357,6 +359,7 @@ class RunResult:
     turns: int
     errors: int
     error_kinds: dict[str, int]
+    notes: dict[str, int]
     seconds: float
     messages_per_second: float
     p50_ms: float | None
@@ -374,10 +377,13 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-async def converse(chat: Any, steps: list[Step], latencies: list[float], errors: dict[str, int],
-                   counts: dict[int, list[int]] | None) -> None:
+async def converse(chat: Any, resident: Resident, steps: list[Step], latencies: list[float],
+                   errors: dict[str, int], counts: dict[tuple[int, int], list[int]] | None,
+                   notes: dict[str, int]) -> None:
     """One resident's conversation; a failed step is counted and the conversation goes on."""
     buttons: list[tuple[str, str]] = []
+    if hasattr(chat, "variant"):
+        chat.variant = resident.variant
     try:
         for index, step in enumerate(steps):
             if hasattr(chat, "step"):
@@ -390,11 +396,13 @@ async def converse(chat: Any, steps: list[Step], latencies: list[float], errors:
                 answer = await chat.press(payload)
             else:
                 answer = await chat.say(step.value)
+            if answer.settled:
+                notes["telegram answers ended by quiet"] = notes.get("telegram answers ended by quiet", 0) + 1
             if answer.ok:
                 latencies.append(answer.seconds)
                 buttons = answer.buttons
                 if counts is not None:
-                    counts.setdefault(index, []).append(answer.messages)
+                    counts.setdefault((resident.variant, index), []).append(answer.messages)
             else:
                 errors[answer.error] = errors.get(answer.error, 0) + 1
                 buttons = []
@@ -403,21 +411,24 @@ async def converse(chat: Any, steps: list[Step], latencies: list[float], errors:
 
 
 async def run_load(path_name: str, path: Any, topology: str, concurrency: int, residents: list[Resident],
-                   questions: list[str], quick: bool, counts: dict[int, list[int]] | None,
+                   questions: list[str], quick: bool, counts: dict[tuple[int, int], list[int]] | None,
                    run_tag: str) -> RunResult:
     """``concurrency`` residents at once, each running conversations until the run has enough turns."""
     steps_per_conversation = len(script(residents[0], questions, quick))
     rounds = 1 if quick else max(1, -(-MIN_TURNS_PER_RUN // (steps_per_conversation * concurrency)))
     latencies: list[float] = []
     errors: dict[str, int] = {}
+    notes: dict[str, int] = {}
     load_before = os.getloadavg()[0]
     pool = iter(residents)
 
     async def resident_loop(slot: int) -> None:
         for round_ in range(rounds):
             resident = next(pool)
+            resident = Resident(resident.number, resident.application, resident.application_last6,
+                                variant=slot * rounds + round_)
             chat = path.open(f"bench-{run_tag}-{path_name}-{concurrency}-{slot}-{round_}")
-            await converse(chat, script(resident, questions, quick), latencies, errors, counts)
+            await converse(chat, resident, script(resident, questions, quick), latencies, errors, counts, notes)
 
     started = time.perf_counter()
     await asyncio.gather(*(resident_loop(slot) for slot in range(concurrency)))
@@ -425,6 +436,7 @@ async def run_load(path_name: str, path: Any, topology: str, concurrency: int, r
     turns = len(latencies) + sum(errors.values())
     ms = [s * 1000 for s in latencies]
     return RunResult(topology, path_name, concurrency, concurrency * rounds, turns, sum(errors.values()), errors,
+                     notes,
                      round(seconds, 2), round(len(latencies) / seconds, 2) if seconds else 0.0,
                      _round(percentile(ms, 50)), _round(percentile(ms, 95)), _round(percentile(ms, 99)),
                      _round(statistics.fmean(ms) if ms else None), load_before, os.getloadavg()[0])
@@ -439,6 +451,8 @@ async def growth(rasa_url: str, turns: int, block: int, timeout: float, run_tag:
     chat = RestChat(RestPath([rasa_url], timeout), f"bench-{run_tag}-growth")
     latencies: list[float] = []
     try:
+        # The first message of a fresh Rasa loads lazily built parts; not part of the conversation.
+        await RestChat(chat.path, f"bench-{run_tag}-warm-up").say(GROWTH_QUESTION)
         for _ in range(turns):
             answer = await chat.say(GROWTH_QUESTION)
             latencies.append(answer.seconds * 1000 if answer.ok else float("nan"))
@@ -557,7 +571,7 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
                 made.append(Resident(counter[0], number, last6))
             return made
 
-        expected: dict[int, list[int]] = {}
+        expected: dict[tuple[int, int], list[int]] = {}
         paths = {"rest": RestPath(list(service.settings.rasa_urls), TURN_TIMEOUT),
                  "web": WebPath(f"http://127.0.0.1:{service.settings.console_port}", TURN_TIMEOUT),
                  "telegram": TelegramPath(telegram, expected)}
@@ -589,6 +603,7 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
 
 def format_result(r: RunResult) -> str:
     errors = f"{r.errors} errors {r.error_kinds}" if r.errors else "0 errors"
+    errors += f" {r.notes}" if r.notes else ""
     return (f"[{r.topology}] {r.path:8s} x{r.concurrency:<3d} {r.turns:5d} messages in {r.seconds:6.1f} s: "
             f"{r.messages_per_second:6.1f} msg/s  p50 {r.p50_ms} ms  p95 {r.p95_ms} ms  p99 {r.p99_ms} ms  {errors}")
 

@@ -139,10 +139,10 @@ class Answer:
 
     ok: bool
     seconds: float
-    settled: bool = False  # Telegram: fewer messages than the web chat showed; ended by quiet
     messages: int = 0  # Telegram messages this answer makes (text/buttons, image, document)
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, payload or callback data)
     error: str = ""
+    settled: bool = False  # Telegram: fewer messages than the web chat showed; ended by quiet
 
 
 def telegram_count(messages: list[dict[str, Any]]) -> int:

@@ -504,6 +504,7 @@ def _proc_memory(pid: int) -> dict[str, float | None]:
 def start_service(tmp: Path, topology: str, model: Path, telegram: FakeTelegramServer,
                   rasa_timeout: float) -> Service:
     """`make run` (the launcher) with the topology's settings, the bot on the fake Bot API."""
+    tmp.mkdir(parents=True, exist_ok=True)
     env = stack_environment(tmp, topology, telegram, database_suffix="bench",
                             RUN_ROLES="actions,rasa,console,bot", TELEGRAM_MODE="polling",
                             MODEL_DIR=str(model.parent), RASA_TIMEOUT_SECONDS=str(rasa_timeout),
@@ -743,7 +744,12 @@ def main(argv: list[str] | None = None) -> int:
                 report["skipped"][topology] = why
                 continue
             print(f"[{topology}] starting the service ...", flush=True)
-            found = asyncio.run(bench_topology(topology, Path(tmp), model, args, questions, counter, run_tag))
+            try:
+                found = asyncio.run(bench_topology(topology, Path(tmp), model, args, questions, counter, run_tag))
+            except Exception as exc:  # one topology failing must not lose the other's figures
+                print(f"[{topology}] failed: {type(exc).__name__}: {exc}", flush=True)
+                report["skipped"][topology] = f"failed: {type(exc).__name__}: {str(exc)[:500]}"
+                continue
             report["runs"] += found["runs"]
             report["memory"][topology] = found["memory"]
             report["growth"][topology] = found["growth"]

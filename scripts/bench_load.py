@@ -447,19 +447,32 @@ def _round(value: float | None) -> float | None:
 
 
 async def growth(rasa_url: str, turns: int, block: int, timeout: float, run_tag: str) -> dict[str, Any]:
-    """One conversation asking the same question ``turns`` times over Rasa REST: median per block."""
-    chat = RestChat(RestPath([rasa_url], timeout), f"bench-{run_tag}-growth")
-    latencies: list[float] = []
+    """One conversation asking the same question ``turns`` times over Rasa REST: median per block.
+
+    Each turn is followed by the same question as the first message of a fresh conversation, so a
+    change of the machine's load shows in both series, and only the conversation's length in the
+    first one.
+    """
+    path = RestPath([rasa_url], timeout)
+    chat = RestChat(path, f"bench-{run_tag}-growth")
+    long_ms: list[float] = []
+    fresh_ms: list[float] = []
     try:
         # The first message of a fresh Rasa loads lazily built parts; not part of the conversation.
-        await RestChat(chat.path, f"bench-{run_tag}-warm-up").say(GROWTH_QUESTION)
-        for _ in range(turns):
+        await RestChat(path, f"bench-{run_tag}-warm-up").say(GROWTH_QUESTION)
+        for turn in range(turns):
             answer = await chat.say(GROWTH_QUESTION)
-            latencies.append(answer.seconds * 1000 if answer.ok else float("nan"))
+            long_ms.append(answer.seconds * 1000 if answer.ok else float("nan"))
+            fresh = await RestChat(path, f"bench-{run_tag}-fresh-{turn}").say(GROWTH_QUESTION)
+            fresh_ms.append(fresh.seconds * 1000 if fresh.ok else float("nan"))
     finally:
-        await chat.path.aclose()
-    medians = [round(statistics.median(latencies[i:i + block]), 1) for i in range(0, turns, block)]
-    return {"question": GROWTH_QUESTION, "turns": turns, "block": block, "median_ms_per_block": medians}
+        await path.aclose()
+
+    def medians(values: list[float]) -> list[float]:
+        return [round(statistics.median(values[i:i + block]), 1) for i in range(0, turns, block)]
+
+    return {"question": GROWTH_QUESTION, "turns": turns, "block": block,
+            "median_ms_per_block": medians(long_ms), "fresh_conversation_median_ms_per_block": medians(fresh_ms)}
 
 
 # --------------------------------------------------------------------------- the service
@@ -582,7 +595,8 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
                 growth_result = await growth(service.settings.rasa_urls[0], args.growth_turns,
                                              max(1, args.growth_turns // 4), TURN_TIMEOUT, run_tag)
                 print(f"[{topology}] growth over {args.growth_turns} turns, median per block: "
-                      f"{growth_result['median_ms_per_block']} ms", flush=True)
+                      f"{growth_result['median_ms_per_block']} ms; a fresh conversation's first message "
+                      f"meanwhile: {growth_result['fresh_conversation_median_ms_per_block']} ms", flush=True)
             for concurrency in args.concurrency:
                 for path_name in args.paths:
                     steps = len(script(Resident(0, "", ""), questions, args.quick))

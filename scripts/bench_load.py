@@ -368,6 +368,12 @@ class RunResult:
     mean_ms: float | None
     load_before: float
     load_after: float
+    # CPU time all the service's processes spent per answered message, and what that allows on
+    # this machine's cores when nothing else runs (a figure the other work on the machine does not
+    # inflate the way it inflates latency).
+    cpu_ms_per_message: float | None = None
+    capacity_messages_per_second: float | None = None
+    load_generator_cpu_ms_per_message: float | None = None
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -491,6 +497,10 @@ class Service:
         status = read_status(self.settings.data_dir / "run" / "supervisor.json")
         return status.processes if status else []
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the launcher and every process it runs."""
+        return _proc_cpu_seconds(self.popen.pid) + sum(_proc_cpu_seconds(p.pid) for p in self.processes() if p.pid)
+
     def memory(self) -> dict[str, dict[str, float | None]]:
         """Resident and peak memory (MB) of each process, from /proc."""
         memory = {"load-generator (this process)": _proc_memory(os.getpid()),
@@ -499,6 +509,15 @@ class Service:
             if process.pid:
                 memory[process.name] = _proc_memory(process.pid)
         return memory
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _proc_memory(pid: int) -> dict[str, float | None]:
@@ -601,9 +620,17 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
                 for path_name in args.paths:
                     steps = len(script(Resident(0, "", ""), questions, args.quick))
                     rounds = 1 if args.quick else max(1, -(-MIN_TURNS_PER_RUN // (steps * concurrency)))
+                    cpu_before, own_before = service.cpu_seconds(), _proc_cpu_seconds(os.getpid())
                     result = await run_load(path_name, paths[path_name], topology, concurrency,
                                             residents(concurrency * rounds), questions, args.quick,
                                             expected if path_name == "web" else None, run_tag)
+                    answered = result.turns - result.errors
+                    if answered:
+                        cpu_ms = (service.cpu_seconds() - cpu_before) * 1000 / answered
+                        result.cpu_ms_per_message = round(cpu_ms, 1)
+                        result.capacity_messages_per_second = round((os.cpu_count() or 1) * 1000 / cpu_ms, 1)
+                        result.load_generator_cpu_ms_per_message = round(
+                            (_proc_cpu_seconds(os.getpid()) - own_before) * 1000 / answered, 1)
                     results.append(result)
                     print(format_result(result), flush=True)
         finally:
@@ -620,7 +647,9 @@ def format_result(r: RunResult) -> str:
     errors = f"{r.errors} errors {r.error_kinds}" if r.errors else "0 errors"
     errors += f" {r.notes}" if r.notes else ""
     return (f"[{r.topology}] {r.path:8s} x{r.concurrency:<3d} {r.turns:5d} messages in {r.seconds:6.1f} s: "
-            f"{r.messages_per_second:6.1f} msg/s  p50 {r.p50_ms} ms  p95 {r.p95_ms} ms  p99 {r.p99_ms} ms  {errors}")
+            f"{r.messages_per_second:6.1f} msg/s  p50 {r.p50_ms} ms  p95 {r.p95_ms} ms  p99 {r.p99_ms} ms  "
+            f"CPU {r.cpu_ms_per_message} ms/msg (idle-machine capacity {r.capacity_messages_per_second} msg/s)  "
+            f"load {r.load_before:.1f}  {errors}")
 
 
 def ratios(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

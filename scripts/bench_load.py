@@ -17,8 +17,8 @@ resident sends its next message when the answer to the previous one has arrived)
   channels spread them),
 - ``web``: the whole web-chat path (console → conversation service → Rasa → actions → database),
 - ``telegram``: the whole Telegram path, through a local fake Bot API (``tests/helpers``) that the
-  bot long-polls; an answer is complete when as many Telegram messages arrived as the web chat
-  showed for the same step.
+  bot long-polls; an answer is complete when as many Telegram messages arrived as Rasa REST and
+  the web chat gave for the same step of the same conversation.
 
 It prints messages/s, p50/p95/p99 latency, errors and each process's memory, and writes a JSON
 report and a PNG plot of latency and throughput against load (``bench/`` by default). ``--quick``
@@ -623,7 +623,7 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
                     cpu_before, own_before = service.cpu_seconds(), _proc_cpu_seconds(os.getpid())
                     result = await run_load(path_name, paths[path_name], topology, concurrency,
                                             residents(concurrency * rounds), questions, args.quick,
-                                            expected if path_name == "web" else None, run_tag)
+                                            None if path_name == "telegram" else expected, run_tag)
                     answered = result.turns - result.errors
                     if answered:
                         cpu_ms = (service.cpu_seconds() - cpu_before) * 1000 / answered
@@ -760,8 +760,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in args.paths:
         if name not in PATHS:
             parser.error(f"unknown path {name!r}")
-    if "telegram" in args.paths and "web" in args.paths:
-        # Telegram answers are complete when the web chat's count for the same step arrived.
+    if "telegram" in args.paths:
+        # Telegram answers are complete when the count REST / the web chat gave for the step arrived.
         args.paths = [p for p in args.paths if p != "telegram"] + ["telegram"]
     return args
 

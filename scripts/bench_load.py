@@ -720,8 +720,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
     left.set_yscale("log")
     left.set_ylabel("latency per message (ms)")
     right.set_ylabel("messages / s")
-    left.set_title("latency (p95 solid marker, p50 faint)")
-    right.set_title("throughput (closed loop)")
+    left.set_title("latency: p95 (large markers), p50 (small, faint)")
+    right.set_title("throughput (closed loop); dashed: default, solid: replicas")
     right.legend(fontsize=7)
     left.legend(fontsize=6, ncol=2)
     machine = report["machine"]

@@ -11,7 +11,7 @@ Rasa's own SQL tracker store rebuilds a tracker from all events of the current s
 message, and every policy prediction then walks that whole history again (``past_states``), as does
 the tracker sent to the action server: a conversation's 80th message cost twice its first. This
 store hands Rasa a *compacted* tracker instead (``compact_rows``): the session start, the value each
-slot had, and only the last ``KEEP_TURNS`` resident turns. The rules look at most two turns back,
+slot had, and only the last ``KEEP_TURNS`` resident turns. Every rule spans a single resident turn,
 the actions read slots (and the booking form's activation, which is never cut), so predictions and
 answers are the same, and the work per message no longer grows with the conversation.
 ``retrieve_full_tracker`` (Rasa's HTTP API, exports) still returns every event.
@@ -42,7 +42,7 @@ from civil_affairs.ops.tracker_events import mask_event
 
 logger = logging.getLogger(__name__)
 
-# Resident turns a compacted tracker keeps (the longest rule spans two; see the module docstring).
+# Resident turns a compacted tracker keeps (every rule of dialogue/ spans one; see the module docstring).
 KEEP_TURNS = 5
 # Events that reset every slot (and, but for ``reset_slots``, the whole tracker) when applied.
 _RESET_TYPES = ("session_started", "restart", "reset_slots")

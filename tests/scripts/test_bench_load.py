@@ -34,7 +34,7 @@ def test_quick_bench_writes_a_report_with_every_figure(tmp_path: Path) -> None:
     runs = {(r["path"], r["concurrency"]): r for r in report["runs"]}
     assert set(runs) == {(path, n) for path in ("rest", "web", "telegram") for n in (1, 2)}
     steps = report["conversation_steps"]
-    for (path, concurrency), run in runs.items():
+    for (_path, concurrency), run in runs.items():
         assert run["topology"] == "default"
         assert run["conversations"] == concurrency
         # Every step of every conversation was sent and answered (buttons found, nothing busy).

@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run test train eval-nlu eval bench bench-booking lock clean
+.PHONY: setup run test train eval-nlu eval bench bench-booking bench-load lock clean
 
 setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
 	@bash scripts/setup.sh
@@ -32,6 +32,9 @@ bench: setup ## NLU pipeline comparison on SMP2017-ECDT task 1
 
 bench-booking: setup ## 200 simultaneous bookings on a slot of capacity 5 (SQLite, PostgreSQL if reachable)
 	@$(PY) scripts/bench_booking.py
+
+bench-load: setup ## residents at 1/10/50 at once: Rasa REST, web chat, Telegram; default and replicas (BENCH_ARGS=--quick)
+	@$(PY) scripts/bench_load.py $(BENCH_ARGS)
 
 lock: setup ## re-resolve requirements.in into requirements.lock in a throwaway venv
 	@bash scripts/lock.sh

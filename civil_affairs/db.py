@@ -11,16 +11,29 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+# SQLite connections kept open per process. SQLAlchemy 1.4 opens a new SQLite connection for every
+# transaction of a file database (NullPool), and each new connection re-runs the PRAGMAs below and
+# re-reads the schema: measured at a few milliseconds per transaction, several per message.
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 20
+SQLITE_SYNCHRONOUS = "NORMAL"  # see _configure_sqlite
 
 
 def make_engine(database_url: str, **kwargs: object) -> Engine:
-    """Create an engine in SQLAlchemy 2.0 style; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Create an engine in SQLAlchemy 2.0 style; SQLite gets WAL, foreign keys, a busy timeout and a pool."""
     is_sqlite = database_url.startswith("sqlite")
     if is_sqlite:
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        if path and path != ":memory:" and "poolclass" not in kwargs:
+            # Reuse connections across transactions (what SQLAlchemy 2.0 does by default).
+            kwargs["poolclass"] = QueuePool
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(database_url, future=True, **kwargs)
@@ -30,9 +43,16 @@ def make_engine(database_url: str, **kwargs: object) -> Engine:
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    """WAL lets the console read while an action writes; foreign keys are off by default in SQLite."""
+    """WAL lets the console read while an action writes; foreign keys are off by default in SQLite.
+
+    ``synchronous=NORMAL`` is SQLite's recommended setting with WAL: a commit no longer waits for
+    the disk (5 ms per commit here, several commits per message); the database stays consistent
+    after any crash, and a process killed at any point loses nothing it committed; only a power
+    cut or kernel crash may lose the last commits. Use PostgreSQL where that matters.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -1,4 +1,5 @@
-"""``python -m servers.rasa_run run …``: Rasa's command line, taking secret arguments from the environment.
+"""``python -m servers.rasa_run run …``: Rasa's command line, taking secret arguments from the environment,
+with this service's speed fixes installed (``servers.rasa_fixes``).
 
 The launcher passes ``--auth-token env:RASA_AUTH_TOKEN`` (launcher.processes.rasa_run_args); this
 module replaces every ``env:NAME`` value of a secret option by ``$NAME`` before Rasa parses its
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+
+from servers import rasa_fixes
 
 # Options of `rasa run` whose value is a secret.
 SECRET_OPTIONS = ("--auth-token", "--jwt-secret")
@@ -49,8 +52,9 @@ def resolve_secret_args(argv: list[str], environ: dict[str, str] | os._Environ[s
 
 
 def main() -> None:
-    """Run Rasa's command line with the secrets resolved."""
+    """Run Rasa's command line with the secrets resolved and the speed fixes installed."""
     sys.argv = ["rasa", *resolve_secret_args(sys.argv[1:])]
+    rasa_fixes.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

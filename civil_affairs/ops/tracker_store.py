@@ -7,16 +7,26 @@ its conversations in the same SQLite file or PostgreSQL database as everything e
 table, which (with the Redis lock store) lets any replica continue any conversation, and a
 restarted Rasa continues an open booking form.
 
-Rasa rebuilds a tracker from all events of the current session on every message (see
-``SQLTrackerStore._retrieve``); the index on (sender_id, type_name, timestamp) keeps the session
-lookup cheap, but the replay itself grows with the session.
+Rasa's own SQL tracker store rebuilds a tracker from all events of the current session on every
+message, and every policy prediction then walks that whole history again (``past_states``), as does
+the tracker sent to the action server: a conversation's 80th message cost twice its first. This
+store hands Rasa a *compacted* tracker instead (``compact_rows``): the session start, the value each
+slot had, and only the last ``KEEP_TURNS`` resident turns. Every rule spans a single resident turn,
+the actions read slots (and the booking form's activation, which is never cut), so predictions and
+answers are the same, and the work per message no longer grows with the conversation.
+``retrieve_full_tracker`` (Rasa's HTTP API, exports) still returns every event.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
@@ -31,6 +41,66 @@ from civil_affairs.ops import metrics
 from civil_affairs.ops.tracker_events import mask_event
 
 logger = logging.getLogger(__name__)
+
+# Resident turns a compacted tracker keeps (every rule of dialogue/ spans one; see the module docstring).
+KEEP_TURNS = 5
+# Events that reset every slot (and, but for ``reset_slots``, the whole tracker) when applied.
+_RESET_TYPES = ("session_started", "restart", "reset_slots")
+_LOOP_TYPES = ("active_loop", "form")
+# Number of events of a retrieved tracker already stored: ``save`` appends only what follows.
+_STORED_ATTR = "_civil_affairs_stored_events"
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """Which stored events a compacted tracker is rebuilt from."""
+
+    head_ids: list[int]  # kept from before the cut: the last reset, the pause state, each slot's value
+    tail_from: int  # id of the first event of the kept turns; every later event is kept
+
+
+def compact_rows(rows: Sequence[tuple[int, str, str | None]], keep_turns: int = KEEP_TURNS) -> Compaction | None:
+    """How to compact a session whose events are ``rows``, or None to keep them all.
+
+    ``rows`` are (id, type_name, action_name) of the session's events in order; ``action_name``
+    holds the slot's name for slot events and the loop's for loop events. The cut is at an
+    ``action_listen`` followed by a resident message, at least ``keep_turns`` such messages from
+    the end, and never inside an active loop (a form's events are kept whole, including its
+    activation, which the booking action reads). Before the cut only the session start, the last
+    reset, the pause state and the latest value of each slot are kept.
+    """
+    users = [position for position, row in enumerate(rows) if row[1] == "user"]
+    if len(users) <= keep_turns:
+        return None
+    first_kept_user = users[-keep_turns]
+    cut = None
+    loop_active = False
+    for position, (_id, type_name, name) in enumerate(rows[:first_kept_user + 1]):
+        if type_name in _LOOP_TYPES:
+            loop_active = bool(name)
+        elif type_name in ("session_started", "restart"):
+            loop_active = False
+        elif (type_name == "user" and position > 1 and not loop_active
+              and rows[position - 1][1:] == ("action", "action_listen")):
+            cut = position - 1
+    if cut is None:
+        return None
+    head = rows[:cut]
+    kept = [row[0] for row in head if row[1] == "session_started"][-1:]
+    base = max((position for position, row in enumerate(head) if row[1] in _RESET_TYPES), default=-1)
+    if base >= 0 and head[base][1] != "session_started":
+        kept.append(head[base][0])
+    after_base = head[base + 1:]
+    # Pausing survives ``reset_slots`` but not a session start or a restart.
+    restarted = max((position for position, row in enumerate(head) if row[1] in ("session_started", "restart")),
+                    default=-1)
+    kept += [row[0] for row in head[restarted + 1:] if row[1] in ("pause", "resume")][-1:]
+    latest_slot: dict[str | None, int] = {}
+    for event_id, type_name, name in after_base:
+        if type_name == "slot":
+            latest_slot[name] = event_id
+    kept += latest_slot.values()
+    return Compaction(head_ids=sorted(kept), tail_from=rows[cut][0])
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
@@ -51,17 +121,40 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     TrackerEvent.__tablename__)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        """The conversation's current session, rebuilt from its stored events."""
-        tracker = await super().retrieve(sender_id)
-        if tracker is not None:
-            metrics.TRACKER_EVENTS.labels(replica=self._replica).observe(len(tracker.events))
+        """The conversation's current session, compacted to its last turns (see ``compact_rows``)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            rows = [tuple(row) for row in query.with_entities(
+                TrackerEvent.id, TrackerEvent.type_name, TrackerEvent.action_name)]
+            if not rows:
+                return None
+            compaction = compact_rows(rows)
+            if compaction is None:
+                data = [row.data for row in query.with_entities(TrackerEvent.data)]
+            else:
+                # Events stored after ``rows`` was read (none, under the conversation lock) wait.
+                wanted = sa.or_(TrackerEvent.id.in_(compaction.head_ids),
+                                TrackerEvent.id.between(compaction.tail_from, rows[-1][0]))
+                data = [row.data for row in session.query(TrackerEvent.data).filter(
+                    TrackerEvent.sender_id == sender_id, wanted).order_by(TrackerEvent.id)]
+        if self.domain is None:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(item) for item in data], self.domain.slots)
+        # Everything in it is stored already; ``save`` appends what the processor adds after this.
+        setattr(tracker, _STORED_ATTR, len(tracker.events))
+        metrics.TRACKER_EVENTS.labels(replica=self._replica).observe(len(tracker.events))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, masked, in one transaction."""
         await self.stream_events(tracker)
+        stored = getattr(tracker, _STORED_ATTR, None)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            # A tracker this store retrieved knows how many of its events are stored (a compacted
+            # one holds fewer than the table); any other is compared with the table, as Rasa does.
+            new_events = (itertools.islice(tracker.events, stored, None) if stored is not None
+                          else self._additional_events(session, tracker))
+            for event in new_events:
                 data = mask_event(event.as_dict())
                 if event.type_name == "user" and getattr(event, "intent_name", None) == "nlu_fallback":
                     metrics.FALLBACKS.labels(replica=self._replica).inc()
@@ -74,3 +167,4 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     data=json.dumps(data, ensure_ascii=False),
                 ))
             session.commit()
+        setattr(tracker, _STORED_ATTR, len(tracker.events))

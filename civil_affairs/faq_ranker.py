@@ -1,0 +1,285 @@
+"""A learned FAQ ranker: which entry a resident's question belongs to, and how sure we are.
+
+Why learned: BM25 with hand-tuned boosts matched shared words (户口簿, 证明, 多久) rather than what
+was asked. Every entry carries 15-27 residents' phrasings (``variants``: dialect, homophone typos,
+traditional characters, long stories) and near misses (phrasings that share its words but belong to
+another entry). A linear SVM (one-vs-rest, so one entry's classifier can be refitted alone) learns
+from them over three views of the text:
+
+- character 1-3 grams of the dialect-folded text (typos and unknown words still share characters),
+- jieba words with the NLU synonyms (底保 → 低保), stopwords dropped,
+- toneless pinyin syllable pairs (底保 and 低保 are both ``di bao``).
+
+A long message is read for its question: its clauses that ask something (吗/怎么/多少/哪/？…) get
+most of the weight, the whole text stays as weak context, greetings are dropped.
+
+Near misses whose answer is recorded as ``none`` (no entry answers them) form a ``__none__`` class,
+so questions outside the FAQ have somewhere to go besides the nearest entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from civil_affairs.text import fold_dialect, pinyin_syllables, question_clauses, tokenize
+
+NONE_CLASS = "__none__"
+VIEW_WEIGHTS = {"chars": 1.0, "words": 0.8, "pinyin": 0.5}
+QUESTION_WEIGHT = 0.15  # the asking clauses of a message (more hurt in cross-validation)
+CONTEXT_WEIGHT = 1.0  # the whole message
+SVM_C = 1.0
+_CJK_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
+
+
+# --- the views of a text -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=20000)
+def _chars(text: str) -> tuple[str, ...]:
+    grams: list[str] = []
+    for run in _CJK_RUN.findall(fold_dialect(text)):
+        for n in (1, 2, 3):
+            grams.extend(run[i:i + n] for i in range(len(run) - n + 1))
+    return tuple(grams)
+
+
+@lru_cache(maxsize=20000)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(tokenize(fold_dialect(text)))
+
+
+@lru_cache(maxsize=20000)
+def _pinyin(text: str) -> tuple[str, ...]:
+    syllables = pinyin_syllables(text)
+    return tuple(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+
+
+VIEWS = {"chars": _chars, "words": _words, "pinyin": _pinyin}
+
+
+@lru_cache(maxsize=20000)
+def question_part(text: str) -> str:
+    """The asking clauses of ``text`` joined (the whole text when none asks)."""
+    asked = question_clauses(text)
+    return " ".join(asked) if asked else text
+
+
+class Featurizer:
+    """TF-IDF over the three views, the question clauses weighted above the whole message."""
+
+    def __init__(self) -> None:
+        self.vectorizers = {
+            name: TfidfVectorizer(analyzer=fn, sublinear_tf=True, min_df=1, dtype=np.float32)
+            for name, fn in VIEWS.items()
+        }
+
+    def _stack(self, texts: Sequence[str], fit: bool) -> sp.csr_matrix:
+        blocks = []
+        for name, vectorizer in self.vectorizers.items():
+            matrix = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
+            blocks.append(matrix * VIEW_WEIGHTS[name])
+        return sp.hstack(blocks, format="csr")
+
+    def fit(self, texts: Sequence[str]) -> "Featurizer":
+        self._stack(list(texts), fit=True)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        whole = self._stack(list(texts), fit=False)
+        asked = self._stack([question_part(t) for t in texts], fit=False)
+        combined = whole * CONTEXT_WEIGHT + asked * QUESTION_WEIGHT
+        norms = np.sqrt(np.asarray(combined.multiply(combined).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ combined)
+
+
+# --- training data ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrainingEntry:
+    """What the ranker learns about one active entry."""
+
+    key: str
+    category: str
+    question: str
+    phrasings: tuple[str, ...]  # question, alternatives, variants
+    near_misses: tuple[tuple[str, str], ...] = ()  # (text, key it belongs to, or "none")
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything the ranker learns from this entry changes."""
+        payload = json.dumps([self.key, self.category, self.phrasings, self.near_misses],
+                             ensure_ascii=False)
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+def training_entry(entry: Any) -> TrainingEntry:
+    """A ``TrainingEntry`` from a FaqEntry row or a seed record (dict)."""
+    get = (lambda name: entry.get(name)) if isinstance(entry, dict) else (lambda name: getattr(entry, name, None))
+    phrasings = [get("question") or "", *(get("alternatives") or []), *(get("variants") or [])]
+    misses = []
+    for item in get("near_misses") or []:
+        if isinstance(item, dict) and item.get("text"):
+            misses.append((str(item["text"]), str(item.get("answer") or "none")))
+    return TrainingEntry(str(get("key")), str(get("category")), str(get("question")),
+                         tuple(p for p in phrasings if p and p.strip()), tuple(misses))
+
+
+def examples(entries: Iterable[TrainingEntry]) -> tuple[list[str], list[str]]:
+    """(texts, labels) to learn from: every phrasing, plus each near miss under the entry it
+    belongs to (or ``__none__``); near misses pointing at unknown or inactive entries are left out."""
+    entries = list(entries)
+    keys = {e.key for e in entries}
+    texts: list[str] = []
+    labels: list[str] = []
+    for entry in entries:
+        for text in entry.phrasings:
+            texts.append(text)
+            labels.append(entry.key)
+    for entry in entries:
+        for text, owner in entry.near_misses:
+            label = owner if owner in keys else (NONE_CLASS if owner == "none" else None)
+            if label:
+                texts.append(text)
+                labels.append(label)
+    return texts, labels
+
+
+# --- the model ------------------------------------------------------------------------------------------
+
+@dataclass
+class Ranker:
+    """A fitted ranker over a snapshot of entries; ``scores`` gives one margin per entry."""
+
+    featurizer: Featurizer
+    keys: list[str]  # column order of the weight matrix (may include NONE_CLASS)
+    weights: np.ndarray  # (n_features, n_classes)
+    bias: np.ndarray  # (n_classes,)
+    fingerprints: dict[str, str]
+    train_x: sp.csr_matrix | None = None
+    train_labels: list[str] = field(default_factory=list)
+    fit_seconds: float = 0.0
+
+    @classmethod
+    def fit(cls, entries: Sequence[TrainingEntry], keep_training_data: bool = True) -> "Ranker":
+        """Fit features and one-vs-rest linear SVMs on the entries' phrasings and near misses."""
+        started = time.perf_counter()
+        texts, labels = examples(entries)
+        featurizer = Featurizer().fit(texts)
+        x = featurizer.transform(texts)
+        classes = sorted(set(labels))
+        if len(classes) < 2:  # one entry alone: every phrasing is its own; nothing to separate
+            weights = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
+            bias = np.ones(len(classes), dtype=np.float32)
+        else:
+            svm = LinearSVC(C=SVM_C, class_weight=None, max_iter=3000)
+            svm.fit(x, labels)
+            coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
+            intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array(
+                [-svm.intercept_[0], svm.intercept_[0]])
+            classes = [str(c) for c in svm.classes_]
+            weights = np.ascontiguousarray(coef.T.astype(np.float32))
+            bias = intercept.astype(np.float32)
+        ranker = cls(featurizer, classes, weights, bias, {e.key: e.fingerprint for e in entries},
+                     x if keep_training_data else None, labels if keep_training_data else [])
+        ranker.fit_seconds = time.perf_counter() - started
+        return ranker
+
+    def scores(self, text: str) -> dict[str, float]:
+        """The SVM margin of every class for ``text`` (higher: more likely that entry)."""
+        x = self.featurizer.transform([text])
+        margins = np.asarray(x @ self.weights).ravel() + self.bias
+        return dict(zip(self.keys, margins.tolist()))
+
+    def scores_many(self, texts: Sequence[str]) -> np.ndarray:
+        """Margins for many texts at once, columns in ``keys`` order."""
+        return np.asarray(self.featurizer.transform(texts) @ self.weights) + self.bias
+
+    def patched(self, entries: Sequence[TrainingEntry]) -> "Ranker":
+        """A copy where the given new or edited entries have freshly fitted one-vs-rest columns
+        (same features, other columns unchanged): an edit answers at once while the full refit
+        runs in the background. Entries missing from ``entries`` keep their old columns."""
+        if self.train_x is None:
+            raise ValueError("this ranker kept no training data")
+        changed = {e.key: e for e in entries}
+        keep = [i for i, label in enumerate(self.train_labels) if label not in changed]
+        texts: list[str] = []
+        labels: list[str] = []
+        for entry in changed.values():
+            for text in entry.phrasings:
+                texts.append(text)
+                labels.append(entry.key)
+        x_new = self.featurizer.transform(texts) if texts else None
+        x_all = sp.vstack([self.train_x[keep], x_new], format="csr") if x_new is not None else self.train_x[keep]
+        all_labels = [self.train_labels[i] for i in keep] + labels
+        keys = list(self.keys)
+        weights = self.weights
+        bias = self.bias
+        for key in changed:
+            target = np.array([1 if label == key else -1 for label in all_labels])
+            svm = LinearSVC(C=SVM_C, max_iter=3000).fit(x_all, target)
+            column = svm.coef_.ravel().astype(np.float32)[:, None]
+            if key in keys:
+                index = keys.index(key)
+                weights = weights.copy()
+                weights[:, index] = column.ravel()
+                bias = bias.copy()
+                bias[index] = svm.intercept_[0]
+            else:
+                keys.append(key)
+                weights = np.hstack([weights, column])
+                bias = np.append(bias, np.float32(svm.intercept_[0]))
+        fingerprints = {**self.fingerprints, **{k: e.fingerprint for k, e in changed.items()}}
+        return Ranker(self.featurizer, keys, np.ascontiguousarray(weights), bias, fingerprints,
+                      x_all, all_labels, self.fit_seconds)
+
+
+# --- the decision -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Margins the three-way decision uses, chosen by cross-validation over the variants
+    (``scripts/eval_faq.py --calibrate``); see ``decide``."""
+
+    answer_score: float = 0.0
+    answer_gap: float = 0.35
+    offer_score: float = -0.6
+    offer_window: float = 0.5
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def decide(ranked: Sequence[tuple[str, float]], thresholds: Thresholds = DEFAULT_THRESHOLDS,
+           max_offered: int = 3) -> tuple[str, list[str]]:
+    """("answer" | "disambiguate" | "unknown", keys to answer with or offer).
+
+    ``ranked`` is (key, margin) best first, ``__none__`` included. Answer when the best entry is
+    clearly above zero and clearly ahead of the runner-up; offer the 2-3 close entries when the best
+    is plausible but not clear; otherwise admit not knowing.
+    """
+    real = [(k, s) for k, s in ranked if k != NONE_CLASS]
+    if not real:
+        return "unknown", []
+    none_score = next((s for k, s in ranked if k == NONE_CLASS), float("-inf"))
+    best_key, best = real[0]
+    runner = real[1][1] if len(real) > 1 else float("-inf")
+    gap = best - max(runner, none_score)
+    if best >= thresholds.answer_score and gap >= thresholds.answer_gap:
+        return "answer", [best_key]
+    if best >= thresholds.offer_score and best >= none_score - thresholds.offer_window:
+        offered = [k for k, s in real[:max_offered] if s >= best - thresholds.offer_window]
+        if len(offered) == 1 and len(real) > 1:
+            offered.append(real[1][0])  # one candidate not clear enough: offer it beside the next
+        return "disambiguate", offered
+    return "unknown", []

@@ -1,0 +1,213 @@
+"""`make eval-faq`: k-fold cross-validation of the FAQ ranker over the entries' variants.
+
+Every variant and near miss of ``seed/faq/*.yml`` is a test item; each fold trains on the other
+folds (plus every entry's question and alternatives, which define the entry) and ranks the held-out
+items. Near misses recorded as ``none`` (no entry answers them) are out-of-coverage items: the right
+outcome is "offer choices" or "don't know", never an answer.
+
+Printed: top-1 / top-3 accuracy, the three-way decision (answered, precision of answered, offered
+choices, don't know, confident-wrong share), the same for the old BM25 search on the same items, the
+entry pairs most mixed up, and the time taken. ``--calibrate`` searches the decision thresholds that
+answer the most while keeping confident-wrong answers at or under ``--max-wrong``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from civil_affairs.faq_ranker import (  # noqa: E402
+    DEFAULT_THRESHOLDS, NONE_CLASS, Ranker, Thresholds, TrainingEntry, decide, training_entry,
+)
+from civil_affairs.setup_db import read_faq_seed  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Item:
+    """One held-out text, the entry it belongs to (or NONE_CLASS) and where it came from."""
+
+    text: str
+    key: str
+    source: str  # "variant" or "near_miss"
+    home: str  # the entry whose record holds the text
+
+
+def items_of(records: list[dict]) -> list[Item]:
+    """Every variant and near miss as a test item."""
+    keys = {r["key"] for r in records}
+    items: list[Item] = []
+    for record in records:
+        for text in record.get("variants") or []:
+            items.append(Item(str(text), record["key"], "variant", record["key"]))
+        for miss in record.get("near_misses") or []:
+            owner = str(miss.get("answer") or "none")
+            if owner in keys or owner == "none":
+                items.append(Item(str(miss["text"]), owner if owner in keys else NONE_CLASS,
+                                  "near_miss", record["key"]))
+    return items
+
+
+def fold_entries(records: list[dict], test: set[int], items: list[Item]) -> list[TrainingEntry]:
+    """The training entries of one fold: the records without the fold's test texts."""
+    held = {(items[i].home, items[i].text, items[i].source) for i in test}
+    entries = []
+    for record in records:
+        kept = dict(record)
+        kept["variants"] = [v for v in record.get("variants") or []
+                            if (record["key"], str(v), "variant") not in held]
+        kept["near_misses"] = [m for m in record.get("near_misses") or []
+                               if (record["key"], str(m.get("text")), "near_miss") not in held]
+        entries.append(training_entry(kept))
+    return entries
+
+
+def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
+                   ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
+    """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search."""
+    from civil_affairs.faq_search import FaqIndex
+
+    items = items_of(records)
+    labels = [i.key for i in items]
+    ranked: list[list[tuple[str, float]]] = [[] for _ in items]
+    bm25: list[list[str]] = [[] for _ in items]
+    index = FaqIndex([SimpleNamespace(id=n, key=r["key"], question=r["question"],
+                                      category=r["category"], alternatives=r.get("alternatives") or [],
+                                      keywords=r.get("keywords") or [], answer=r["answer"])
+                      for n, r in enumerate(records)])
+    fit_times = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for _, test in splitter.split(np.zeros(len(items)), labels):
+        ranker = Ranker.fit(fold_entries(records, set(test.tolist()), items), keep_training_data=False)
+        fit_times.append(ranker.fit_seconds)
+        margins = ranker.scores_many([items[i].text for i in test])
+        for row, i in zip(margins, test):
+            order = np.argsort(-row)[:6]
+            ranked[i] = [(ranker.keys[j], float(row[j])) for j in order]
+    for n, item in enumerate(items):
+        bm25[n] = [c.key for c in index.rank(item.text, limit=3)]
+    return items, ranked, bm25, float(np.mean(fit_times))
+
+
+def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], thresholds: Thresholds
+             ) -> dict[str, float]:
+    """Shares of the three-way decision over policy items, and answers given to ``none`` items."""
+    policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
+    outside = [n for n, i in enumerate(items) if i.key == NONE_CLASS]
+    counts: Counter = Counter()
+    for n in policy:
+        decision, keys = decide(ranked[n], thresholds)
+        right = items[n].key in keys
+        counts[decision, right] += 1
+    outside_answered = sum(decide(ranked[n], thresholds)[0] == "answer" for n in outside)
+    total = len(policy)
+    answered = counts["answer", True] + counts["answer", False]
+    return {
+        "answered": answered / total,
+        "precision": counts["answer", True] / answered if answered else 1.0,
+        "offered": (counts["disambiguate", True] + counts["disambiguate", False]) / total,
+        "offered_right": counts["disambiguate", True] / total,
+        "unknown": counts["unknown", False] / total,
+        "wrong": counts["answer", False] / total,
+        "right": (counts["answer", True]) / total,
+        "outside_answered": outside_answered / len(outside) if outside else 0.0,
+    }
+
+
+def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wrong: float) -> Thresholds:
+    """The thresholds answering the most policy items with confident-wrong answers (counting
+    out-of-coverage items answered) at or under ``max_wrong``; then the loosest offer threshold that
+    still shows the right entry among the choices for most of the rest."""
+    best: tuple[float, Thresholds] | None = None
+    grid_score = np.arange(-0.6, 0.61, 0.05)
+    grid_gap = np.arange(0.0, 1.01, 0.05)
+    n_policy = sum(i.key != NONE_CLASS for i in items)
+    for score, gap in itertools.product(grid_score, grid_gap):
+        t = replace(DEFAULT_THRESHOLDS, answer_score=round(float(score), 2), answer_gap=round(float(gap), 2))
+        o = outcomes(items, ranked, t)
+        n_outside = len(items) - n_policy
+        wrong = (o["wrong"] * n_policy + o["outside_answered"] * n_outside) / len(items)
+        if wrong <= max_wrong and (best is None or o["answered"] > best[0]):
+            best = (o["answered"], t)
+    if best is None:
+        return DEFAULT_THRESHOLDS
+    chosen = best[1]
+    for offer in np.arange(-1.2, chosen.answer_score + 0.01, 0.05):  # low enough to catch most
+        t = replace(chosen, offer_score=round(float(offer), 2))
+        o = outcomes(items, ranked, t)
+        if o["unknown"] <= 0.05:
+            chosen = t
+    return chosen
+
+
+def confusions(items: list[Item], ranked: list[list[tuple[str, float]]], limit: int = 15
+               ) -> list[tuple[tuple[str, str], int]]:
+    """(right entry, entry ranked first instead) pairs, most frequent first."""
+    pairs: Counter = Counter()
+    for item, ranking in zip(items, ranked):
+        top = next((k for k, _ in ranking), None)
+        if top and top != item.key:
+            pairs[item.key, top] += 1
+    return pairs.most_common(limit)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--calibrate", action="store_true", help="search the decision thresholds")
+    parser.add_argument("--max-wrong", type=float, default=0.01,
+                        help="confident-wrong share allowed when calibrating (default 0.01: the "
+                             "variants are easier than residents' real messages, so keep a margin)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    records = read_faq_seed()
+    items, ranked, bm25, fit_seconds = cross_validate(records, args.folds, args.seed)
+    policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
+    top1 = sum(ranked[n][0][0] == items[n].key for n in policy) / len(policy)
+    top3 = sum(items[n].key in [k for k, _ in ranked[n] if k != NONE_CLASS][:3] for n in policy) / len(policy)
+    old1 = sum(bm25[n][:1] == [items[n].key] for n in policy) / len(policy)
+    old3 = sum(items[n].key in bm25[n][:3] for n in policy) / len(policy)
+    by_source = {src: [n for n in policy if items[n].source == src] for src in ("variant", "near_miss")}
+
+    print(f"{len(records)} entries, {len(items)} held-out items ({len(policy)} policy questions, "
+          f"{len(items) - len(policy)} outside the FAQ), {args.folds}-fold cross-validation")
+    print(f"ranker   top-1 {top1:.1%}  top-3 {top3:.1%}   (mean fit {fit_seconds:.1f} s per fold)")
+    for src, ns in by_source.items():
+        acc = sum(ranked[n][0][0] == items[n].key for n in ns) / len(ns) if ns else 0.0
+        old = sum(bm25[n][:1] == [items[n].key] for n in ns) / len(ns) if ns else 0.0
+        print(f"  {src:<10} {len(ns):>5}  ranker top-1 {acc:.1%}   old search top-1 {old:.1%}")
+    print(f"old BM25 search (as deployed: question, alternatives, keywords, answer) "
+          f"top-1 {old1:.1%}  top-3 {old3:.1%}")
+
+    thresholds = DEFAULT_THRESHOLDS
+    if args.calibrate:
+        thresholds = calibrate(items, ranked, args.max_wrong)
+        print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {thresholds}")
+    o = outcomes(items, ranked, thresholds)
+    print(f"decision with {thresholds}:")
+    print(f"  answered {o['answered']:.1%} (precision {o['precision']:.1%}), offered choices "
+          f"{o['offered']:.1%} (right one among them {o['offered_right']:.1%}), don't know "
+          f"{o['unknown']:.1%}")
+    print(f"  confident-wrong {o['wrong']:.2%} of policy questions; outside-FAQ questions answered "
+          f"{o['outside_answered']:.1%}")
+    print("most mixed-up entry pairs (right → ranked first instead, count):")
+    for (right, wrong), count in confusions(items, ranked):
+        print(f"  {right:<34} → {wrong:<34} {count}")
+    print(f"time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -113,16 +113,18 @@ class ActionAnswerFaq(Action):
 
         query = text[:MAX_QUERY_CHARS]
         previous = tracker.get_slot("last_faq_query")
-        if previous and is_elliptical(text):
-            query = f"{previous} {query}"
+        context = previous if previous and is_elliptical(text) else None
         if intent == "nlu_fallback":
             intent = runner_up_policy_intent(message) or intent
         category = INTENT_CATEGORIES.get(intent)
         app = services()
         with app.sessions.begin() as session:
             # Strict only when the model could not place the message at all.
-            result = app.faq.search(session, query, category=category, strict=intent in ("nlu_fallback", ""))
-            logger.info("faq decision=%s intent=%s best=%s conf=%s", result.decision, intent,
+            result = app.faq.search(session, query, category=category,
+                                    strict=intent in ("nlu_fallback", ""), context=context)
+            if context:
+                query = f"{context} {query}"  # what a further follow-up leans on
+            logger.info("faq decision=%s intent=%s best=%s p=%s", result.decision, intent,
                         result.best.key if result.best else None,
                         result.best.confidence if result.best else None)
             if result.decision == "answer" and result.best:
@@ -135,8 +137,7 @@ class ActionAnswerFaq(Action):
                 return [SlotSet("last_faq_key", entry.key), SlotSet("last_faq_query", query),
                         SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
             if result.decision == "disambiguate":
-                best_score = result.candidates[0].score
-                shown = [c for c in result.candidates[:MAX_SUGGESTIONS] if c.score >= 0.4 * best_score]
+                shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
                 dispatcher.utter_message(text="您是想问下面哪个问题？请点选：",
                                          buttons=suggestion_buttons(shown))
                 return [SlotSet("faq_candidates", [c.key for c in shown]),

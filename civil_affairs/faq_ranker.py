@@ -39,6 +39,7 @@ VIEW_WEIGHTS = {"chars": 1.0, "words": 0.8, "pinyin": 0.5}
 QUESTION_WEIGHT = 0.15  # the asking clauses of a message (more hurt in cross-validation)
 CONTEXT_WEIGHT = 1.0  # the whole message
 SVM_C = 1.0
+FOLLOW_UP_CONTEXT_WEIGHT = 0.5
 _CJK_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 
 
@@ -195,9 +196,17 @@ class Ranker:
         ranker.fit_seconds = time.perf_counter() - started
         return ranker
 
-    def scores(self, text: str) -> dict[str, float]:
-        """The SVM margin of every class for ``text`` (higher: more likely that entry)."""
+    def scores(self, text: str, context: str | None = None) -> dict[str, float]:
+        """The SVM margin of every class for ``text`` (higher: more likely that entry).
+
+        ``context`` (the previous question, for a follow-up such as "那离婚呢？") is added at
+        ``FOLLOW_UP_CONTEXT_WEIGHT``, so the follow-up's own words lead and the context fills in.
+        """
         x = self.featurizer.transform([text])
+        if context:
+            x = x + self.featurizer.transform([context]) * FOLLOW_UP_CONTEXT_WEIGHT
+            norm = float(np.sqrt(x.multiply(x).sum())) or 1.0
+            x = x / norm
         margins = np.asarray(x @ self.weights).ravel() + self.bias
         return dict(zip(self.keys, margins.tolist()))
 
@@ -246,40 +255,59 @@ class Ranker:
 
 # --- the decision -----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Margins the three-way decision uses, chosen by cross-validation over the variants
-    (``scripts/eval_faq.py --calibrate``); see ``decide``."""
+CALIBRATION_FEATURES = ("best", "gap_2", "gap_3", "gap_none", "log_chars")
 
-    answer_score: float = 0.0
-    answer_gap: float = 0.35
-    offer_score: float = -0.6
+
+def decision_features(ranked: Sequence[tuple[str, float]], text: str) -> list[float]:
+    """What the confidence is read from: the best margin, its lead over the 2nd and 3rd entry and
+    over ``__none__``, and the message length (long stories are harder to place)."""
+    real = [s for k, s in ranked if k != NONE_CLASS] + [-2.0, -2.0, -2.0]
+    none_score = next((s for k, s in ranked if k == NONE_CLASS), -2.0)
+    return [real[0], real[0] - real[1], real[0] - real[2], real[0] - none_score,
+            float(np.log1p(len(text)))]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A logistic model of P(best entry is right) over ``decision_features`` and the thresholds of
+    the three-way decision, all chosen by cross-validation over the variants
+    (``make eval-faq ARGS=--calibrate`` prints them): answer when P >= ``answer_probability``;
+    offer the close entries when the best margin is >= ``offer_score``; otherwise don't know."""
+
+    coef: tuple[float, ...] = (1.8, 3.2, 0.7, 0.3, -0.2)
+    intercept: float = 0.5
+    answer_probability: float = 0.9
+    offer_score: float = -0.8
     offer_window: float = 0.5
 
+    def probability(self, ranked: Sequence[tuple[str, float]], text: str) -> float:
+        """Calibrated probability that the best real entry is the one asked about."""
+        z = self.intercept + float(np.dot(self.coef, decision_features(ranked, text)))
+        return float(1.0 / (1.0 + np.exp(-z)))
 
-DEFAULT_THRESHOLDS = Thresholds()
+
+DEFAULT_CALIBRATION = Calibration()
 
 
-def decide(ranked: Sequence[tuple[str, float]], thresholds: Thresholds = DEFAULT_THRESHOLDS,
-           max_offered: int = 3) -> tuple[str, list[str]]:
-    """("answer" | "disambiguate" | "unknown", keys to answer with or offer).
+def decide(ranked: Sequence[tuple[str, float]], text: str,
+           calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
+           ) -> tuple[str, list[str], float]:
+    """("answer" | "disambiguate" | "unknown", keys to answer with or offer, probability).
 
-    ``ranked`` is (key, margin) best first, ``__none__`` included. Answer when the best entry is
-    clearly above zero and clearly ahead of the runner-up; offer the 2-3 close entries when the best
-    is plausible but not clear; otherwise admit not knowing.
+    ``ranked`` is (key, margin) best first, ``__none__`` included. A wrong answer about benefits or
+    marriage is worse than a question back, so only a probable best entry is answered; a plausible
+    one is offered with its close runners-up (2-3 choices); anything else is "don't know".
     """
     real = [(k, s) for k, s in ranked if k != NONE_CLASS]
     if not real:
-        return "unknown", []
-    none_score = next((s for k, s in ranked if k == NONE_CLASS), float("-inf"))
+        return "unknown", [], 0.0
+    probability = calibration.probability(ranked, text)
     best_key, best = real[0]
-    runner = real[1][1] if len(real) > 1 else float("-inf")
-    gap = best - max(runner, none_score)
-    if best >= thresholds.answer_score and gap >= thresholds.answer_gap:
-        return "answer", [best_key]
-    if best >= thresholds.offer_score and best >= none_score - thresholds.offer_window:
-        offered = [k for k, s in real[:max_offered] if s >= best - thresholds.offer_window]
+    if probability >= calibration.answer_probability:
+        return "answer", [best_key], probability
+    if best >= calibration.offer_score:
+        offered = [k for k, s in real[:max_offered] if s >= best - calibration.offer_window]
         if len(offered) == 1 and len(real) > 1:
-            offered.append(real[1][0])  # one candidate not clear enough: offer it beside the next
-        return "disambiguate", offered
-    return "unknown", []
+            offered.append(real[1][0])  # never a single "did you mean": offer the next one too
+        return "disambiguate", offered, probability
+    return "unknown", [], probability

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from civil_affairs.faq_ranker import (  # noqa: E402
-    DEFAULT_THRESHOLDS, NONE_CLASS, Ranker, Thresholds, TrainingEntry, decide, training_entry,
+    DEFAULT_CALIBRATION, NONE_CLASS, Calibration, Ranker, TrainingEntry, decide, decision_features,
+    training_entry,
 )
 from civil_affairs.setup_db import read_faq_seed  # noqa: E402
 
@@ -100,17 +101,16 @@ def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
     return items, ranked, bm25, float(np.mean(fit_times))
 
 
-def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], thresholds: Thresholds
+def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibration: Calibration
              ) -> dict[str, float]:
     """Shares of the three-way decision over policy items, and answers given to ``none`` items."""
     policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
     outside = [n for n, i in enumerate(items) if i.key == NONE_CLASS]
     counts: Counter = Counter()
     for n in policy:
-        decision, keys = decide(ranked[n], thresholds)
-        right = items[n].key in keys
-        counts[decision, right] += 1
-    outside_answered = sum(decide(ranked[n], thresholds)[0] == "answer" for n in outside)
+        decision, keys, _ = decide(ranked[n], items[n].text, calibration)
+        counts[decision, items[n].key in keys] += 1
+    outside_answered = sum(decide(ranked[n], items[n].text, calibration)[0] == "answer" for n in outside)
     total = len(policy)
     answered = counts["answer", True] + counts["answer", False]
     return {
@@ -120,34 +120,37 @@ def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], threshold
         "offered_right": counts["disambiguate", True] / total,
         "unknown": counts["unknown", False] / total,
         "wrong": counts["answer", False] / total,
-        "right": (counts["answer", True]) / total,
+        "right": counts["answer", True] / total,
         "outside_answered": outside_answered / len(outside) if outside else 0.0,
     }
 
 
-def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wrong: float) -> Thresholds:
-    """The thresholds answering the most policy items with confident-wrong answers (counting
-    out-of-coverage items answered) at or under ``max_wrong``; then the loosest offer threshold that
-    still shows the right entry among the choices for most of the rest."""
-    best: tuple[float, Thresholds] | None = None
-    grid_score = np.arange(-0.6, 0.61, 0.05)
-    grid_gap = np.arange(0.0, 1.01, 0.05)
+def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wrong: float) -> Calibration:
+    """Fit P(best entry right) on the out-of-fold rankings, then take the lowest answer probability
+    whose confident-wrong answers (policy items answered wrongly plus out-of-coverage items
+    answered) stay at or under ``max_wrong``, and the offer threshold that leaves about 5% of
+    policy questions as "don't know"."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([decision_features(r, i.text) for r, i in zip(ranked, items)])
+    y = np.array([i.key != NONE_CLASS and r[0][0] == i.key for r, i in zip(ranked, items)])
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
+    base = Calibration(tuple(round(float(c), 4) for c in model.coef_[0]),
+                       round(float(model.intercept_[0]), 4))
     n_policy = sum(i.key != NONE_CLASS for i in items)
-    for score, gap in itertools.product(grid_score, grid_gap):
-        t = replace(DEFAULT_THRESHOLDS, answer_score=round(float(score), 2), answer_gap=round(float(gap), 2))
-        o = outcomes(items, ranked, t)
-        n_outside = len(items) - n_policy
+    n_outside = len(items) - n_policy
+    chosen = replace(base, answer_probability=0.99)
+    for p in np.arange(0.99, 0.49, -0.01):
+        c = replace(base, answer_probability=round(float(p), 2))
+        o = outcomes(items, ranked, c)
         wrong = (o["wrong"] * n_policy + o["outside_answered"] * n_outside) / len(items)
-        if wrong <= max_wrong and (best is None or o["answered"] > best[0]):
-            best = (o["answered"], t)
-    if best is None:
-        return DEFAULT_THRESHOLDS
-    chosen = best[1]
-    for offer in np.arange(-1.2, chosen.answer_score + 0.01, 0.05):  # low enough to catch most
-        t = replace(chosen, offer_score=round(float(offer), 2))
-        o = outcomes(items, ranked, t)
-        if o["unknown"] <= 0.05:
-            chosen = t
+        if wrong > max_wrong:
+            break
+        chosen = c
+    for offer in np.arange(-0.2, -1.51, -0.05):
+        chosen = replace(chosen, offer_score=round(float(offer), 2))
+        if outcomes(items, ranked, chosen)["unknown"] <= 0.05:
+            break
     return chosen
 
 
@@ -191,12 +194,12 @@ def main() -> int:
     print(f"old BM25 search (as deployed: question, alternatives, keywords, answer) "
           f"top-1 {old1:.1%}  top-3 {old3:.1%}")
 
-    thresholds = DEFAULT_THRESHOLDS
+    calibration = DEFAULT_CALIBRATION
     if args.calibrate:
-        thresholds = calibrate(items, ranked, args.max_wrong)
-        print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {thresholds}")
-    o = outcomes(items, ranked, thresholds)
-    print(f"decision with {thresholds}:")
+        calibration = calibrate(items, ranked, args.max_wrong)
+        print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
+    o = outcomes(items, ranked, calibration)
+    print(f"decision with {calibration}:")
     print(f"  answered {o['answered']:.1%} (precision {o['precision']:.1%}), offered choices "
           f"{o['offered']:.1%} (right one among them {o['offered_right']:.1%}), don't know "
           f"{o['unknown']:.1%}")

@@ -45,7 +45,7 @@ def synthesise(count: int, seed: int = 0) -> list[dict]:
             continue
         place, person = rng.choice(PLACES), rng.choice(PEOPLE)
 
-        def reword(text: str) -> str:
+        def reword(text: str, place: str = place, person: str = person) -> str:
             return f"{place}{person}{text}" if rng.random() < 0.7 else f"{text} 在{place}"
 
         records.append({**source, "key": f"{source['key']}-{n}", "question": reword(source["question"]),

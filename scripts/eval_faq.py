@@ -14,7 +14,6 @@ answer the most while keeping confident-wrong answers at or under ``--max-wrong`
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import time
 from collections import Counter

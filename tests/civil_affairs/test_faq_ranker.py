@@ -30,10 +30,10 @@ QUESTIONS = [
     ("滴保咋申请 找哪个部门", "dibao-how-to-apply", "homophone typo 滴保"),
     ("結婚登記要帶哪些證件", "marriage-documents", "traditional characters"),
     ("離婚冷靜期要等幾天", "divorce-cooling-off", "traditional characters"),
-    ("我男人去年出车祸走了 留下我跟两个娃 地里的活我一个人干不过来 娘家也帮不上 "
-     "听村里人讲有个最低生活保障 我们这样的家能不能申请 要啥条件", "dibao-eligibility", "long story"),
-    ("你好 麻烦问下 我跟对象都是外省户口 在这边打工好几年了 "
-     "想在这边把结婚证领了 可以不", "marriage-nationwide", "long story"),
+    (("我男人去年出车祸走了 留下我跟两个娃 地里的活我一个人干不过来 娘家也帮不上 "
+      "听村里人讲有个最低生活保障 我们这样的家能不能申请 要啥条件"), "dibao-eligibility", "long story"),
+    (("你好 麻烦问下 我跟对象都是外省户口 在这边打工好几年了 "
+      "想在这边把结婚证领了 可以不"), "marriage-nationwide", "long story"),
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -180,3 +182,26 @@ class ActionFaqNone(Action):
             with app.sessions.begin() as session:
                 record_unanswered(str(text), session=session, intent="faq_none")
         return await misunderstood(dispatcher, tracker, NONE_REPLY) + [SlotSet("unanswered_text", None)]
+
+
+def warm_up_faq_ranker() -> None:
+    """Fit the FAQ ranker before the first resident asks (a first fit takes seconds, longer than
+    Rasa waits for an action). Runs at import in the action server process only, which then
+    reports healthy once the ranker is ready; a failure only defers the fit to the first question."""
+    try:
+        started = time.perf_counter()
+        app = services()
+        with app.sessions.begin() as session:
+            app.faq.search(session, "低保怎么申请")
+        logger.info("faq ranker ready in %.1f s", time.perf_counter() - started)
+    except Exception:  # noqa: BLE001 - the action server must start even if the store is unreachable
+        logger.exception("faq ranker warm-up failed; it will be fitted on the first question")
+
+
+def _in_action_server() -> bool:
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return bool(spec and spec.name.startswith("rasa_sdk"))
+
+
+if _in_action_server():
+    warm_up_faq_ranker()

@@ -34,6 +34,9 @@ from civil_affairs.faq_ranker import (  # noqa: E402
 from civil_affairs.setup_db import read_faq_seed  # noqa: E402
 
 
+UNKNOWN_SHARE = 0.02  # policy questions left as "don't know" by the calibrated offer threshold
+
+
 @dataclass(frozen=True)
 class Item:
     """One held-out text, the entry it belongs to (or NONE_CLASS) and where it came from."""
@@ -127,8 +130,8 @@ def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibrati
 def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wrong: float) -> Calibration:
     """Fit P(best entry right) on the out-of-fold rankings, then take the lowest answer probability
     whose confident-wrong answers (policy items answered wrongly plus out-of-coverage items
-    answered) stay at or under ``max_wrong``, and the offer threshold that leaves about 5% of
-    policy questions as "don't know"."""
+    answered) stay at or under ``max_wrong``, and the offer threshold that leaves at most 2% of
+    policy questions as "don't know" (a question the FAQ answers should at least get choices)."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([decision_features(r, i.text) for r, i in zip(ranked, items)])
@@ -148,7 +151,7 @@ def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wron
         chosen = c
     for offer in np.arange(-0.2, -1.51, -0.05):
         chosen = replace(chosen, offer_score=round(float(offer), 2))
-        if outcomes(items, ranked, chosen)["unknown"] <= 0.05:
+        if outcomes(items, ranked, chosen)["unknown"] <= UNKNOWN_SHARE:
             break
     return chosen
 
@@ -169,9 +172,9 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--calibrate", action="store_true", help="search the decision thresholds")
-    parser.add_argument("--max-wrong", type=float, default=0.01,
-                        help="confident-wrong share allowed when calibrating (default 0.01: the "
-                             "variants are easier than residents' real messages, so keep a margin)")
+    parser.add_argument("--max-wrong", type=float, default=0.02,
+                        help="confident-wrong share of all held-out items allowed when calibrating "
+                             "(the issue's limit: 2%% of policy questions)")
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
@@ -204,6 +207,11 @@ def main() -> int:
           f"{o['unknown']:.1%}")
     print(f"  confident-wrong {o['wrong']:.2%} of policy questions; outside-FAQ questions answered "
           f"{o['outside_answered']:.1%}")
+    print("answer threshold trade-off (probability: answered, confident-wrong of policy questions):")
+    print("  " + "  ".join(
+        f"{p:.2f}: {o['answered']:.0%}/{o['wrong']:.1%}"
+        for p in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+        for o in [outcomes(items, ranked, replace(calibration, answer_probability=p))]))
     print("most mixed-up entry pairs (right → ranked first instead, count):")
     for (right, wrong), count in confusions(items, ranked):
         print(f"  {right:<34} → {wrong:<34} {count}")

@@ -90,7 +90,10 @@ class Featurizer:
 
     def __init__(self) -> None:
         self.vectorizers: dict[str, TfidfVectorizer] = {}
-        self._tables: list[tuple[Any, dict[str, int], np.ndarray, int, float]] = []
+        # Per view: (analyzer, term -> global column, weight); idf by global column.
+        self._tables: list[tuple[Any, dict[str, int], float]] = []
+        self._idf = np.zeros(0)
+        self.n_docs = 0
 
     def _stack(self, texts: Sequence[str], fit: bool) -> sp.csr_matrix:
         blocks = []
@@ -109,16 +112,46 @@ class Featurizer:
         self._stack(list(texts), fit=True)
         offset = 0
         self._tables = []
+        idf = []
         for name, vectorizer in self.vectorizers.items():
-            vocabulary = vectorizer.vocabulary_
-            self._tables.append((VIEWS[name], vocabulary, vectorizer.idf_.astype(np.float64), offset,
-                                 VIEW_WEIGHTS[name]))
-            offset += len(vocabulary)
+            columns = {term: offset + column for term, column in vectorizer.vocabulary_.items()}
+            self._tables.append((VIEWS[name], columns, VIEW_WEIGHTS[name]))
+            idf.append(vectorizer.idf_.astype(np.float64))
+            offset += len(columns)
+        self._idf = np.concatenate(idf)
+        self.n_docs = len(texts)
         return self
 
     @property
     def size(self) -> int:
-        return sum(len(v.vocabulary_) for v in self.vectorizers.values())
+        """Number of feature columns (grows when ``extended``)."""
+        return len(self._idf)
+
+    def extended(self, texts: Sequence[str]) -> "Featurizer":
+        """A copy that also knows the terms of ``texts`` (new columns at the end, idf as if those
+        texts had been in the corpus), so a new entry's own words count before the full refit."""
+        copy = Featurizer()
+        copy.vectorizers = self.vectorizers
+        copy.n_docs = self.n_docs + len(texts)
+        new_df: dict[tuple[int, str], int] = {}
+        tables = []
+        size = self.size
+        for view, (analyzer, columns, weight) in enumerate(self._tables):
+            grown = dict(columns)
+            for text in texts:
+                for term in set(analyzer(text)):
+                    if term not in columns:
+                        new_df[view, term] = new_df.get((view, term), 0) + 1
+                        if term not in grown:
+                            grown[term] = size
+                            size += 1
+            tables.append((analyzer, grown, weight))
+        idf = np.empty(size)
+        idf[:self.size] = self._idf
+        for (view, term), df in new_df.items():
+            idf[tables[view][1][term]] = np.log((1 + copy.n_docs) / (1 + df)) + 1.0
+        copy._tables, copy._idf = tables, idf
+        return copy
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         whole = self._stack(list(texts), fit=False)
@@ -128,11 +161,20 @@ class Featurizer:
         norms[norms == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / norms) @ combined)
 
+    def vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """``vector`` of each text as rows of a matrix with ``size`` columns."""
+        rows = [self.vector(t) for t in texts]
+        indptr = np.cumsum([0] + [len(c) for c, _ in rows])
+        columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+        values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+        return sp.csr_matrix((values, columns, indptr), shape=(len(texts), self.size))
+
     def _add_views(self, text: str, weight: float, into: dict[int, float]) -> None:
-        for analyzer, vocabulary, idf, offset, view_weight in self._tables:
+        idf = self._idf
+        for analyzer, columns, view_weight in self._tables:
             counts: dict[int, int] = {}
             for term in analyzer(text):
-                column = vocabulary.get(term)
+                column = columns.get(term)
                 if column is not None:
                     counts[column] = counts.get(column, 0) + 1
             if not counts:
@@ -140,7 +182,7 @@ class Featurizer:
             values = {c: (1.0 + np.log(n)) * idf[c] for c, n in counts.items()}
             norm = float(np.sqrt(sum(v * v for v in values.values())))
             for column, value in values.items():
-                into[offset + column] = into.get(offset + column, 0.0) + weight * view_weight * value / norm
+                into[column] = into.get(column, 0.0) + weight * view_weight * value / norm
 
     def vector(self, text: str, context: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(column indices, values) of ``text``'s L2-normalised vector, as ``transform`` computes it;
@@ -272,42 +314,51 @@ class Ranker:
 
     def patched(self, entries: Sequence[TrainingEntry]) -> "Ranker":
         """A copy where the given new or edited entries have freshly fitted one-vs-rest columns
-        (same features, other columns unchanged): an edit answers at once while the full refit
-        runs in the background. Entries missing from ``entries`` keep their old columns."""
+        (features extended by their new words; other columns unchanged): an edit answers at once
+        while the full refit runs in the background. Other entries keep their old columns."""
         if self.train_x is None:
             raise ValueError("this ranker kept no training data")
         changed = {e.key: e for e in entries}
         keep = [i for i, label in enumerate(self.train_labels) if label not in changed]
-        if len(keep) > PATCH_NEGATIVES:  # a sample of the other entries' phrasings is enough
-            keep = sorted(np.random.default_rng(0).choice(keep, PATCH_NEGATIVES, replace=False).tolist())
         texts: list[str] = []
         labels: list[str] = []
         for entry in changed.values():
             for text in entry.phrasings:
                 texts.append(text)
                 labels.append(entry.key)
-        x_new = self.featurizer.transform(texts) if texts else None
-        x_all = sp.vstack([self.train_x[keep], x_new], format="csr") if x_new is not None else self.train_x[keep]
+        featurizer = self.featurizer.extended(texts)
+        grown = featurizer.size - self.train_x.shape[1]
+        old_x = self.train_x[keep]
+        if grown:
+            old_x = sp.hstack([old_x, sp.csr_matrix((old_x.shape[0], grown))], format="csr")
+        x_all = sp.vstack([old_x, featurizer.vectors(texts)], format="csr") if texts else old_x
         all_labels = [self.train_labels[i] for i in keep] + labels
+        # Fit against a sample of the other entries' phrasings (enough, and fast), plus all new rows.
+        rows = np.arange(len(all_labels))
+        if len(keep) > PATCH_NEGATIVES:
+            sample = np.random.default_rng(0).choice(len(keep), PATCH_NEGATIVES, replace=False)
+            rows = np.concatenate([np.sort(sample), np.arange(len(keep), len(all_labels))])
+        x_fit = x_all[rows]
+        labels_fit = [all_labels[i] for i in rows]
         keys = list(self.keys)
-        weights = self.weights
-        bias = self.bias
+        weights = np.vstack([self.weights, np.zeros((grown, self.weights.shape[1]), dtype=np.float32)])
+        bias = self.bias.copy()
         for key in changed:
-            target = np.array([1 if label == key else -1 for label in all_labels])
-            svm = LinearSVC(C=SVM_C, max_iter=3000).fit(x_all, target)
-            column = svm.coef_.ravel().astype(np.float32)[:, None]
+            target = np.array([1 if label == key else -1 for label in labels_fit])
+            if target.max() < 1:
+                continue  # no phrasing left: the entry cannot be recognised until it gets one
+            svm = LinearSVC(C=SVM_C, max_iter=3000).fit(x_fit, target)
+            column = svm.coef_.ravel().astype(np.float32)
             if key in keys:
                 index = keys.index(key)
-                weights = weights.copy()
-                weights[:, index] = column.ravel()
-                bias = bias.copy()
+                weights[:, index] = column
                 bias[index] = svm.intercept_[0]
             else:
                 keys.append(key)
-                weights = np.hstack([weights, column])
+                weights = np.hstack([weights, column[:, None]])
                 bias = np.append(bias, np.float32(svm.intercept_[0]))
         fingerprints = {**self.fingerprints, **{k: e.fingerprint for k, e in changed.items()}}
-        return Ranker(self.featurizer, keys, np.ascontiguousarray(weights), bias, fingerprints,
+        return Ranker(featurizer, keys, np.ascontiguousarray(weights), bias, fingerprints,
                       x_all, all_labels, self.fit_seconds)
 
 

@@ -6,8 +6,9 @@ and admitting not knowing (thresholds chosen by cross-validation, ``make eval-fa
 
 Staff edits need no Rasa retrain: each search checks the store's version (one cheap query). When
 it changed, the entries that were added or edited get their own one-vs-rest classifier at once
-(same features, a fraction of a second) and a full refit starts in a background thread; its result
-replaces the model when done. A watcher thread makes the refit happen within
+(a fraction of a second each; after an import of more than ``PATCH_LIMIT`` entries the previous
+model serves instead) and a full refit starts in a background thread; its result replaces the model
+when done. A watcher thread makes the refit happen within
 ``WATCH_INTERVAL_SECONDS`` of an edit even when no resident writes. Deactivated entries are never
 offered, from the first search after the change.
 
@@ -42,7 +43,7 @@ STRICT_ANSWER_PROBABILITY = 0.97  # the NLU model could not place the message: a
 STRICT_OFFER_RAISE = 0.3
 RELATED_WINDOW = 0.3  # runner-ups this close to an answered entry are shown beside it
 RELATED_MAX_PROBABILITY = 0.98
-PATCH_LIMIT = 10  # more changed entries than this (an import): fit anew at once instead of patching
+PATCH_LIMIT = 10  # more changed entries than this (an import): wait for the background refit
 REFIT_DELAY_SECONDS = 1.0
 WATCH_INTERVAL_SECONDS = 30.0
 
@@ -243,17 +244,20 @@ class FaqSearcher:
             ranker = self._state.ranker if self._state is not None else None
             stale = [t for t in training
                      if ranker is None or ranker.fingerprints.get(t.key) != t.fingerprint]
-            if ranker is None or len(stale) > PATCH_LIMIT or not self.background or not training:
+            if ranker is None or not self.background or not training:
                 ranker = Ranker.fit(training) if training else None
                 if ranker is not None:
                     self.refits += 1
                     logger.info("faq ranker fitted on %d entries in %.1f s", len(training),
                                 ranker.fit_seconds)
             else:
-                if stale:
+                if 0 < len(stale) <= PATCH_LIMIT:
                     ranker = ranker.patched(stale)
                     logger.info("faq ranker patched for %s; full refit scheduled",
                                 [t.key for t in stale])
+                elif stale:  # an import: patching each would hold this message up too long
+                    logger.info("faq ranker: %d entries changed; the previous model serves until "
+                                "the background refit", len(stale))
                 self._schedule_refit(session)
             self._state = _State(ranker, entries)
             self._version = version

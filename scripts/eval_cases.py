@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
@@ -200,9 +201,9 @@ def print_table(results: list[CaseResult]) -> dict:
         outcome = Counter(r.behaviour if r.behaviour in ("faq", "disambiguate", "unknown") else "routed elsewhere"
                           for r in policy)
         offered_right = sum(1 for r in policy if r.behaviour == "disambiguate" and r.expect == "faq"
-                            and set(r.offered) & set(_keys_of(r)))
+                            and any(_offered_is_right(r, key) for key in r.offered))
         print(f"policy questions ({len(policy)}): answered {outcome['faq']}, offered choices "
-              f"{outcome['disambiguate']} (right entry among them: {offered_right}), don't know "
+              f"{outcome['disambiguate']} (a right entry among them: {offered_right}), don't know "
               f"{outcome['unknown']}, routed elsewhere {outcome['routed elsewhere']}")
         print(f"confident-wrong answers: {len(wrong)}/{len(policy)} ({100 * len(wrong) / len(policy):.1f}%)"
               f" {[r.id for r in wrong] if wrong else ''}")
@@ -229,12 +230,26 @@ def print_table(results: list[CaseResult]) -> dict:
     }
 
 
-_CASE_KEYS: dict[str, list[str]] = {}
+_CASES: dict[str, dict] = {}
 
 
-def _keys_of(result: CaseResult) -> list[str]:
-    """The ``faq_keys`` of a result's case (kept aside when the cases are read)."""
-    return _CASE_KEYS.get(result.id, [])
+def _offered_is_right(result: CaseResult, key: str) -> bool:
+    """Whether an offered entry would have passed the case: one of its ``faq_keys``, or (cases
+    without keys) a seed answer with one of ``answer_any`` and none of ``answer_none``."""
+    case = _CASES.get(result.id, {})
+    if case.get("faq_keys"):
+        return key in case["faq_keys"]
+    answer = _seed_answers().get(key, "")
+    any_of, none_of = case.get("answer_any") or [], case.get("answer_none") or []
+    return bool(answer) and (not any_of or any(w in answer for w in any_of)) \
+        and not any(w in answer for w in none_of)
+
+
+@lru_cache(maxsize=1)
+def _seed_answers() -> dict[str, str]:
+    from civil_affairs.setup_db import read_faq_seed
+
+    return {r["key"]: str(r["answer"]) for r in read_faq_seed()}
 
 
 def rasa_is_up(url: str) -> bool:
@@ -276,7 +291,7 @@ def main() -> int:
     parser.add_argument("--report", type=Path, default=None, help="JSON report path")
     args = parser.parse_args()
     cases = yaml.safe_load(args.cases.read_text(encoding="utf-8"))
-    _CASE_KEYS.update({str(c["id"]): list(c.get("faq_keys") or []) for c in cases})
+    _CASES.update({str(c["id"]): c for c in cases})
     settings = Settings.from_env()
     started = []
     rasa_url = settings.rasa_url

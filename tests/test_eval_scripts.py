@@ -49,3 +49,16 @@ def test_offering_choices_is_not_confidently_wrong_and_passes_a_clarify_case(eva
     assert eval_cases.check_reply(clarify, "您是想问", behaviour, key) == []
     answered = eval_cases.check_reply(clarify, "答复", "faq", "a")
     assert answered and eval_cases.is_confident_wrong(clarify, "faq", answered)
+
+
+def test_offered_choices_are_judged_by_keys_or_by_the_seed_answer(eval_cases) -> None:  # type: ignore[no-untyped-def]
+    eval_cases._CASES.update({
+        "k": {"id": "k", "expect": "faq", "faq_keys": ["dibao-eligibility"]},
+        "w": {"id": "w", "expect": "faq", "faq_keys": [], "answer_any": ["以家庭为单位"], "answer_none": []},
+    })
+    result = eval_cases.CaseResult("k", "t", "faq", "benefits", "disambiguate", "", False, "", 0.0)
+    assert eval_cases._offered_is_right(result, "dibao-eligibility")
+    assert not eval_cases._offered_is_right(result, "dibao-amount")
+    words = eval_cases.CaseResult("w", "t", "faq", "benefits", "disambiguate", "", False, "", 0.0)
+    assert eval_cases._offered_is_right(words, "dibao-eligibility")  # its answer says 以家庭为单位
+    assert not eval_cases._offered_is_right(words, "marriage-documents")

@@ -34,6 +34,8 @@ from civil_affairs.faq_ranker import (  # noqa: E402
 from civil_affairs.setup_db import read_faq_seed  # noqa: E402
 
 
+RANKED_KEPT = 20  # margins kept per item (the category bonus can reorder them)
+BONUSES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 UNKNOWN_SHARE = 0.02  # policy questions left as "don't know" by the calibrated offer threshold
 
 
@@ -96,7 +98,7 @@ def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
         fit_times.append(ranker.fit_seconds)
         margins = ranker.scores_many([items[i].text for i in test])
         for row, i in zip(margins, test):
-            order = np.argsort(-row)[:6]
+            order = np.argsort(-row)[:RANKED_KEPT]
             ranked[i] = [(ranker.keys[j], float(row[j])) for j in order]
     for n, item in enumerate(items):
         bm25[n] = [c.key for c in index.rank(item.text, limit=3)]
@@ -152,6 +154,58 @@ def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wron
     return chosen
 
 
+def nlu_categories(path: Path, items: list[Item]) -> list[str | None]:
+    """The topic the NLU model gives each item (as the FAQ action reads it), from a JSON file
+    {text: [intent, [[intent, confidence], ...]]} made by parsing the items with the Rasa model."""
+    import json
+
+    from actions.common import INTENT_CATEGORIES
+
+    parsed = json.loads(path.read_text(encoding="utf-8"))
+    categories: list[str | None] = []
+    for item in items:
+        intent, ranking = parsed.get(item.text, ["", []])
+        if intent == "nlu_fallback":
+            ranking = [name for name, _ in ranking if name != "nlu_fallback"]
+            intent = ranking[0] if ranking and ranking[0] in INTENT_CATEGORIES else intent
+        categories.append(INTENT_CATEGORIES.get(intent))
+    return categories
+
+
+def parse_with_rasa(model: Path, items: list[Item], out: Path) -> Path:
+    """Parse every item with the trained Rasa model and write the JSON ``nlu_categories`` reads."""
+    import asyncio
+    import json
+    import logging
+
+    from rasa.core.agent import Agent
+
+    logging.disable(logging.INFO)  # Rasa logs every parse
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> dict[str, list]:
+        parsed: dict[str, list] = {}
+        for item in items:
+            result = await agent.parse_message(item.text)
+            parsed[item.text] = [result["intent"]["name"],
+                                 [[r["name"], r["confidence"]] for r in (result.get("intent_ranking") or [])[:3]]]
+        return parsed
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(asyncio.run(parse_all()), ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def with_bonus(ranked: list[list[tuple[str, float]]], categories: list[str | None],
+               entry_category: dict[str, str], bonus: float) -> list[list[tuple[str, float]]]:
+    """Rankings with ``bonus`` added to entries of the NLU topic, as ``FaqSearcher.rank`` does."""
+    out = []
+    for ranking, category in zip(ranked, categories):
+        moved = [(k, s + bonus if category and entry_category.get(k) == category else s) for k, s in ranking]
+        out.append(sorted(moved, key=lambda item: item[1], reverse=True))
+    return out
+
+
 def confusions(items: list[Item], ranked: list[list[tuple[str, float]]], limit: int = 15
                ) -> list[tuple[tuple[str, str], int]]:
     """(right entry, entry ranked first instead) pairs, most frequent first."""
@@ -168,6 +222,11 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--calibrate", action="store_true", help="search the decision thresholds")
+    parser.add_argument("--nlu", type=Path, default=None,
+                        help="JSON of the Rasa model's parse of every item: calibrate the topic bonus too")
+    parser.add_argument("--nlu-model", type=Path, default=None,
+                        help="parse every item with this trained Rasa model first (writes "
+                             "reports/faq-items-nlu.json and uses it as --nlu; a few minutes)")
     parser.add_argument("--max-wrong", type=float, default=0.02,
                         help="confident-wrong share of policy questions allowed when calibrating "
                              "(default: the issue's limit, 2%%)")
@@ -193,7 +252,28 @@ def main() -> int:
           f"top-1 {old1:.1%}  top-3 {old3:.1%}")
 
     calibration = DEFAULT_CALIBRATION
-    if args.calibrate:
+    if args.nlu_model:
+        args.nlu = parse_with_rasa(args.nlu_model, items, ROOT / "reports" / "faq-items-nlu.json")
+    if args.nlu:
+        categories = nlu_categories(args.nlu, items)
+        entry_category = {r["key"]: r["category"] for r in records}
+        right_topic = sum(c == entry_category.get(i.key) for c, i in zip(categories, items)) / len(items)
+        print(f"NLU topic = the entry's category for {right_topic:.1%} of the items")
+        best = None
+        for bonus in BONUSES:
+            moved = with_bonus(ranked, categories, entry_category, bonus)
+            c = calibrate(items, moved, args.max_wrong)
+            o = outcomes(items, moved, c)
+            print(f"  topic bonus {bonus:.1f}: top-1 "
+                  f"{sum(m[0][0] == i.key for m, i in zip(moved, items)) / len(items):.1%}, "
+                  f"answered {o['answered']:.1%}, confident-wrong {o['wrong']:.2%}")
+            if best is None or o["answered"] > best[0]:
+                best = (o["answered"], bonus, moved, c)
+        _, bonus, ranked, calibration = best
+        print(f"chosen topic bonus {bonus:.1f}")
+        if args.calibrate:
+            print(f"calibrated with the bonus (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
+    elif args.calibrate:
         calibration = calibrate(items, ranked, args.max_wrong)
         print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
     o = outcomes(items, ranked, calibration)

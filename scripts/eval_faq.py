@@ -259,6 +259,12 @@ def main() -> int:
         entry_category = {r["key"]: r["category"] for r in records}
         right_topic = sum(c == entry_category.get(i.key) for c, i in zip(categories, items)) / len(items)
         print(f"NLU topic = the entry's category for {right_topic:.1%} of the items")
+        if not args.calibrate:
+            from civil_affairs.faq_search import CATEGORY_BONUS
+
+            ranked = with_bonus(ranked, categories, entry_category, CATEGORY_BONUS)
+            print(f"topic bonus {CATEGORY_BONUS} (the searcher's)")
+    if args.nlu and args.calibrate:
         best = None
         for bonus in BONUSES:
             moved = with_bonus(ranked, categories, entry_category, bonus)
@@ -270,9 +276,8 @@ def main() -> int:
             if best is None or o["answered"] > best[0]:
                 best = (o["answered"], bonus, moved, c)
         _, bonus, ranked, calibration = best
-        print(f"chosen topic bonus {bonus:.1f}")
-        if args.calibrate:
-            print(f"calibrated with the bonus (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
+        print(f"chosen topic bonus {bonus:.1f}; calibrated with it (confident-wrong <= "
+              f"{args.max_wrong:.1%}): {calibration}")
     elif args.calibrate:
         calibration = calibrate(items, ranked, args.max_wrong)
         print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {calibration}")

@@ -270,8 +270,8 @@ def main() -> int:
             moved = with_bonus(ranked, categories, entry_category, bonus)
             c = calibrate(items, moved, args.max_wrong)
             o = outcomes(items, moved, c)
-            print(f"  topic bonus {bonus:.1f}: top-1 "
-                  f"{sum(m[0][0] == i.key for m, i in zip(moved, items)) / len(items):.1%}, "
+            hits = [m[0][0] == i.key for m, i in zip(moved, items) if i.key != NONE_CLASS]
+            print(f"  topic bonus {bonus:.1f}: top-1 {sum(hits) / len(hits):.1%}, "
                   f"answered {o['answered']:.1%}, confident-wrong {o['wrong']:.2%}")
             if best is None or o["answered"] > best[0]:
                 best = (o["answered"], bonus, moved, c)
@@ -281,6 +281,9 @@ def main() -> int:
     elif args.calibrate:
         calibration = calibrate(items, ranked, args.max_wrong)
         print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
+    if args.nlu:
+        hits = [r[0][0] == i.key for r, i in zip(ranked, items) if i.key != NONE_CLASS]
+        print(f"ranker with the topic bonus: top-1 {sum(hits) / len(hits):.1%}")
     o = outcomes(items, ranked, calibration)
     print(f"decision with {calibration}:")
     print(f"  answered {o['answered']:.1%} (precision {o['precision']:.1%}), offered choices "

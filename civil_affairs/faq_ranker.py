@@ -42,6 +42,7 @@ MIN_DF = {"chars": 2, "words": 1, "pinyin": 2}
 QUESTION_WEIGHT = 0.15  # the asking clauses of a message (more hurt in cross-validation)
 CONTEXT_WEIGHT = 1.0  # the whole message
 SVM_C = 0.5  # 1.0 is as accurate in cross-validation, but slower to fit with 500 entries
+SVM_TOL = 1e-3  # a third faster than sklearn's 1e-4 with 500 entries, same accuracy in cross-validation
 FOLLOW_UP_CONTEXT_WEIGHT = 0.5
 PATCH_NEGATIVES = 3000  # other entries' phrasings an edited entry's classifier is refitted against
 _CJK_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
@@ -285,7 +286,7 @@ class Ranker:
             weights = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
             bias = np.ones(len(classes), dtype=np.float32)
         else:
-            svm = LinearSVC(C=SVM_C, class_weight=None, max_iter=3000)
+            svm = LinearSVC(C=SVM_C, tol=SVM_TOL, max_iter=3000)
             svm.fit(x, labels)
             coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
             intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array(
@@ -347,7 +348,7 @@ class Ranker:
             target = np.array([1 if label == key else -1 for label in labels_fit])
             if target.max() < 1:
                 continue  # no phrasing left: the entry cannot be recognised until it gets one
-            svm = LinearSVC(C=SVM_C, max_iter=3000).fit(x_fit, target)
+            svm = LinearSVC(C=SVM_C, tol=SVM_TOL, max_iter=3000).fit(x_fit, target)
             column = svm.coef_.ravel().astype(np.float32)
             if key in keys:
                 index = keys.index(key)

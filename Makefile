@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run test train eval-nlu eval bench bench-booking bench-load lock clean
+.PHONY: setup run test train eval-nlu eval eval-faq bench bench-booking bench-load lock clean
 
 setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
 	@bash scripts/setup.sh
@@ -26,6 +26,9 @@ eval-nlu: setup ## 5-fold cross-validation of the NLU data: intent macro F1 and 
 
 eval: setup ## run eval cases through the REST channel (default ../shared/eval/dev-cases.yml)
 	@$(PY) scripts/eval_cases.py $(filter-out $@,$(MAKECMDGOALS))
+
+eval-faq: setup ## 5-fold cross-validation of the FAQ ranker over the entries' variants (add ARGS=--calibrate)
+	@time $(PY) scripts/eval_faq.py $(ARGS)
 
 bench: setup ## NLU pipeline comparison on SMP2017-ECDT task 1
 	@$(PY) scripts/bench_nlu_pipeline.py

@@ -49,7 +49,7 @@ def services() -> Services:
     return Services(
         settings=settings,
         sessions=sessions,
-        faq=FaqSearcher(settings.faq_answer_threshold, settings.faq_suggest_threshold),
+        faq=FaqSearcher(),
         delivery=Delivery(settings, sessions),
         booking_rules=rules_from_settings(settings),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -113,16 +115,18 @@ class ActionAnswerFaq(Action):
 
         query = text[:MAX_QUERY_CHARS]
         previous = tracker.get_slot("last_faq_query")
-        if previous and is_elliptical(text):
-            query = f"{previous} {query}"
+        context = previous if previous and is_elliptical(text) else None
         if intent == "nlu_fallback":
             intent = runner_up_policy_intent(message) or intent
         category = INTENT_CATEGORIES.get(intent)
         app = services()
         with app.sessions.begin() as session:
             # Strict only when the model could not place the message at all.
-            result = app.faq.search(session, query, category=category, strict=intent in ("nlu_fallback", ""))
-            logger.info("faq decision=%s intent=%s best=%s conf=%s", result.decision, intent,
+            result = app.faq.search(session, query, category=category,
+                                    strict=intent in ("nlu_fallback", ""), context=context)
+            if context:
+                query = f"{context} {query}"  # what a further follow-up leans on
+            logger.info("faq decision=%s intent=%s best=%s p=%s", result.decision, intent,
                         result.best.key if result.best else None,
                         result.best.confidence if result.best else None)
             if result.decision == "answer" and result.best:
@@ -135,8 +139,7 @@ class ActionAnswerFaq(Action):
                 return [SlotSet("last_faq_key", entry.key), SlotSet("last_faq_query", query),
                         SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
             if result.decision == "disambiguate":
-                best_score = result.candidates[0].score
-                shown = [c for c in result.candidates[:MAX_SUGGESTIONS] if c.score >= 0.4 * best_score]
+                shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
                 dispatcher.utter_message(text="您是想问下面哪个问题？请点选：",
                                          buttons=suggestion_buttons(shown))
                 return [SlotSet("faq_candidates", [c.key for c in shown]),
@@ -179,3 +182,26 @@ class ActionFaqNone(Action):
             with app.sessions.begin() as session:
                 record_unanswered(str(text), session=session, intent="faq_none")
         return await misunderstood(dispatcher, tracker, NONE_REPLY) + [SlotSet("unanswered_text", None)]
+
+
+def warm_up_faq_ranker() -> None:
+    """Fit the FAQ ranker before the first resident asks (a first fit takes seconds, longer than
+    Rasa waits for an action). Runs at import in the action server process only, which then
+    reports healthy once the ranker is ready; a failure only defers the fit to the first question."""
+    try:
+        started = time.perf_counter()
+        app = services()
+        with app.sessions.begin() as session:
+            app.faq.search(session, "低保怎么申请")
+        logger.info("faq ranker ready in %.1f s", time.perf_counter() - started)
+    except Exception:  # noqa: BLE001 - the action server must start even if the store is unreachable
+        logger.exception("faq ranker warm-up failed; it will be fitted on the first question")
+
+
+def _in_action_server() -> bool:
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return bool(spec and spec.name.startswith("rasa_sdk"))
+
+
+if _in_action_server():
+    warm_up_faq_ranker()

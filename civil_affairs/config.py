@@ -199,10 +199,6 @@ class Settings:
     booking_no_show_block_days: int = 30
     booking_reminders: bool = True
     booking_reminder_interval_seconds: float = 60.0
-
-    faq_answer_threshold: float = 0.5
-    faq_suggest_threshold: float = 0.30
-
     bureau: BureauContacts = field(default_factory=BureauContacts)
 
     @property
@@ -296,8 +292,6 @@ class Settings:
             booking_reminders=env.choice("BOOKING_REMINDERS", "on", ("on", "off")) == "on",
             booking_reminder_interval_seconds=env.float("BOOKING_REMINDER_INTERVAL_SECONDS",
                                                         cls.booking_reminder_interval_seconds),
-            faq_answer_threshold=env.float("FAQ_ANSWER_THRESHOLD", 0.5),
-            faq_suggest_threshold=env.float("FAQ_SUGGEST_THRESHOLD", 0.30),
             bureau=BureauContacts(
                 name=env.str("BUREAU_NAME", "区民政局"),
                 region=env.str("BUREAU_REGION", "上饶市/广丰区"),

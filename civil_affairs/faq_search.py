@@ -1,32 +1,51 @@
-"""Lexical retrieval over the policy FAQ store, with a calibrated three-way decision.
+"""FAQ search: the learned ranker (``faq_ranker``) kept in step with the store, and the decision.
 
-Each active entry is indexed as one BM25 document built from its canonical question, alternative
-phrasings and keywords (weighted higher) and its answer (weighted lower); terms are jieba words with
-synonyms mapped to a canonical term plus character bigrams, so typos and dialect still match.
+For each message the ranker scores every active entry; a calibrated probability that the best entry
+is the one asked about decides between answering, offering the 2-3 likeliest entries as choices,
+and admitting not knowing (thresholds chosen by cross-validation, ``make eval-faq``).
 
-BM25 ranks. The decision reads three signals of the best entry: ``confidence`` in [0, 1] (the
-IDF-weighted share of the query's terms found on the entry's question side), ``evidence`` (the IDF
-mass of whole words matched there, so a single common word is weak evidence however well it
-"covers" a one-word query) and the lead of its score over the runner-up. Messages that the NLU
-model could not place (``strict``) must clear a higher bar. When the lead is small the answer goes
-out with the runner-up questions as buttons, so a near miss costs the resident one tap. The
-index is rebuilt whenever the store changes (checked per search by a cheap version query), so staff
-edits take effect for the next message without retraining.
+Staff edits need no Rasa retrain: each search checks the store's version (one cheap query). When
+it changed, the entries that were added or edited get their own one-vs-rest classifier at once
+(a fraction of a second each; after an import of more than ``PATCH_LIMIT`` entries the previous
+model serves instead) and a full refit starts in a background thread; its result replaces the model
+when done. A watcher thread makes the refit happen within
+``WATCH_INTERVAL_SECONDS`` of an edit even when no resident writes. Deactivated entries are never
+offered, from the first search after the change.
+
+``FaqIndex`` (BM25 over words and character bigrams) is the former search, kept as the baseline
+``make eval-faq`` compares against.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Iterable, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from civil_affairs.faq_ranker import (
+    DEFAULT_CALIBRATION, NONE_CLASS, Calibration, Ranker, TrainingEntry, decide, training_entry,
+)
 from civil_affairs.models import FaqEntry
-from civil_affairs.text import char_bigrams, content_words, tokenize
+from civil_affairs.text import char_bigrams, tokenize
+
+logger = logging.getLogger(__name__)
+
+CATEGORY_BONUS = 0.1  # margin added to entries of the NLU topic (chosen by make eval-faq --nlu-model)
+STRICT_ANSWER_PROBABILITY = 0.97  # the NLU model could not place the message: answer only when sure
+STRICT_OFFER_RAISE = 0.3
+RELATED_WINDOW = 0.3  # runner-ups this close to an answered entry are shown beside it
+RELATED_MAX_PROBABILITY = 0.98
+PATCH_LIMIT = 10  # more changed entries than this (an import): wait for the background refit
+REFIT_DELAY_SECONDS = 1.0
+WATCH_INTERVAL_SECONDS = 30.0
 
 K1 = 1.2
 B = 0.75
@@ -34,17 +53,14 @@ FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.0, "keywords": 3.0, "answer"
 BIGRAM_WEIGHT = 0.35
 CATEGORY_BOOST = 1.5
 PHRASE_WEIGHT = 3.0  # an entry with one phrasing close to the question outranks scattered matches
-MIN_EVIDENCE = 2.5  # about one distinctive word (the rarest words score ~4.5)
-STRICT_MIN_EVIDENCE = 3.5
-RELATED_LEAD = 1.3  # below this, runner-ups go beside an answer, and a one-word question is ambiguous
-CLEAR_LEAD = 1.05  # below this, a two-word question is ambiguous
 
 Decision = Literal["answer", "disambiguate", "unknown"]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One ranked entry with its BM25 score and calibrated confidence."""
+    """One ranked entry: its score (ranker margin, or BM25 in ``FaqIndex``) and confidence
+    (the calibrated probability of being right, for the best candidate)."""
 
     entry_id: int
     key: str
@@ -57,27 +73,22 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The ranked candidates and what to do with them."""
+    """The ranked candidates, what to do with them, and the entries to offer as choices."""
 
     decision: Decision
     candidates: list[Candidate]
+    offered: list[Candidate] = field(default_factory=list)
+    probability: float = 0.0
 
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
-    @property
-    def lead(self) -> float:
-        """Best score over runner-up score (infinite when there is no runner-up)."""
-        if len(self.candidates) < 2 or self.candidates[1].score <= 0:
-            return float("inf")
-        return self.candidates[0].score / self.candidates[1].score
-
     def related(self, limit: int = 2) -> list[Candidate]:
-        """Runner-up entries worth offering beside an answer whose lead is small."""
-        if self.decision != "answer" or self.lead >= RELATED_LEAD:
+        """Runner-up entries worth offering beside an answer that was not quite certain."""
+        if self.decision != "answer" or self.probability >= RELATED_MAX_PROBABILITY or not self.best:
             return []
-        return self.candidates[1 : 1 + limit]
+        return [c for c in self.candidates[1:1 + limit] if c.score >= self.best.score - RELATED_WINDOW]
 
 
 def _terms(text: str) -> list[str]:
@@ -183,49 +194,192 @@ class FaqIndex:
 
 
 class FaqSearcher:
-    """Keeps a ``FaqIndex`` in step with the store and decides answer / disambiguate / unknown."""
+    """Keeps a ``Ranker`` in step with the store and decides answer / disambiguate / unknown.
 
-    def __init__(self, answer_threshold: float, suggest_threshold: float) -> None:
-        self.answer_threshold = answer_threshold
-        self.suggest_threshold = suggest_threshold
-        self._index: FaqIndex | None = None
+    The decision reads the ranker's calibrated probability (``calibration``, chosen by
+    cross-validation: ``make eval-faq ARGS=--calibrate``).
+    """
+
+    def __init__(self, calibration: Calibration = DEFAULT_CALIBRATION, background: bool = True,
+                 watch_interval: float | None = WATCH_INTERVAL_SECONDS) -> None:
+        self.calibration = calibration
+        self.background = background
+        self.watch_interval = watch_interval
+        self._state: _State | None = None
         self._version: tuple | None = None
         self._lock = threading.Lock()
+        self._refit_lock = threading.Lock()
+        self._refit_wanted = threading.Event()
+        self._refit_thread: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._engine: Any = None
+        self.refits = 0  # full fits finished (tests and logs)
 
-    def index(self, session: Session) -> FaqIndex:
-        """The current index, rebuilt when any entry was added, edited or (de)activated."""
-        version = tuple(
-            session.execute(
-                select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))
-            ).one()
-        )
+    # --- keeping the model in step -------------------------------------------------------------------
+
+    @staticmethod
+    def _store_version(session: Session) -> tuple:
+        return tuple(session.execute(
+            select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))).one())
+
+    @staticmethod
+    def _load(session: Session) -> list[tuple[FaqEntry, TrainingEntry]]:
+        entries = session.scalars(select(FaqEntry).where(FaqEntry.active == True)  # noqa: E712
+                                  .order_by(FaqEntry.id)).all()
+        return [(e, training_entry(e)) for e in entries]
+
+    def _state_for(self, session: Session) -> "_State":
+        """The current model and entry snapshot, updated when the store changed."""
+        version = self._store_version(session)
         with self._lock:
-            if self._index is None or version != self._version:
-                entries = session.scalars(select(FaqEntry).where(FaqEntry.active == True)).all()  # noqa: E712
-                self._index = FaqIndex(entries)
-                self._version = version
-            return self._index
+            if self._state is not None and version == self._version:
+                return self._state
+            loaded = self._load(session)
+            entries = {t.key: _Meta(e.id, e.key, e.question, e.category) for e, t in loaded}
+            training = [t for _, t in loaded]
+            ranker = self._state.ranker if self._state is not None else None
+            stale = [t for t in training
+                     if ranker is None or ranker.fingerprints.get(t.key) != t.fingerprint]
+            if ranker is None or not self.background or not training:
+                ranker = Ranker.fit(training) if training else None
+                if ranker is not None:
+                    self.refits += 1
+                    logger.info("faq ranker fitted on %d entries in %.1f s", len(training),
+                                ranker.fit_seconds)
+            else:
+                if 0 < len(stale) <= PATCH_LIMIT:
+                    ranker = ranker.patched(stale)
+                    logger.info("faq ranker patched for %s; full refit scheduled",
+                                [t.key for t in stale])
+                elif stale:  # an import: patching each would hold this message up too long
+                    logger.info("faq ranker: %d entries changed; the previous model serves until "
+                                "the background refit", len(stale))
+                self._schedule_refit(session)
+            self._state = _State(ranker, entries)
+            self._version = version
+            self._ensure_watcher(session)
+            return self._state
+
+    def _schedule_refit(self, session: Session) -> None:
+        """Refit on the whole store in the background (or now, when ``background`` is off)."""
+        self._engine = session.get_bind().engine  # an Engine, also when bound to a Connection
+        self._refit_wanted.set()
+        if self._refit_thread is None or not self._refit_thread.is_alive():
+            self._refit_thread = threading.Thread(target=self._refit_loop, name="faq-refit", daemon=True)
+            self._refit_thread.start()
+
+    def _refit_loop(self) -> None:
+        while self._refit_wanted.is_set():
+            time.sleep(REFIT_DELAY_SECONDS)  # let a burst of edits (an import) settle
+            self._refit_wanted.clear()
+            try:
+                self._refit()
+            except Exception:  # noqa: BLE001 - the old model keeps serving; retried on next change
+                logger.exception("faq ranker refit failed; the previous model keeps serving")
+
+    def _refit(self) -> None:
+        """Fit on a fresh snapshot and swap it in unless the store changed meanwhile."""
+        with self._refit_lock, Session(bind=self._engine) as session:
+            version = self._store_version(session)
+            loaded = self._load(session)
+            training = [t for _, t in loaded]
+            ranker = Ranker.fit(training) if training else None
+            entries = {t.key: _Meta(e.id, e.key, e.question, e.category) for e, t in loaded}
+        with self._lock:
+            self.refits += 1
+            # If the store changed meanwhile, the next search or the watcher patches and
+            # schedules another refit; this result is dropped.
+            if ranker is not None and version == self._version:
+                self._state = _State(ranker, entries)
+                logger.info("faq ranker refitted on %d entries in %.1f s", len(training),
+                            ranker.fit_seconds)
+
+    def wait_for_refit(self, timeout: float = 60.0) -> bool:
+        """Block until no refit is pending or running (tests, benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            thread = self._refit_thread
+            if not self._refit_wanted.is_set() and (thread is None or not thread.is_alive()):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _ensure_watcher(self, session: Session) -> None:
+        """Start the thread that notices edits even while nobody asks anything."""
+        if not self.background or not self.watch_interval or self._watcher is not None:
+            return
+        self._engine = session.get_bind().engine  # an Engine, also when bound to a Connection
+        self._watcher = threading.Thread(target=self._watch, name="faq-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        # Its own engine without a pool: no connection stays open between checks.
+        engine = create_engine(self._engine.url, poolclass=NullPool)
+        while True:
+            time.sleep(self.watch_interval or WATCH_INTERVAL_SECONDS)
+            try:
+                with Session(bind=engine) as session:
+                    self._state_for(session)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the watcher
+                logger.warning("faq watcher could not check the store", exc_info=True)
+
+    # --- searching -----------------------------------------------------------------------------------
+
+    def rank(self, session: Session, text: str, category: str | None = None,
+             limit: int = 6, context: str | None = None) -> list[tuple[str, float]]:
+        """(key, margin) of the active entries best first, ``__none__`` included; entries in the
+        topic the NLU model recognised get a small bonus."""
+        state = self._state_for(session)
+        if state.ranker is None or not text.strip():
+            return []
+        scores = state.ranker.scores(text, context)
+        ranked = []
+        for key, score in scores.items():
+            meta = state.entries.get(key)
+            if meta is None and key != NONE_CLASS:
+                continue  # deactivated or deleted since the model was fitted
+            if category and meta is not None and meta.category == category:
+                score += CATEGORY_BONUS
+            ranked.append((key, score))
+        ranked.sort(key=lambda item: item[1], reverse=True)
+        return ranked[:limit]
 
     def search(self, session: Session, text: str, category: str | None = None,
-               strict: bool = False) -> SearchResult:
-        """Rank entries for ``text`` and decide; ``strict`` when the NLU model could not place it."""
-        candidates = self.index(session).rank(text, category=category)
-        word_count = len(content_words(text))
-        return SearchResult(self.decide(candidates, word_count, strict), candidates)
-
-    def decide(self, candidates: list[Candidate], word_count: int, strict: bool = False) -> Decision:
-        """Answer, offer candidates, or admit not knowing (see the module docstring)."""
-        if not candidates:
-            return "unknown"
-        best = candidates[0]
-        lead = best.score / candidates[1].score if len(candidates) > 1 else float("inf")
+               strict: bool = False, context: str | None = None) -> SearchResult:
+        """Rank entries for ``text`` and decide; ``strict`` when the NLU model could not place it,
+        which asks for a higher probability before answering or offering; ``context`` is the
+        previous question when ``text`` is a follow-up that leans on it."""
+        ranked = self.rank(session, text, category=category, context=context)
+        state = self._state
+        calibration = self.calibration
         if strict:
-            if best.evidence >= STRICT_MIN_EVIDENCE and best.confidence >= self.answer_threshold \
-                    and lead >= RELATED_LEAD:
-                return "answer"
-            return "disambiguate" if best.evidence >= STRICT_MIN_EVIDENCE else "unknown"
-        if best.evidence < MIN_EVIDENCE and best.confidence < self.answer_threshold:
-            return "disambiguate" if best.confidence >= self.suggest_threshold else "unknown"
-        if (word_count <= 1 and lead < RELATED_LEAD) or (word_count == 2 and lead < CLEAR_LEAD):
-            return "disambiguate"  # "补贴" alone fits many entries about as well
-        return "answer"
+            calibration = replace(calibration,
+                                  answer_probability=max(calibration.answer_probability,
+                                                         STRICT_ANSWER_PROBABILITY),
+                                  offer_score=calibration.offer_score + STRICT_OFFER_RAISE)
+        decision, keys, probability = decide(ranked, text, calibration)
+        metas = state.entries if state else {}
+        candidates = [Candidate(metas[k].entry_id, k, metas[k].question, metas[k].category,
+                                round(score, 4), round(probability if n == 0 else 0.0, 4))
+                      for n, (k, score) in enumerate((k, s) for k, s in ranked if k in metas)]
+        by_key = {c.key: c for c in candidates}
+        return SearchResult(decision, candidates, [by_key[k] for k in keys if k in by_key],
+                            probability)
+
+    def decide(self, ranked: list[tuple[str, float]], text: str) -> Decision:
+        """The three-way decision alone (see ``faq_ranker.decide``)."""
+        return decide(ranked, text, self.calibration)[0]  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Meta:
+    entry_id: int
+    key: str
+    question: str
+    category: str
+
+
+@dataclass(frozen=True)
+class _State:
+    ranker: Ranker | None
+    entries: dict[str, _Meta]

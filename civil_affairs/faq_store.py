@@ -24,8 +24,11 @@ from civil_affairs.privacy import mask_personal_data
 from civil_affairs.text import normalize
 
 CSV_FIELDS = ("key", "category", "question", "alternatives", "keywords", "answer", "source",
-              "locality", "reviewed", "active")
+              "locality", "reviewed", "active", "variants", "near_misses")
 LIST_SEPARATOR = "|"
+# A near miss written as one line: "低保申请表交到哪里 => dibao-how-to-apply" (no key: no entry answers it).
+NEAR_MISS_ARROWS = ("=>", "→")
+NO_ENTRY = "none"
 
 
 class FaqValidationError(ValueError):
@@ -50,6 +53,8 @@ class FaqData:
     locality: str = "national"
     reviewed: date | None = None
     active: bool = True
+    variants: list[str] = field(default_factory=list)
+    near_misses: list[dict[str, str]] = field(default_factory=list)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -65,6 +70,27 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() not in ("0", "false", "no", "否", "停用", "")
+
+
+def _as_near_misses(value: Any) -> list[dict[str, str]]:
+    """Near misses from seed/YAML mappings or from "text => key" lines (editor, CSV)."""
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        items = [(str(v.get("text") or "").strip(), str(v.get("answer") or "").strip()) for v in value]
+    else:
+        items = []
+        for line in _as_list(value):
+            text, answer = line, ""
+            for arrow in NEAR_MISS_ARROWS:
+                if arrow in line:
+                    text, answer = (part.strip() for part in line.rsplit(arrow, 1))
+                    break
+            items.append((text, answer))
+    return [{"text": text, "answer": answer or NO_ENTRY} for text, answer in items if text]
+
+
+def near_miss_lines(near_misses: list[dict[str, str]] | None) -> list[str]:
+    """Near misses as the editor and the CSV show them, one "text => key" each."""
+    return [f"{m.get('text', '')} => {m.get('answer') or NO_ENTRY}" for m in near_misses or []]
 
 
 def parse_faq(raw: dict[str, Any]) -> FaqData:
@@ -100,7 +126,8 @@ def parse_faq(raw: dict[str, Any]) -> FaqData:
         key=key, category=category, question=question, answer=answer,
         alternatives=_as_list(raw.get("alternatives")), keywords=_as_list(raw.get("keywords")),
         source=str(raw.get("source") or "").strip(), locality=locality, reviewed=reviewed,
-        active=_as_bool(raw.get("active", True)),
+        active=_as_bool(raw.get("active", True)), variants=_as_list(raw.get("variants")),
+        near_misses=_as_near_misses(raw.get("near_misses")),
     )
 
 
@@ -116,7 +143,9 @@ def as_data(entry: FaqEntry) -> FaqData:
     return FaqData(key=entry.key, category=entry.category, question=entry.question,
                    answer=entry.answer, alternatives=list(entry.alternatives or []),
                    keywords=list(entry.keywords or []), source=entry.source or "",
-                   locality=entry.locality, reviewed=entry.reviewed, active=entry.active)
+                   locality=entry.locality, reviewed=entry.reviewed, active=entry.active,
+                   variants=list(entry.variants or []),
+                   near_misses=[dict(m) for m in entry.near_misses or []])
 
 
 def upsert_faq(data: FaqData, *, session: Session) -> FaqEntry:
@@ -126,7 +155,7 @@ def upsert_faq(data: FaqData, *, session: Session) -> FaqEntry:
         entry = FaqEntry(key=data.key)
         session.add(entry)
     for name in ("category", "question", "answer", "alternatives", "keywords", "source",
-                 "locality", "reviewed", "active"):
+                 "locality", "reviewed", "active", "variants", "near_misses"):
         setattr(entry, name, getattr(data, name))
     entry.updated_at = utcnow()
     session.flush()
@@ -146,7 +175,9 @@ def import_records(records: Iterable[dict[str, Any]], *, session: Session,
                    create_only: bool = False) -> ImportReport:
     """Validate every record first; write only when all are valid, so nothing is half-imported.
 
-    ``create_only`` (used by the seed) leaves existing entries as staff edited them.
+    ``create_only`` (used by the seed) leaves existing entries as staff edited them, except that
+    an entry without training examples (created before they existed) gets the record's variants and
+    near misses, so an upgraded database learns from the seed too.
     """
     report = ImportReport()
     parsed: list[FaqData] = []
@@ -168,12 +199,25 @@ def import_records(records: Iterable[dict[str, Any]], *, session: Session,
     for data in parsed:
         if data.key in existing:
             if create_only:
+                _fill_training_examples(data, session=session)
                 continue
             report.updated += 1
         else:
             report.created += 1
         upsert_faq(data, session=session)
     return report
+
+
+def _fill_training_examples(data: FaqData, *, session: Session) -> None:
+    """Give an existing entry the record's variants and near misses when it has none."""
+    entry = find_entry(data.key, session=session)
+    if entry is None or entry.variants or entry.near_misses:
+        return
+    if data.variants or data.near_misses:
+        entry.variants = list(data.variants)
+        entry.near_misses = [dict(m) for m in data.near_misses]
+        entry.updated_at = utcnow()
+        session.flush()
 
 
 def read_yaml(text: str) -> list[dict[str, Any]]:
@@ -199,6 +243,8 @@ def _record(entry: FaqEntry) -> dict[str, Any]:
         "alternatives": list(entry.alternatives or []), "keywords": list(entry.keywords or []),
         "answer": entry.answer, "source": entry.source, "locality": entry.locality,
         "reviewed": entry.reviewed.isoformat() if entry.reviewed else "", "active": entry.active,
+        "variants": list(entry.variants or []),
+        "near_misses": [dict(m) for m in entry.near_misses or []],
     }
 
 
@@ -217,6 +263,8 @@ def export_csv(*, session: Session) -> str:
         row = _record(entry)
         row["alternatives"] = LIST_SEPARATOR.join(row["alternatives"])
         row["keywords"] = LIST_SEPARATOR.join(row["keywords"])
+        row["variants"] = LIST_SEPARATOR.join(row["variants"])
+        row["near_misses"] = LIST_SEPARATOR.join(near_miss_lines(row["near_misses"]))
         row["active"] = "1" if row["active"] else "0"
         writer.writerow(row)
     return "\ufeff" + buffer.getvalue()

@@ -110,3 +110,55 @@ def char_bigrams(text: str) -> list[str]:
 def has_meaningful_text(text: str) -> bool:
     """False for messages of only emoji, punctuation or spaces."""
     return bool(re.search(r"[\w\u4e00-\u9fff]", unicodedata.normalize("NFKC", text)))
+
+
+# --- FAQ ranker helpers (dialect folding, question clauses, pinyin) ---------------------------------
+
+# Dialect and colloquial words folded to the standard word the FAQ is written in, longest first, so
+# "俺屋里咋个办" and "我家里怎么办" share features. Only unambiguous forms: 中 (= 行) is left alone
+# because it also means "middle" in 中心/中学.
+DIALECT_WORDS = {
+    "俺们": "我们", "俺": "我", "咱们": "我们", "咱": "我", "咋个": "怎么", "咋样": "怎么样",
+    "咋": "怎么", "啷个": "怎么", "啥子": "什么", "啥": "什么", "么子": "什么", "嘛子": "什么",
+    "晓得": "知道", "冇得": "没有", "莫得": "没有", "没得": "没有", "冇": "没", "几多": "多少",
+    "屋里": "家里", "屋头": "家里", "娃儿": "孩子", "娃娃": "孩子", "中不中": "行不行",
+}
+_DIALECT_RE = re.compile("|".join(sorted(map(re.escape, DIALECT_WORDS), key=len, reverse=True)))
+_CLAUSE_SPLIT_RE = re.compile(r"[。！？!?；;，,、\n\r\t…~～ ]+")
+_QUESTION_RE = re.compile(
+    r"吗|么$|嘛$|不$|没$|呢|怎么|咋|能不能|可不可以|是不是|有没有|要不要|会不会|够不够|行不行|"
+    r"多少|几|哪|啥|什么|么子|如何|是否|怎样|可以.{0,6}[吗么]|谁|多久|多长|[?？]"
+)
+_GREETING_RE = re.compile(
+    r"^(你好|您好|领导|老板|同志|工作人员|请问|打扰|麻烦|谢谢|辛苦|在吗|在不在|hello|hi)+"
+)
+GREETING_MAX_CHARS = 8
+
+
+def fold_dialect(text: str) -> str:
+    """``normalize`` plus dialect words folded to standard ones (俺→我, 咋→怎么, 晓得→知道)."""
+    return _DIALECT_RE.sub(lambda m: DIALECT_WORDS[m.group(0)], normalize(text))
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a message (split at punctuation and the spaces residents use as commas),
+    without short greetings and thanks, which carry no topic."""
+    parts = [p for p in _CLAUSE_SPLIT_RE.split(_to_simplified().convert(text)) if p.strip()]
+    kept = [p for p in parts if not (len(p) <= GREETING_MAX_CHARS and _GREETING_RE.match(p)
+                                     and not _QUESTION_RE.search(_GREETING_RE.sub("", p)))]
+    return kept or parts
+
+
+def question_clauses(text: str) -> list[str]:
+    """The clauses that ask something (吗/怎么/能不能/多少/哪/啥/？…): in a long story, the question
+    usually sits in one or two of them, while the rest is background."""
+    return [c for c in clauses(text) if _QUESTION_RE.search(c)]
+
+
+def pinyin_syllables(text: str) -> list[str]:
+    """Toneless pinyin of the Chinese characters of ``text``: homophone typos (底保/低保, 结昏/结婚)
+    have the same syllables as the word meant."""
+    from pypinyin import lazy_pinyin
+
+    chinese = "".join(re.findall(r"[\u4e00-\u9fff]+", fold_dialect(text)))
+    return lazy_pinyin(chinese) if chinese else []

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from civil_affairs import audit, clock
 from civil_affairs.faq_store import (
     FaqData, FaqValidationError, ImportReport, as_data, export_csv, export_yaml, find_entry,
-    import_records, list_faq, list_unanswered, parse_faq, read_csv, read_yaml, resolve_unanswered,
-    upsert_faq,
+    import_records, list_faq, list_unanswered, near_miss_lines, parse_faq, read_csv, read_yaml,
+    resolve_unanswered, upsert_faq,
 )
 from civil_affairs.models import FaqEntry, UnansweredQuestion
 from civil_affairs.models.faq import CATEGORY_LABELS
@@ -76,26 +76,30 @@ def _set_active(key: str, active: bool, staff: StaffContext, ip: str, *,
 def faq_form(entry_key: str = Form("", alias="key"), category: str = Form(""), question: str = Form(""),
              alternatives: str = Form(""), keywords: str = Form(""), answer: str = Form(""),
              source: str = Form(""), locality: str = Form("national"), reviewed: str = Form(""),
-             active: str = Form("")) -> dict[str, str]:
+             active: str = Form(""), variants: str = Form(""),
+             near_misses: str = Form("")) -> dict[str, str]:
     """The editor's fields as a raw record for parse_faq (lists one per line; unticked = inactive)."""
     # ``entry_key`` because the edit route's path already has a ``key`` parameter.
     return {"key": entry_key, "category": category, "question": question, "alternatives": alternatives,
             "keywords": keywords, "answer": answer, "source": source, "locality": locality,
-            "reviewed": reviewed, "active": "1" if active else "0"}
+            "reviewed": reviewed, "active": "1" if active else "0", "variants": variants,
+            "near_misses": near_misses}
 
 
 def _form_values(entry: FaqEntry | None = None, **overrides: str) -> dict[str, Any]:
     """What the editor's fields show: an entry's values, or a blank active entry."""
     values: dict[str, Any] = {"key": "", "category": "", "question": "", "alternatives": "",
                               "keywords": "", "answer": "", "source": "", "locality": "national",
-                              "reviewed": clock.local_today().isoformat(), "active": True}
+                              "reviewed": clock.local_today().isoformat(), "active": True,
+                              "variants": "", "near_misses": ""}
     if entry is not None:
         values.update(key=entry.key, category=entry.category, question=entry.question,
                       alternatives="\n".join(entry.alternatives or []),
                       keywords="\n".join(entry.keywords or []), answer=entry.answer,
                       source=entry.source or "", locality=entry.locality,
                       reviewed=entry.reviewed.isoformat() if entry.reviewed else "",
-                      active=entry.active)
+                      active=entry.active, variants="\n".join(entry.variants or []),
+                      near_misses="\n".join(near_miss_lines(entry.near_misses)))
     values.update(overrides)
     return values
 

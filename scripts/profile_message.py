@@ -198,7 +198,7 @@ async def profile(args: argparse.Namespace) -> None:
         # The FAQ search alone, in this process, on the same database and questions.
         engine = make_engine(database_url)
         sessions = make_session_factory(engine)
-        searcher = FaqSearcher(settings.faq_answer_threshold, settings.faq_suggest_threshold)
+        searcher = FaqSearcher()
         search_ms = []
         for message in texts:
             started = time.perf_counter()

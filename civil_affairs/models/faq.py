@@ -29,6 +29,11 @@ class FaqEntry(Base):
     question = Column(String(200), nullable=False)
     alternatives = Column(JSON, nullable=False, default=list)
     keywords = Column(JSON, nullable=False, default=list)
+    # Training examples of the FAQ ranker, edited by staff like the rest of the entry: residents'
+    # phrasings of this question, and near misses [{"text", "answer": key of the entry they
+    # belong to, or "none"}] that share its words but ask something else.
+    variants = Column(JSON, nullable=False, default=list)
+    near_misses = Column(JSON, nullable=False, default=list)
     answer = Column(Text, nullable=False)
     source = Column(String(500), nullable=False, default="")
     locality = Column(String(16), nullable=False, default="national")

@@ -42,7 +42,7 @@ PARAPHRASES = [
 
 @pytest.fixture
 def searcher() -> FaqSearcher:
-    return FaqSearcher(answer_threshold=0.5, suggest_threshold=0.3)
+    return FaqSearcher()
 
 
 def test_paraphrases_find_their_entry(session: Session, searcher: FaqSearcher) -> None:

@@ -24,7 +24,7 @@ NEW_ENTRY = {
 
 
 def _searcher(settings: Settings) -> FaqSearcher:
-    return FaqSearcher(settings.faq_answer_threshold, settings.faq_suggest_threshold)
+    return FaqSearcher()
 
 
 def _found_keys(factory: sessionmaker, searcher: FaqSearcher, text: str) -> list[str]:
@@ -276,3 +276,20 @@ def test_every_staff_action_is_audited_with_the_client_ip(
             "unanswered.view", "logout"]
         assert {r.staff_user.username for r in records} == {"agent1"}
         assert {r.ip for r in records} == {"testclient"}
+
+
+def test_the_editor_keeps_variants_and_near_misses_and_the_searcher_learns_them(
+        client: TestClient, agent: str, factory: sessionmaker, migrated_settings: Settings) -> None:
+    searcher = _searcher(migrated_settings)
+    form = {**NEW_ENTRY, "alternatives": "", "keywords": "", "active": "1", "csrf_token": agent,
+            "variants": "去红色星球住要办哪些手续\n想搬到火星上过日子咋弄",
+            "near_misses": "火星上的低保怎么申请 => dibao-how-to-apply\n火星天气冷不冷"}
+    assert client.post("/staff/faq/new", data=form, follow_redirects=False).status_code == 303
+    entry = _entries(client, q="pet-registration-test")[0]
+    assert entry["variants"] == ["去红色星球住要办哪些手续", "想搬到火星上过日子咋弄"]
+    assert entry["near_misses"] == [{"text": "火星上的低保怎么申请", "answer": "dibao-how-to-apply"},
+                                    {"text": "火星天气冷不冷", "answer": "none"}]
+    page = client.get("/staff/faq/pet-registration-test/edit").text
+    assert "去红色星球住要办哪些手续" in page and "火星上的低保怎么申请 =&gt; dibao-how-to-apply" in page
+    # A phrasing only the variants hold (not the question) finds the entry.
+    assert _found_keys(factory, searcher, "去红色星球住要办哪些手续")[0] == "pet-registration-test"

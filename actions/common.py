@@ -13,9 +13,9 @@ from sqlalchemy.orm import sessionmaker
 from civil_affairs import clock
 from civil_affairs.booking import BookingRules, rules_from_settings
 from civil_affairs.config import Settings
+from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.delivery import Delivery
-from civil_affairs.faq_search import FaqSearcher
+from civil_affairs.faq.search import FaqSearcher
 from civil_affairs.privacy import install_log_masking
 
 INTENT_CATEGORIES = {

@@ -15,11 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import INTENT_CATEGORIES, services
-from actions.emergency import send_emergency_help
-from actions.handoff import hand_over
-from civil_affairs.emergency import is_self_harm
-from civil_affairs.faq_search import Candidate
-from civil_affairs.faq_store import find_entry, format_answer, record_unanswered
+from actions.escalation import hand_over, send_emergency_help
+from civil_affairs.conversations.emergency import is_self_harm
+from civil_affairs.faq.search import Candidate
+from civil_affairs.faq.store import find_entry, format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
 from civil_affairs.text import has_meaningful_text, normalize
 

@@ -31,7 +31,7 @@ from bot.update_ledger import (
 )
 from bot.update_processor import PerChatUpdateProcessor
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import ConversationService
+from civil_affairs.conversations.service import ConversationService
 from civil_affairs.ops.run_files import heartbeat_path, write_heartbeat
 
 logger = logging.getLogger(__name__)

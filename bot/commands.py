@@ -8,9 +8,9 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import texts
 from bot.conversation import ask_rasa, converse
-from civil_affairs.rasa_client import RasaButton
 from bot.rendering import build_keyboard, send_rasa_messages
 from bot.state import BotContext
+from civil_affairs.conversations.rasa_client import RasaButton
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from bot import texts
 from bot.rendering import send_rasa_messages
 from bot.state import BotContext
-from civil_affairs.rasa_client import MessageLost, RasaMessage, RasaUnavailable
+from civil_affairs.conversations.rasa_client import MessageLost, RasaMessage, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 

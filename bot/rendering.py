@@ -10,7 +10,7 @@ from telegram.constants import MessageLimit
 
 from bot import texts
 from bot.callback_payloads import CallbackPayloadStore
-from civil_affairs.rasa_client import RasaButton, RasaMessage
+from civil_affairs.conversations.rasa_client import RasaButton, RasaMessage
 
 logger = logging.getLogger(__name__)
 

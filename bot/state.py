@@ -10,7 +10,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from bot.callback_payloads import CallbackPayloadStore
 from bot.update_ledger import UpdateLedger
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import ConversationService
+from civil_affairs.conversations.service import ConversationService
 
 
 class BotState:

@@ -28,7 +28,7 @@ from telegram.ext import Application
 from bot import texts
 from bot.callback_payloads import CallbackPayloadStore
 from bot.rendering import send_rasa_messages
-from civil_affairs.conversation_service import ConversationService
+from civil_affairs.conversations.service import ConversationService
 from civil_affairs.models.base import utcnow
 from civil_affairs.ops import metrics
 from civil_affairs.ops import telegram_updates as ledger_db

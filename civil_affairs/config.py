@@ -14,6 +14,8 @@ from datetime import time
 from pathlib import Path
 from typing import Mapping
 
+from civil_affairs.office_hours import OfficeHours, OfficeHoursError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Telegram's rule for a webhook's secret_token.
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -306,7 +308,6 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that would be unsafe in production or cannot be read."""
-        from civil_affairs.office_hours import OfficeHours, OfficeHoursError
 
         try:
             OfficeHours.parse(self.office_hours)

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civil_affairs.faq_store import list_unanswered
-from civil_affairs.handoff import ACTIVE, REASON_LABELS
+from civil_affairs.conversations.handoff import ACTIVE, REASON_LABELS
+from civil_affairs.faq.store import list_unanswered
 from civil_affairs.models import Conversation, Handoff
 
 TOP_UNANSWERED = 10

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from civil_affairs.config import PROJECT_ROOT
+from civil_affairs.config import PROJECT_ROOT, Settings
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu", "dialogue")
 
@@ -59,7 +59,6 @@ def ensure_model(model_dir: Path, root: Path = PROJECT_ROOT) -> Path:
 
 def main() -> None:
     """Print the model path, training first if needed (`make train`)."""
-    from civil_affairs.config import Settings
 
     print(ensure_model(Settings.from_env().model_dir))
 

@@ -9,8 +9,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.orm import Session
 
+from civil_affairs.booking import load_booking_seed as load_slots
+from civil_affairs.booking.work_calendar import seed_calendar
 from civil_affairs.config import PROJECT_ROOT
-from civil_affairs.faq_store import ImportReport, import_records, read_yaml
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.faq.store import ImportReport, import_records, read_yaml
 
 SEED_DIR = PROJECT_ROOT / "seed"
 
@@ -47,15 +50,12 @@ def load_faq_seed(*, session: Session, folder: Path = SEED_DIR / "faq") -> Impor
 
 def load_booking_seed(*, session: Session, path: Path = SEED_DIR / "booking.yml") -> int:
     """Add missing appointment slots/overrides and the published holiday years (idempotent)."""
-    from civil_affairs.booking import load_booking_seed as load_slots
-    from civil_affairs.work_calendar import seed_calendar
 
     return load_slots(session=session, path=path) + len(seed_calendar(session=session))
 
 
 def prepare_database(database_url: str) -> ImportReport:
     """Migrate ``database_url`` to the newest schema and add missing seed data; returns the FAQ report."""
-    from civil_affairs.db import make_engine, make_session_factory
 
     upgrade_database(database_url)
     engine = make_engine(database_url)

@@ -14,14 +14,14 @@ from fastapi.templating import Jinja2Templates
 
 from civil_affairs import clock
 from civil_affairs.booking import rules_from_settings
+from civil_affairs.booking.reminders import run_reminder_loop
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import ConversationService
+from civil_affairs.conversations.delivery import Delivery
+from civil_affairs.conversations.rasa_client import RasaClient
+from civil_affairs.conversations.service import ConversationService
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.delivery import Delivery
 from civil_affairs.ops.logs import configure_logging
 from civil_affairs.ops.retention import run_retention_loop
-from civil_affairs.rasa_client import RasaClient
-from civil_affairs.reminders import run_reminder_loop
 from console import errors, routes
 from console.auth import bootstrap_admin
 from console.security import BodyLimitMiddleware, SecurityHeadersMiddleware, TrustedProxyMiddleware

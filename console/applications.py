@@ -11,8 +11,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import (APIRouter, BackgroundTasks, Depends, File, Form, HTTPException, Request, Response,
-                     UploadFile, status)
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -23,12 +33,22 @@ from civil_affairs.applications.import_csv import CsvFormatError, ImportReport, 
 from civil_affairs.applications.lookup import describe
 from civil_affairs.applications.notify import notify_subscribers, subscribers
 from civil_affairs.applications.numbers import format_number
-from civil_affairs.applications.records import (ApplicationError, change_status, check_application,
-                                                create_application, find_application,
-                                                search_applications)
-from civil_affairs.applications.types import (APPLICATION_TYPES, STATUS_LABELS, STATUSES,
-                                              STATUSES_NEEDING_NOTE, TYPES_BY_CODE)
-from civil_affairs.delivery import Delivery
+from civil_affairs.applications.records import (
+    ApplicationError,
+    change_status,
+    check_application,
+    create_application,
+    find_application,
+    search_applications,
+)
+from civil_affairs.applications.types import (
+    APPLICATION_TYPES,
+    STATUS_LABELS,
+    STATUSES,
+    STATUSES_NEEDING_NOTE,
+    TYPES_BY_CODE,
+)
+from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.models import Application
 from civil_affairs.privacy import mask_name
 from console.deps import StaffContext, check_csrf, client_ip, current_staff, render, sessions

@@ -16,8 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from civil_affairs import audit, booking, clock, work_calendar
-from civil_affairs.date_parsing import describe_date
+from civil_affairs import audit, booking, clock
+from civil_affairs.booking import work_calendar
+from civil_affairs.booking.date_parsing import describe_date
 from civil_affairs.models import Appointment
 from civil_affairs.models.booking import KIND_LABELS, STATUS_LABELS
 from civil_affairs.privacy import mask_name, mask_phone

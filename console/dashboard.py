@@ -12,9 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from civil_affairs.conversations.handoff import REASON_LABELS
+from civil_affairs.conversations.handoff_views import describe_wait, iso_utc
 from civil_affairs.dashboard import DashboardStats, dashboard_stats
-from civil_affairs.handoff import REASON_LABELS
-from civil_affairs.handoff_views import describe_wait, iso_utc
 from civil_affairs.models.base import utcnow
 from console.deps import StaffContext, render, require_role, sessions
 

@@ -1,6 +1,6 @@
 """FAQ editor (问答库) and unanswered questions (未解答问题): staff pages and the JSON API.
 
-Every write goes through ``civil_affairs.faq_store`` (``upsert_faq`` bumps ``updated_at``, so the
+Every write goes through ``civil_affairs.faq.store`` (``upsert_faq`` bumps ``updated_at``, so the
 FAQ searcher re-indexes before the next resident message) and leaves an audit record. State-changing
 requests pass ``check_csrf``.
 """
@@ -13,16 +13,38 @@ from urllib.parse import quote
 
 import yaml
 from fastapi import (
-    APIRouter, Body, Depends, File, Form, HTTPException, Request, Response, UploadFile, status,
+    APIRouter,
+    Body,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Request,
+    Response,
+    UploadFile,
+    status,
 )
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from civil_affairs import audit, clock
-from civil_affairs.faq_store import (
-    FaqData, FaqValidationError, ImportReport, as_data, export_csv, export_yaml, find_entry,
-    import_records, list_faq, list_unanswered, near_miss_lines, parse_faq, read_csv, read_yaml,
-    resolve_unanswered, upsert_faq,
+from civil_affairs.faq.store import (
+    FaqData,
+    FaqValidationError,
+    ImportReport,
+    as_data,
+    export_csv,
+    export_yaml,
+    find_entry,
+    import_records,
+    list_faq,
+    list_unanswered,
+    near_miss_lines,
+    parse_faq,
+    read_csv,
+    read_yaml,
+    resolve_unanswered,
+    upsert_faq,
 )
 from civil_affairs.models import FaqEntry, UnansweredQuestion
 from civil_affairs.models.faq import CATEGORY_LABELS

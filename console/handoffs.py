@@ -22,11 +22,26 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from civil_affairs import audit
-from civil_affairs.handoff import (
-    HandoffError, add_note, claim, handoff_counts, note_staff_reply, queue, resolve, search_conversations,
+from civil_affairs.conversations.handoff import (
+    HandoffError,
+    add_note,
+    claim,
+    handoff_counts,
+    note_staff_reply,
+    queue,
+    resolve,
+    search_conversations,
 )
-from civil_affairs.handoff_views import (
-    STATUS_LABELS, assignable_staff, conversation_rows, conversation_view, handoff_row, note_row, queue_row, sender_of, staff_names,
+from civil_affairs.conversations.handoff_views import (
+    STATUS_LABELS,
+    assignable_staff,
+    conversation_rows,
+    conversation_view,
+    handoff_row,
+    note_row,
+    queue_row,
+    sender_of,
+    staff_names,
 )
 from civil_affairs.models import Handoff, StaffUser
 from console.deps import StaffContext, check_csrf, client_ip, current_staff, render, sessions

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from civil_affairs import audit
-from civil_affairs.handoff_views import (
+from civil_affairs.conversations.handoff_views import (
     handoff_row,
     new_messages,
     notes_of,

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import select
 
-from civil_affairs.conversation_service import BUSY_TEXT, RESEND_TEXT, RateLimited
+from civil_affairs.conversations.rasa_client import MessageLost, RasaUnavailable
+from civil_affairs.conversations.service import BUSY_TEXT, RESEND_TEXT, RateLimited
+from civil_affairs.conversations.transcripts import clean_text, transcript, web_sender_id
 from civil_affairs.models import Conversation
-from civil_affairs.rasa_client import MessageLost, RasaUnavailable
 from civil_affairs.throttle import CURRENT_CLIENT_ADDRESS, client_digest
-from civil_affairs.transcripts import clean_text, transcript, web_sender_id
 from console.deps import client_ip
 from console.security import is_https
 

@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from civil_affairs import faq_ranker  # noqa: E402
 from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
-from civil_affairs.faq_search import FaqSearcher  # noqa: E402
-from civil_affairs.faq_store import import_records  # noqa: E402
+from civil_affairs.faq import ranker as faq_ranker  # noqa: E402
+from civil_affairs.faq.search import FaqSearcher  # noqa: E402
+from civil_affairs.faq.store import import_records  # noqa: E402
 from civil_affairs.models.base import Base  # noqa: E402
 from civil_affairs.setup_db import read_faq_seed  # noqa: E402
 

@@ -56,9 +56,9 @@ from aiohttp import web  # noqa: E402
 from bot import texts as bot_texts  # noqa: E402
 from civil_affairs.applications.records import check_application, create_application  # noqa: E402
 from civil_affairs.config import Settings  # noqa: E402
+from civil_affairs.conversations.rasa_client import REST_WEBHOOK_PATH  # noqa: E402
 from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
 from civil_affairs.ops.supervisor_status import read_status  # noqa: E402
-from civil_affairs.rasa_client import REST_WEBHOOK_PATH  # noqa: E402
 from civil_affairs.rasa_model import ensure_model  # noqa: E402
 from console.webchat import BUSY_TEXT, RESEND_TEXT  # noqa: E402
 from tests.helpers.applications import fictitious_id  # noqa: E402

@@ -27,12 +27,9 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from civil_affairs.faq_ranker import (  # noqa: E402
-    DEFAULT_CALIBRATION, NONE_CLASS, Calibration, Ranker, TrainingEntry, decide, decision_features,
-    training_entry,
-)
+from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, decide, decision_features
+from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.setup_db import read_faq_seed  # noqa: E402
-
 
 RANKED_KEPT = 20  # margins kept per item (the category bonus can reorder them)
 BONUSES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -81,7 +78,7 @@ def fold_entries(records: list[dict], test: set[int], items: list[Item]) -> list
 def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
                    ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
     """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search."""
-    from civil_affairs.faq_search import FaqIndex
+    from civil_affairs.faq.search import FaqIndex
 
     items = items_of(records)
     labels = [i.key for i in items]
@@ -260,7 +257,7 @@ def main() -> int:
         right_topic = sum(c == entry_category.get(i.key) for c, i in zip(categories, items)) / len(items)
         print(f"NLU topic = the entry's category for {right_topic:.1%} of the items")
         if not args.calibrate:
-            from civil_affairs.faq_search import CATEGORY_BONUS
+            from civil_affairs.faq.search import CATEGORY_BONUS
 
             ranked = with_bonus(ranked, categories, entry_category, CATEGORY_BONUS)
             print(f"topic bonus {CATEGORY_BONUS} (the searcher's)")

@@ -54,8 +54,8 @@ from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
 from civil_affairs.rasa_model import ensure_model  # noqa: E402
 from civil_affairs.setup_db import prepare_database  # noqa: E402
 from launcher import processes  # noqa: E402
-from servers import rasa_fixes  # noqa: E402
 from launcher.ports import free_ports  # noqa: E402
+from servers import rasa_fixes  # noqa: E402
 
 COMPONENTS = ("nlu", "tracker read", "policies", "action call", "tracker write", "rasa other")
 
@@ -152,11 +152,11 @@ async def profile(args: argparse.Namespace) -> None:
     from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.log_utils import configure_structlog
 
-    from civil_affairs.conversation_service import ConversationService
-    from civil_affairs.delivery import Delivery
-    from civil_affairs.faq_search import FaqSearcher
+    from civil_affairs.conversations.delivery import Delivery
+    from civil_affairs.conversations.rasa_client import RasaClient
+    from civil_affairs.conversations.service import ConversationService
+    from civil_affairs.faq.search import FaqSearcher
     from civil_affairs.ops.tracker_store import MaskingSQLTrackerStore
-    from civil_affairs.rasa_client import RasaClient
 
     # Log as `rasa run` does (INFO): at DEBUG, Rasa would also render every state of the tracker.
     logging.basicConfig(level=logging.WARNING)
@@ -214,7 +214,7 @@ async def profile(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             service._before_bot("web-profile", message)
             channel_ms.append((time.perf_counter() - started) * 1000)
-            from civil_affairs.rasa_client import RasaMessage
+            from civil_affairs.conversations.rasa_client import RasaMessage
             started = time.perf_counter()
             await service._say("web-profile", [RasaMessage(text="答复" * 40)])
             channel_ms[-1] += (time.perf_counter() - started) * 1000

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking.texts import HUMAN_HINT
 from actions.common import services
 from civil_affairs import booking, clock
+from civil_affairs.booking.date_parsing import cn_number
 from civil_affairs.identity import (
     FEMALE,
     MALE,
@@ -185,7 +186,6 @@ def match_slot(text: str, slots: list[booking.SlotAvailability]) -> booking.Slot
     )
     afternoon = "下午" in text or "晚" in text
     if hour_match:
-        from civil_affairs.date_parsing import cn_number
 
         hour = cn_number(hour_match.group(1))
         minute = (

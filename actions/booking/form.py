@@ -32,7 +32,8 @@ from actions.booking.answers import (
 from actions.booking.texts import ACTIVE_ELSEWHERE_TEXT
 from actions.common import services
 from civil_affairs import booking
-from civil_affairs.date_parsing import PAST, describe_date, parse_date
+from civil_affairs.booking.date_parsing import PAST, describe_date, parse_date
+from civil_affairs.booking.work_calendar import CalendarYearMissing, load_calendar
 from civil_affairs.identity import (
     IdNumberError,
     find_id_number,
@@ -42,7 +43,6 @@ from civil_affairs.identity import (
 )
 from civil_affairs.models.booking import KIND_LABELS
 from civil_affairs.sealing import seal
-from civil_affairs.work_calendar import CalendarYearMissing, load_calendar
 
 # --- the booking form --------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from actions.booking.submit import ics_message, reset_events
 from actions.booking.texts import confirmation_text
 from actions.common import services
 from civil_affairs import booking
-from civil_affairs.date_parsing import describe_date
+from civil_affairs.booking.date_parsing import describe_date
 
 # --- cancelling and rescheduling ---------------------------------------------------------------------
 

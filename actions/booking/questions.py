@@ -21,7 +21,7 @@ from actions.booking.answers import (
 )
 from actions.common import services
 from civil_affairs import booking
-from civil_affairs.date_parsing import describe_date, short_date
+from civil_affairs.booking.date_parsing import describe_date, short_date
 from civil_affairs.models.booking import KIND_LABELS
 from civil_affairs.privacy import mask_id, mask_phone
 

@@ -26,8 +26,8 @@ from actions.booking.answers import (
 from actions.booking.texts import INCOMPLETE_TEXT, confirmation_text
 from actions.common import services
 from civil_affairs import booking
-from civil_affairs.faq_store import format_answer
-from civil_affairs.ics import CalendarEvent, build_ics
+from civil_affairs.booking.ics import CalendarEvent, build_ics
+from civil_affairs.faq.store import format_answer
 from civil_affairs.identity import (
     IdNumberError,
     parse_id_number,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civil_affairs.date_parsing import describe_date
+from civil_affairs.booking.date_parsing import describe_date
 from civil_affairs.models import Appointment
 from civil_affairs.models.booking import KIND_LABELS
 

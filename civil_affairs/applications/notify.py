@@ -19,7 +19,7 @@ from civil_affairs.applications.records import get_by_number
 from civil_affairs.models import Application, StatusSubscription
 
 if TYPE_CHECKING:
-    from civil_affairs.delivery import Delivery
+    from civil_affairs.conversations.delivery import Delivery
 
 logger = logging.getLogger(__name__)
 

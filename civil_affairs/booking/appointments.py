@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs import clock
 from civil_affairs.booking.capacity import check_day, effective_capacity, overrides_between, take_place
+from civil_affairs.booking.date_parsing import describe_date
 from civil_affairs.booking.rules import (
     BOOK_RETRIES,
     CODE_ATTEMPTS,
@@ -21,11 +22,10 @@ from civil_affairs.booking.rules import (
     BookingRequest,
     BookingRules,
 )
-from civil_affairs.date_parsing import describe_date
+from civil_affairs.booking.work_calendar import CalendarYearMissing, load_calendar
 from civil_affairs.identity import id_hash
 from civil_affairs.models import Appointment, AppointmentParty, BookingSlot
 from civil_affairs.ops import metrics
-from civil_affairs.work_calendar import CalendarYearMissing, load_calendar
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from civil_affairs.booking.date_parsing import describe_date
 from civil_affairs.booking.rules import DEFAULT_RULES, BookingRules, DayAvailability, SlotAvailability
-from civil_affairs.date_parsing import describe_date
+from civil_affairs.booking.work_calendar import CalendarYearMissing, WorkCalendar, load_calendar
 from civil_affairs.models import BookingSlot, CapacityOverride, SlotDay
-from civil_affairs.work_calendar import CalendarYearMissing, WorkCalendar, load_calendar
 
 logger = logging.getLogger(__name__)
 

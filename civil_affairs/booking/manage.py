@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from civil_affairs import throttle
 from civil_affairs.booking.appointments import new_code, reminder_due, slot_by_code
 from civil_affairs.booking.capacity import check_day, effective_capacity, overrides_between, release_place, take_place
+from civil_affairs.booking.date_parsing import describe_date
 from civil_affairs.booking.rules import DEFAULT_RULES, BookingError, BookingRules
-from civil_affairs.date_parsing import describe_date
+from civil_affairs.booking.work_calendar import load_calendar
 from civil_affairs.models import Appointment, AppointmentParty, BookingSlot
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.booking import KIND_LABELS, STATUS_LABELS
 from civil_affairs.privacy import mask_phone as masked_phone
-from civil_affairs.work_calendar import load_calendar
 
 logger = logging.getLogger(__name__)
 

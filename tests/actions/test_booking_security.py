@@ -13,8 +13,8 @@ from sqlalchemy import select
 from actions import booking as booking_actions
 from actions import common
 from civil_affairs import booking
+from civil_affairs.booking.date_parsing import describe_date
 from civil_affairs.config import Settings
-from civil_affairs.date_parsing import describe_date
 from civil_affairs.models import Appointment, RateLimitCounter
 from civil_affairs.sealing import seal
 from civil_affairs.throttle import subject_key

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from actions.common import services
 from actions.faq import ActionAnswerFaq, ActionFaqNone, is_elliptical
 from civil_affairs.config import Settings
-from civil_affairs.faq_store import parse_faq, upsert_faq
+from civil_affairs.faq.store import parse_faq, upsert_faq
 from civil_affairs.models import UnansweredQuestion
 from tests.helpers.trackers import make_tracker
 

@@ -6,7 +6,7 @@ from unittest.mock import AsyncMock
 
 from bot.callback_payloads import CallbackPayloadStore
 from bot.rendering import send_rasa_messages
-from civil_affairs.rasa_client import RasaMessage
+from civil_affairs.conversations.rasa_client import RasaMessage
 
 
 async def test_document_payload_becomes_send_document() -> None:

@@ -6,8 +6,8 @@ import pytest
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.callback_payloads import SHORT_ID_PREFIX, CallbackPayloadStore
-from civil_affairs.rasa_client import RasaButton, RasaMessage
 from bot.rendering import build_keyboard, split_text
+from civil_affairs.conversations.rasa_client import RasaButton, RasaMessage
 
 
 @pytest.mark.parametrize("length", [0, 1, 4096, 4097, 10_000])

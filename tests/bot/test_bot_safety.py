@@ -11,10 +11,10 @@ import asyncio
 
 from telegram.ext import Application
 
-from civil_affairs.conversation_service import RATE_LIMITS, SLOW_DOWN_TEXT, ChatRateLimiter
-from civil_affairs.handoff import active_handoff, escalate
+from civil_affairs.conversations.handoff import active_handoff, escalate
+from civil_affairs.conversations.service import RATE_LIMITS, SLOW_DOWN_TEXT, ChatRateLimiter
+from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY
-from civil_affairs.transcripts import record_message
 from tests.helpers.fake_telegram import FakeTelegramServer
 
 CHAT = 7007

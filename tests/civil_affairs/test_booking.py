@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civil_affairs import booking
+from civil_affairs.booking.work_calendar import WorkCalendar, load_calendar
 from civil_affairs.models import Appointment, BookingSlot
-from civil_affairs.work_calendar import WorkCalendar, load_calendar
 from tests.helpers.booking_factory import make_request
 
 NOW = datetime(2026, 9, 23, 9, 0)  # Wednesday morning, local time

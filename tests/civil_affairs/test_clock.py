@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from civil_affairs import clock, ics
+from civil_affairs import clock
+from civil_affairs.booking import ics
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ import pytest_asyncio
 from aiohttp import web
 
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import ConversationService
+from civil_affairs.conversations.delivery import Delivery
+from civil_affairs.conversations.rasa_client import MessageLost, RasaClient
+from civil_affairs.conversations.service import ConversationService
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.delivery import Delivery
 from civil_affairs.models import TrackerEvent
 from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY
-from civil_affairs.rasa_client import MessageLost, RasaClient
 from launcher.ports import free_port
 
 

@@ -16,16 +16,22 @@ from sqlalchemy import func, select
 
 from bot import texts as bot_texts
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import (
-    BUSY_TEXT, RATE_LIMITS, RESEND_TEXT, SLOW_DOWN_TEXT, ChatRateLimiter, ConversationService, RateLimited,
+from civil_affairs.conversations.delivery import Delivery
+from civil_affairs.conversations.handoff import active_handoff, escalate
+from civil_affairs.conversations.rasa_client import MessageLost, RasaMessage, RasaUnavailable
+from civil_affairs.conversations.service import (
+    BUSY_TEXT,
+    RATE_LIMITS,
+    RESEND_TEXT,
+    SLOW_DOWN_TEXT,
+    ChatRateLimiter,
+    ConversationService,
+    RateLimited,
 )
+from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.delivery import Delivery
-from civil_affairs.handoff import active_handoff, escalate
 from civil_affairs.models import ConversationMessage, Handoff
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_NORMAL
-from civil_affairs.rasa_client import MessageLost, RasaMessage, RasaUnavailable
-from civil_affairs.transcripts import record_message
 
 CRISIS = "我不想活了，药都准备好了"
 VIOLENCE = "我爸喝醉了在家打我妈 往死里打"

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from civil_affairs.conversations.handoff import escalate
+from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.dashboard import dashboard_stats, median, percentile
-from civil_affairs.faq_store import record_unanswered
-from civil_affairs.handoff import escalate
+from civil_affairs.faq.store import record_unanswered
 from civil_affairs.models.base import utcnow
-from civil_affairs.transcripts import record_message
 
 
 @pytest.mark.parametrize("values, fraction, expected", [

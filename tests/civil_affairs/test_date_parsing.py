@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from civil_affairs.date_parsing import PAST, cn_number, describe_date, parse_date
-from civil_affairs.work_calendar import CalendarYearMissing, WorkCalendar
+from civil_affairs.booking.date_parsing import PAST, cn_number, describe_date, parse_date
+from civil_affairs.booking.work_calendar import CalendarYearMissing, WorkCalendar
 
 TODAY = date(2026, 9, 23)  # a Wednesday
 CALENDAR = WorkCalendar.from_package()

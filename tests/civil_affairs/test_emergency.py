@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from civil_affairs.emergency import is_self_harm, is_street_case, looks_urgent
+from civil_affairs.conversations.emergency import is_self_harm, is_street_case, looks_urgent
 
 
 @pytest.mark.parametrize("text", [
@@ -42,7 +42,7 @@ def test_self_harm_and_street_cases_are_told_apart() -> None:
     ("我爸妈那一代没领过证 现在想补 能不能我替他们去办", False),
 ])
 def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -> None:
-    from civil_affairs.emergency import sounds_like_complaint
+    from civil_affairs.conversations.emergency import sounds_like_complaint
 
     assert sounds_like_complaint(text) is complaint
 
@@ -53,7 +53,7 @@ def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -
     ("我爸在家打我妈", ("110", "120"), ("12356", "救助管理站")),
 ])
 def test_hotline_reply_fits_the_danger(text: str, must: tuple[str, ...], must_not: tuple[str, ...]) -> None:
-    from civil_affairs.emergency import hotline_reply
+    from civil_affairs.conversations.emergency import hotline_reply
 
     reply = hotline_reply(text, hotline="12345", bureau="区民政局")
     assert all(number in reply for number in must) and not any(word in reply for word in must_not)

@@ -15,11 +15,10 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.faq_ranker import (
-    NONE_CLASS, Calibration, Ranker, TrainingEntry, decide, training_entry,
-)
-from civil_affairs.faq_search import FaqSearcher
-from civil_affairs.faq_store import as_data, find_entry, import_records, parse_faq, upsert_faq
+from civil_affairs.faq.decision import Calibration, decide
+from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
+from civil_affairs.faq.search import FaqSearcher
+from civil_affairs.faq.store import as_data, find_entry, import_records, parse_faq, upsert_faq
 from civil_affairs.models import FaqEntry
 from civil_affairs.setup_db import alembic_config, read_faq_seed
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from civil_affairs.faq_search import FaqSearcher
+from civil_affairs.faq.search import FaqSearcher
 
 PARAPHRASES = [
     ("低保到底咋申请 要去哪里报", "benefits", "dibao-how-to-apply"),

@@ -7,9 +7,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civil_affairs.config import BureauContacts
-from civil_affairs.faq_store import (
-    FaqValidationError, export_csv, export_yaml, format_answer, import_records, list_faq,
-    list_unanswered, parse_faq, read_csv, read_yaml, record_unanswered, upsert_faq,
+from civil_affairs.faq.store import (
+    FaqValidationError,
+    export_csv,
+    export_yaml,
+    format_answer,
+    import_records,
+    list_faq,
+    list_unanswered,
+    parse_faq,
+    read_csv,
+    read_yaml,
+    record_unanswered,
+    upsert_faq,
 )
 from civil_affairs.models import FaqEntry
 

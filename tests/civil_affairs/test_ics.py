@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 
-from civil_affairs.ics import CalendarEvent, build_ics, fold_line
+from civil_affairs.booking.ics import CalendarEvent, build_ics, fold_line
 
 
 def test_event_in_utc_with_escaping_and_alarm() -> None:

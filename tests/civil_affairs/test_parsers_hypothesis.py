@@ -14,7 +14,7 @@ from actions.booking import ManageFormBase, clean_name, match_slot
 from civil_affairs import booking
 from civil_affairs import identity as app_identity
 from civil_affairs.applications.numbers import NumberError, format_number, parse_number, try_parse_number
-from civil_affairs.date_parsing import cn_number, describe_date, parse_date
+from civil_affairs.booking.date_parsing import cn_number, describe_date, parse_date
 from civil_affairs.identity import IdNumberError, check_digit, find_id_number, parse_id_number, parse_phone
 from civil_affairs.privacy import mask_id, mask_phone
 from tests.helpers.booking_factory import make_id

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from civil_affairs import booking
+from civil_affairs.booking.reminders import send_due_reminders
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Appointment
-from civil_affairs.reminders import send_due_reminders
 from tests.helpers.booking_factory import make_request
 
 NOW = datetime(2026, 9, 23, 9, 0)

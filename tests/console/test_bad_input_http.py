@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from civil_affairs.handoff import escalate
+from civil_affairs.conversations.handoff import escalate
+from civil_affairs.conversations.rasa_client import RasaMessage
+from civil_affairs.conversations.transcripts import record_message, web_sender_id
 from civil_affairs.models import ConversationMessage
-from civil_affairs.rasa_client import RasaMessage
-from civil_affairs.transcripts import record_message, web_sender_id
 from civil_affairs.setup_db import prepare_database
 from civil_affairs.staff_accounts import create_user
 from console.app import create_app

@@ -7,8 +7,8 @@ from typing import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
-from civil_affairs.handoff import escalate
-from civil_affairs.transcripts import record_message
+from civil_affairs.conversations.handoff import escalate
+from civil_affairs.conversations.transcripts import record_message
 from tests.console.conftest import api_login
 
 

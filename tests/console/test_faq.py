@@ -11,8 +11,8 @@ from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.audit import list_audit
 from civil_affairs.config import Settings
-from civil_affairs.faq_search import FaqSearcher
-from civil_affairs.faq_store import export_csv, export_yaml, record_unanswered
+from civil_affairs.faq.search import FaqSearcher
+from civil_affairs.faq.store import export_csv, export_yaml, record_unanswered
 from tests.console.conftest import csrf_headers, hidden_csrf
 
 NEW_ENTRY = {

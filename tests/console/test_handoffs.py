@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import RATING_REQUEST
-from civil_affairs.handoff import escalate
+from civil_affairs.conversations.handoff import escalate
+from civil_affairs.conversations.rasa_client import RasaMessage
+from civil_affairs.conversations.service import RATING_REQUEST
+from civil_affairs.conversations.transcripts import get_or_create_conversation, record_message, web_sender_id
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote
-from civil_affairs.rasa_client import RasaMessage
-from civil_affairs.transcripts import get_or_create_conversation, record_message, web_sender_id
 from console.app import create_app
 from tests.conftest import make_settings
 from tests.console.conftest import api_login, csrf_headers, hidden_csrf

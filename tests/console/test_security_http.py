@@ -13,8 +13,8 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from civil_affairs.conversations.rasa_client import RasaMessage
 from civil_affairs.models import AuditLog
-from civil_affairs.rasa_client import RasaMessage
 from console.app import create_app
 from console.security import DEFAULT_BODY_LIMIT, IMPORT_BODY_LIMIT
 from tests.conftest import make_settings

@@ -12,17 +12,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 import sqlalchemy as sa
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from civil_affairs.conversations.transcripts import record_message, web_sender_id
 from civil_affairs.db import make_engine
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, TrackerEvent
 from civil_affairs.setup_db import alembic_config
-from civil_affairs.transcripts import record_message, web_sender_id
 from console.app import create_app
 from tests.conftest import make_settings
 from tests.console.conftest import api_login

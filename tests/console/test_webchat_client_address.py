@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from civil_affairs.rasa_client import RasaClient, RasaMessage
+from civil_affairs.conversations.rasa_client import RasaClient, RasaMessage
 from civil_affairs.throttle import CLIENT_ADDRESS_KEY, CURRENT_CLIENT_ADDRESS, client_digest
 
 

@@ -20,11 +20,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from civil_affairs.config import Settings
-from civil_affairs.faq_store import record_unanswered
-from civil_affairs.handoff import escalate
-from civil_affairs.rasa_client import RasaMessage
+from civil_affairs.conversations.handoff import escalate
+from civil_affairs.conversations.rasa_client import RasaMessage
+from civil_affairs.conversations.transcripts import record_message, web_sender_id
+from civil_affairs.faq.store import record_unanswered
 from civil_affairs.staff_accounts import create_user
-from civil_affairs.transcripts import record_message, web_sender_id
 from console.app import create_app
 from launcher.ports import free_port
 

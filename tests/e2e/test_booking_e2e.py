@@ -14,10 +14,10 @@ from datetime import date, timedelta
 import pytest
 from telegram.ext import Application
 
+from civil_affairs.booking.date_parsing import parse_date
+from civil_affairs.booking.work_calendar import CalendarYearMissing, WorkCalendar
 from civil_affairs.clock import local_now
 from civil_affairs.config import Settings
-from civil_affairs.date_parsing import parse_date
-from civil_affairs.work_calendar import CalendarYearMissing, WorkCalendar
 from tests.e2e.conftest import Stack
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import FakeTelegramServer, SentMessage

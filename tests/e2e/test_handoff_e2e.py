@@ -19,11 +19,11 @@ import pytest_asyncio
 from telegram.ext import Application
 
 from civil_affairs.config import Settings
-from civil_affairs.conversation_service import RATING_REQUEST
+from civil_affairs.conversations.handoff import active_handoff
+from civil_affairs.conversations.service import RATING_REQUEST
+from civil_affairs.conversations.transcripts import web_sender_id
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.handoff import active_handoff
 from civil_affairs.staff_accounts import ensure_user
-from civil_affairs.transcripts import web_sender_id
 from tests.e2e.conftest import STAFF_CHAT_ID, Stack
 from tests.helpers.fake_telegram import FakeTelegramServer
 

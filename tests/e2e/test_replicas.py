@@ -28,11 +28,11 @@ from sqlalchemy import select
 
 from bot import texts as bot_texts
 from civil_affairs.config import PROJECT_ROOT, Settings
+from civil_affairs.conversations.transcripts import web_sender_id
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Appointment, TelegramUpdate
 from civil_affairs.ops.run_files import read_rasa_token
 from civil_affairs.ops.supervisor_status import ProcessStatus, SupervisorStatus, read_status
-from civil_affairs.transcripts import web_sender_id
 from console.webchat import BUSY_TEXT, RESEND_TEXT
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import FakeTelegramServer

@@ -65,7 +65,7 @@ def test_installed_validator_rejects_what_rasa_rejects(installed: None) -> None:
 
 def test_the_launcher_starts_rasa_through_this_module(tmp_path: Path) -> None:
     settings = Settings.from_env({"APP_ENV": "test", "DATA_DIR": str(tmp_path)}, dotenv=None)
-    argv = processes.rasa_server(settings, tmp_path / "model.tar.gz").argv
+    argv = processes.rasa_server(processes.with_service_tokens(settings), tmp_path / "model.tar.gz").argv
     assert argv[1:4] == ["-m", "servers.rasa_run", "run"]
     assert "--model" in argv and "--endpoints" in argv
     # The module hands its arguments to Rasa's own command line.

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from civil_affairs.config import Settings
+from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import ConversationMessage, TelegramUpdate, TrackerEvent
 from civil_affairs.ops.retention import run_retention
-from civil_affairs.transcripts import record_message
 from scripts import purge_old_data
 
 NOW = datetime(2026, 12, 1, 12, 0)

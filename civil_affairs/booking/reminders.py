@@ -22,8 +22,8 @@ from sqlalchemy.orm import sessionmaker
 
 from civil_affairs import clock
 from civil_affairs.booking import DEFAULT_RULES, BookingRules
-from civil_affairs.date_parsing import describe_date
-from civil_affairs.delivery import Delivery
+from civil_affairs.booking.date_parsing import describe_date
+from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.models import Appointment
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.booking import KIND_LABELS

@@ -14,13 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civil_affairs import clock
+from civil_affairs.booking.work_calendar import load_calendar
 from civil_affairs.config import Settings
+from civil_affairs.conversations.transcripts import get_or_create_conversation
 from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH, PRIORITY_NORMAL
+from civil_affairs.office_hours import OfficeHours, describe_opening
 from civil_affairs.ops import metrics
 from civil_affairs.privacy import mask_personal_data
-from civil_affairs.transcripts import get_or_create_conversation
 
 ACTIVE = ("open", "assigned")
 REASON_PRIORITY = {
@@ -204,8 +206,6 @@ def acknowledgement(settings: Settings, now: datetime | None = None, *,
 
     With a ``session`` the staff-edited holiday table decides the working days.
     """
-    from civil_affairs.office_hours import OfficeHours, describe_opening
-    from civil_affairs.work_calendar import load_calendar
 
     now = now or clock.local_now()
     hours = OfficeHours.parse(settings.office_hours)

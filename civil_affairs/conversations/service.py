@@ -26,21 +26,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.config import Settings
-from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.delivery import Delivery
-from civil_affairs.emergency import HANDED_OVER_REPLY, hotline_reply, is_self_harm, looks_urgent
-from civil_affairs.handoff import acknowledgement, active_handoff, escalate, rate_last_resolved, staff_alert
-from civil_affairs.models.conversation import PRIORITY_EMERGENCY
-from civil_affairs.ops import metrics
-from civil_affairs.ops.tracker_events import answered_turn
-from civil_affairs.rasa_client import (
+from civil_affairs.conversations.delivery import Delivery
+from civil_affairs.conversations.emergency import HANDED_OVER_REPLY, hotline_reply, is_self_harm, looks_urgent
+from civil_affairs.conversations.handoff import (
+    acknowledgement,
+    active_handoff,
+    escalate,
+    rate_last_resolved,
+    staff_alert,
+)
+from civil_affairs.conversations.rasa_client import (
     MessageLost,
     RasaClient,
     RasaMaybeProcessed,
     RasaMessage,
     RasaUnavailable,
 )
-from civil_affairs.transcripts import channel_of, clean_text, record_message
+from civil_affairs.conversations.transcripts import channel_of, clean_text, record_message
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.models import Handoff
+from civil_affairs.models.conversation import PRIORITY_EMERGENCY
+from civil_affairs.ops import metrics
+from civil_affairs.ops.tracker_events import answered_turn
 
 logger = logging.getLogger(__name__)
 
@@ -335,7 +342,7 @@ class ConversationService:
                 escalate(sender_id, "emergency", session=session, summary=text)
                 return ("urgent-raised" if raised else "urgent-held"), active.id
             if active is None and is_self_harm(text):
-                # Self-harm words always count (civil_affairs.emergency); other danger words go to
+                # Self-harm words always count (civil_affairs.conversations.emergency); other danger words go to
                 # Rasa, whose emergency action checks them against the recognised intent.
                 handoff, new = escalate(sender_id, "emergency", session=session, summary=text)
                 return ("emergency-new" if new else "emergency"), handoff.id
@@ -368,7 +375,6 @@ class ConversationService:
 
     async def announce(self, handoff_id: int, *, raised: bool = False) -> None:
         """Tell the staff Telegram chat about a new handoff, or one raised to urgent (when a chat is set)."""
-        from civil_affairs.models import Handoff
 
         with self.sessions.begin() as session:
             handoff = session.get(Handoff, handoff_id)

@@ -30,9 +30,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from civil_affairs.faq_ranker import (
-    DEFAULT_CALIBRATION, NONE_CLASS, Calibration, Ranker, TrainingEntry, decide, training_entry,
-)
+from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, decide
+from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
 from civil_affairs.text import char_bigrams, tokenize
 
@@ -367,7 +366,7 @@ class FaqSearcher:
                             probability)
 
     def decide(self, ranked: list[tuple[str, float]], text: str) -> Decision:
-        """The three-way decision alone (see ``faq_ranker.decide``)."""
+        """The three-way decision alone (see ``civil_affairs.faq.decision.decide``)."""
         return decide(ranked, text, self.calibration)[0]  # type: ignore[return-value]
 
 

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.config import Settings
-from civil_affairs.transcripts import record_message, telegram_chat_id
+from civil_affairs.conversations.transcripts import record_message, telegram_chat_id
 
 logger = logging.getLogger(__name__)
 

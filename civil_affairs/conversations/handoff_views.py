@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civil_affairs import clock
-from civil_affairs.handoff import REASON_LABELS, QueueItem
+from civil_affairs.conversations.handoff import REASON_LABELS, QueueItem
+from civil_affairs.conversations.transcripts import transcript
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote, StaffUser
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH
 from civil_affairs.privacy import mask_personal_data
-from civil_affairs.transcripts import transcript
 
 AUTHOR_LABELS = {"resident": "居民", "bot": "机器人", "staff": "工作人员", "system": "系统"}
 CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页咨询"}

@@ -7,6 +7,7 @@ reads ``os.environ`` at import time.
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 from dataclasses import dataclass, field
@@ -42,14 +43,14 @@ def _read_dotenv(path: Path) -> dict[str, str]:
 class _Env:
     """Typed access to one merged mapping of settings, naming the key on every error."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[builtins.str, builtins.str]) -> None:
         self._values = values
 
-    def str(self, key: str, default: str) -> str:
+    def str(self, key: builtins.str, default: builtins.str) -> builtins.str:
         value = self._values.get(key)
         return default if value is None or value == "" else value
 
-    def int(self, key: str, default: int) -> int:
+    def int(self, key: builtins.str, default: int) -> int:
         raw = self._values.get(key)
         if raw is None or raw == "":
             return default
@@ -58,7 +59,7 @@ class _Env:
         except ValueError as exc:
             raise ConfigError(f"{key} must be a whole number, got {raw!r}") from exc
 
-    def float(self, key: str, default: float) -> float:
+    def float(self, key: builtins.str, default: float) -> float:
         raw = self._values.get(key)
         if raw is None or raw == "":
             return default
@@ -67,7 +68,7 @@ class _Env:
         except ValueError as exc:
             raise ConfigError(f"{key} must be a number, got {raw!r}") from exc
 
-    def urls(self, key: str, default: list[str]) -> list[str]:
+    def urls(self, key: builtins.str, default: list[builtins.str]) -> list[builtins.str]:
         """A comma-separated list of http(s) URLs, without trailing slashes."""
         raw = self._values.get(key)
         if raw is None or raw.strip() == "":
@@ -79,7 +80,7 @@ class _Env:
                                   f"got {url!r}")
         return urls
 
-    def names(self, key: str, default: tuple[str, ...], choices: tuple[str, ...]) -> tuple[str, ...]:
+    def names(self, key: builtins.str, default: tuple[builtins.str, ...], choices: tuple[builtins.str, ...]) -> tuple[builtins.str, ...]:
         """A comma-separated subset of ``choices``."""
         raw = self._values.get(key)
         if raw is None or raw.strip() == "":
@@ -90,7 +91,7 @@ class _Env:
             raise ConfigError(f"{key} must list some of {', '.join(choices)}, got {', '.join(unknown)}")
         return names
 
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, key: builtins.str, default: builtins.str, choices: tuple[builtins.str, ...]) -> builtins.str:
         value = self.str(key, default)
         if value not in choices:
             raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")

@@ -10,4 +10,7 @@ from civil_affairs.models.staff import AuditLog, StaffSession, StaffUser
 from civil_affairs.models.security import RateLimitCounter, StatusLookupProof  # noqa: F401
 
 __all__ = ["AuditLog", "Base", "Conversation", "ConversationMessage", "Handoff", "HandoffNote", "FaqEntry",
-           "StaffSession", "StaffUser", "TelegramUpdate", "TrackerEvent", "UnansweredQuestion"]
+           "StaffSession", "StaffUser", "TelegramUpdate", "TrackerEvent", "UnansweredQuestion",
+           "Appointment", "AppointmentParty", "BookingSlot", "CalendarDay", "CalendarYear", "CapacityOverride",
+           "SlotDay", "Application", "ApplicationStageText", "ApplicationStatusEvent", "StatusLookupFailure",
+           "StatusSubscription", "RateLimitCounter", "StatusLookupProof"]

@@ -80,7 +80,8 @@ class _Env:
                                   f"got {url!r}")
         return urls
 
-    def names(self, key: builtins.str, default: tuple[builtins.str, ...], choices: tuple[builtins.str, ...]) -> tuple[builtins.str, ...]:
+    def names(self, key: builtins.str, default: tuple[builtins.str, ...],
+              choices: tuple[builtins.str, ...]) -> tuple[builtins.str, ...]:
         """A comma-separated subset of ``choices``."""
         raw = self._values.get(key)
         if raw is None or raw.strip() == "":

@@ -178,16 +178,18 @@ def import_csv(content: bytes, *, session: Session, secret_key: str,
         position = columns.get(key)
         return cells[position].strip() if position is not None and position < len(cells) else ""
 
+    planned_applications: list[_PlannedApplication] = []
+    planned_changes: list[_PlannedChange] = []
     if report.kind == "applications":
-        planned = _check_applications(rows, cell, report, session=session, secret_key=secret_key)
+        planned_applications = _check_applications(rows, cell, report, session=session, secret_key=secret_key)
     else:
-        planned = _check_changes(rows, cell, report, session=session)
+        planned_changes = _check_changes(rows, cell, report, session=session)
     if report.rejected:
         return report
     # Every row was checked above; a database error while writing raises, and the caller's
     # transaction then rolls back every row of the file.
     if report.kind == "applications":
-        for item in planned:
+        for item in planned_applications:
             application = create_application(item.data, session=session, staff_user_id=staff_user_id,
                                              number=item.number, at=item.accepted_at, source="import")
             report.created += 1
@@ -197,8 +199,8 @@ def import_csv(content: bytes, *, session: Session, secret_key: str,
                 report.status_changes += 1
     else:
         by_number = {a.number: a for a in session.scalars(
-            select(Application).where(Application.number.in_({c.number for c in planned})))}
-        for change in planned:
+            select(Application).where(Application.number.in_({c.number for c in planned_changes})))}
+        for change in planned_changes:
             change_status(by_number[change.number], change.status, change.note, session=session,
                           staff_user_id=staff_user_id, at=change.at, source="import")
             report.status_changes += 1

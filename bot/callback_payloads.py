@@ -51,4 +51,5 @@ class CallbackPayloadStore:
         """Return the payload behind ``data``, or None when a short id is unknown or expired."""
         if not data.startswith(SHORT_ID_PREFIX):
             return data
-        return self._by_chat.get(chat_id, {}).get(data[len(SHORT_ID_PREFIX):])
+        chat_map = self._by_chat.get(chat_id)
+        return chat_map.get(data[len(SHORT_ID_PREFIX):]) if chat_map is not None else None

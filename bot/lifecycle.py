@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from telegram.ext import Application
 
@@ -28,7 +29,7 @@ async def running(
             if application.updater is None:
                 raise RuntimeError("polling needs an Application built with an Updater")
             await application.updater.start_polling(
-                poll_interval=0.0, timeout=poll_timeout, allowed_updates=allowed_updates
+                poll_interval=0.0, timeout=timedelta(seconds=poll_timeout), allowed_updates=allowed_updates
             )
         await application.start()
         try:

@@ -109,10 +109,10 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 
 def register(app: FastAPI) -> None:
     """Install the Chinese error answers on ``app``."""
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(OverflowError, _overflow)
-    app.add_exception_handler(UnicodeEncodeError, _unencodable)
-    app.add_exception_handler(ValueError, _value_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, _overflow)  # type: ignore[arg-type]
+    app.add_exception_handler(UnicodeEncodeError, _unencodable)  # type: ignore[arg-type]
+    app.add_exception_handler(ValueError, _value_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _server_error)

@@ -7,6 +7,8 @@ Unlocking is audited.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 
@@ -77,4 +79,4 @@ def api_unlock(username: str, request: Request, staff: StaffContext = Depends(re
 
 
 def _iso(value: object) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value is not None else None  # type: ignore[union-attr]
+    return value.isoformat(timespec="seconds") + "Z" if isinstance(value, datetime) else None

@@ -164,7 +164,7 @@ def faq_new_page(request: Request, from_unanswered: int | None = None,
                 from_unanswered = None
             else:
                 overrides["question"] = row.text[:200]
-    return _editor(request, staff, _form_values(**overrides), is_new=True,
+    return _editor(request, staff, _form_values(None, **overrides), is_new=True,
                    from_unanswered=from_unanswered)
 
 

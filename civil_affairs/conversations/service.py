@@ -272,12 +272,12 @@ class ConversationService:
             # Rasa or the action server is down and someone may be in danger: answer without them.
             logger.warning("%s: Rasa unavailable for a message with words of danger; hotlines sent", sender_id)
             try:
-                handoff_id, new = await asyncio.to_thread(self._escalate_emergency, sender_id, text)
+                urgent_id, new = await asyncio.to_thread(self._escalate_emergency, sender_id, text)
             except SQLAlchemyError:
                 logger.exception("%s: the urgent handoff could not be opened", sender_id)
-                handoff_id, new = 0, False
+                urgent_id, new = 0, False
             if new:
-                await self._announce_safely(handoff_id)
+                await self._announce_safely(urgent_id)
             return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
                                                         RasaMessage(text=HANDED_OVER_REPLY)])
         return await self._say(sender_id, answers)
@@ -348,8 +348,8 @@ class ConversationService:
                 return ("emergency-new" if new else "emergency"), handoff.id
             rating = parse_rating(text)
             if rating is not None:
-                handoff = rate_last_resolved(sender_id, rating, session=session)
-                return ("rated" if handoff else "rated-before"), None
+                rated = rate_last_resolved(sender_id, rating, session=session)
+                return ("rated" if rated else "rated-before"), None
             if active is not None:
                 return "paused", active.id
             if is_sensitive(text):

@@ -141,7 +141,7 @@ class ActionSubscribeStatus(Action):
             if application is not None:
                 subscribe(application, tracker.sender_id, session=session)
                 number = application.number
-        if application is None:
+        if application is None or number is None:
             dispatcher.utter_message(text=texts.SUBSCRIBE_NEEDS_LOOKUP)
         else:
             dispatcher.utter_message(text=texts.subscribed(number))

@@ -206,7 +206,7 @@ def match_slot(text: str, slots: list[booking.SlotAvailability]) -> booking.Slot
     if "上午" in text or afternoon:
         half = [s for s in slots if (s.start.hour >= 12) == afternoon]
         free = [s for s in half if s.free > 0]
-        return (free or half or [None])[0]
+        return free[0] if free else half[0] if half else None
     return None
 
 

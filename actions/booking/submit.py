@@ -142,7 +142,7 @@ def submitted_request(tracker: Tracker) -> booking.BookingRequest | None:
         parties.append(booking.Party(name or "", person))
     application_date = as_date(tracker.get_slot("divorce_application_date"))
     problems.append(kind == "divorce_certificate" and application_date is None)
-    if any(problems):
+    if any(problems) or day is None or phone is None:
         logger.warning(
             "booking submission refused: a value failed its check again (sender %s)",
             sender if SENDER_RE.match(sender) else "malformed",

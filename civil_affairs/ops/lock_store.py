@@ -26,6 +26,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from rasa.core.lock import TicketLock
@@ -213,5 +214,5 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _json(raw: bytes | str) -> dict:
+def _json(raw: bytes | str) -> dict[str, Any]:
     return json.loads(_text(raw))

@@ -48,8 +48,10 @@ class JsonFormatter(logging.Formatter):
             "pid": record.process,
             "message": mask_personal_data(record.getMessage()),
         }
-        if record.exc_info or record.exc_text:
-            entry["exception"] = mask_traceback(record.exc_text or self.formatException(record.exc_info))
+        if record.exc_text:
+            entry["exception"] = mask_traceback(record.exc_text)
+        elif record.exc_info:
+            entry["exception"] = mask_traceback(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -7,13 +7,14 @@ cross-validation on the variants (``make eval-faq ARGS=--calibrate``), never on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 
 from civil_affairs.faq.ranker import NONE_CLASS
 
 
+Decision = Literal["answer", "disambiguate", "unknown"]
 CALIBRATION_FEATURES = ("best", "gap_2", "gap_3", "gap_none", "log_chars")
 
 
@@ -53,7 +54,7 @@ DEFAULT_CALIBRATION = Calibration()
 
 def decide(ranked: Sequence[tuple[str, float]], text: str,
            calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
-           ) -> tuple[str, list[str], float]:
+           ) -> tuple[Decision, list[str], float]:
     """("answer" | "disambiguate" | "unknown", keys to answer with or offer, probability).
 
     ``ranked`` is (key, margin) best first, ``__none__`` included. A wrong answer about benefits or

@@ -105,7 +105,7 @@ class _Doc:
     key: str
     question: str
     category: str
-    tf: Counter
+    tf: dict[str, float]
     length: float
     question_terms: frozenset[str]
     phrasings: list[frozenset[str]]
@@ -117,7 +117,7 @@ class FaqIndex:
     def __init__(self, entries: Iterable[FaqEntry]) -> None:
         self.docs: list[_Doc] = []
         for entry in entries:
-            tf: Counter = Counter()
+            tf: dict[str, float] = {}
             question_side: set[str] = set()
             phrasings = [frozenset(_terms(t)) for t in [entry.question, *(entry.alternatives or [])]]
             fields = {
@@ -130,7 +130,7 @@ class FaqIndex:
                 for text in texts:
                     terms = _terms(text)
                     for term in terms:
-                        tf[term] += FIELD_WEIGHTS[field_name]
+                        tf[term] = tf.get(term, 0) + FIELD_WEIGHTS[field_name]
                     if field_name != "answer":
                         question_side.update(terms)
             self.docs.append(
@@ -138,7 +138,7 @@ class FaqIndex:
                      sum(tf.values()), frozenset(question_side), phrasings)
             )
         n = len(self.docs)
-        df: Counter = Counter()
+        df: Counter[str] = Counter()
         for doc in self.docs:
             df.update(doc.tf.keys())
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
@@ -205,7 +205,7 @@ class FaqSearcher:
         self.background = background
         self.watch_interval = watch_interval
         self._state: _State | None = None
-        self._version: tuple | None = None
+        self._version: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
         self._refit_lock = threading.Lock()
         self._refit_wanted = threading.Event()
@@ -217,7 +217,7 @@ class FaqSearcher:
     # --- keeping the model in step -------------------------------------------------------------------
 
     @staticmethod
-    def _store_version(session: Session) -> tuple:
+    def _store_version(session: Session) -> tuple[Any, ...]:
         return tuple(session.execute(
             select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))).one())
 
@@ -367,7 +367,7 @@ class FaqSearcher:
 
     def decide(self, ranked: list[tuple[str, float]], text: str) -> Decision:
         """The three-way decision alone (see ``civil_affairs.faq.decision.decide``)."""
-        return decide(ranked, text, self.calibration)[0]  # type: ignore[return-value]
+        return decide(ranked, text, self.calibration)[0]
 
 
 @dataclass(frozen=True)

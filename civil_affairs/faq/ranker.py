@@ -25,9 +25,10 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
@@ -185,7 +186,7 @@ class Featurizer:
             for column, value in values.items():
                 into[column] = into.get(column, 0.0) + weight * view_weight * value / norm
 
-    def vector(self, text: str, context: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def vector(self, text: str, context: str | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """(column indices, values) of ``text``'s L2-normalised vector, as ``transform`` computes it;
         ``context`` is added at ``FOLLOW_UP_CONTEXT_WEIGHT`` (a follow-up's previous question)."""
         features: dict[int, float] = {}
@@ -229,7 +230,8 @@ class TrainingEntry:
 
 def training_entry(entry: Any) -> TrainingEntry:
     """A ``TrainingEntry`` from a FaqEntry row or a seed record (dict)."""
-    get = (lambda name: entry.get(name)) if isinstance(entry, dict) else (lambda name: getattr(entry, name, None))
+    get: Callable[[str], Any] = ((lambda name: entry.get(name)) if isinstance(entry, dict)
+                                 else (lambda name: getattr(entry, name, None)))
     phrasings = [get("question") or "", *(get("alternatives") or []), *(get("variants") or [])]
     misses = []
     for item in get("near_misses") or []:
@@ -267,8 +269,8 @@ class Ranker:
 
     featurizer: Featurizer
     keys: list[str]  # column order of the weight matrix (may include NONE_CLASS)
-    weights: np.ndarray  # (n_features, n_classes)
-    bias: np.ndarray  # (n_classes,)
+    weights: npt.NDArray[np.float32]  # (n_features, n_classes)
+    bias: npt.NDArray[np.float32]  # (n_classes,)
     fingerprints: dict[str, str]
     train_x: sp.csr_matrix | None = None
     train_labels: list[str] = field(default_factory=list)
@@ -309,7 +311,7 @@ class Ranker:
         margins = values @ self.weights[columns] + self.bias if len(columns) else self.bias.copy()
         return dict(zip(self.keys, np.asarray(margins, dtype=np.float64).tolist()))
 
-    def scores_many(self, texts: Sequence[str]) -> np.ndarray:
+    def scores_many(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Margins for many texts at once, columns in ``keys`` order."""
         return np.asarray(self.featurizer.transform(texts) @ self.weights) + self.bias
 

@@ -66,7 +66,7 @@ def machine_registry(metrics_dir: Path | None, status_path: Path | None) -> Coll
     """A registry of this machine: every process's metrics (multiprocess files) and the launcher's view."""
     registry = CollectorRegistry()
     if metrics_dir is not None and metrics_dir.is_dir():
-        multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))
+        multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))  # type: ignore[no-untyped-call]
     if status_path is not None:
         registry.register(SupervisorCollector(status_path))
     return registry

@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run test train eval-nlu eval eval-faq bench bench-booking bench-load lock clean
+.PHONY: setup lint run test train eval-nlu eval eval-faq bench bench-booking bench-load lock clean
 
 setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
 	@bash scripts/setup.sh
@@ -14,7 +14,12 @@ setup: ## create .venv with Python 3.10 and install requirements.lock (only when
 run: setup ## migrate, seed, train if needed, start and watch every process; Ctrl-C stops all
 	@$(PY) -m $(LAUNCHER)
 
-test: setup ## the whole test suite (trains the model once per training-data fingerprint)
+lint: setup ## ruff (lint, and format check) and mypy; part of `make test`
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy
+
+test: setup lint ## lint and types, then the whole test suite (trains the model once per training-data fingerprint)
 	@bash scripts/setup_browser.sh
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

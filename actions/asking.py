@@ -39,7 +39,6 @@ class AskForSlot(Action, ABC):
             return self.marriage_question
         return self.question
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text=self.text(tracker))
         return []

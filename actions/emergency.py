@@ -18,12 +18,9 @@ class ActionEmergency(Action):
     def name(self) -> str:
         return "action_emergency"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         if not looks_urgent(text):
             # The model said "emergency" but nothing in the words says danger: answer the question.
             return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         return await send_emergency_help(dispatcher, tracker)
-

@@ -37,8 +37,7 @@ UNKNOWN_REPLY = (
     "您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
 )
 NONE_REPLY = (
-    "抱歉没有找到您要问的问题，已经记录下来，工作人员会补充。"
-    "您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
+    "抱歉没有找到您要问的问题，已经记录下来，工作人员会补充。您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
 )
 
 
@@ -98,9 +97,7 @@ class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name") or ""
         text = message.get("text") or ""
@@ -121,29 +118,40 @@ class ActionAnswerFaq(Action):
         app = services()
         with app.sessions.begin() as session:
             # Strict only when the model could not place the message at all.
-            result = app.faq.search(session, query, category=category,
-                                    strict=intent in ("nlu_fallback", ""), context=context)
+            result = app.faq.search(
+                session, query, category=category, strict=intent in ("nlu_fallback", ""), context=context
+            )
             if context:
                 query = f"{context} {query}"  # what a further follow-up leans on
-            logger.info("faq decision=%s intent=%s best=%s p=%s", result.decision, intent,
-                        result.best.key if result.best else None,
-                        result.best.confidence if result.best else None)
+            logger.info(
+                "faq decision=%s intent=%s best=%s p=%s",
+                result.decision,
+                intent,
+                result.best.key if result.best else None,
+                result.best.confidence if result.best else None,
+            )
             if result.decision == "answer" and result.best:
                 entry = session.get(FaqEntry, result.best.entry_id)
                 dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
                 related = result.related()
                 if related:
-                    dispatcher.utter_message(text="您可能还想问：",
-                                             buttons=suggestion_buttons(related, with_none=False))
-                return [SlotSet("last_faq_key", entry.key), SlotSet("last_faq_query", query),
-                        SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
+                    dispatcher.utter_message(
+                        text="您可能还想问：", buttons=suggestion_buttons(related, with_none=False)
+                    )
+                return [
+                    SlotSet("last_faq_key", entry.key),
+                    SlotSet("last_faq_query", query),
+                    SlotSet("faq_candidates", None),
+                    SlotSet("misunderstood_count", 0.0),
+                ]
             if result.decision == "disambiguate":
                 shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
-                dispatcher.utter_message(text="您是想问下面哪个问题？请点选：",
-                                         buttons=suggestion_buttons(shown))
-                return [SlotSet("faq_candidates", [c.key for c in shown]),
-                        SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
-                        SlotSet("last_faq_query", query)]
+                dispatcher.utter_message(text="您是想问下面哪个问题？请点选：", buttons=suggestion_buttons(shown))
+                return [
+                    SlotSet("faq_candidates", [c.key for c in shown]),
+                    SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
+                    SlotSet("last_faq_query", query),
+                ]
             record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
         return await misunderstood(dispatcher, tracker, UNKNOWN_REPLY)
 
@@ -162,8 +170,11 @@ class ActionAnswerFaq(Action):
                 dispatcher.utter_message(text="请直接点选上面的问题按钮，或者把您的问题再说一遍。")
                 return []
             dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
-            return [SlotSet("last_faq_key", entry.key), SlotSet("last_faq_query", entry.question),
-                    SlotSet("faq_candidates", None)]
+            return [
+                SlotSet("last_faq_key", entry.key),
+                SlotSet("last_faq_query", entry.question),
+                SlotSet("faq_candidates", None),
+            ]
 
 
 class ActionFaqNone(Action):
@@ -172,9 +183,7 @@ class ActionFaqNone(Action):
     def name(self) -> str:
         return "action_faq_none"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text: Any = tracker.get_slot("unanswered_text")
         if text:
             app = services()

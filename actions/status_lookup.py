@@ -77,14 +77,16 @@ class ValidateStatusLookupForm(FormValidationAction):
     def name(self) -> str:
         return "validate_status_lookup_form"
 
-    def validate_application_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_application_number(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Any non-empty text is accepted here (parsed leniently at lookup)."""
         text = " ".join(str(slot_value or "").split())[:MAX_SLOT_CHARS]
         return {"application_number": text or None}
 
-    def validate_id_last6(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                          tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_id_last6(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Six characters (digits, last may be X), or a whole ID number; otherwise ask again."""
         last6 = last6_from_text(str(slot_value or ""))
         if last6 is None:
@@ -99,15 +101,18 @@ class ActionLookupStatus(Action):
     def name(self) -> str:
         return "action_lookup_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         app = services()
         reset: list[EventType] = [SlotSet("application_number", None), SlotSet("id_last6", None)]
         with app.sessions.begin() as session:
-            result = lookup_status(tracker.sender_id, str(tracker.get_slot("application_number") or ""),
-                                   str(tracker.get_slot("id_last6") or ""), session=session,
-                                   secret_key=app.settings.secret_key,
-                                   client_address=client_address(tracker.latest_message))
+            result = lookup_status(
+                tracker.sender_id,
+                str(tracker.get_slot("application_number") or ""),
+                str(tracker.get_slot("id_last6") or ""),
+                session=session,
+                secret_key=app.settings.secret_key,
+                client_address=client_address(tracker.latest_message),
+            )
             view = describe(result.application, session=session) if result.application else None
         logger.info("status lookup outcome=%s", result.outcome)
         if result.outcome == "locked":
@@ -116,10 +121,19 @@ class ActionLookupStatus(Action):
         if view is None:
             dispatcher.utter_message(text=texts.LOOKUP_FAILED)
             return reset
-        dispatcher.utter_message(text=texts.lookup_result(
-            number=view.display_number, type_name=view.type_name, masked_name=view.masked_name,
-            office=view.office, stage=view.stage, stage_date=view.stage_date, meaning=view.meaning,
-            note=view.note, next_step=view.next_step))
+        dispatcher.utter_message(
+            text=texts.lookup_result(
+                number=view.display_number,
+                type_name=view.type_name,
+                masked_name=view.masked_name,
+                office=view.office,
+                stage=view.stage,
+                stage_date=view.stage_date,
+                meaning=view.meaning,
+                note=view.note,
+                next_step=view.next_step,
+            )
+        )
         dispatcher.utter_message(text=texts.SUBSCRIBE_OFFER, buttons=texts.subscribe_buttons(view.number))
         return reset
 
@@ -130,8 +144,7 @@ class ActionSubscribeStatus(Action):
     def name(self) -> str:
         return "action_subscribe_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         number = _latest_number(tracker)
         reset: list[EventType] = [SlotSet("application_number", None)]
         app = services()
@@ -154,8 +167,7 @@ class ActionUnsubscribeStatus(Action):
     def name(self) -> str:
         return "action_unsubscribe_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         number = _latest_number(tracker)
         app = services()
         with app.sessions.begin() as session:

@@ -16,12 +16,16 @@ ASK_ID_LAST6 = "为保护个人信息，请再发送申请人身份证号的后6
 
 ID_LAST6_INVALID = "身份证号后6位应是6个数字（最后一位可能是X），请再发一次。"
 
-LOOKUP_RESULT = ("申请编号：{number}\n业务类型：{type_name}\n申请人：{masked_name}\n受理单位：{office}\n"
-                 "当前进度：{stage}（{stage_date}）\n{meaning}{note_line}\n下一步：{next_step}")
+LOOKUP_RESULT = (
+    "申请编号：{number}\n业务类型：{type_name}\n申请人：{masked_name}\n受理单位：{office}\n"
+    "当前进度：{stage}（{stage_date}）\n{meaning}{note_line}\n下一步：{next_step}"
+)
 NOTE_LINE = "\n说明：{note}"
 LOOKUP_FAILED = "没有查到与这个编号和身份证号后6位相符的申请。请核对受理回执上的申请编号和申请人身份证号后6位后再试。"
-LOOKUP_LOCKED = ("为保护申请人的信息，这里的查询失败次数过多，查询已暂停1小时，请稍后再试。"
-                 "急需了解进度的，可带上受理回执到受理窗口询问，或{contact}")
+LOOKUP_LOCKED = (
+    "为保护申请人的信息，这里的查询失败次数过多，查询已暂停1小时，请稍后再试。"
+    "急需了解进度的，可带上受理回执到受理窗口询问，或{contact}"
+)
 
 SUBSCRIBE_OFFER = "进度有变化时需要提醒您吗？"
 SUBSCRIBE_BUTTON_TITLE = "订阅进度提醒"
@@ -32,12 +36,30 @@ UNSUBSCRIBED = "已取消 {count} 项进度提醒，以后不再通知您。"
 NO_SUBSCRIPTION = "您目前没有订阅任何进度提醒。"
 
 
-def lookup_result(*, number: str, type_name: str, masked_name: str, office: str, stage: str,
-                  stage_date: Any, meaning: str, note: str | None, next_step: str) -> str:
+def lookup_result(
+    *,
+    number: str,
+    type_name: str,
+    masked_name: str,
+    office: str,
+    stage: str,
+    stage_date: Any,
+    meaning: str,
+    note: str | None,
+    next_step: str,
+) -> str:
     """The status of one application; the 说明 line only when the application has a note."""
-    return LOOKUP_RESULT.format(number=number, type_name=type_name, masked_name=masked_name, office=office,
-                                stage=stage, stage_date=stage_date, meaning=meaning,
-                                note_line=NOTE_LINE.format(note=note) if note else "", next_step=next_step)
+    return LOOKUP_RESULT.format(
+        number=number,
+        type_name=type_name,
+        masked_name=masked_name,
+        office=office,
+        stage=stage,
+        stage_date=stage_date,
+        meaning=meaning,
+        note_line=NOTE_LINE.format(note=note) if note else "",
+        next_step=next_step,
+    )
 
 
 def lookup_locked(contact: str) -> str:

@@ -54,8 +54,9 @@ async def post_init(application: Application) -> None:
     state: BotState = application.bot_data
     settings = state.settings
     state.rasa = ConversationService.open(settings)
-    state.ledger = UpdateLedger(state.rasa.sessions, bot_id_of(settings.telegram_bot_token),
-                                settings.process_name or "bot")
+    state.ledger = UpdateLedger(
+        state.rasa.sessions, bot_id_of(settings.telegram_bot_token), settings.process_name or "bot"
+    )
     if isinstance(application.update_queue, LedgerQueue):
         application.update_queue.ledger = state.ledger
     if isinstance(application.update_processor, PerChatUpdateProcessor):
@@ -65,8 +66,7 @@ async def post_init(application: Application) -> None:
     except TelegramError as exc:
         logger.warning("could not set the command list: %s", type(exc).__name__)
     heartbeat = heartbeat_path(settings, settings.process_name or "bot")
-    state.tasks = [asyncio.create_task(heartbeat_loop(heartbeat)),
-                   asyncio.create_task(recovery_loop(application))]
+    state.tasks = [asyncio.create_task(heartbeat_loop(heartbeat)), asyncio.create_task(recovery_loop(application))]
     logger.info("bot ready; Rasa at %s", ", ".join(settings.rasa_urls))
 
 
@@ -131,23 +131,17 @@ def register_handlers(application: Application) -> None:
     # Before everything: only private chats are served (bot/chat_scope.py).
     application.add_handler(TypeHandler(Update, private_chats_only), group=-1)
     # Edited messages first: MessageHandler also sees edits, and they must not reach Rasa twice.
-    application.add_handler(
-        MessageHandler(filters.UpdateType.EDITED_MESSAGE, unsupported_messages.edited_message)
-    )
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, unsupported_messages.edited_message))
     application.add_handler(CommandHandler("start", commands.start))
     application.add_handler(CommandHandler("help", commands.help_command))
     application.add_handler(CommandHandler("human", commands.human))
     application.add_handler(CommandHandler("cancel", commands.cancel))
     new_message = filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(new_message & filters.COMMAND, commands.unknown_command))
-    application.add_handler(
-        MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, conversation.on_text)
-    )
+    application.add_handler(MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, conversation.on_text))
     application.add_handler(CallbackQueryHandler(conversation.on_button))
     application.add_handler(
         MessageHandler(new_message & (filters.LOCATION | filters.VENUE), unsupported_messages.location)
     )
-    application.add_handler(
-        MessageHandler(new_message & ~filters.StatusUpdate.ALL, unsupported_messages.not_text)
-    )
+    application.add_handler(MessageHandler(new_message & ~filters.StatusUpdate.ALL, unsupported_messages.not_text))
     application.add_error_handler(on_error)

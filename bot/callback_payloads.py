@@ -28,9 +28,8 @@ class CallbackPayloadStore:
 
     def encode(self, chat_id: int, payload: str) -> str:
         """Return callback data for ``payload``: itself if it fits, else a stored short id."""
-        if (
-            len(payload.encode("utf-8")) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
-            and not payload.startswith(SHORT_ID_PREFIX)
+        if len(payload.encode("utf-8")) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA and not payload.startswith(
+            SHORT_ID_PREFIX
         ):
             return payload
         chat_map = self._by_chat.setdefault(chat_id, OrderedDict())
@@ -52,4 +51,4 @@ class CallbackPayloadStore:
         if not data.startswith(SHORT_ID_PREFIX):
             return data
         chat_map = self._by_chat.get(chat_id)
-        return chat_map.get(data[len(SHORT_ID_PREFIX):]) if chat_map is not None else None
+        return chat_map.get(data[len(SHORT_ID_PREFIX) :]) if chat_map is not None else None

@@ -23,9 +23,22 @@ logger = logging.getLogger(__name__)
 
 def _kind(update: Update) -> str:
     """Which field of the update is set, for the log (never its content)."""
-    for name in ("message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
-                 "inline_query", "chosen_inline_result", "poll", "poll_answer", "my_chat_member",
-                 "chat_member", "chat_join_request", "shipping_query", "pre_checkout_query"):
+    for name in (
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "callback_query",
+        "inline_query",
+        "chosen_inline_result",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+        "shipping_query",
+        "pre_checkout_query",
+    ):
         if getattr(update, name, None) is not None:
             return name
     return "other"
@@ -36,8 +49,9 @@ async def private_chats_only(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type == Chat.PRIVATE:
         return
-    logger.info("update %s (%s) from a %s chat dropped", update.update_id, _kind(update),
-                chat.type if chat else "missing")
+    logger.info(
+        "update %s (%s) from a %s chat dropped", update.update_id, _kind(update), chat.type if chat else "missing"
+    )
     if update.callback_query is not None:
         try:
             await update.callback_query.answer()
@@ -45,8 +59,13 @@ async def private_chats_only(update: Update, context: BotContext) -> None:
             pass
     message = update.message
     staff_chat = context.bot_data.settings.staff_telegram_chat_id
-    if (message is not None and chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
-            and str(chat.id) != staff_chat and (message.text or "").startswith("/")):
+    if (
+        message is not None
+        and chat is not None
+        and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+        and str(chat.id) != staff_chat
+        and (message.text or "").startswith("/")
+    ):
         try:
             await context.bot.send_message(chat_id=chat.id, text=texts.PRIVATE_CHAT_ONLY)
         except TelegramError as exc:

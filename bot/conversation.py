@@ -26,8 +26,9 @@ def message_id(update: Update | None) -> str | None:
     return f"tg-update:{update.update_id}" if update is not None else None
 
 
-async def ask_rasa(chat_id: int, message: str, context: BotContext, update: Update | None = None,
-                   *, expect_answer: bool = True) -> list[RasaMessage] | None:
+async def ask_rasa(
+    chat_id: int, message: str, context: BotContext, update: Update | None = None, *, expect_answer: bool = True
+) -> list[RasaMessage] | None:
     """Send ``message`` to Rasa for this chat; on failure tell the resident and return None."""
     state = context.bot_data
     try:
@@ -36,8 +37,13 @@ async def ask_rasa(chat_id: int, message: str, context: BotContext, update: Upda
         logger.debug("chat %s: typing indicator failed", chat_id)
     maybe_seen = update is not None and state.ledger is not None and state.ledger.maybe_seen(update.update_id)
     try:
-        return await state.rasa.send(sender_id(chat_id), message, message_id=message_id(update),
-                                     maybe_seen=maybe_seen, expect_answer=expect_answer)
+        return await state.rasa.send(
+            sender_id(chat_id),
+            message,
+            message_id=message_id(update),
+            maybe_seen=maybe_seen,
+            expect_answer=expect_answer,
+        )
     except MessageLost:
         logger.warning("chat %s: message may not have been handled, asked to resend", chat_id)
         await context.bot.send_message(chat_id=chat_id, text=texts.RESEND)

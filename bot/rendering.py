@@ -35,9 +35,7 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return chunks
 
 
-def build_keyboard(
-    chat_id: int, buttons: Sequence[RasaButton], payloads: CallbackPayloadStore
-) -> InlineKeyboardMarkup:
+def build_keyboard(chat_id: int, buttons: Sequence[RasaButton], payloads: CallbackPayloadStore) -> InlineKeyboardMarkup:
     """One button per row, or two per row when every title is short."""
     keyboard_buttons = [
         InlineKeyboardButton(button.title or button.payload, callback_data=payloads.encode(chat_id, button.payload))
@@ -66,9 +64,11 @@ async def send_rasa_messages(
             sent += 1
         if message.document:
             await bot.send_document(
-                chat_id=chat_id, filename=message.document.get("filename") or "file.txt",
+                chat_id=chat_id,
+                filename=message.document.get("filename") or "file.txt",
                 document=message.document["content"].encode("utf-8"),
-                caption=message.document.get("caption") or None)
+                caption=message.document.get("caption") or None,
+            )
             sent += 1
     logger.debug("chat %s: sent %d message(s) from Rasa", chat_id, sent)
     return sent

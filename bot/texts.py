@@ -5,10 +5,7 @@ from __future__ import annotations
 # Telegram accepts up to 4096 characters; residents who send more than this are asked to split.
 MAX_RESIDENT_TEXT_LENGTH = 2000
 
-GREETING = (
-    "您好！这里是区民政局便民服务机器人。\n"
-    "请点击下面的按钮，或直接用文字告诉我您想办的事。"
-)
+GREETING = "您好！这里是区民政局便民服务机器人。\n请点击下面的按钮，或直接用文字告诉我您想办的事。"
 
 MENU_BUTTONS: tuple[tuple[str, str], ...] = (
     ("政策咨询", "/ask_help"),
@@ -33,8 +30,9 @@ HELP = (
 
 BUSY = "系统繁忙，请稍后再试"
 # Rasa or the action server is down: a resident in danger must still read where to call (issue 9 item 3).
-BUSY_HINT = ("（紧急情况请立即拨打 110（报警）或 120（急救）；"
-             "其他事项可拨打 {hotline} 政务服务便民热线，或输入 /help 查看帮助）")
+BUSY_HINT = (
+    "（紧急情况请立即拨打 110（报警）或 120（急救）；其他事项可拨打 {hotline} 政务服务便民热线，或输入 /help 查看帮助）"
+)
 
 # The message may not have been handled (a server failed on the way): the resident sends it again.
 RESEND = "抱歉，刚才这条消息没有处理成功，请您再发一次。紧急情况请立即拨打 110（报警）或 120（急救）。"

@@ -17,8 +17,21 @@ def _kind(update: Update) -> str:
     message = update.effective_message
     if message is None:
         return "unknown"
-    for kind in ("sticker", "photo", "voice", "video", "video_note", "audio", "document",
-                 "animation", "contact", "location", "venue", "poll", "dice"):
+    for kind in (
+        "sticker",
+        "photo",
+        "voice",
+        "video",
+        "video_note",
+        "audio",
+        "document",
+        "animation",
+        "contact",
+        "location",
+        "venue",
+        "poll",
+        "dice",
+    ):
         if getattr(message, kind, None):
             return kind
     return "other"

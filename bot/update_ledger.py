@@ -67,8 +67,7 @@ class UpdateLedger:
 
         def record() -> ledger_db.Received:
             with self.sessions.begin() as session:
-                return ledger_db.record_received(self.bot_id, update.update_id, chat_id, self.owner,
-                                                 session=session)
+                return ledger_db.record_received(self.bot_id, update.update_id, chat_id, self.owner, session=session)
 
         try:
             result = await asyncio.to_thread(record)
@@ -78,8 +77,7 @@ class UpdateLedger:
             return True
         metrics.TELEGRAM_UPDATES.labels(outcome=result.outcome).inc()
         if result.outcome == "duplicate":
-            logger.info("update %s delivered again (%s); not handled twice", update.update_id,
-                        result.previous_state)
+            logger.info("update %s delivered again (%s); not handled twice", update.update_id, result.previous_state)
         elif result.outcome == "taken_over" and result.previous_state == "processing":
             self._maybe_seen.add(update.update_id)
         return result.queue
@@ -110,16 +108,19 @@ class UpdateLedger:
             logger.exception("update %s could not be marked %s", update_id, state)
         self._maybe_seen.discard(update_id)
 
-    async def recover(self, application: Application, service: ConversationService,
-                      payloads: CallbackPayloadStore) -> int:
+    async def recover(
+        self, application: Application, service: ConversationService, payloads: CallbackPayloadStore
+    ) -> int:
         """Answer the updates earlier runs left unfinished; returns how many were recovered."""
 
         def take() -> list[tuple[int, int | None, str]]:
             with self.sessions.begin() as session:
-                rows = ledger_db.orphans(self.bot_id, self.owner, stale_before=utcnow() - STALE_AFTER,
-                                         session=session)
-                return [(row.update_id, row.chat_id, row.state) for row in rows
-                        if ledger_db.take_orphan(row, self.owner, session=session)]
+                rows = ledger_db.orphans(self.bot_id, self.owner, stale_before=utcnow() - STALE_AFTER, session=session)
+                return [
+                    (row.update_id, row.chat_id, row.state)
+                    for row in rows
+                    if ledger_db.take_orphan(row, self.owner, session=session)
+                ]
 
         recovered = 0
         for update_id, chat_id, state in await asyncio.to_thread(take):
@@ -131,8 +132,15 @@ class UpdateLedger:
             recovered += 1
         return recovered
 
-    async def _answer_orphan(self, application: Application, service: ConversationService,
-                             payloads: CallbackPayloadStore, update_id: int, chat_id: int, state: str) -> str:
+    async def _answer_orphan(
+        self,
+        application: Application,
+        service: ConversationService,
+        payloads: CallbackPayloadStore,
+        update_id: int,
+        chat_id: int,
+        state: str,
+    ) -> str:
         """Rasa's stored answer when Rasa handled the update, else a request to send it again."""
         stored = None
         if state == "processing":

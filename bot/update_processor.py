@@ -77,7 +77,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if slot.users == 0 and self._slots.get(key) is slot:
                 del self._slots[key]
 
-
     async def _handle_once(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers unless another run of the bot already handled this update."""
         ledger = self.ledger

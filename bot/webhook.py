@@ -135,5 +135,7 @@ async def serve_webhook(application: Application, settings: Settings, server: uv
             secret_token=settings.telegram_webhook_secret or None,
             allowed_updates=ALLOWED_UPDATES,
         )
-        logger.info("webhook serving %s on %s:%s", path, settings.telegram_webhook_listen, settings.telegram_webhook_port)
+        logger.info(
+            "webhook serving %s on %s:%s", path, settings.telegram_webhook_listen, settings.telegram_webhook_port
+        )
         await server.serve()

@@ -110,9 +110,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def record(action: str, *, session: Session, staff_user_id: int | None = None,
-           target_type: str = "", target_id: str | int = "", detail: str = "",
-           ip: str = "") -> AuditLog:
+def record(
+    action: str,
+    *,
+    session: Session,
+    staff_user_id: int | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    detail: str = "",
+    ip: str = "",
+) -> AuditLog:
     """Add one audit record to the caller's transaction.
 
     Args:
@@ -127,16 +134,20 @@ def record(action: str, *, session: Session, staff_user_id: int | None = None,
     Returns:
         The new record, flushed so it has an id.
     """
-    entry = AuditLog(action=action, staff_user_id=staff_user_id, target_type=target_type[:40],
-                     target_id=_clip(str(target_id), MAX_TARGET_ID_CHARS),
-                     detail=_clip(detail, MAX_DETAIL_CHARS), ip=(ip or "")[:45])
+    entry = AuditLog(
+        action=action,
+        staff_user_id=staff_user_id,
+        target_type=target_type[:40],
+        target_id=_clip(str(target_id), MAX_TARGET_ID_CHARS),
+        detail=_clip(detail, MAX_DETAIL_CHARS),
+        ip=(ip or "")[:45],
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
-def list_audit(filters: AuditFilters | None = None, *, session: Session,
-               limit: int = DEFAULT_LIMIT) -> list[AuditLog]:
+def list_audit(filters: AuditFilters | None = None, *, session: Session, limit: int = DEFAULT_LIMIT) -> list[AuditLog]:
     """Audit records matching ``filters``, newest first, at most ``limit``."""
     filters = filters or AuditFilters()
     stmt = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)

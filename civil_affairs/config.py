@@ -10,10 +10,10 @@ from __future__ import annotations
 import builtins
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Mapping
 
 from civil_affairs.office_hours import OfficeHours, OfficeHoursError
 
@@ -76,12 +76,12 @@ class _Env:
         urls = [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
         for url in urls:
             if not url.startswith(("http://", "https://")):
-                raise ConfigError(f"{key} must list http:// or https:// URLs separated by commas, "
-                                  f"got {url!r}")
+                raise ConfigError(f"{key} must list http:// or https:// URLs separated by commas, got {url!r}")
         return urls
 
-    def names(self, key: builtins.str, default: tuple[builtins.str, ...],
-              choices: tuple[builtins.str, ...]) -> tuple[builtins.str, ...]:
+    def names(
+        self, key: builtins.str, default: tuple[builtins.str, ...], choices: tuple[builtins.str, ...]
+    ) -> tuple[builtins.str, ...]:
         """A comma-separated subset of ``choices``."""
         raw = self._values.get(key)
         if raw is None or raw.strip() == "":
@@ -212,7 +212,7 @@ class Settings:
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = PROJECT_ROOT / ".env"
-    ) -> "Settings":
+    ) -> Settings:
         """Build settings from ``environ`` (default: the process environment) over ``.env``."""
         merged: dict[str, str] = _read_dotenv(dotenv) if dotenv else {}
         merged.update(os.environ if environ is None else environ)
@@ -224,12 +224,15 @@ class Settings:
         action_replicas = env.int("ACTION_REPLICAS", 1)
         rasa_urls = env.urls("RASA_URL", [f"http://127.0.0.1:{rasa_port + i}" for i in range(rasa_replicas)])
         action_replica_urls = env.urls(
-            "ACTION_REPLICA_URLS",
-            [f"http://127.0.0.1:{action_port + i}/webhook" for i in range(action_replicas)])
+            "ACTION_REPLICA_URLS", [f"http://127.0.0.1:{action_port + i}/webhook" for i in range(action_replicas)]
+        )
         action_balancer_port = env.int("ACTION_BALANCER_PORT", action_port - 1)
         # One action server is called directly; several are reached through the loopback balancer.
-        default_action_url = (action_replica_urls[0] if len(action_replica_urls) == 1
-                              else f"http://127.0.0.1:{action_balancer_port}/webhook")
+        default_action_url = (
+            action_replica_urls[0]
+            if len(action_replica_urls) == 1
+            else f"http://127.0.0.1:{action_balancer_port}/webhook"
+        )
         console_port = env.int("CONSOLE_PORT", 8000)
         console_host = env.str("CONSOLE_HOST", "127.0.0.1")
         settings = cls(
@@ -259,15 +262,12 @@ class Settings:
             console_port=console_port,
             console_workers=env.int("CONSOLE_WORKERS", 1),
             run_roles=env.names("RUN_ROLES", cls.run_roles, ("actions", "rasa", "console", "bot")),
-            restart_backoff_max_seconds=env.float("RESTART_BACKOFF_MAX_SECONDS",
-                                                  cls.restart_backoff_max_seconds),
+            restart_backoff_max_seconds=env.float("RESTART_BACKOFF_MAX_SECONDS", cls.restart_backoff_max_seconds),
             restart_max_fast_failures=env.int("RESTART_MAX_FAST_FAILURES", cls.restart_max_fast_failures),
-            health_check_interval_seconds=env.float("HEALTH_CHECK_INTERVAL_SECONDS",
-                                                    cls.health_check_interval_seconds),
+            health_check_interval_seconds=env.float("HEALTH_CHECK_INTERVAL_SECONDS", cls.health_check_interval_seconds),
             metrics_port=env.int("METRICS_PORT", 0),
             retention_days=env.int("RETENTION_DAYS", cls.retention_days),
-            retention_interval_seconds=env.float("RETENTION_INTERVAL_SECONDS",
-                                                 cls.retention_interval_seconds),
+            retention_interval_seconds=env.float("RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),
             redis_url=env.str("REDIS_URL", ""),
             redis_key_prefix=env.str("REDIS_KEY_PREFIX", cls.redis_key_prefix),
             public_base_url=env.str("PUBLIC_BASE_URL", f"http://127.0.0.1:{console_port}").rstrip("/"),
@@ -290,12 +290,12 @@ class Settings:
             booking_same_day_cutoff=env.str("BOOKING_SAME_DAY_CUTOFF", cls.booking_same_day_cutoff),
             booking_reminder_time=env.str("BOOKING_REMINDER_TIME", cls.booking_reminder_time),
             booking_no_show_limit=env.int("BOOKING_NO_SHOW_LIMIT", cls.booking_no_show_limit),
-            booking_no_show_lookback_days=env.int("BOOKING_NO_SHOW_LOOKBACK_DAYS",
-                                                  cls.booking_no_show_lookback_days),
+            booking_no_show_lookback_days=env.int("BOOKING_NO_SHOW_LOOKBACK_DAYS", cls.booking_no_show_lookback_days),
             booking_no_show_block_days=env.int("BOOKING_NO_SHOW_BLOCK_DAYS", cls.booking_no_show_block_days),
             booking_reminders=env.choice("BOOKING_REMINDERS", "on", ("on", "off")) == "on",
-            booking_reminder_interval_seconds=env.float("BOOKING_REMINDER_INTERVAL_SECONDS",
-                                                        cls.booking_reminder_interval_seconds),
+            booking_reminder_interval_seconds=env.float(
+                "BOOKING_REMINDER_INTERVAL_SECONDS", cls.booking_reminder_interval_seconds
+            ),
             bureau=BureauContacts(
                 name=env.str("BUREAU_NAME", "区民政局"),
                 region=env.str("BUREAU_REGION", "上饶市/广丰区"),
@@ -315,8 +315,10 @@ class Settings:
             OfficeHours.parse(self.office_hours)
         except OfficeHoursError as exc:
             raise ConfigError(str(exc)) from exc
-        for key, value in (("BOOKING_SAME_DAY_CUTOFF", self.booking_same_day_cutoff),
-                           ("BOOKING_REMINDER_TIME", self.booking_reminder_time)):
+        for key, value in (
+            ("BOOKING_SAME_DAY_CUTOFF", self.booking_same_day_cutoff),
+            ("BOOKING_REMINDER_TIME", self.booking_reminder_time),
+        ):
             try:
                 time.fromisoformat(value)
             except ValueError as exc:
@@ -327,29 +329,42 @@ class Settings:
             raise ConfigError("STAFF_ADMIN_PASSWORD must have at least 10 characters")
         if self.is_production and self.secret_key == Settings.secret_key:
             raise ConfigError("SECRET_KEY must be set to a random value when APP_ENV=production")
-        for key, count in (("RASA_REPLICAS", self.rasa_replicas), ("ACTION_REPLICAS", self.action_replicas),
-                           ("CONSOLE_WORKERS", self.console_workers)):
+        for key, count in (
+            ("RASA_REPLICAS", self.rasa_replicas),
+            ("ACTION_REPLICAS", self.action_replicas),
+            ("CONSOLE_WORKERS", self.console_workers),
+        ):
             if count < 1:
                 raise ConfigError(f"{key} must be at least 1, got {count}")
         if self.retention_days < 1:
             raise ConfigError(f"RETENTION_DAYS must be at least 1, got {self.retention_days}")
         if self.rasa_replicas > 1 and not self.redis_url:
-            raise ConfigError("RASA_REPLICAS above 1 needs REDIS_URL: the replicas share conversation locks "
-                              "in Redis")
+            raise ConfigError("RASA_REPLICAS above 1 needs REDIS_URL: the replicas share conversation locks in Redis")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://, "
-                              f"got {self.redis_url!r}")
+            raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {self.redis_url!r}")
         if self.telegram_mode == "webhook" and self.telegram_bot_token and not self.telegram_webhook_url:
             raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")
         if self.telegram_webhook_secret and not _WEBHOOK_SECRET_RE.fullmatch(self.telegram_webhook_secret):
-            raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters A-Z, a-z, 0-9, _ or - "
-                              "(Telegram's rule for secret_token)")
-        if (self.is_production and self.telegram_mode == "webhook" and self.telegram_bot_token
-                and not self.telegram_webhook_secret):
-            raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set when APP_ENV=production and "
-                              "TELEGRAM_MODE=webhook: without it anyone who finds the URL can post updates")
-        for key, token in (("RASA_AUTH_TOKEN", self.rasa_auth_token),
-                           ("ACTION_SERVER_TOKEN", self.action_server_token)):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters A-Z, a-z, 0-9, _ or - "
+                "(Telegram's rule for secret_token)"
+            )
+        if (
+            self.is_production
+            and self.telegram_mode == "webhook"
+            and self.telegram_bot_token
+            and not self.telegram_webhook_secret
+        ):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be set when APP_ENV=production and "
+                "TELEGRAM_MODE=webhook: without it anyone who finds the URL can post updates"
+            )
+        for key, token in (
+            ("RASA_AUTH_TOKEN", self.rasa_auth_token),
+            ("ACTION_SERVER_TOKEN", self.action_server_token),
+        ):
             if token and len(token) < 16:
-                raise ConfigError(f"{key} must have at least 16 characters (or be left unset: the launcher "
-                                  "then generates one per start)")
+                raise ConfigError(
+                    f"{key} must have at least 16 characters (or be left unset: the launcher "
+                    "then generates one per start)"
+                )

@@ -83,8 +83,7 @@ def median(values: list[float]) -> float | None:
 def conversation_counts(*, session: Session, since: datetime | None = None) -> tuple[int, int]:
     """(all conversations, conversations that never had a handoff) started since ``since``."""
     total_stmt = select(func.count(Conversation.id))
-    contained_stmt = select(func.count(Conversation.id)).where(
-        ~Conversation.id.in_(select(Handoff.conversation_id)))
+    contained_stmt = select(func.count(Conversation.id)).where(~Conversation.id.in_(select(Handoff.conversation_id)))
     if since is not None:
         total_stmt = total_stmt.where(Conversation.created_at >= since)
         contained_stmt = contained_stmt.where(Conversation.created_at >= since)
@@ -103,8 +102,7 @@ def handoffs_by_reason(*, session: Session, since: datetime | None = None) -> di
 
 def rating_distribution(*, session: Session, since: datetime | None = None) -> dict[int, int]:
     """How many handoffs got each rating 5…1 (every score present)."""
-    stmt = (select(Handoff.rating, func.count(Handoff.id)).where(Handoff.rating.is_not(None))
-            .group_by(Handoff.rating))
+    stmt = select(Handoff.rating, func.count(Handoff.id)).where(Handoff.rating.is_not(None)).group_by(Handoff.rating)
     if since is not None:
         stmt = stmt.where(Handoff.created_at >= since)
     counts = {score: 0 for score in range(5, 0, -1)}
@@ -117,15 +115,14 @@ def waiting_times(*, session: Session, since: datetime | None = None) -> Waiting
     stmt = select(Handoff.created_at, Handoff.first_response_at).where(Handoff.first_response_at.is_not(None))
     if since is not None:
         stmt = stmt.where(Handoff.created_at >= since)
-    seconds = [max(0.0, (answered - created).total_seconds())
-               for created, answered in session.execute(stmt).all()]
+    seconds = [max(0.0, (answered - created).total_seconds()) for created, answered in session.execute(stmt).all()]
     med, p90 = median(seconds), percentile(seconds, 0.9)
-    return WaitingTimes(len(seconds), None if med is None else round(med),
-                        None if p90 is None else round(p90))
+    return WaitingTimes(len(seconds), None if med is None else round(med), None if p90 is None else round(p90))
 
 
-def dashboard_stats(*, session: Session, since: datetime | None = None,
-                    top_unanswered: int = TOP_UNANSWERED) -> DashboardStats:
+def dashboard_stats(
+    *, session: Session, since: datetime | None = None, top_unanswered: int = TOP_UNANSWERED
+) -> DashboardStats:
     """All dashboard figures for conversations and handoffs since ``since`` (None = all time).
 
     Args:
@@ -142,12 +139,17 @@ def dashboard_stats(*, session: Session, since: datetime | None = None,
     rated = sum(ratings.values())
     average = round(sum(score * n for score, n in ratings.items()) / rated, 2) if rated else None
     waiting_now = session.scalar(select(func.count(Handoff.id)).where(Handoff.status.in_(ACTIVE))) or 0
-    unanswered = [UnansweredRow(row.text, row.count)
-                  for row in list_unanswered(session=session, limit=top_unanswered)]
+    unanswered = [UnansweredRow(row.text, row.count) for row in list_unanswered(session=session, limit=top_unanswered)]
     return DashboardStats(
-        since=since, conversations=total, contained=contained,
+        since=since,
+        conversations=total,
+        contained=contained,
         containment_rate=round(contained / total, 4) if total else None,
-        handoffs=sum(by_reason.values()), handoffs_by_reason=by_reason, waiting_now=waiting_now,
-        ratings=ratings, rating_average=average, waiting=waiting_times(session=session, since=since),
+        handoffs=sum(by_reason.values()),
+        handoffs_by_reason=by_reason,
+        waiting_now=waiting_now,
+        ratings=ratings,
+        rating_average=average,
+        waiting=waiting_times(session=session, since=since),
         top_unanswered=unanswered,
     )

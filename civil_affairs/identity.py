@@ -58,7 +58,7 @@ def normalize_id(text: str) -> str:
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character (ISO 7064 MOD 11-2) of the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=False))
     return _CHECK_CHARS[total % 11]
 
 
@@ -115,9 +115,11 @@ def marriage_age_problem(person: IdNumber, day: date) -> str | None:
         return None
     earliest = _birthday_in(person.birth_date, person.birth_date.year + minimum)
     who = "男方" if person.sex == MALE else "女方"
-    return (f"按照《民法典》规定，结婚年龄男不得早于22周岁、女不得早于20周岁。"
-            f"这位{who}（身份证尾号{person.last6[-4:]}）在预约当天还不满{minimum}周岁，"
-            f"最早可以在{earliest.year}年{earliest.month}月{earliest.day}日及以后办理结婚登记。")
+    return (
+        f"按照《民法典》规定，结婚年龄男不得早于22周岁、女不得早于20周岁。"
+        f"这位{who}（身份证尾号{person.last6[-4:]}）在预约当天还不满{minimum}周岁，"
+        f"最早可以在{earliest.year}年{earliest.month}月{earliest.day}日及以后办理结婚登记。"
+    )
 
 
 def _birthday_in(birth: date, year: int) -> date:
@@ -136,10 +138,10 @@ def keyed_hash(value: str, secret_key: str) -> str:
 # Two hashes of the same ID number exist because rows are stored with each: appointments hash the bare
 # number, applications the number with an "id:" prefix. Both are kept so stored hashes stay valid.
 
+
 def id_hash(id_value: str, secret_key: str) -> str:
     """The appointments' keyed hash of a normalised ID number: findable, not reversible."""
-    return hmac.new(secret_key.encode("utf-8"), normalize_id(id_value).encode("ascii"),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(secret_key.encode("utf-8"), normalize_id(id_value).encode("ascii"), hashlib.sha256).hexdigest()
 
 
 _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")

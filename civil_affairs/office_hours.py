@@ -35,7 +35,7 @@ class OfficeHours:
     periods: dict[int, tuple[tuple[time, time], ...]]
 
     @classmethod
-    def parse(cls, spec: str) -> "OfficeHours":
+    def parse(cls, spec: str) -> OfficeHours:
         """Read ``mon-fri 08:30-12:00,14:30-17:30; sat 09:00-12:00``."""
         periods: dict[int, tuple[tuple[time, time], ...]] = {}
         for part in filter(None, (p.strip() for p in spec.lower().split(";"))):

@@ -18,8 +18,9 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 # Between two characters of a number: up to three spaces (ASCII, no-break, ideographic), tabs or
 # hyphens/dashes. Line breaks are not separators.
@@ -37,7 +38,8 @@ _QUERY_TOKEN_RE = re.compile(r"(?i)([?&](?:token|auth_token|secret_token|access_
 _BEARER_RE = re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=\-]+")
 _NAMED_SECRET_RE = re.compile(
     r"(?i)(--auth-token(?:=|\s+)|(?:secret[-_]?token|auth[-_]?token|action[-_]?server[-_]?token|x-action-token"
-    r"|bot[-_]?token|webhook[-_]?secret|secret[-_]?key)['\"]?\s*[:=]\s*['\"]?)(?!\*\*\*)[^'\"\s,}&]+")
+    r"|bot[-_]?token|webhook[-_]?secret|secret[-_]?key)['\"]?\s*[:=]\s*['\"]?)(?!\*\*\*)[^'\"\s,}&]+"
+)
 # Error bodies quoted in tracebacks (aiohttp/Rasa ``ClientResponseError: 500, …, body='…'``) may
 # hold a whole conversation tracker.
 _RESPONSE_BODY_RE = re.compile(r"(\bbody=)(['\"]).*?\2(?=\s*$)", re.MULTILINE)
@@ -108,8 +110,9 @@ def mask_traceback(text: str) -> str:
     """A traceback with personal numbers and secrets masked and quoted HTTP error bodies withheld."""
     if not text:
         return text
-    text = _RESPONSE_BODY_RE.sub(lambda m: f"{m.group(1)}'<{len(m.group(0)) - len(m.group(1)) - 2} "
-                                           "characters withheld>'", text)
+    text = _RESPONSE_BODY_RE.sub(
+        lambda m: f"{m.group(1)}'<{len(m.group(0)) - len(m.group(1)) - 2} characters withheld>'", text
+    )
     return mask_personal_data(text)
 
 
@@ -187,8 +190,10 @@ def install_uncaught_exception_logging() -> None:
         if args.exc_type is SystemExit:
             return
         logging.getLogger("uncaught").critical(
-            "uncaught exception in thread %s", args.thread.name if args.thread else "?",
-            exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback))
+            "uncaught exception in thread %s",
+            args.thread.name if args.thread else "?",
+            exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback),
+        )
 
     sys.excepthook = hook
     threading.excepthook = thread_hook

@@ -47,10 +47,24 @@ def ensure_model(model_dir: Path, root: Path = PROJECT_ROOT) -> Path:
     model_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "train", "--config", "config.yml",
-         "--domain", "domain.yml", "--data", "nlu", "dialogue", "--out", str(model_dir),
-         "--fixed-model-name", name],
-        cwd=root, env=env, check=True,
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "nlu",
+            "dialogue",
+            "--out",
+            str(model_dir),
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=root,
+        env=env,
+        check=True,
     )
     if not model.is_file():
         raise RuntimeError(f"rasa train finished but {model} is missing")

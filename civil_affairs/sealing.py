@@ -32,6 +32,6 @@ def unseal(value: str | None, secret_key: str) -> str | None:
     if not value or not value.startswith(PREFIX):
         return value
     try:
-        return _fernet(secret_key).decrypt(value[len(PREFIX):].encode("ascii")).decode("utf-8")
+        return _fernet(secret_key).decrypt(value[len(PREFIX) :].encode("ascii")).decode("utf-8")
     except (InvalidToken, ValueError):
         return None

@@ -30,7 +30,7 @@ from civil_affairs.models import StaffSession, StaffUser
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.staff import ROLES
 
-MAX_FAILED_LOGINS = 5             # per username, known or not, within LOCKOUT_MINUTES
+MAX_FAILED_LOGINS = 5  # per username, known or not, within LOCKOUT_MINUTES
 MAX_FAILED_LOGINS_PER_ADDRESS = 30  # per client address (a whole office may share one)
 LOCKOUT_MINUTES = 15
 LOGIN_NAME_SCOPE = "login-name"
@@ -86,8 +86,9 @@ def get_user(username: str, *, session: Session) -> StaffUser | None:
     return session.scalars(select(StaffUser).where(StaffUser.username == username)).one_or_none()
 
 
-def create_user(username: str, password: str, *, session: Session, role: str = "agent",
-                display_name: str = "") -> StaffUser:
+def create_user(
+    username: str, password: str, *, session: Session, role: str = "agent", display_name: str = ""
+) -> StaffUser:
     """Create an account; raises StaffAccountError for a bad name, role, short password or taken name."""
     username = username.strip()
     if not USERNAME_RE.match(username):
@@ -98,26 +99,30 @@ def create_user(username: str, password: str, *, session: Session, role: str = "
         raise StaffAccountError(f"密码至少{MIN_PASSWORD_LENGTH}位")
     if get_user(username, session=session) is not None:
         raise StaffAccountError(f"用户名 {username} 已存在")
-    user = StaffUser(username=username, display_name=display_name.strip() or username,
-                     password_hash=hash_password(password), role=role, active=True,
-                     failed_logins=0)
+    user = StaffUser(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        role=role,
+        active=True,
+        failed_logins=0,
+    )
     session.add(user)
     session.flush()
     return user
 
 
-def ensure_user(username: str, password: str, *, session: Session, role: str = "agent",
-                display_name: str = "") -> tuple[StaffUser, bool]:
+def ensure_user(
+    username: str, password: str, *, session: Session, role: str = "agent", display_name: str = ""
+) -> tuple[StaffUser, bool]:
     """The account ``username``, created if missing (second value: newly created); never changes one."""
     existing = get_user(username.strip(), session=session)
     if existing is not None:
         return existing, False
-    return create_user(username, password, session=session, role=role,
-                       display_name=display_name), True
+    return create_user(username, password, session=session, role=role, display_name=display_name), True
 
 
-def ensure_bootstrap_admin(username: str, password: str, *,
-                           session: Session) -> tuple[StaffUser, bool]:
+def ensure_bootstrap_admin(username: str, password: str, *, session: Session) -> tuple[StaffUser, bool]:
     """The first admin, created unless the username exists (second value: created now)."""
     return ensure_user(username, password, session=session, role="admin")
 
@@ -136,8 +141,9 @@ def login_limits(username: str, address: str = "") -> list[throttle.Limit]:
     return limits
 
 
-def authenticate(username: str, password: str, *, session: Session, address: str = "",
-                 now: datetime | None = None) -> LoginResult:
+def authenticate(
+    username: str, password: str, *, session: Session, address: str = "", now: datetime | None = None
+) -> LoginResult:
     """Check a login against the throttles, then the password.
 
     Args:
@@ -195,22 +201,34 @@ def list_users(*, session: Session) -> list[StaffUser]:
     return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
-def create_session(user: StaffUser, *, session: Session, now: datetime | None = None,
-                   idle_minutes: int = SESSION_IDLE_MINUTES) -> tuple[str, StaffSession]:
+def create_session(
+    user: StaffUser, *, session: Session, now: datetime | None = None, idle_minutes: int = SESSION_IDLE_MINUTES
+) -> tuple[str, StaffSession]:
     """Open a login for ``user``; returns the cookie token (shown once, stored only hashed) and the row."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row = StaffSession(id=token_digest(token), user_id=user.id, user=user,
-                       csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen_at=now,
-                       expires_at=now + timedelta(minutes=idle_minutes))
+    row = StaffSession(
+        id=token_digest(token),
+        user_id=user.id,
+        user=user,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(minutes=idle_minutes),
+    )
     session.add(row)
     session.flush()
     return token, row
 
 
-def validate_session(token: str, *, session: Session, now: datetime | None = None,
-                     idle_minutes: int = SESSION_IDLE_MINUTES,
-                     max_hours: int = SESSION_MAX_HOURS) -> StaffSession | None:
+def validate_session(
+    token: str,
+    *,
+    session: Session,
+    now: datetime | None = None,
+    idle_minutes: int = SESSION_IDLE_MINUTES,
+    max_hours: int = SESSION_MAX_HOURS,
+) -> StaffSession | None:
     """The live session for ``token``, its idle timer restarted; None (and deleted) when expired.
 
     A session ends after ``idle_minutes`` without use, after ``max_hours`` in any case, and as soon
@@ -222,8 +240,7 @@ def validate_session(token: str, *, session: Session, now: datetime | None = Non
     row = session.get(StaffSession, token_digest(token))
     if row is None:
         return None
-    expired = (row.expires_at <= now or row.created_at + timedelta(hours=max_hours) <= now
-               or not row.user.active)
+    expired = row.expires_at <= now or row.created_at + timedelta(hours=max_hours) <= now or not row.user.active
     if expired:
         session.delete(row)
         session.flush()

@@ -24,9 +24,17 @@ SYNONYM_FILE = NLU_DIR / "synonyms.yml"
 
 # Words that carry no topic in residents' questions; question words are kept out of the index too.
 STOPWORDS = frozenset(
-    """的 了 吗 嘛 呢 吧 啊 呀 哦 哈 么 呗 啦 咯 喔 噢 哇 嗯 额 呃 就 都 也 还 又 和 跟 与 及 或 在 是 有 没 没有 不 要 想 能 会 可以 可不可以
-    能不能 是不是 有没有 我 我们 俺 俺们 咱 咱们 你 你们 您 他 她 它 他们 这 那 这个 那个 这种 那种 这样 那样 一下 一个 个 些 一些 什么 啥 咋 怎么 怎样 怎么样
-    如何 为什么 为啥 哪 哪里 哪儿 哪个 多少 几 几多 么子 请问 请 问 问一下 想问 想问一下 知道 告诉 帮 帮忙 麻烦 谢谢 你好 您好 好 对 给 让 被 把 从 到 去 来 上 下 里 中 现在 今天 一直 已经 还是 但是 因为 所以 如果 然后 就是 应该 需要 得 着 过 家 我家 屋里""".split()
+    """
+    的 了 吗 嘛 呢 吧 啊 呀 哦 哈 么 呗 啦 咯 喔 噢 哇 嗯 额 呃
+    就 都 也 还 又 和 跟 与 及 或 在 是 有 没 没有 不 要 想 能 会
+    可以 可不可以 能不能 是不是 有没有 我 我们 俺 俺们 咱 咱们 你 你们
+    您 他 她 它 他们 这 那 这个 那个 这种 那种 这样 那样 一下 一个 个
+    些 一些 什么 啥 咋 怎么 怎样 怎么样 如何 为什么 为啥 哪 哪里 哪儿
+    哪个 多少 几 几多 么子 请问 请 问 问一下 想问 想问一下 知道 告诉 帮
+    帮忙 麻烦 谢谢 你好 您好 好 对 给 让 被 把 从 到 去 来 上 下 里
+    中 现在 今天 一直 已经 还是 但是 因为 所以 如果 然后 就是 应该 需要
+    得 着 过 家 我家 屋里
+    """.split()
 )
 
 _PUNCT_RE = re.compile(r"[\W_]+", re.UNICODE)
@@ -118,10 +126,29 @@ def has_meaningful_text(text: str) -> bool:
 # "俺屋里咋个办" and "我家里怎么办" share features. Only unambiguous forms: 中 (= 行) is left alone
 # because it also means "middle" in 中心/中学.
 DIALECT_WORDS = {
-    "俺们": "我们", "俺": "我", "咱们": "我们", "咱": "我", "咋个": "怎么", "咋样": "怎么样",
-    "咋": "怎么", "啷个": "怎么", "啥子": "什么", "啥": "什么", "么子": "什么", "嘛子": "什么",
-    "晓得": "知道", "冇得": "没有", "莫得": "没有", "没得": "没有", "冇": "没", "几多": "多少",
-    "屋里": "家里", "屋头": "家里", "娃儿": "孩子", "娃娃": "孩子", "中不中": "行不行",
+    "俺们": "我们",
+    "俺": "我",
+    "咱们": "我们",
+    "咱": "我",
+    "咋个": "怎么",
+    "咋样": "怎么样",
+    "咋": "怎么",
+    "啷个": "怎么",
+    "啥子": "什么",
+    "啥": "什么",
+    "么子": "什么",
+    "嘛子": "什么",
+    "晓得": "知道",
+    "冇得": "没有",
+    "莫得": "没有",
+    "没得": "没有",
+    "冇": "没",
+    "几多": "多少",
+    "屋里": "家里",
+    "屋头": "家里",
+    "娃儿": "孩子",
+    "娃娃": "孩子",
+    "中不中": "行不行",
 }
 _DIALECT_RE = re.compile("|".join(sorted(map(re.escape, DIALECT_WORDS), key=len, reverse=True)))
 _CLAUSE_SPLIT_RE = re.compile(r"[。！？!?；;，,、\n\r\t…~～ ]+")
@@ -129,9 +156,7 @@ _QUESTION_RE = re.compile(
     r"吗|么$|嘛$|不$|没$|呢|怎么|咋|能不能|可不可以|是不是|有没有|要不要|会不会|够不够|行不行|"
     r"多少|几|哪|啥|什么|么子|如何|是否|怎样|可以.{0,6}[吗么]|谁|多久|多长|[?？]"
 )
-_GREETING_RE = re.compile(
-    r"^(你好|您好|领导|老板|同志|工作人员|请问|打扰|麻烦|谢谢|辛苦|在吗|在不在|hello|hi)+"
-)
+_GREETING_RE = re.compile(r"^(你好|您好|领导|老板|同志|工作人员|请问|打扰|麻烦|谢谢|辛苦|在吗|在不在|hello|hi)+")
 GREETING_MAX_CHARS = 8
 
 
@@ -144,8 +169,13 @@ def clauses(text: str) -> list[str]:
     """The clauses of a message (split at punctuation and the spaces residents use as commas),
     without short greetings and thanks, which carry no topic."""
     parts = [p for p in _CLAUSE_SPLIT_RE.split(_to_simplified().convert(text)) if p.strip()]
-    kept = [p for p in parts if not (len(p) <= GREETING_MAX_CHARS and _GREETING_RE.match(p)
-                                     and not _QUESTION_RE.search(_GREETING_RE.sub("", p)))]
+    kept = [
+        p
+        for p in parts
+        if not (
+            len(p) <= GREETING_MAX_CHARS and _GREETING_RE.match(p) and not _QUESTION_RE.search(_GREETING_RE.sub("", p))
+        )
+    ]
     return kept or parts
 
 

@@ -20,17 +20,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from civil_affairs.models import RateLimitCounter
 from civil_affairs.models.base import utcnow
-
 
 PURGE_ONE_IN = 500  # about one attempt in this many also deletes counters older than a day
 
@@ -43,8 +43,7 @@ CURRENT_CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("current_client_addr
 
 def client_digest(address: str, secret_key: str) -> str:
     """What travels and is counted instead of the address: a keyed digest (no IP in the tracker store)."""
-    return hmac.new(secret_key.encode("utf-8"), f"client-address:{address}".encode("utf-8"),
-                    hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret_key.encode("utf-8"), f"client-address:{address}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def client_address(latest_message: Mapping[str, Any] | None) -> str | None:
@@ -70,7 +69,7 @@ class Limit:
 
 def subject_key(scope: str, subject: str) -> str:
     """The stored key: a digest, so counters reveal no username, address or chat."""
-    return hashlib.sha256(f"{scope}\0{subject}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{scope}\0{subject}".encode()).hexdigest()
 
 
 def _ensure(limit: Limit, *, session: Session, now: datetime) -> None:
@@ -80,15 +79,21 @@ def _ensure(limit: Limit, *, session: Session, now: datetime) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(RateLimitCounter).values(scope=limit.scope, key=limit.key, window_start=now, count=0)
-                    .on_conflict_do_nothing(index_elements=["scope", "key"]))
+    session.execute(
+        insert(RateLimitCounter)
+        .values(scope=limit.scope, key=limit.key, window_start=now, count=0)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+    )
 
 
 def blocked_until(limit: Limit, *, session: Session, now: datetime | None = None) -> datetime | None:
     """When ``limit`` admits attempts again, or None if it admits one now (read-only)."""
     now = now or utcnow()
-    row = session.execute(select(RateLimitCounter.window_start, RateLimitCounter.count).where(
-        RateLimitCounter.scope == limit.scope, RateLimitCounter.key == limit.key)).first()
+    row = session.execute(
+        select(RateLimitCounter.window_start, RateLimitCounter.count).where(
+            RateLimitCounter.scope == limit.scope, RateLimitCounter.key == limit.key
+        )
+    ).first()
     if row is None or row.window_start + limit.window <= now or row.count < limit.max_count:
         return None
     return row.window_start + limit.window
@@ -107,11 +112,17 @@ def _take_one(limit: Limit, *, session: Session, now: datetime) -> bool:
     expired = RateLimitCounter.window_start <= now - limit.window
     result = session.execute(
         update(RateLimitCounter)
-        .where(RateLimitCounter.scope == limit.scope, RateLimitCounter.key == limit.key,
-               expired | (RateLimitCounter.count < limit.max_count))
-        .values(count=case((expired, 1), else_=RateLimitCounter.count + 1),
-                window_start=case((expired, now), else_=RateLimitCounter.window_start))
-        .execution_options(synchronize_session=False))
+        .where(
+            RateLimitCounter.scope == limit.scope,
+            RateLimitCounter.key == limit.key,
+            expired | (RateLimitCounter.count < limit.max_count),
+        )
+        .values(
+            count=case((expired, 1), else_=RateLimitCounter.count + 1),
+            window_start=case((expired, now), else_=RateLimitCounter.window_start),
+        )
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -136,23 +147,27 @@ def take(limits: Sequence[Limit], *, session: Session, now: datetime | None = No
 def give_back(limits: Iterable[Limit], *, session: Session) -> None:
     """Undo one counted attempt of each limit (a success is not a failure)."""
     for limit in limits:
-        session.execute(update(RateLimitCounter)
-                        .where(RateLimitCounter.scope == limit.scope, RateLimitCounter.key == limit.key,
-                               RateLimitCounter.count > 0)
-                        .values(count=RateLimitCounter.count - 1)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(RateLimitCounter)
+            .where(RateLimitCounter.scope == limit.scope, RateLimitCounter.key == limit.key, RateLimitCounter.count > 0)
+            .values(count=RateLimitCounter.count - 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def reset(scope: str, subject: str, *, session: Session) -> bool:
     """Forget every counted attempt of ``subject`` in ``scope`` (an admin's unlock); True if any."""
-    result = session.execute(delete(RateLimitCounter).where(
-        RateLimitCounter.scope == scope, RateLimitCounter.key == subject_key(scope, subject)))
+    result = session.execute(
+        delete(RateLimitCounter).where(
+            RateLimitCounter.scope == scope, RateLimitCounter.key == subject_key(scope, subject)
+        )
+    )
     return (result.rowcount or 0) > 0
 
 
-def purge_expired(*, session: Session, older_than: timedelta = timedelta(days=1),
-                  now: datetime | None = None) -> int:
+def purge_expired(*, session: Session, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
     """Delete counters whose window started long ago (every window here is shorter than a day)."""
-    result = session.execute(delete(RateLimitCounter).where(
-        RateLimitCounter.window_start < (now or utcnow()) - older_than))
+    result = session.execute(
+        delete(RateLimitCounter).where(RateLimitCounter.window_start < (now or utcnow()) - older_than)
+    )
     return result.rowcount or 0

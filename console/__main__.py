@@ -31,11 +31,17 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"配置错误 / configuration error: {exc}")
     configure_logging(settings)
-    config = uvicorn.Config("console.app:app_factory", factory=True, host=settings.console_host,
-                            port=settings.console_port, access_log=False, log_config=None,
-                            # forwarded headers are judged by the app (TRUSTED_PROXIES), not by uvicorn
-                            proxy_headers=False,
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    config = uvicorn.Config(
+        "console.app:app_factory",
+        factory=True,
+        host=settings.console_host,
+        port=settings.console_port,
+        access_log=False,
+        log_config=None,
+        # forwarded headers are judged by the app (TRUSTED_PROXIES), not by uvicorn
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     sockets = [socket.socket(fileno=args.fd)] if args.fd is not None else None
     uvicorn.Server(config).run(sockets=sockets)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -43,21 +43,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             bootstrap_admin(settings, session=session)
         delivery = Delivery(settings, app.state.sessions)
         app.state.conversations = ConversationService(
-            settings, app.state.sessions, RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds),
-            delivery)
+            settings, app.state.sessions, RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds), delivery
+        )
         app.state.booking_rules = rules_from_settings(settings)
         reminders = None
         if settings.booking_reminders:
             # Reminders the day before; safe in several replicas (each reminder is claimed once).
-            reminders = asyncio.create_task(run_reminder_loop(
-                app.state.sessions, delivery, interval_seconds=settings.booking_reminder_interval_seconds,
-                rules=app.state.booking_rules))
+            reminders = asyncio.create_task(
+                run_reminder_loop(
+                    app.state.sessions,
+                    delivery,
+                    interval_seconds=settings.booking_reminder_interval_seconds,
+                    rules=app.state.booking_rules,
+                )
+            )
         retention = None
         if settings.retention_interval_seconds > 0:
             # Purges old transcripts and conversation events; safe in several workers and replicas.
-            retention = asyncio.create_task(run_retention_loop(
-                app.state.sessions, settings.retention_days,
-                interval_seconds=settings.retention_interval_seconds))
+            retention = asyncio.create_task(
+                run_retention_loop(
+                    app.state.sessions, settings.retention_days, interval_seconds=settings.retention_interval_seconds
+                )
+            )
         try:
             yield
         finally:

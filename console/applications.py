@@ -98,35 +98,61 @@ def _type_name(code: str) -> str:
 
 def summary_json(application: Application) -> dict[str, Any]:
     """An application as listed by the API (name masked, no ID number)."""
-    return {"number": application.number, "display_number": format_number(application.number),
-            "type": application.type_code, "type_name": _type_name(application.type_code),
-            "applicant_name": mask_name(application.applicant_name), "id_last6": application.id_last6,
-            "phone": application.phone_masked, "office": application.office,
-            "status": application.status, "status_label": STATUS_LABELS.get(application.status, ""),
-            "status_at": application.status_at.isoformat()}
+    return {
+        "number": application.number,
+        "display_number": format_number(application.number),
+        "type": application.type_code,
+        "type_name": _type_name(application.type_code),
+        "applicant_name": mask_name(application.applicant_name),
+        "id_last6": application.id_last6,
+        "phone": application.phone_masked,
+        "office": application.office,
+        "status": application.status,
+        "status_label": STATUS_LABELS.get(application.status, ""),
+        "status_at": application.status_at.isoformat(),
+    }
 
 
 def detail_json(application: Application, *, session: Session) -> dict[str, Any]:
     """One application with its history and subscriber count (staff see the full name)."""
     data = summary_json(application)
     data["applicant_name"] = application.applicant_name
-    data["history"] = [{"status": e.status, "status_label": STATUS_LABELS.get(e.status, ""),
-                        "at": e.at.isoformat(), "note": e.note, "source": e.source}
-                       for e in application.events]
+    data["history"] = [
+        {
+            "status": e.status,
+            "status_label": STATUS_LABELS.get(e.status, ""),
+            "at": e.at.isoformat(),
+            "note": e.note,
+            "source": e.source,
+        }
+        for e in application.events
+    ]
     data["subscribers"] = len(subscribers(application.id, session=session))
     return data
 
 
 def _create(body: dict[str, Any], staff: StaffContext, request: Request, *, session: Session) -> Application:
     """Check and store a new application, audited; raises ApplicationError."""
-    data = check_application(type_name=body.get("type", ""), applicant_name=body.get("applicant_name", ""),
-                             id_number=body.get("id_number", ""), phone=body.get("phone"),
-                             office=body.get("office", ""), secret_key=request.app.state.settings.secret_key)
-    application = create_application(data, session=session, staff_user_id=staff.user_id,
-                                     note=body.get("note", "") or "")
-    audit.record(audit.APPLICATION_CREATE, session=session, staff_user_id=staff.user_id,
-                 target_type=TARGET, target_id=application.number,
-                 detail=f"{_type_name(data.type_code)} {mask_name(data.applicant_name)}", ip=client_ip(request))
+    data = check_application(
+        type_name=body.get("type", ""),
+        applicant_name=body.get("applicant_name", ""),
+        id_number=body.get("id_number", ""),
+        phone=body.get("phone"),
+        office=body.get("office", ""),
+        secret_key=request.app.state.settings.secret_key,
+    )
+    application = create_application(
+        data, session=session, staff_user_id=staff.user_id, note=body.get("note", "") or ""
+    )
+    audit.record(
+        audit.APPLICATION_CREATE,
+        session=session,
+        staff_user_id=staff.user_id,
+        target_type=TARGET,
+        target_id=application.number,
+        detail=f"{_type_name(data.type_code)} {mask_name(data.applicant_name)}",
+        ip=client_ip(request),
+    )
     return application
 
 
@@ -142,49 +168,80 @@ def _create_committed(body: dict[str, Any], staff: StaffContext, request: Reques
     raise AssertionError("unreachable")
 
 
-def _change(number: str, status_text: str, note: str, staff: StaffContext, request: Request, *,
-            session: Session) -> Application:
+def _change(
+    number: str, status_text: str, note: str, staff: StaffContext, request: Request, *, session: Session
+) -> Application:
     """Change one application's status, audited; raises HTTPException 404 or ApplicationError."""
     application = find_application(number, session=session)
     if application is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
     before = application.status
     event = change_status(application, status_text, note, session=session, staff_user_id=staff.user_id)
-    audit.record(audit.APPLICATION_STATUS, session=session, staff_user_id=staff.user_id,
-                 target_type=TARGET, target_id=application.number,
-                 detail=f"{STATUS_LABELS.get(before, before)} → {STATUS_LABELS[event.status]}"
-                        + (f"：{note.strip()}" if note.strip() else ""), ip=client_ip(request))
+    audit.record(
+        audit.APPLICATION_STATUS,
+        session=session,
+        staff_user_id=staff.user_id,
+        target_type=TARGET,
+        target_id=application.number,
+        detail=f"{STATUS_LABELS.get(before, before)} → {STATUS_LABELS[event.status]}"
+        + (f"：{note.strip()}" if note.strip() else ""),
+        ip=client_ip(request),
+    )
     return application
 
 
 def _search(request: Request, staff: StaffContext, q: str, type_code: str, status_code: str) -> list[Application]:
     """Search, audited (the list shows applicants' names)."""
     with sessions(request).begin() as session:
-        rows = search_applications(q, session=session, secret_key=request.app.state.settings.secret_key,
-                                   type_code=type_code if type_code in TYPES_BY_CODE else "",
-                                   status=status_code if status_code in STATUS_LABELS else "")
+        rows = search_applications(
+            q,
+            session=session,
+            secret_key=request.app.state.settings.secret_key,
+            type_code=type_code if type_code in TYPES_BY_CODE else "",
+            status=status_code if status_code in STATUS_LABELS else "",
+        )
         # The query may be an ID number: the audit detail passes through masking.
-        audit.record(audit.APPLICATION_SEARCH, session=session, staff_user_id=staff.user_id,
-                     target_type=TARGET, detail=f"“{q.strip()}” {len(rows)} 条", ip=client_ip(request))
+        audit.record(
+            audit.APPLICATION_SEARCH,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type=TARGET,
+            detail=f"“{q.strip()}” {len(rows)} 条",
+            ip=client_ip(request),
+        )
         session.expunge_all()
     return rows
 
 
 # --- pages ------------------------------------------------------------------------------------------
 
+
 def _page_context(**extra: Any) -> dict[str, Any]:
-    return {"nav": "applications", "types": APPLICATION_TYPES, "statuses": STATUSES,
-            "status_labels": STATUS_LABELS, "needs_note": STATUSES_NEEDING_NOTE, "type_name": _type_name,
-            "mask_name": mask_name, "format_number": format_number, **extra}
+    return {
+        "nav": "applications",
+        "types": APPLICATION_TYPES,
+        "statuses": STATUSES,
+        "status_labels": STATUS_LABELS,
+        "needs_note": STATUSES_NEEDING_NOTE,
+        "type_name": _type_name,
+        "mask_name": mask_name,
+        "format_number": format_number,
+        **extra,
+    }
 
 
 @router.get("/staff/applications", include_in_schema=False)
-def applications_page(request: Request, q: str = "", type: str = "", status_code: str = "",
-                      staff: StaffContext = Depends(current_staff)) -> Response:
+def applications_page(
+    request: Request, q: str = "", type: str = "", status_code: str = "", staff: StaffContext = Depends(current_staff)
+) -> Response:
     """Search by number, ID number, name or last 6; newest changes first."""
     rows = _search(request, staff, q, type, status_code)
-    return render(request, "staff/applications_list.html",
-                  _page_context(rows=rows, q=q, type_code=type, status_code=status_code), staff=staff)
+    return render(
+        request,
+        "staff/applications_list.html",
+        _page_context(rows=rows, q=q, type_code=type, status_code=status_code),
+        staff=staff,
+    )
 
 
 @router.get("/staff/applications/new", include_in_schema=False)
@@ -194,19 +251,37 @@ def application_new_page(request: Request, staff: StaffContext = Depends(current
 
 
 @router.post("/staff/applications/new", include_in_schema=False)
-def application_new_submit(request: Request, type: str = Form(""), applicant_name: str = Form(""),
-                           id_number: str = Form(""), phone: str = Form(""), office: str = Form(""),
-                           note: str = Form(""), staff: StaffContext = Depends(check_csrf)) -> Response:
+def application_new_submit(
+    request: Request,
+    type: str = Form(""),
+    applicant_name: str = Form(""),
+    id_number: str = Form(""),
+    phone: str = Form(""),
+    office: str = Form(""),
+    note: str = Form(""),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """Create an application and show it (its number goes on the resident's receipt)."""
-    body = {"type": type, "applicant_name": applicant_name, "id_number": id_number, "phone": phone,
-            "office": office, "note": note}
+    body = {
+        "type": type,
+        "applicant_name": applicant_name,
+        "id_number": id_number,
+        "phone": phone,
+        "office": office,
+        "note": note,
+    }
     try:
         number = _create_committed(body, staff, request)
     except ApplicationError as exc:
         # The ID number is not echoed back into the form.
         values = {k: v for k, v in body.items() if k != "id_number"}
-        return render(request, "staff/applications_new.html", _page_context(values=values, problem=str(exc)),
-                      staff=staff, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return render(
+            request,
+            "staff/applications_new.html",
+            _page_context(values=values, problem=str(exc)),
+            staff=staff,
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     return RedirectResponse(f"/staff/applications/{quote(number)}?saved=1", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -224,8 +299,9 @@ def _import(request: Request, filename: str, content: bytes, staff: StaffContext
         try:
             if len(content) > MAX_IMPORT_BYTES:
                 raise CsvFormatError(f"文件太大（上限 {MAX_IMPORT_BYTES // 1024 // 1024} MB）")
-            report = import_csv(content, session=session, secret_key=request.app.state.settings.secret_key,
-                                staff_user_id=staff.user_id)
+            report = import_csv(
+                content, session=session, secret_key=request.app.state.settings.secret_key, staff_user_id=staff.user_id
+            )
         except CsvFormatError as exc:
             error = str(exc)
         if report is None:
@@ -233,29 +309,43 @@ def _import(request: Request, filename: str, content: bytes, staff: StaffContext
         elif report.rejected:
             detail = f"{filename}（{report.encoding}）：{len(report.rejected)} 行有错误，整个文件未导入"
         else:
-            detail = (f"{filename}（{report.encoding}）：新增申请 {report.created} 件，"
-                      f"进度变更 {report.status_changes} 条")
-        audit.record(audit.APPLICATION_IMPORT, session=session, staff_user_id=staff.user_id,
-                     target_type=TARGET, detail=detail, ip=client_ip(request))
+            detail = (
+                f"{filename}（{report.encoding}）：新增申请 {report.created} 件，进度变更 {report.status_changes} 条"
+            )
+        audit.record(
+            audit.APPLICATION_IMPORT,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type=TARGET,
+            detail=detail,
+            ip=client_ip(request),
+        )
     return report, error
 
 
 @router.post("/staff/applications/import", include_in_schema=False)
-def applications_import_submit(request: Request, tasks: BackgroundTasks, file: UploadFile = File(...),
-                               staff: StaffContext = Depends(check_csrf)) -> Response:
+def applications_import_submit(
+    request: Request, tasks: BackgroundTasks, file: UploadFile = File(...), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Import a CSV and show the report, row by row for rejected rows."""
     filename = file.filename or ""
     report, error = _import(request, filename, file.file.read(MAX_IMPORT_BYTES + 1), staff)
     if report is not None and report.ok:
         _schedule_notice(request, tasks, report.changed_numbers)
     code = status.HTTP_200_OK if report is not None and report.ok else status.HTTP_422_UNPROCESSABLE_ENTITY
-    return render(request, "staff/applications_import.html",
-                  _page_context(report=report, error=error, filename=filename), staff=staff, status_code=code)
+    return render(
+        request,
+        "staff/applications_import.html",
+        _page_context(report=report, error=error, filename=filename),
+        staff=staff,
+        status_code=code,
+    )
 
 
 @router.get("/staff/applications/{number}", include_in_schema=False)
-def application_page(request: Request, number: str, saved: str = "", problem: str = "",
-                     staff: StaffContext = Depends(current_staff)) -> Response:
+def application_page(
+    request: Request, number: str, saved: str = "", problem: str = "", staff: StaffContext = Depends(current_staff)
+) -> Response:
     """One application: details, history, subscribers, and the status change form."""
     with sessions(request).begin() as session:
         application = find_application(number, session=session)
@@ -264,73 +354,108 @@ def application_page(request: Request, number: str, saved: str = "", problem: st
         view = describe(application, session=session)
         events = list(application.events)
         subscriber_count = len(subscribers(application.id, session=session))
-        audit.record(audit.APPLICATION_VIEW, session=session, staff_user_id=staff.user_id,
-                     target_type=TARGET, target_id=application.number, ip=client_ip(request))
+        audit.record(
+            audit.APPLICATION_VIEW,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type=TARGET,
+            target_id=application.number,
+            ip=client_ip(request),
+        )
         session.expunge_all()
-    return render(request, "staff/applications_detail.html",
-                  _page_context(application=application, view=view, events=events, saved=saved,
-                                problem=problem, subscriber_count=subscriber_count), staff=staff)
+    return render(
+        request,
+        "staff/applications_detail.html",
+        _page_context(
+            application=application,
+            view=view,
+            events=events,
+            saved=saved,
+            problem=problem,
+            subscriber_count=subscriber_count,
+        ),
+        staff=staff,
+    )
 
 
 @router.post("/staff/applications/{number}/status", include_in_schema=False)
-def application_status_submit(request: Request, number: str, tasks: BackgroundTasks,
-                              status_code: str = Form("", alias="status"), note: str = Form(""),
-                              staff: StaffContext = Depends(check_csrf)) -> Response:
+def application_status_submit(
+    request: Request,
+    number: str,
+    tasks: BackgroundTasks,
+    status_code: str = Form("", alias="status"),
+    note: str = Form(""),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """Change the status; subscribed residents are told after the response."""
     try:
         with sessions(request).begin() as session:
             canonical = _change(number, status_code, note, staff, request, session=session).number
     except ApplicationError as exc:
-        return RedirectResponse(f"/staff/applications/{quote(number)}?problem={quote(str(exc))}",
-                                status_code=status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            f"/staff/applications/{quote(number)}?problem={quote(str(exc))}", status_code=status.HTTP_303_SEE_OTHER
+        )
     _schedule_notice(request, tasks, [canonical])
     return RedirectResponse(f"/staff/applications/{quote(canonical)}?saved=1", status_code=status.HTTP_303_SEE_OTHER)
 
 
 # --- JSON API ----------------------------------------------------------------------------------------
 
+
 @router.get("/api/staff/applications")
-def api_applications(request: Request, q: str = "", type: str = "", status_code: str = "",
-                     staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
+def api_applications(
+    request: Request, q: str = "", type: str = "", status_code: str = "", staff: StaffContext = Depends(current_staff)
+) -> dict[str, Any]:
     """Applications matching a number, ID number, name or last 6 (names masked)."""
     return {"applications": [summary_json(a) for a in _search(request, staff, q, type, status_code)]}
 
 
 @router.post("/api/staff/applications")
-def api_application_create(request: Request, body: ApplicationIn,
-                           staff: StaffContext = Depends(check_csrf)) -> JSONResponse:
+def api_application_create(
+    request: Request, body: ApplicationIn, staff: StaffContext = Depends(check_csrf)
+) -> JSONResponse:
     """Create an application; answers 201 with its number."""
     try:
         number = _create_committed(body.dict(), staff, request)
     except ApplicationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    return JSONResponse({"number": number, "display_number": format_number(number)},
-                        status_code=status.HTTP_201_CREATED)
+    return JSONResponse(
+        {"number": number, "display_number": format_number(number)}, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get("/api/staff/applications/{number}")
-def api_application(request: Request, number: str,
-                    staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
+def api_application(request: Request, number: str, staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
     """One application with its history."""
     with sessions(request).begin() as session:
         application = find_application(number, session=session)
         if application is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
-        audit.record(audit.APPLICATION_VIEW, session=session, staff_user_id=staff.user_id,
-                     target_type=TARGET, target_id=application.number, ip=client_ip(request))
+        audit.record(
+            audit.APPLICATION_VIEW,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type=TARGET,
+            target_id=application.number,
+            ip=client_ip(request),
+        )
         return detail_json(application, session=session)
 
 
 @router.post("/api/staff/applications/{number}/status")
-def api_application_status(request: Request, number: str, body: StatusIn, tasks: BackgroundTasks,
-                           staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
+def api_application_status(
+    request: Request, number: str, body: StatusIn, tasks: BackgroundTasks, staff: StaffContext = Depends(check_csrf)
+) -> dict[str, Any]:
     """Change the status; subscribed residents are told right after the response."""
     try:
         with sessions(request).begin() as session:
             application = _change(number, body.status, body.note, staff, request, session=session)
-            result = {"number": application.number, "status": application.status,
-                      "status_label": STATUS_LABELS[application.status],
-                      "subscribers": len(subscribers(application.id, session=session))}
+            result = {
+                "number": application.number,
+                "status": application.status,
+                "status_label": STATUS_LABELS[application.status],
+                "subscribers": len(subscribers(application.id, session=session)),
+            }
     except ApplicationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
     _schedule_notice(request, tasks, [result["number"]])

@@ -37,8 +37,10 @@ router = APIRouter()
 NOT_FOUND_TEXT = "没有这个预约"
 BAD_DATE_TEXT = "日期格式应为 YYYY-MM-DD"
 MAX_EXPORT_DAYS = 92
-CANCEL_NOTICE = ("非常抱歉，您预约的{day} {slot} {kind}（预约码 {code}）因{reason}已被登记处取消。"
-                 "请重新预约其他日期，给您带来不便敬请谅解。如有疑问可说“转人工”。")
+CANCEL_NOTICE = (
+    "非常抱歉，您预约的{day} {slot} {kind}（预约码 {code}）因{reason}已被登记处取消。"
+    "请重新预约其他日期，给您带来不便敬请谅解。如有疑问可说“转人工”。"
+)
 SINGLE_CANCEL_REASON = "登记处工作安排调整"
 
 
@@ -55,11 +57,20 @@ def _parse_day(value: str | None, default: date | None = None) -> date:
 
 def appointment_json(a: Appointment) -> dict[str, Any]:
     """One appointment for the API: names shown (staff check people in), IDs as last 4, phone masked."""
-    return {"id": a.id, "code": a.code, "kind": a.kind, "kind_label": KIND_LABELS[a.kind],
-            "date": a.day.isoformat(), "slot": a.slot.code, "slot_label": a.slot.label,
-            "status": a.status, "status_label": STATUS_LABELS[a.status],
-            "parties": [{"name": p.name, "id_last4": p.id_last6[-4:]} for p in a.parties],
-            "phone": mask_phone(a.phone), "reminder": a.reminder_state}
+    return {
+        "id": a.id,
+        "code": a.code,
+        "kind": a.kind,
+        "kind_label": KIND_LABELS[a.kind],
+        "date": a.day.isoformat(),
+        "slot": a.slot.code,
+        "slot_label": a.slot.label,
+        "status": a.status,
+        "status_label": STATUS_LABELS[a.status],
+        "parties": [{"name": p.name, "id_last4": p.id_last6[-4:]} for p in a.parties],
+        "phone": mask_phone(a.phone),
+        "reminder": a.reminder_state,
+    }
 
 
 def day_view(day: date, *, session: Session) -> dict[str, Any]:
@@ -72,8 +83,13 @@ def day_view(day: date, *, session: Session) -> dict[str, Any]:
         holiday = calendar.holiday_name(day)
     except work_calendar.CalendarYearMissing as exc:
         slots, workday, holiday, calendar_error = [], False, "", str(exc)
-    return {"slots": slots, "appointments": booking.list_day(day, session=session),
-            "workday": workday, "holiday": holiday, "calendar_error": calendar_error}
+    return {
+        "slots": slots,
+        "appointments": booking.list_day(day, session=session),
+        "workday": workday,
+        "holiday": holiday,
+        "calendar_error": calendar_error,
+    }
 
 
 async def _notify_cancelled(request: Request, notices: list[tuple[str, str]]) -> int:
@@ -89,51 +105,78 @@ async def _notify_cancelled(request: Request, notices: list[tuple[str, str]]) ->
 
 
 def _notice(a: Appointment, reason: str) -> tuple[str, str]:
-    return a.sender_id, CANCEL_NOTICE.format(day=describe_date(a.day), slot=a.slot.label,
-                                             kind=KIND_LABELS[a.kind], code=a.code, reason=reason)
+    return a.sender_id, CANCEL_NOTICE.format(
+        day=describe_date(a.day), slot=a.slot.label, kind=KIND_LABELS[a.kind], code=a.code, reason=reason
+    )
 
 
-def _change_status(request: Request, appointment_id: int, new_status: str, reason: str,
-                   staff: StaffContext) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _change_status(
+    request: Request, appointment_id: int, new_status: str, reason: str, staff: StaffContext
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Apply one staff status change with its audit record; raises HTTPException for bad requests."""
     with sessions(request).begin() as session:
         appointment = session.get(Appointment, appointment_id)
         if appointment is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
         try:
-            booking.set_status(appointment, new_status, session=session, staff_user_id=staff.user_id,
-                               reason=reason)
+            booking.set_status(appointment, new_status, session=session, staff_user_id=staff.user_id, reason=reason)
         except booking.BookingError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
-        audit.record(audit.APPOINTMENT_STATUS, session=session, staff_user_id=staff.user_id,
-                     target_type="appointment", target_id=appointment.code,
-                     detail=f"{STATUS_LABELS[new_status]} {reason}".strip(), ip=client_ip(request))
+        audit.record(
+            audit.APPOINTMENT_STATUS,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="appointment",
+            target_id=appointment.code,
+            detail=f"{STATUS_LABELS[new_status]} {reason}".strip(),
+            ip=client_ip(request),
+        )
         notices = [_notice(appointment, reason or SINGLE_CANCEL_REASON)] if new_status == "cancelled" else []
         return appointment_json(appointment), notices
 
 
 # --- JSON API ---------------------------------------------------------------------------------------
 
+
 @router.get("/api/staff/appointments")
-def api_day(request: Request, date: str | None = None,  # noqa: A002 - the documented parameter name
-            staff: StaffContext = Depends(current_staff)) -> JSONResponse:
+def api_day(
+    request: Request,
+    date: str | None = None,  # noqa: A002 - the documented parameter name
+    staff: StaffContext = Depends(current_staff),
+) -> JSONResponse:
     """A day's slots and appointments."""
     day = _parse_day(date, clock.local_today())
     with sessions(request).begin() as session:
         view = day_view(day, session=session)
-        audit.record(audit.APPOINTMENT_VIEW, session=session, staff_user_id=staff.user_id,
-                     target_type="appointment_day", target_id=day.isoformat(), ip=client_ip(request))
-        body = {"date": day.isoformat(), "workday": view["workday"], "holiday": view["holiday"],
-                "calendar_error": view["calendar_error"],
-                "slots": [{"slot": s.slot_code, "label": s.label, "capacity": s.capacity,
-                           "booked": s.booked, "free": s.free} for s in view["slots"]],
-                "appointments": [appointment_json(a) for a in view["appointments"]]}
+        audit.record(
+            audit.APPOINTMENT_VIEW,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="appointment_day",
+            target_id=day.isoformat(),
+            ip=client_ip(request),
+        )
+        body = {
+            "date": day.isoformat(),
+            "workday": view["workday"],
+            "holiday": view["holiday"],
+            "calendar_error": view["calendar_error"],
+            "slots": [
+                {"slot": s.slot_code, "label": s.label, "capacity": s.capacity, "booked": s.booked, "free": s.free}
+                for s in view["slots"]
+            ],
+            "appointments": [appointment_json(a) for a in view["appointments"]],
+        }
     return JSONResponse(body)
 
 
 @router.post("/api/staff/appointments/{appointment_id}/status")
-async def api_status(request: Request, appointment_id: int, payload: dict[str, Any] = Body(...),
-                     staff: StaffContext = Depends(check_csrf)) -> JSONResponse:
+async def api_status(
+    request: Request,
+    appointment_id: int,
+    payload: dict[str, Any] = Body(...),
+    staff: StaffContext = Depends(check_csrf),
+) -> JSONResponse:
     """Mark arrived / no_show, or cancel (the resident is told in their chat)."""
     new_status = str(payload.get("status") or "")
     if new_status not in booking.STAFF_STATUSES:
@@ -146,48 +189,82 @@ async def api_status(request: Request, appointment_id: int, payload: dict[str, A
 
 # --- pages ------------------------------------------------------------------------------------------
 
+
 @router.get("/staff/appointments", include_in_schema=False)
-def appointments_page(request: Request, date: str | None = None, done: str = "",  # noqa: A002
-                      staff: StaffContext = Depends(current_staff)) -> Response:
+def appointments_page(
+    request: Request,
+    date: str | None = None,
+    done: str = "",  # noqa: A002
+    staff: StaffContext = Depends(current_staff),
+) -> Response:
     """Appointments of one day by slot, with check-in, no-show and cancel buttons."""
     day = _parse_day(date, clock.local_today())
     with sessions(request).begin() as session:
         view = day_view(day, session=session)
-        audit.record(audit.APPOINTMENT_VIEW, session=session, staff_user_id=staff.user_id,
-                     target_type="appointment_day", target_id=day.isoformat(), ip=client_ip(request))
-        return render(request, "staff/appointments.html",
-                      {"nav": "appointments", "day": day, "day_label": describe_date(day),
-                       "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
-                       "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS,
-                       "mask_phone": mask_phone, "mask_name": mask_name, "done": done, **view},
-                      staff=staff)
+        audit.record(
+            audit.APPOINTMENT_VIEW,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="appointment_day",
+            target_id=day.isoformat(),
+            ip=client_ip(request),
+        )
+        return render(
+            request,
+            "staff/appointments.html",
+            {
+                "nav": "appointments",
+                "day": day,
+                "day_label": describe_date(day),
+                "previous": day - timedelta(days=1),
+                "next": day + timedelta(days=1),
+                "kind_labels": KIND_LABELS,
+                "status_labels": STATUS_LABELS,
+                "mask_phone": mask_phone,
+                "mask_name": mask_name,
+                "done": done,
+                **view,
+            },
+            staff=staff,
+        )
 
 
 @router.post("/staff/appointments/{appointment_id}/status", include_in_schema=False)
-async def status_submit(request: Request, appointment_id: int, new_status: str = Form(..., alias="status"),
-                        reason: str = Form(""), day: str = Form(""),
-                        staff: StaffContext = Depends(check_csrf)) -> Response:
+async def status_submit(
+    request: Request,
+    appointment_id: int,
+    new_status: str = Form(..., alias="status"),
+    reason: str = Form(""),
+    day: str = Form(""),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """The page's check-in / no-show / cancel buttons."""
     if new_status not in booking.STAFF_STATUSES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "未知状态")
     _, notices = await run_in_threadpool(_change_status, request, appointment_id, new_status, reason[:100], staff)
     await _notify_cancelled(request, notices)
-    return RedirectResponse(f"/staff/appointments?date={day}&done={new_status}",
-                            status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"/staff/appointments?date={day}&done={new_status}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 def _cancel_day(request: Request, day: date, reason: str, staff: StaffContext) -> list[tuple[str, str]]:
     with sessions(request).begin() as session:
         cancelled = booking.cancel_day(day, reason, session=session, staff_user_id=staff.user_id)
-        audit.record(audit.APPOINTMENT_CANCEL_DAY, session=session, staff_user_id=staff.user_id,
-                     target_type="appointment_day", target_id=day.isoformat(),
-                     detail=f"取消 {len(cancelled)} 个预约：{reason}", ip=client_ip(request))
+        audit.record(
+            audit.APPOINTMENT_CANCEL_DAY,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="appointment_day",
+            target_id=day.isoformat(),
+            detail=f"取消 {len(cancelled)} 个预约：{reason}",
+            ip=client_ip(request),
+        )
         return [_notice(a, reason) for a in cancelled]
 
 
 @router.post("/staff/appointments/cancel-day", include_in_schema=False)
-async def cancel_day_submit(request: Request, day: str = Form(...), reason: str = Form(...),
-                            staff: StaffContext = Depends(check_csrf)) -> Response:
+async def cancel_day_submit(
+    request: Request, day: str = Form(...), reason: str = Form(...), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Cancel every booked appointment of a day and tell the residents."""
     if not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
@@ -195,13 +272,20 @@ async def cancel_day_submit(request: Request, day: str = Form(...), reason: str 
     reason = reason.strip()[:100] or SINGLE_CANCEL_REASON
     notices = await run_in_threadpool(_cancel_day, request, when, reason, staff)
     delivered = await _notify_cancelled(request, notices)
-    return RedirectResponse(f"/staff/appointments?date={when.isoformat()}&done=cancel_day_{len(notices)}_{delivered}",
-                            status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        f"/staff/appointments?date={when.isoformat()}&done=cancel_day_{len(notices)}_{delivered}",
+        status_code=status.HTTP_303_SEE_OTHER,
+    )
 
 
 @router.get("/staff/appointments/export.csv", include_in_schema=False)
-def export_submit(request: Request, start: str | None = None, end: str | None = None, full_phone: str = "",
-                  staff: StaffContext = Depends(current_staff)) -> Response:
+def export_submit(
+    request: Request,
+    start: str | None = None,
+    end: str | None = None,
+    full_phone: str = "",
+    staff: StaffContext = Depends(current_staff),
+) -> Response:
     """CSV of a date range (phones masked unless a supervisor asks for full numbers)."""
     first = _parse_day(start, clock.local_today())
     last = _parse_day(end, first)
@@ -210,29 +294,55 @@ def export_submit(request: Request, start: str | None = None, end: str | None = 
     show_phone = bool(full_phone) and staff.has_role("supervisor")
     with sessions(request).begin() as session:
         content = booking.export_csv(first, last, session=session, mask_phone=not show_phone)
-        audit.record(audit.APPOINTMENT_EXPORT, session=session, staff_user_id=staff.user_id,
-                     target_type="appointment_day", target_id=f"{first}~{last}",
-                     detail="含完整电话" if show_phone else "电话已遮挡", ip=client_ip(request))
-    return Response(content, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="appointments-{first}-{last}.csv"',
-        "Cache-Control": "no-store"})
+        audit.record(
+            audit.APPOINTMENT_EXPORT,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="appointment_day",
+            target_id=f"{first}~{last}",
+            detail="含完整电话" if show_phone else "电话已遮挡",
+            ip=client_ip(request),
+        )
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="appointments-{first}-{last}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/staff/appointments/capacity", include_in_schema=False)
-def capacity_page(request: Request, error: str = "",
-                  staff: StaffContext = Depends(require_role("supervisor"))) -> Response:
+def capacity_page(
+    request: Request, error: str = "", staff: StaffContext = Depends(require_role("supervisor"))
+) -> Response:
     """Slots with default capacities and the date overrides."""
     with sessions(request).begin() as session:
         slots = booking.all_slots(session=session)
         overrides = booking.list_overrides(clock.local_today(), session=session)
-        return render(request, "staff/appointments_capacity.html",
-                      {"nav": "appointments", "slots": slots, "overrides": overrides, "error": error,
-                       "slot_labels": {s.id: s.label for s in slots}}, staff=staff)
+        return render(
+            request,
+            "staff/appointments_capacity.html",
+            {
+                "nav": "appointments",
+                "slots": slots,
+                "overrides": overrides,
+                "error": error,
+                "slot_labels": {s.id: s.label for s in slots},
+            },
+            staff=staff,
+        )
 
 
 @router.post("/staff/appointments/capacity/slot/{slot_id}", include_in_schema=False)
-def capacity_slot_submit(request: Request, slot_id: int, capacity: int = Form(...), active: str = Form(""),
-                         staff: StaffContext = Depends(check_csrf)) -> Response:
+def capacity_slot_submit(
+    request: Request,
+    slot_id: int,
+    capacity: int = Form(...),
+    active: str = Form(""),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """Change one slot's default capacity (and whether it is offered)."""
     if not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
@@ -240,20 +350,32 @@ def capacity_slot_submit(request: Request, slot_id: int, capacity: int = Form(..
         try:
             slot = booking.set_slot_capacity(slot_id, capacity, active=bool(active), session=session)
         except booking.BookingError as exc:
-            return RedirectResponse(f"/staff/appointments/capacity?error={exc.message}",
-                                    status_code=status.HTTP_303_SEE_OTHER)
+            return RedirectResponse(
+                f"/staff/appointments/capacity?error={exc.message}", status_code=status.HTTP_303_SEE_OTHER
+            )
         if slot is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这个时段")
-        audit.record(audit.APPOINTMENT_CAPACITY, session=session, staff_user_id=staff.user_id,
-                     target_type="booking_slot", target_id=slot.code,
-                     detail=f"名额 {capacity}，{'启用' if active else '停用'}", ip=client_ip(request))
+        audit.record(
+            audit.APPOINTMENT_CAPACITY,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="booking_slot",
+            target_id=slot.code,
+            detail=f"名额 {capacity}，{'启用' if active else '停用'}",
+            ip=client_ip(request),
+        )
     return RedirectResponse("/staff/appointments/capacity", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/staff/appointments/capacity/override", include_in_schema=False)
-def capacity_override_submit(request: Request, day: str = Form(...), slot_id: int = Form(...),
-                             capacity: str = Form(""), note: str = Form(""),
-                             staff: StaffContext = Depends(check_csrf)) -> Response:
+def capacity_override_submit(
+    request: Request,
+    day: str = Form(...),
+    slot_id: int = Form(...),
+    capacity: str = Form(""),
+    note: str = Form(""),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """Set (or, with an empty capacity, remove) the capacity of one slot on one date."""
     if not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
@@ -262,15 +384,25 @@ def capacity_override_submit(request: Request, day: str = Form(...), slot_id: in
     value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else None  # "²" is a digit too
     with sessions(request).begin() as session:
         booking.set_override(when, slot_id, value, note, session=session)
-        audit.record(audit.APPOINTMENT_CAPACITY, session=session, staff_user_id=staff.user_id,
-                     target_type="capacity_override", target_id=f"{when} #{slot_id}",
-                     detail=f"名额 {value if value is not None else '恢复默认'} {note}", ip=client_ip(request))
+        audit.record(
+            audit.APPOINTMENT_CAPACITY,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="capacity_override",
+            target_id=f"{when} #{slot_id}",
+            detail=f"名额 {value if value is not None else '恢复默认'} {note}",
+            ip=client_ip(request),
+        )
     return RedirectResponse("/staff/appointments/capacity", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/staff/appointments/calendar", include_in_schema=False)
-def calendar_page(request: Request, year: int | None = None, error: str = "",
-                  staff: StaffContext = Depends(require_role("supervisor"))) -> Response:
+def calendar_page(
+    request: Request,
+    year: int | None = None,
+    error: str = "",
+    staff: StaffContext = Depends(require_role("supervisor")),
+) -> Response:
     """The holiday table: covered years, one year's exceptions, and years still missing."""
     today = clock.local_today()
     year = year or today.year
@@ -279,16 +411,27 @@ def calendar_page(request: Request, year: int | None = None, error: str = "",
         covered = {y.year for y in years}
         _, window_end = booking.booking_window(clock.local_now(), request.app.state.booking_rules)
         missing = [y for y in range(today.year, window_end.year + 2) if y not in covered]
-        return render(request, "staff/appointments_calendar.html",
-                      {"nav": "appointments", "year": year, "years": years, "missing": missing,
-                       "window_missing": [y for y in missing if y <= window_end.year],
-                       "package_years": work_calendar.package_years(), "error": error,
-                       "days": work_calendar.list_exceptions(year, session=session)}, staff=staff)
+        return render(
+            request,
+            "staff/appointments_calendar.html",
+            {
+                "nav": "appointments",
+                "year": year,
+                "years": years,
+                "missing": missing,
+                "window_missing": [y for y in missing if y <= window_end.year],
+                "package_years": work_calendar.package_years(),
+                "error": error,
+                "days": work_calendar.list_exceptions(year, session=session),
+            },
+            staff=staff,
+        )
 
 
 @router.post("/staff/appointments/calendar/seed", include_in_schema=False)
-def calendar_seed_submit(request: Request, year: int = Form(...), replace: str = Form(""),
-                         staff: StaffContext = Depends(check_csrf)) -> Response:
+def calendar_seed_submit(
+    request: Request, year: int = Form(...), replace: str = Form(""), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Load a year from the chinese_calendar package, or start an empty year to fill by hand."""
     if not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
@@ -300,14 +443,26 @@ def calendar_seed_submit(request: Request, year: int = Form(...), replace: str =
             work_calendar.add_year_manually(year, session=session)
             detail = f"新建 {year} 年（手工录入）"
         booking.refresh_capacity(date(year, 1, 1), session=session)
-        audit.record(audit.APPOINTMENT_CALENDAR, session=session, staff_user_id=staff.user_id,
-                     target_type="calendar_year", target_id=year, detail=detail, ip=client_ip(request))
+        audit.record(
+            audit.APPOINTMENT_CALENDAR,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="calendar_year",
+            target_id=year,
+            detail=detail,
+            ip=client_ip(request),
+        )
     return RedirectResponse(f"/staff/appointments/calendar?year={year}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/staff/appointments/calendar/day", include_in_schema=False)
-def calendar_day_submit(request: Request, day: str = Form(...), kind: str = Form(""), name: str = Form(""),
-                        staff: StaffContext = Depends(check_csrf)) -> Response:
+def calendar_day_submit(
+    request: Request,
+    day: str = Form(...),
+    kind: str = Form(""),
+    name: str = Form(""),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """Make a date a holiday, a make-up working day, or (empty kind) an ordinary day."""
     if not staff.has_role("supervisor"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
@@ -318,8 +473,13 @@ def calendar_day_submit(request: Request, day: str = Form(...), kind: str = Form
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
         booking.refresh_capacity(when, session=session)
-        audit.record(audit.APPOINTMENT_CALENDAR, session=session, staff_user_id=staff.user_id,
-                     target_type="calendar_day", target_id=when.isoformat(),
-                     detail={"holiday": "设为节假日", "workday": "设为调休上班"}.get(kind, "恢复普通日") + f" {name}",
-                     ip=client_ip(request))
+        audit.record(
+            audit.APPOINTMENT_CALENDAR,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="calendar_day",
+            target_id=when.isoformat(),
+            detail={"holiday": "设为节假日", "workday": "设为调休上班"}.get(kind, "恢复普通日") + f" {name}",
+            ip=client_ip(request),
+        )
     return RedirectResponse(f"/staff/appointments/calendar?year={when.year}", status_code=status.HTTP_303_SEE_OTHER)

@@ -18,14 +18,28 @@ from sqlalchemy.orm import Session
 from civil_affairs import audit
 from civil_affairs.config import ConfigError, Settings
 from civil_affairs.staff_accounts import (
-    StaffAccountError, authenticate, create_session, ensure_bootstrap_admin, revoke_session,
+    StaffAccountError,
+    authenticate,
+    create_session,
+    ensure_bootstrap_admin,
+    revoke_session,
     validate_session,
 )
-from console.security import is_https
 from console.deps import (
-    HOME_PATH, LOGIN_PATH, SESSION_COOKIE, StaffContext, check_csrf, client_ip, current_staff,
-    render, require_role, safe_next, sessions, tokens_match,
+    HOME_PATH,
+    LOGIN_PATH,
+    SESSION_COOKIE,
+    StaffContext,
+    check_csrf,
+    client_ip,
+    current_staff,
+    render,
+    require_role,
+    safe_next,
+    sessions,
+    tokens_match,
 )
+from console.security import is_https
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -63,9 +77,14 @@ def bootstrap_admin(settings: Settings, *, session: Session) -> bool:
     except StaffAccountError as exc:
         raise ConfigError(f"{ADMIN_USERNAME_KEY}/{ADMIN_PASSWORD_KEY}: {exc}") from exc
     if created:
-        audit.record(audit.STAFF_CREATE, session=session, staff_user_id=user.id,
-                     target_type="staff_user", target_id=user.username,
-                     detail=f"控制台启动时根据 {ADMIN_USERNAME_KEY} 创建管理员")
+        audit.record(
+            audit.STAFF_CREATE,
+            session=session,
+            staff_user_id=user.id,
+            target_type="staff_user",
+            target_id=user.username,
+            detail=f"控制台启动时根据 {ADMIN_USERNAME_KEY} 创建管理员",
+        )
         logger.info("bootstrap admin account %s created", user.username)
     return created
 
@@ -77,8 +96,7 @@ def _secure_cookies(request: Request) -> bool:
 
 def _set_session_cookie(response: Response, request: Request, token: str) -> None:
     """A browser-session cookie; the server decides expiry, so no max_age is sent."""
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=_secure_cookies(request))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/", secure=_secure_cookies(request))
 
 
 def _login(request: Request, username: str, password: str) -> tuple[str, str | None, StaffContext | None]:
@@ -88,16 +106,27 @@ def _login(request: Request, username: str, password: str) -> tuple[str, str | N
     with sessions(request).begin() as session:
         result = authenticate(username, password, session=session, address=ip)
         if result.status != "ok" or result.user is None:
-            audit.record(audit.LOGIN_FAILED, session=session,
-                         staff_user_id=result.user.id if result.user else None,
-                         target_type="staff_user", target_id=_printable(username)[:64],
-                         detail=LOCKED_TEXT if result.status == "locked" else INVALID_TEXT, ip=ip)
+            audit.record(
+                audit.LOGIN_FAILED,
+                session=session,
+                staff_user_id=result.user.id if result.user else None,
+                target_type="staff_user",
+                target_id=_printable(username)[:64],
+                detail=LOCKED_TEXT if result.status == "locked" else INVALID_TEXT,
+                ip=ip,
+            )
             return result.status, None, None
         if previous:
             revoke_session(previous, session=session)
         token, row = create_session(result.user, session=session)
-        audit.record(audit.LOGIN, session=session, staff_user_id=result.user.id,
-                     target_type="staff_user", target_id=result.user.username, ip=ip)
+        audit.record(
+            audit.LOGIN,
+            session=session,
+            staff_user_id=result.user.id,
+            target_type="staff_user",
+            target_id=result.user.username,
+            ip=ip,
+        )
         return "ok", token, StaffContext.from_session(row)
 
 
@@ -110,8 +139,14 @@ def _logout(request: Request, staff: StaffContext) -> None:
     """Delete the session row and audit it."""
     with sessions(request).begin() as session:
         revoke_session(request.cookies.get(SESSION_COOKIE, ""), session=session)
-        audit.record(audit.LOGOUT, session=session, staff_user_id=staff.user_id,
-                     target_type="staff_user", target_id=staff.username, ip=client_ip(request))
+        audit.record(
+            audit.LOGOUT,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="staff_user",
+            target_id=staff.username,
+            ip=client_ip(request),
+        )
 
 
 def _logged_in(request: Request) -> bool:
@@ -123,15 +158,26 @@ def _logged_in(request: Request) -> bool:
         return validate_session(token, session=session) is not None
 
 
-def _login_page(request: Request, next_path: str, error: str = "", username: str = "",
-                code: int = status.HTTP_200_OK) -> Response:
+def _login_page(
+    request: Request, next_path: str, error: str = "", username: str = "", code: int = status.HTTP_200_OK
+) -> Response:
     """The login form with a fresh double-submit token in a cookie and a hidden field."""
     form_token = secrets.token_urlsafe(32)
-    response = render(request, "staff/login.html",
-                      {"form_token": form_token, "next": next_path, "error": error,
-                       "username": username}, status_code=code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, form_token, httponly=True, samesite="strict",
-                        path=LOGIN_PATH, max_age=3600, secure=_secure_cookies(request))
+    response = render(
+        request,
+        "staff/login.html",
+        {"form_token": form_token, "next": next_path, "error": error, "username": username},
+        status_code=code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        form_token,
+        httponly=True,
+        samesite="strict",
+        path=LOGIN_PATH,
+        max_age=3600,
+        secure=_secure_cookies(request),
+    )
     return response
 
 
@@ -144,17 +190,20 @@ def login_form(request: Request, next: str = "") -> Response:
 
 
 @router.post(LOGIN_PATH, include_in_schema=False)
-def login_submit(request: Request, username: str = Form(""), password: str = Form(""),
-                 csrf_token: str = Form(""), next: str = Form("")) -> Response:
+def login_submit(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form(""),
+) -> Response:
     """Log in from the form and go to the page asked for, or show the error on the form again."""
     next_path = safe_next(next)
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
-        return _login_page(request, next_path, LOGIN_FORM_EXPIRED_TEXT, username,
-                           status.HTTP_403_FORBIDDEN)
+        return _login_page(request, next_path, LOGIN_FORM_EXPIRED_TEXT, username, status.HTTP_403_FORBIDDEN)
     outcome, token, _staff = _login(request, username, password)
     if outcome == "locked":
-        return _login_page(request, next_path, LOCKED_TEXT, username,
-                           status.HTTP_429_TOO_MANY_REQUESTS)
+        return _login_page(request, next_path, LOCKED_TEXT, username, status.HTTP_429_TOO_MANY_REQUESTS)
     if token is None:
         return _login_page(request, next_path, INVALID_TEXT, username, status.HTTP_401_UNAUTHORIZED)
     response = RedirectResponse(next_path, status_code=status.HTTP_303_SEE_OTHER)
@@ -211,20 +260,44 @@ def staff_home() -> RedirectResponse:
 
 
 @router.get("/staff/audit", include_in_schema=False)
-def audit_page(request: Request, action: str = "", limit: int = 200,
-               staff: StaffContext = Depends(require_role("supervisor"))) -> Response:
+def audit_page(
+    request: Request, action: str = "", limit: int = 200, staff: StaffContext = Depends(require_role("supervisor"))
+) -> Response:
     """Recent audit records, newest first (supervisors and admins only)."""
     limit = limit if limit in AUDIT_PAGE_LIMITS else 200
     action = action if action in audit.ACTION_LABELS else ""
     with sessions(request).begin() as session:
         records = audit.list_audit(audit.AuditFilters(action=action), session=session, limit=limit)
-        audit.record(audit.AUDIT_VIEW, session=session, staff_user_id=staff.user_id,
-                     target_type="audit_log", detail=f"筛选：{action or '全部'}",
-                     ip=client_ip(request))
-        rows = [{"at": r.at, "user": r.staff_user.username if r.staff_user else "",
-                 "action": r.action, "label": audit.ACTION_LABELS.get(r.action, r.action),
-                 "target": f"{r.target_type}:{r.target_id}" if r.target_id else r.target_type,
-                 "detail": r.detail, "ip": r.ip} for r in records]
-    return render(request, "staff/audit.html",
-                  {"nav": "audit", "rows": rows, "action": action, "limit": limit,
-                   "limits": AUDIT_PAGE_LIMITS, "actions": audit.ACTION_LABELS}, staff=staff)
+        audit.record(
+            audit.AUDIT_VIEW,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="audit_log",
+            detail=f"筛选：{action or '全部'}",
+            ip=client_ip(request),
+        )
+        rows = [
+            {
+                "at": r.at,
+                "user": r.staff_user.username if r.staff_user else "",
+                "action": r.action,
+                "label": audit.ACTION_LABELS.get(r.action, r.action),
+                "target": f"{r.target_type}:{r.target_id}" if r.target_id else r.target_type,
+                "detail": r.detail,
+                "ip": r.ip,
+            }
+            for r in records
+        ]
+    return render(
+        request,
+        "staff/audit.html",
+        {
+            "nav": "audit",
+            "rows": rows,
+            "action": action,
+            "limit": limit,
+            "limits": AUDIT_PAGE_LIMITS,
+            "actions": audit.ACTION_LABELS,
+        },
+        staff=staff,
+    )

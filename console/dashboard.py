@@ -41,10 +41,11 @@ def stats_json(stats: DashboardStats, period: str) -> dict[str, Any]:
     data = asdict(stats)
     data["since"] = iso_utc(stats.since)
     data["period"] = period
-    data["handoff_rate"] = (round(1 - stats.containment_rate, 4)
-                            if stats.containment_rate is not None else None)
-    data["handoffs_by_reason"] = [{"reason": reason, "label": REASON_LABELS.get(reason, reason), "count": n}
-                                  for reason, n in stats.handoffs_by_reason.items()]
+    data["handoff_rate"] = round(1 - stats.containment_rate, 4) if stats.containment_rate is not None else None
+    data["handoffs_by_reason"] = [
+        {"reason": reason, "label": REASON_LABELS.get(reason, reason), "count": n}
+        for reason, n in stats.handoffs_by_reason.items()
+    ]
     data["ratings"] = [{"score": score, "count": n} for score, n in stats.ratings.items()]
     data["rated"] = stats.rated
     return data
@@ -63,25 +64,35 @@ def _donut(rate: float | None) -> dict[str, Any]:
 
 
 @router.get("/staff/dashboard", include_in_schema=False)
-def dashboard_page(request: Request, period: str = "30",
-                   staff: StaffContext = Depends(require_role("supervisor"))) -> Response:
+def dashboard_page(
+    request: Request, period: str = "30", staff: StaffContext = Depends(require_role("supervisor"))
+) -> Response:
     """Figures of the chosen period with simple charts."""
     key, stats = _stats(request, period)
     waiting = stats.waiting
-    return render(request, "staff/dashboard.html", {
-        "nav": "dashboard", "stats": stats, "period": key, "periods": PERIODS,
-        "donut": _donut(stats.containment_rate),
-        "reason_bars": _bars([(REASON_LABELS.get(r, r), n) for r, n in stats.handoffs_by_reason.items()]),
-        "rating_bars": _bars([(f"{score}分", n) for score, n in stats.ratings.items()]),
-        "unanswered_bars": _bars([(row.text, row.count) for row in stats.top_unanswered]),
-        "median_wait": describe_wait(waiting.median_seconds) if waiting.median_seconds is not None else "—",
-        "p90_wait": describe_wait(waiting.p90_seconds) if waiting.p90_seconds is not None else "—",
-    }, staff=staff)
+    return render(
+        request,
+        "staff/dashboard.html",
+        {
+            "nav": "dashboard",
+            "stats": stats,
+            "period": key,
+            "periods": PERIODS,
+            "donut": _donut(stats.containment_rate),
+            "reason_bars": _bars([(REASON_LABELS.get(r, r), n) for r, n in stats.handoffs_by_reason.items()]),
+            "rating_bars": _bars([(f"{score}分", n) for score, n in stats.ratings.items()]),
+            "unanswered_bars": _bars([(row.text, row.count) for row in stats.top_unanswered]),
+            "median_wait": describe_wait(waiting.median_seconds) if waiting.median_seconds is not None else "—",
+            "p90_wait": describe_wait(waiting.p90_seconds) if waiting.p90_seconds is not None else "—",
+        },
+        staff=staff,
+    )
 
 
 @router.get("/api/staff/dashboard")
-def api_dashboard(request: Request, period: str = "30",
-                  staff: StaffContext = Depends(require_role("supervisor"))) -> dict[str, Any]:
+def api_dashboard(
+    request: Request, period: str = "30", staff: StaffContext = Depends(require_role("supervisor"))
+) -> dict[str, Any]:
     """The dashboard figures; ``period`` is 7, 30 (default) or all (days)."""
     key, stats = _stats(request, period)
     return stats_json(stats, key)

@@ -6,9 +6,10 @@ Pages answer a missing login with a redirect to the login form; ``/api/*`` answe
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response, status
@@ -41,11 +42,10 @@ class StaffContext:
     csrf_token: str
 
     @classmethod
-    def from_session(cls, row: StaffSession) -> "StaffContext":
+    def from_session(cls, row: StaffSession) -> StaffContext:
         """The context of a validated session row."""
         user = row.user
-        return cls(user.id, user.username, user.display_name or user.username, user.role,
-                   row.csrf_token)
+        return cls(user.id, user.username, user.display_name or user.username, user.role, row.csrf_token)
 
     @property
     def role_label(self) -> str:
@@ -83,13 +83,17 @@ def format_time(value: datetime | None) -> str:
     return clock.format_local(value)
 
 
-def render(request: Request, template: str, context: dict[str, Any], *,
-           staff: StaffContext | None = None, status_code: int = status.HTTP_200_OK) -> Response:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    staff: StaffContext | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
     """A staff page with what base.html needs; never cached (Back after logout shows nothing), never framed."""
-    full = {"staff": staff, "csrf_token": staff.csrf_token if staff else "",
-            "format_time": format_time, **context}
-    response = request.app.state.templates.TemplateResponse(request, template, full,
-                                                            status_code=status_code)
+    full = {"staff": staff, "csrf_token": staff.csrf_token if staff else "", "format_time": format_time, **context}
+    response = request.app.state.templates.TemplateResponse(request, template, full, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"  # a framed page could trick a click on 停用
     return response

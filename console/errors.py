@@ -7,7 +7,6 @@ the database (SQLite refuses integers past 2**63) used to end as a 500. Both are
 from __future__ import annotations
 
 import logging
-
 import re
 
 from fastapi import FastAPI, Request, status
@@ -53,8 +52,9 @@ def validation_detail(exc: RequestValidationError) -> str:
         kind = str(error.get("type", ""))
         if kind.startswith("value_error.jsondecode") or kind == "json_invalid":
             return BAD_JSON_TEXT
-        label = next((text for prefix, text in FIELD_TEXTS.items() if kind.startswith(prefix)),
-                     FIELD_TEXTS["value_error"])
+        label = next(
+            (text for prefix, text in FIELD_TEXTS.items() if kind.startswith(prefix)), FIELD_TEXTS["value_error"]
+        )
         if kind == "value_error.missing":
             label = FIELD_TEXTS["missing"]
         name = _field_name(tuple(error.get("loc", ())))

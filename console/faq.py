@@ -68,18 +68,22 @@ def entry_json(entry: FaqEntry) -> dict[str, Any]:
     return data
 
 
-def _save(data: FaqData, created: bool, staff: StaffContext, ip: str, *,
-          session: Session) -> FaqEntry:
+def _save(data: FaqData, created: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry:
     """Write one entry and audit it as a create or an update."""
     entry = upsert_faq(data, session=session)
-    audit.record(audit.FAQ_CREATE if created else audit.FAQ_UPDATE, session=session,
-                 staff_user_id=staff.user_id, target_type="faq", target_id=data.key,
-                 detail=data.question, ip=ip)
+    audit.record(
+        audit.FAQ_CREATE if created else audit.FAQ_UPDATE,
+        session=session,
+        staff_user_id=staff.user_id,
+        target_type="faq",
+        target_id=data.key,
+        detail=data.question,
+        ip=ip,
+    )
     return entry
 
 
-def _set_active(key: str, active: bool, staff: StaffContext, ip: str, *,
-                session: Session) -> FaqEntry | None:
+def _set_active(key: str, active: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry | None:
     """Deactivate or reactivate an entry (through upsert_faq, so search re-indexes); None if missing."""
     entry = find_entry(key, session=session)
     if entry is None:
@@ -87,52 +91,113 @@ def _set_active(key: str, active: bool, staff: StaffContext, ip: str, *,
     data = as_data(entry)
     data.active = active
     entry = upsert_faq(data, session=session)
-    audit.record(audit.FAQ_ACTIVATE if active else audit.FAQ_DEACTIVATE, session=session,
-                 staff_user_id=staff.user_id, target_type="faq", target_id=key,
-                 detail=entry.question, ip=ip)
+    audit.record(
+        audit.FAQ_ACTIVATE if active else audit.FAQ_DEACTIVATE,
+        session=session,
+        staff_user_id=staff.user_id,
+        target_type="faq",
+        target_id=key,
+        detail=entry.question,
+        ip=ip,
+    )
     return entry
 
 
 # --- pages ------------------------------------------------------------------------------------------
 
-def faq_form(entry_key: str = Form("", alias="key"), category: str = Form(""), question: str = Form(""),
-             alternatives: str = Form(""), keywords: str = Form(""), answer: str = Form(""),
-             source: str = Form(""), locality: str = Form("national"), reviewed: str = Form(""),
-             active: str = Form(""), variants: str = Form(""),
-             near_misses: str = Form("")) -> dict[str, str]:
+
+def faq_form(
+    entry_key: str = Form("", alias="key"),
+    category: str = Form(""),
+    question: str = Form(""),
+    alternatives: str = Form(""),
+    keywords: str = Form(""),
+    answer: str = Form(""),
+    source: str = Form(""),
+    locality: str = Form("national"),
+    reviewed: str = Form(""),
+    active: str = Form(""),
+    variants: str = Form(""),
+    near_misses: str = Form(""),
+) -> dict[str, str]:
     """The editor's fields as a raw record for parse_faq (lists one per line; unticked = inactive)."""
     # ``entry_key`` because the edit route's path already has a ``key`` parameter.
-    return {"key": entry_key, "category": category, "question": question, "alternatives": alternatives,
-            "keywords": keywords, "answer": answer, "source": source, "locality": locality,
-            "reviewed": reviewed, "active": "1" if active else "0", "variants": variants,
-            "near_misses": near_misses}
+    return {
+        "key": entry_key,
+        "category": category,
+        "question": question,
+        "alternatives": alternatives,
+        "keywords": keywords,
+        "answer": answer,
+        "source": source,
+        "locality": locality,
+        "reviewed": reviewed,
+        "active": "1" if active else "0",
+        "variants": variants,
+        "near_misses": near_misses,
+    }
 
 
 def _form_values(entry: FaqEntry | None = None, **overrides: str) -> dict[str, Any]:
     """What the editor's fields show: an entry's values, or a blank active entry."""
-    values: dict[str, Any] = {"key": "", "category": "", "question": "", "alternatives": "",
-                              "keywords": "", "answer": "", "source": "", "locality": "national",
-                              "reviewed": clock.local_today().isoformat(), "active": True,
-                              "variants": "", "near_misses": ""}
+    values: dict[str, Any] = {
+        "key": "",
+        "category": "",
+        "question": "",
+        "alternatives": "",
+        "keywords": "",
+        "answer": "",
+        "source": "",
+        "locality": "national",
+        "reviewed": clock.local_today().isoformat(),
+        "active": True,
+        "variants": "",
+        "near_misses": "",
+    }
     if entry is not None:
-        values.update(key=entry.key, category=entry.category, question=entry.question,
-                      alternatives="\n".join(entry.alternatives or []),
-                      keywords="\n".join(entry.keywords or []), answer=entry.answer,
-                      source=entry.source or "", locality=entry.locality,
-                      reviewed=entry.reviewed.isoformat() if entry.reviewed else "",
-                      active=entry.active, variants="\n".join(entry.variants or []),
-                      near_misses="\n".join(near_miss_lines(entry.near_misses)))
+        values.update(
+            key=entry.key,
+            category=entry.category,
+            question=entry.question,
+            alternatives="\n".join(entry.alternatives or []),
+            keywords="\n".join(entry.keywords or []),
+            answer=entry.answer,
+            source=entry.source or "",
+            locality=entry.locality,
+            reviewed=entry.reviewed.isoformat() if entry.reviewed else "",
+            active=entry.active,
+            variants="\n".join(entry.variants or []),
+            near_misses="\n".join(near_miss_lines(entry.near_misses)),
+        )
     values.update(overrides)
     return values
 
 
-def _editor(request: Request, staff: StaffContext, values: dict[str, Any], *, is_new: bool,
-            problems: list[str] | None = None, from_unanswered: int | None = None,
-            code: int = status.HTTP_200_OK) -> Response:
-    return render(request, "staff/faq_form.html",
-                  {"nav": "faq", "values": values, "is_new": is_new, "problems": problems or [],
-                   "categories": CATEGORY_LABELS, "localities": LOCALITY_LABELS,
-                   "from_unanswered": from_unanswered}, staff=staff, status_code=code)
+def _editor(
+    request: Request,
+    staff: StaffContext,
+    values: dict[str, Any],
+    *,
+    is_new: bool,
+    problems: list[str] | None = None,
+    from_unanswered: int | None = None,
+    code: int = status.HTTP_200_OK,
+) -> Response:
+    return render(
+        request,
+        "staff/faq_form.html",
+        {
+            "nav": "faq",
+            "values": values,
+            "is_new": is_new,
+            "problems": problems or [],
+            "categories": CATEGORY_LABELS,
+            "localities": LOCALITY_LABELS,
+            "from_unanswered": from_unanswered,
+        },
+        staff=staff,
+        status_code=code,
+    )
 
 
 def _invalid_form(raw: dict[str, str]) -> dict[str, Any]:
@@ -141,20 +206,25 @@ def _invalid_form(raw: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/staff/faq", include_in_schema=False)
-def faq_list_page(request: Request, q: str = "", category: str = "", saved: str = "",
-                  staff: StaffContext = Depends(current_staff)) -> Response:
+def faq_list_page(
+    request: Request, q: str = "", category: str = "", saved: str = "", staff: StaffContext = Depends(current_staff)
+) -> Response:
     """All entries, filtered by a text and a category."""
     category = category if category in CATEGORY_LABELS else ""
     with sessions(request).begin() as session:
         entries = list_faq(session=session, query=q.strip(), category=category)
-    return render(request, "staff/faq_list.html",
-                  {"nav": "faq", "entries": entries, "q": q, "category": category, "saved": saved,
-                   "categories": CATEGORY_LABELS}, staff=staff)
+    return render(
+        request,
+        "staff/faq_list.html",
+        {"nav": "faq", "entries": entries, "q": q, "category": category, "saved": saved, "categories": CATEGORY_LABELS},
+        staff=staff,
+    )
 
 
 @router.get("/staff/faq/new", include_in_schema=False)
-def faq_new_page(request: Request, from_unanswered: int | None = None,
-                 staff: StaffContext = Depends(current_staff)) -> Response:
+def faq_new_page(
+    request: Request, from_unanswered: int | None = None, staff: StaffContext = Depends(current_staff)
+) -> Response:
     """A blank editor, or one holding an unanswered question's text."""
     overrides: dict[str, str] = {}
     if from_unanswered is not None:
@@ -164,36 +234,56 @@ def faq_new_page(request: Request, from_unanswered: int | None = None,
                 from_unanswered = None
             else:
                 overrides["question"] = row.text[:200]
-    return _editor(request, staff, _form_values(None, **overrides), is_new=True,
-                   from_unanswered=from_unanswered)
+    return _editor(request, staff, _form_values(None, **overrides), is_new=True, from_unanswered=from_unanswered)
 
 
 @router.post("/staff/faq/new", include_in_schema=False)
-def faq_create_submit(request: Request, raw: dict[str, str] = Depends(faq_form),
-                      from_unanswered: int | None = Form(None),
-                      staff: StaffContext = Depends(check_csrf)) -> Response:
+def faq_create_submit(
+    request: Request,
+    raw: dict[str, str] = Depends(faq_form),
+    from_unanswered: int | None = Form(None),
+    staff: StaffContext = Depends(check_csrf),
+) -> Response:
     """Create an entry; an existing key is refused rather than overwritten."""
     try:
         data = parse_faq(raw)
     except FaqValidationError as exc:
-        return _editor(request, staff, _invalid_form(raw), is_new=True, problems=exc.problems,
-                       from_unanswered=from_unanswered, code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return _editor(
+            request,
+            staff,
+            _invalid_form(raw),
+            is_new=True,
+            problems=exc.problems,
+            from_unanswered=from_unanswered,
+            code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     with sessions(request).begin() as session:
         if find_entry(data.key, session=session) is not None:
-            return _editor(request, staff, _invalid_form(raw), is_new=True,
-                           problems=[KEY_TAKEN_TEXT.format(key=data.key)],
-                           from_unanswered=from_unanswered, code=status.HTTP_409_CONFLICT)
+            return _editor(
+                request,
+                staff,
+                _invalid_form(raw),
+                is_new=True,
+                problems=[KEY_TAKEN_TEXT.format(key=data.key)],
+                from_unanswered=from_unanswered,
+                code=status.HTTP_409_CONFLICT,
+            )
         _save(data, True, staff, client_ip(request), session=session)
         if from_unanswered is not None and resolve_unanswered(from_unanswered, session=session):
-            audit.record(audit.UNANSWERED_RESOLVE, session=session, staff_user_id=staff.user_id,
-                         target_type="unanswered", target_id=from_unanswered,
-                         detail=f"已新建问答 {data.key}", ip=client_ip(request))
+            audit.record(
+                audit.UNANSWERED_RESOLVE,
+                session=session,
+                staff_user_id=staff.user_id,
+                target_type="unanswered",
+                target_id=from_unanswered,
+                detail=f"已新建问答 {data.key}",
+                ip=client_ip(request),
+            )
     return RedirectResponse(_saved_url(data.key), status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/staff/faq/{key}/edit", include_in_schema=False)
-def faq_edit_page(request: Request, key: str,
-                  staff: StaffContext = Depends(current_staff)) -> Response:
+def faq_edit_page(request: Request, key: str, staff: StaffContext = Depends(current_staff)) -> Response:
     """The editor holding one entry."""
     with sessions(request).begin() as session:
         entry = find_entry(key, session=session)
@@ -204,15 +294,22 @@ def faq_edit_page(request: Request, key: str,
 
 
 @router.post("/staff/faq/{key}/edit", include_in_schema=False)
-def faq_edit_submit(request: Request, key: str, raw: dict[str, str] = Depends(faq_form),
-                    staff: StaffContext = Depends(check_csrf)) -> Response:
+def faq_edit_submit(
+    request: Request, key: str, raw: dict[str, str] = Depends(faq_form), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Save an edited entry; the key comes from the address and cannot be changed here."""
     raw = {**raw, "key": key}
     try:
         data = parse_faq(raw)
     except FaqValidationError as exc:
-        return _editor(request, staff, _invalid_form(raw), is_new=False, problems=exc.problems,
-                       code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return _editor(
+            request,
+            staff,
+            _invalid_form(raw),
+            is_new=False,
+            problems=exc.problems,
+            code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     with sessions(request).begin() as session:
         if find_entry(key, session=session) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
@@ -221,15 +318,13 @@ def faq_edit_submit(request: Request, key: str, raw: dict[str, str] = Depends(fa
 
 
 @router.post("/staff/faq/{key}/deactivate", include_in_schema=False)
-def faq_deactivate_submit(request: Request, key: str,
-                          staff: StaffContext = Depends(check_csrf)) -> Response:
+def faq_deactivate_submit(request: Request, key: str, staff: StaffContext = Depends(check_csrf)) -> Response:
     """Stop answering with an entry (it stays in the list, marked 已停用)."""
     return _toggle(request, key, False, staff)
 
 
 @router.post("/staff/faq/{key}/activate", include_in_schema=False)
-def faq_activate_submit(request: Request, key: str,
-                        staff: StaffContext = Depends(check_csrf)) -> Response:
+def faq_activate_submit(request: Request, key: str, staff: StaffContext = Depends(check_csrf)) -> Response:
     """Answer with a deactivated entry again."""
     return _toggle(request, key, True, staff)
 
@@ -249,8 +344,7 @@ def _toggle(request: Request, key: str, active: bool, staff: StaffContext) -> Re
 @router.get("/staff/faq/import", include_in_schema=False)
 def faq_import_page(request: Request, staff: StaffContext = Depends(current_staff)) -> Response:
     """The upload form for a YAML or CSV file."""
-    return render(request, "staff/faq_import.html", {"nav": "faq", "report": None, "error": ""},
-                  staff=staff)
+    return render(request, "staff/faq_import.html", {"nav": "faq", "report": None, "error": ""}, staff=staff)
 
 
 def _read_upload(filename: str, content: bytes) -> list[dict[str, Any]]:
@@ -274,8 +368,9 @@ def _read_upload(filename: str, content: bytes) -> list[dict[str, Any]]:
 
 
 @router.post("/staff/faq/import", include_in_schema=False)
-def faq_import_submit(request: Request, file: UploadFile = File(...),
-                      staff: StaffContext = Depends(check_csrf)) -> Response:
+def faq_import_submit(
+    request: Request, file: UploadFile = File(...), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Import a file all-or-nothing and show what happened, row by row for rejected rows."""
     filename = file.filename or ""
     report: ImportReport | None = None
@@ -292,12 +387,22 @@ def faq_import_submit(request: Request, file: UploadFile = File(...),
             detail = f"{filename}：{len(report.rejected)} 行有错误，整个文件未导入"
         else:
             detail = f"{filename}：新增 {report.created} 条，更新 {report.updated} 条"
-        audit.record(audit.FAQ_IMPORT, session=session, staff_user_id=staff.user_id,
-                     target_type="faq", detail=detail, ip=client_ip(request))
+        audit.record(
+            audit.FAQ_IMPORT,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="faq",
+            detail=detail,
+            ip=client_ip(request),
+        )
     code = status.HTTP_200_OK if report and not report.rejected else status.HTTP_422_UNPROCESSABLE_ENTITY
-    return render(request, "staff/faq_import.html",
-                  {"nav": "faq", "report": report, "error": error, "filename": filename},
-                  staff=staff, status_code=code)
+    return render(
+        request,
+        "staff/faq_import.html",
+        {"nav": "faq", "report": report, "error": error, "filename": filename},
+        staff=staff,
+        status_code=code,
+    )
 
 
 @router.get("/staff/faq/export.{fmt}", include_in_schema=False)
@@ -307,49 +412,73 @@ def faq_export(request: Request, fmt: str, staff: StaffContext = Depends(current
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
     with sessions(request).begin() as session:
         body = export_yaml(session=session) if fmt == "yaml" else export_csv(session=session)
-        audit.record(audit.FAQ_EXPORT, session=session, staff_user_id=staff.user_id,
-                     target_type="faq", detail=fmt.upper(), ip=client_ip(request))
+        audit.record(
+            audit.FAQ_EXPORT,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="faq",
+            detail=fmt.upper(),
+            ip=client_ip(request),
+        )
     media = "application/x-yaml" if fmt == "yaml" else "text/csv"
     filename = f"faq-{clock.local_today().isoformat()}.{fmt}"
-    return Response(body.encode("utf-8"), media_type=f"{media}; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        body.encode("utf-8"),
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 def _unanswered_rows(request: Request, staff: StaffContext) -> list[UnansweredQuestion]:
     """Open unanswered questions, most frequent first; viewing them is audited."""
     with sessions(request).begin() as session:
         rows = list_unanswered(session=session, limit=UNANSWERED_LIMIT)
-        audit.record(audit.UNANSWERED_VIEW, session=session, staff_user_id=staff.user_id,
-                     target_type="unanswered", detail=f"{len(rows)} 条", ip=client_ip(request))
+        audit.record(
+            audit.UNANSWERED_VIEW,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="unanswered",
+            detail=f"{len(rows)} 条",
+            ip=client_ip(request),
+        )
     return rows
 
 
 @router.get("/staff/unanswered", include_in_schema=False)
 def unanswered_page(request: Request, staff: StaffContext = Depends(current_staff)) -> Response:
     """Questions the bot could not answer, to turn into FAQ entries or mark resolved."""
-    return render(request, "staff/unanswered.html",
-                  {"nav": "unanswered", "rows": _unanswered_rows(request, staff)}, staff=staff)
+    return render(
+        request, "staff/unanswered.html", {"nav": "unanswered", "rows": _unanswered_rows(request, staff)}, staff=staff
+    )
 
 
 @router.post("/staff/unanswered/{question_id}/resolve", include_in_schema=False)
-def unanswered_resolve_submit(request: Request, question_id: int,
-                              staff: StaffContext = Depends(check_csrf)) -> Response:
+def unanswered_resolve_submit(
+    request: Request, question_id: int, staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Take a question off the list (it returns if residents ask it again)."""
     with sessions(request).begin() as session:
         if resolve_unanswered(question_id, session=session) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这个问题")
-        audit.record(audit.UNANSWERED_RESOLVE, session=session, staff_user_id=staff.user_id,
-                     target_type="unanswered", target_id=question_id, detail="标记为已处理",
-                     ip=client_ip(request))
+        audit.record(
+            audit.UNANSWERED_RESOLVE,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="unanswered",
+            target_id=question_id,
+            detail="标记为已处理",
+            ip=client_ip(request),
+        )
     return RedirectResponse("/staff/unanswered", status_code=status.HTTP_303_SEE_OTHER)
 
 
 # --- JSON API ----------------------------------------------------------------------------------------
 
+
 @router.get("/api/staff/faq")
-def api_faq_list(request: Request, q: str = "", category: str = "",
-                 staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
+def api_faq_list(
+    request: Request, q: str = "", category: str = "", staff: StaffContext = Depends(current_staff)
+) -> dict[str, Any]:
     """Entries filtered by a text and a category."""
     with sessions(request).begin() as session:
         entries = list_faq(session=session, query=q.strip(), category=category)
@@ -357,8 +486,9 @@ def api_faq_list(request: Request, q: str = "", category: str = "",
 
 
 @router.post("/api/staff/faq")
-def api_faq_save(request: Request, body: dict[str, Any] = Body(...),
-                 staff: StaffContext = Depends(check_csrf)) -> JSONResponse:
+def api_faq_save(
+    request: Request, body: dict[str, Any] = Body(...), staff: StaffContext = Depends(check_csrf)
+) -> JSONResponse:
     """Create or update the entry with ``body['key']`` (201 when created)."""
     try:
         data = parse_faq(body)
@@ -372,8 +502,7 @@ def api_faq_save(request: Request, body: dict[str, Any] = Body(...),
 
 
 @router.post("/api/staff/faq/{key}/deactivate")
-def api_faq_deactivate(request: Request, key: str,
-                       staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
+def api_faq_deactivate(request: Request, key: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
     """Stop answering with an entry."""
     with sessions(request).begin() as session:
         entry = _set_active(key, False, staff, client_ip(request), session=session)
@@ -386,6 +515,16 @@ def api_faq_deactivate(request: Request, key: str,
 def api_unanswered(request: Request, staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
     """Open unanswered questions, most frequent first."""
     rows = _unanswered_rows(request, staff)
-    return {"questions": [{"id": r.id, "text": r.text, "count": r.count, "intent": r.intent,
-                           "first_seen": r.first_seen.isoformat(),
-                           "last_seen": r.last_seen.isoformat()} for r in rows]}
+    return {
+        "questions": [
+            {
+                "id": r.id,
+                "text": r.text,
+                "count": r.count,
+                "intent": r.intent,
+                "first_seen": r.first_seen.isoformat(),
+                "last_seen": r.last_seen.isoformat(),
+            }
+            for r in rows
+        ]
+    }

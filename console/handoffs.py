@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
@@ -57,7 +58,7 @@ POLL_SECONDS = 2.5
 NO_HANDOFF_TEXT = "没有这个转人工会话"
 NO_CONVERSATION_TEXT = "没有这个会话"
 BAD_STATUS_TEXT = "status 只能是 open（待处理）、assigned（处理中）或 resolved（已结束）"
-BAD_JSON_TEXT = "请求内容须为 JSON，例如 {\"text\": \"您好\"}"
+BAD_JSON_TEXT = '请求内容须为 JSON，例如 {"text": "您好"}'
 EMPTY_TEXT = "内容不能为空"
 TOO_LONG_TEXT = f"内容太长（最多 {MAX_TEXT_CHARS} 字），请分几条发送"
 BAD_ASSIGNEE_TEXT = "请选择一位在岗的工作人员"
@@ -74,6 +75,7 @@ class ReplyOutcome:
 
 
 # --- shared steps (run in a worker thread: they hold a database transaction) -------------------------
+
 
 def parse_id(value: str, missing: str = NO_HANDOFF_TEXT) -> int:
     """A numeric id from the path; anything else is simply not found."""
@@ -94,8 +96,7 @@ def clean_staff_text(value: Any) -> str:
 
 async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object (an empty body counts as ``{}``), or 422 with a Chinese message."""
-    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
-                                                          "multipart/form-data")):
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         # A form is not JSON (and the CSRF check may already have consumed it as a form).
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)
     raw = await request.body()
@@ -130,8 +131,15 @@ def _prepare_reply(request: Request, handoff_id: int, staff: StaffContext, text:
             note_staff_reply(handoff, staff.user_id)
         except HandoffError as exc:
             raise _conflict(exc) from exc
-        audit.record(audit.HANDOFF_REPLY, session=session, staff_user_id=staff.user_id,
-                     target_type="handoff", target_id=handoff_id, detail=text[:100], ip=client_ip(request))
+        audit.record(
+            audit.HANDOFF_REPLY,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="handoff",
+            target_id=handoff_id,
+            detail=text[:100],
+            ip=client_ip(request),
+        )
         return sender_of(handoff, session=session)
 
 
@@ -139,7 +147,8 @@ async def send_reply(request: Request, handoff_id: int, staff: StaffContext, tex
     """Send a staff reply to the resident's chat (recorded in the transcript first)."""
     sender_id = await run_in_threadpool(_prepare_reply, request, handoff_id, staff, text)
     delivered = await request.app.state.conversations.delivery.to_resident(
-        sender_id, text, author="staff", staff_user_id=staff.user_id)
+        sender_id, text, author="staff", staff_user_id=staff.user_id
+    )
     if not delivered:
         logger.warning("staff reply on handoff %s recorded but not delivered", handoff_id)
     return ReplyOutcome(await run_in_threadpool(_handoff_state, request, handoff_id), delivered)
@@ -155,8 +164,15 @@ def add_staff_note(request: Request, handoff_id: int, staff: StaffContext, text:
     with sessions(request).begin() as session:
         handoff_or_404(session, handoff_id)
         note = add_note(handoff_id, staff.user_id, text, session=session)
-        audit.record(audit.HANDOFF_NOTE, session=session, staff_user_id=staff.user_id,
-                     target_type="handoff", target_id=handoff_id, detail=text[:100], ip=client_ip(request))
+        audit.record(
+            audit.HANDOFF_NOTE,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="handoff",
+            target_id=handoff_id,
+            detail=text[:100],
+            ip=client_ip(request),
+        )
         return note_row(note, staff_names(session=session))
 
 
@@ -175,9 +191,15 @@ def claim_handoff(request: Request, handoff_id: int, staff: StaffContext, assign
         except HandoffError as exc:
             raise _conflict(exc) from exc
         own = assignee_id == staff.user_id
-        audit.record(audit.HANDOFF_CLAIM if own else audit.HANDOFF_ASSIGN, session=session,
-                     staff_user_id=staff.user_id, target_type="handoff", target_id=handoff_id,
-                     detail="认领" if own else f"分配给 {assignee.username}", ip=client_ip(request))
+        audit.record(
+            audit.HANDOFF_CLAIM if own else audit.HANDOFF_ASSIGN,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="handoff",
+            target_id=handoff_id,
+            detail="认领" if own else f"分配给 {assignee.username}",
+            ip=client_ip(request),
+        )
         return handoff_row(handoff, staff_names(session=session))
 
 
@@ -189,8 +211,14 @@ def _prepare_resolve(request: Request, handoff_id: int, staff: StaffContext) -> 
             handoff = resolve(handoff_id, staff.user_id, session=session)
         except HandoffError as exc:
             raise _conflict(exc) from exc
-        audit.record(audit.HANDOFF_RESOLVE, session=session, staff_user_id=staff.user_id,
-                     target_type="handoff", target_id=handoff_id, ip=client_ip(request))
+        audit.record(
+            audit.HANDOFF_RESOLVE,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="handoff",
+            target_id=handoff_id,
+            ip=client_ip(request),
+        )
         return sender_of(handoff, session=session), handoff_row(handoff, staff_names(session=session))
 
 
@@ -217,57 +245,102 @@ def checked_status(value: str) -> str:
     return value
 
 
-def audited_view(request: Request, staff: StaffContext, conversation_id: int, action: str,
-          target_type: str, target_id: int) -> Any:
+def audited_view(
+    request: Request, staff: StaffContext, conversation_id: int, action: str, target_type: str, target_id: int
+) -> Any:
     """A conversation's view, audited as a read of personal data."""
     with sessions(request).begin() as session:
         view = conversation_view(conversation_id, session=session)
         if view is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NO_CONVERSATION_TEXT)
-        audit.record(action, session=session, staff_user_id=staff.user_id, target_type=target_type,
-                     target_id=target_id, detail=f"会话 #{conversation_id}，{len(view.messages)} 条消息",
-                     ip=client_ip(request))
+        audit.record(
+            action,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type=target_type,
+            target_id=target_id,
+            detail=f"会话 #{conversation_id}，{len(view.messages)} 条消息",
+            ip=client_ip(request),
+        )
         return view
 
 
 # --- pages ------------------------------------------------------------------------------------------
 
+
 @router.get("/staff/handoffs", include_in_schema=False)
-def queue_page(request: Request, status_name: str = Query("open", alias="status"), staff: StaffContext = Depends(current_staff)) -> Response:
+def queue_page(
+    request: Request, status_name: str = Query("open", alias="status"), staff: StaffContext = Depends(current_staff)
+) -> Response:
     """The queue of one status; the page's script refreshes it every few seconds."""
     status_name = status_name if status_name in QUEUE_STATUSES else "open"
     rows, counts = queue_rows(request, status_name)
-    return render(request, "staff/handoffs.html",
-                  {"nav": "handoffs", "rows": rows, "counts": counts, "current": status_name,
-                   "labels": STATUS_LABELS, "poll_ms": int(POLL_SECONDS * 1000)}, staff=staff)
+    return render(
+        request,
+        "staff/handoffs.html",
+        {
+            "nav": "handoffs",
+            "rows": rows,
+            "counts": counts,
+            "current": status_name,
+            "labels": STATUS_LABELS,
+            "poll_ms": int(POLL_SECONDS * 1000),
+        },
+        staff=staff,
+    )
 
 
-def _handoff_page(request: Request, handoff_id: int, staff: StaffContext, *, error: str = "",
-                  notice: str = "", code: int = status.HTTP_200_OK) -> Response:
+def _handoff_page(
+    request: Request,
+    handoff_id: int,
+    staff: StaffContext,
+    *,
+    error: str = "",
+    notice: str = "",
+    code: int = status.HTTP_200_OK,
+) -> Response:
     with sessions(request).begin() as session:
         handoff = handoff_or_404(session, handoff_id)
         conversation_id = handoff.conversation_id
-        assignees = [{"id": u.id, "name": u.display_name or u.username}
-                     for u in assignable_staff(session=session)]
+        assignees = [{"id": u.id, "name": u.display_name or u.username} for u in assignable_staff(session=session)]
     view = audited_view(request, staff, conversation_id, audit.HANDOFF_VIEW, "handoff", handoff_id)
     current = next(h for h in view.handoffs if h["id"] == handoff_id)
-    return render(request, "staff/handoff_view.html",
-                  {"nav": "handoffs", "view": view, "handoff": current, "notes": view.notes[handoff_id],
-                   "assignees": assignees, "error": error, "notice": notice,
-                   "poll_ms": int(POLL_SECONDS * 1000)}, staff=staff, status_code=code)
+    return render(
+        request,
+        "staff/handoff_view.html",
+        {
+            "nav": "handoffs",
+            "view": view,
+            "handoff": current,
+            "notes": view.notes[handoff_id],
+            "assignees": assignees,
+            "error": error,
+            "notice": notice,
+            "poll_ms": int(POLL_SECONDS * 1000),
+        },
+        staff=staff,
+        status_code=code,
+    )
 
 
 @router.get("/staff/handoffs/{handoff_id}", include_in_schema=False)
-def handoff_page(request: Request, handoff_id: str, notice: str = "",
-                 staff: StaffContext = Depends(current_staff)) -> Response:
+def handoff_page(
+    request: Request, handoff_id: str, notice: str = "", staff: StaffContext = Depends(current_staff)
+) -> Response:
     """The conversation of one handoff: transcript, reply box, notes, claim/assign, resolve."""
-    notices = {"replied": "已发送给居民", "noted": "备注已保存", "claimed": "已认领",
-               "assigned": "已分配", "resolved": "已结束人工服务，已请居民评价"}
+    notices = {
+        "replied": "已发送给居民",
+        "noted": "备注已保存",
+        "claimed": "已认领",
+        "assigned": "已分配",
+        "resolved": "已结束人工服务，已请居民评价",
+    }
     return _handoff_page(request, parse_id(handoff_id), staff, notice=notices.get(notice, ""))
 
 
-async def _page_action(request: Request, handoff_id: str, staff: StaffContext, notice: str,
-                       action: Callable[[int], Any]) -> Response:
+async def _page_action(
+    request: Request, handoff_id: str, staff: StaffContext, notice: str, action: Callable[[int], Any]
+) -> Response:
     """Run a form action; on success back to the page (POST/redirect/GET), else the page with the error."""
     number = parse_id(handoff_id)
     try:
@@ -278,46 +351,56 @@ async def _page_action(request: Request, handoff_id: str, staff: StaffContext, n
         if exc.status_code == status.HTTP_404_NOT_FOUND:
             raise
         error, code = str(exc.detail), exc.status_code
-        return await run_in_threadpool(
-            lambda: _handoff_page(request, number, staff, error=error, code=code))
+        return await run_in_threadpool(lambda: _handoff_page(request, number, staff, error=error, code=code))
     if isinstance(result, ReplyOutcome) and not result.delivered:
         return await run_in_threadpool(
-            lambda: _handoff_page(request, number, staff, error=NOT_DELIVERED_TEXT,
-                                  code=status.HTTP_502_BAD_GATEWAY))
+            lambda: _handoff_page(request, number, staff, error=NOT_DELIVERED_TEXT, code=status.HTTP_502_BAD_GATEWAY)
+        )
     return RedirectResponse(f"/staff/handoffs/{number}?notice={notice}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/staff/handoffs/{handoff_id}/reply", include_in_schema=False)
-async def reply_submit(request: Request, handoff_id: str, text: str = Form(""),
-                       staff: StaffContext = Depends(check_csrf)) -> Response:
+async def reply_submit(
+    request: Request, handoff_id: str, text: str = Form(""), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Reply from the page's form."""
-    return await _page_action(request, handoff_id, staff, "replied",
-                              lambda n: send_reply(request, n, staff, clean_staff_text(text)))
+    return await _page_action(
+        request, handoff_id, staff, "replied", lambda n: send_reply(request, n, staff, clean_staff_text(text))
+    )
 
 
 @router.post("/staff/handoffs/{handoff_id}/note", include_in_schema=False)
-async def note_submit(request: Request, handoff_id: str, text: str = Form(""),
-                      staff: StaffContext = Depends(check_csrf)) -> Response:
+async def note_submit(
+    request: Request, handoff_id: str, text: str = Form(""), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Add an internal note from the page's form."""
-    return await _page_action(request, handoff_id, staff, "noted",
-                              lambda n: run_in_threadpool(add_staff_note, request, n, staff, clean_staff_text(text)))
+    return await _page_action(
+        request,
+        handoff_id,
+        staff,
+        "noted",
+        lambda n: run_in_threadpool(add_staff_note, request, n, staff, clean_staff_text(text)),
+    )
 
 
 @router.post("/staff/handoffs/{handoff_id}/claim", include_in_schema=False)
 async def claim_submit(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> Response:
     """Claim the conversation for oneself."""
-    return await _page_action(request, handoff_id, staff, "claimed",
-                              lambda n: run_in_threadpool(claim_handoff, request, n, staff, None))
+    return await _page_action(
+        request, handoff_id, staff, "claimed", lambda n: run_in_threadpool(claim_handoff, request, n, staff, None)
+    )
 
 
 @router.post("/staff/handoffs/{handoff_id}/assign", include_in_schema=False)
-async def assign_submit(request: Request, handoff_id: str, staff_user_id: str = Form(""),
-                        staff: StaffContext = Depends(check_csrf)) -> Response:
+async def assign_submit(
+    request: Request, handoff_id: str, staff_user_id: str = Form(""), staff: StaffContext = Depends(check_csrf)
+) -> Response:
     """Assign the conversation to a colleague (supervisors and admins)."""
     raw = staff_user_id
     assignee = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else -1
-    return await _page_action(request, handoff_id, staff, "assigned",
-                              lambda n: run_in_threadpool(claim_handoff, request, n, staff, assignee))
+    return await _page_action(
+        request, handoff_id, staff, "assigned", lambda n: run_in_threadpool(claim_handoff, request, n, staff, assignee)
+    )
 
 
 @router.post("/staff/handoffs/{handoff_id}/resolve", include_in_schema=False)
@@ -331,23 +414,26 @@ def conversations_page(request: Request, q: str = "", staff: StaffContext = Depe
     """Search past conversations by their (masked) text; without a query, the most recent ones."""
     q = q.strip()[:MAX_SEARCH_CHARS]
     rows = search_rows(request, staff, q)
-    return render(request, "staff/conversations.html", {"nav": "conversations", "rows": rows, "q": q},
-                  staff=staff)
+    return render(request, "staff/conversations.html", {"nav": "conversations", "rows": rows, "q": q}, staff=staff)
 
 
 def search_rows(request: Request, staff: StaffContext, q: str) -> list[dict[str, Any]]:
     with sessions(request).begin() as session:
         found = search_conversations(q, session=session)
         rows = conversation_rows(found, session=session)
-        audit.record(audit.CONVERSATION_SEARCH, session=session, staff_user_id=staff.user_id,
-                     target_type="conversation", detail=f"“{q}”：{len(rows)} 条" if q else f"最近会话：{len(rows)} 条",
-                     ip=client_ip(request))
+        audit.record(
+            audit.CONVERSATION_SEARCH,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="conversation",
+            detail=f"“{q}”：{len(rows)} 条" if q else f"最近会话：{len(rows)} 条",
+            ip=client_ip(request),
+        )
         return rows
 
 
 @router.get("/staff/conversations/{conversation_id}", include_in_schema=False)
-def conversation_page(request: Request, conversation_id: str,
-                      staff: StaffContext = Depends(current_staff)) -> Response:
+def conversation_page(request: Request, conversation_id: str, staff: StaffContext = Depends(current_staff)) -> Response:
     """Any conversation's transcript, read-only, with links to its handoffs."""
     number = parse_id(conversation_id, NO_CONVERSATION_TEXT)
     view = audited_view(request, staff, number, audit.CONVERSATION_VIEW, "conversation", number)

@@ -36,8 +36,7 @@ async def readyz(request: Request) -> JSONResponse:
     if not hasattr(request.app.state, "sessions"):
         return JSONResponse({"status": "starting"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     if not await asyncio.to_thread(database_answers):
-        return JSONResponse({"status": "database unreachable"},
-                            status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return JSONResponse({"status": "database unreachable"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     return JSONResponse({"status": "ready"})
 
 

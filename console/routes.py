@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from console import applications, appointments, auth, dashboard, faq, handoffs, health, system_health, webchat
-from console import handoffs_api, staff_accounts
+from console import (
+    applications,
+    appointments,
+    auth,
+    dashboard,
+    faq,
+    handoffs,
+    handoffs_api,
+    health,
+    staff_accounts,
+    system_health,
+    webchat,
+)
 
 
 def register(app: FastAPI) -> None:

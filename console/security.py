@@ -10,7 +10,8 @@ which a trusted reverse proxy may set with ``X-Forwarded-Proto`` (``TRUSTED_PROX
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
 
 from starlette.requests import Request
 
@@ -51,8 +52,12 @@ def _human_size(size: int) -> str:
 
 async def _send_json(send: Send, status: int, detail: str, extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
     body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
-    headers = [(b"content-type", b"application/json; charset=utf-8"),
-               (b"content-length", str(len(body)).encode()), (b"connection", b"close"), *extra]
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *extra,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -64,8 +69,9 @@ class BodyLimitMiddleware:
     upload that never says its length is cut off as soon as it passes the limit.
     """
 
-    def __init__(self, app: ASGIApp, default_limit: int = DEFAULT_BODY_LIMIT,
-                 path_limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, default_limit: int = DEFAULT_BODY_LIMIT, path_limits: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.default_limit = default_limit
         self.path_limits = LARGE_BODY_PATHS if path_limits is None else path_limits
@@ -129,8 +135,11 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in {name for name, _ in SECURITY_HEADERS}]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in {name for name, _ in SECURITY_HEADERS}
+                ]
                 headers.extend(SECURITY_HEADERS)
                 if https:
                     headers.append(HSTS_HEADER)

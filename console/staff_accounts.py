@@ -27,11 +27,18 @@ UNKNOWN_ACCOUNT_TEXT = "没有这个账号"
 def _accounts(request: Request) -> list[dict[str, object]]:
     now = utcnow()
     with sessions(request).begin() as session:
-        return [{"username": u.username, "display_name": u.display_name, "role": u.role,
-                 "role_label": ROLE_LABELS.get(u.role, u.role), "active": u.active,
-                 "last_login_at": u.last_login_at,
-                 "locked_until": locked_until(u.username, session=session, now=now)}
-                for u in list_users(session=session)]
+        return [
+            {
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "role_label": ROLE_LABELS.get(u.role, u.role),
+                "active": u.active,
+                "last_login_at": u.last_login_at,
+                "locked_until": locked_until(u.username, session=session, now=now),
+            }
+            for u in list_users(session=session)
+        ]
 
 
 def _unlock(request: Request, username: str, staff: StaffContext) -> bool:
@@ -41,9 +48,15 @@ def _unlock(request: Request, username: str, staff: StaffContext) -> bool:
         if user is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_ACCOUNT_TEXT)
         lifted = unlock(user.username, session=session)
-        audit.record(audit.STAFF_UNLOCK, session=session, staff_user_id=staff.user_id,
-                     target_type="staff_user", target_id=user.username,
-                     detail="解除登录锁定" if lifted else "账号未被锁定", ip=client_ip(request))
+        audit.record(
+            audit.STAFF_UNLOCK,
+            session=session,
+            staff_user_id=staff.user_id,
+            target_type="staff_user",
+            target_id=user.username,
+            detail="解除登录锁定" if lifted else "账号未被锁定",
+            ip=client_ip(request),
+        )
     return lifted
 
 
@@ -55,9 +68,12 @@ def accounts_page(request: Request, staff: StaffContext = Depends(require_role("
 
 
 @router.post(ACCOUNTS_PATH + "/{username}/unlock", include_in_schema=False)
-def unlock_submit(username: str, request: Request,
-                  staff: StaffContext = Depends(require_role("admin")),
-                  _csrf: StaffContext = Depends(check_csrf)) -> Response:
+def unlock_submit(
+    username: str,
+    request: Request,
+    staff: StaffContext = Depends(require_role("admin")),
+    _csrf: StaffContext = Depends(check_csrf),
+) -> Response:
     """Unlock from the page's button and come back to the list."""
     _unlock(request, username, staff)
     return RedirectResponse(ACCOUNTS_PATH, status_code=status.HTTP_303_SEE_OTHER)
@@ -67,13 +83,20 @@ def unlock_submit(username: str, request: Request,
 def api_accounts(request: Request, staff: StaffContext = Depends(require_role("admin"))) -> dict[str, object]:
     """The accounts as JSON: username, role, active, last login and ``locked_until`` (UTC or null)."""
     rows = _accounts(request)
-    return {"accounts": [{**r, "last_login_at": _iso(r["last_login_at"]),
-                          "locked_until": _iso(r["locked_until"])} for r in rows]}
+    return {
+        "accounts": [
+            {**r, "last_login_at": _iso(r["last_login_at"]), "locked_until": _iso(r["locked_until"])} for r in rows
+        ]
+    }
 
 
 @router.post("/api/staff/accounts/{username}/unlock")
-def api_unlock(username: str, request: Request, staff: StaffContext = Depends(require_role("admin")),
-               _csrf: StaffContext = Depends(check_csrf)) -> dict[str, object]:
+def api_unlock(
+    username: str,
+    request: Request,
+    staff: StaffContext = Depends(require_role("admin")),
+    _csrf: StaffContext = Depends(check_csrf),
+) -> dict[str, object]:
     """Lift the username's login lock; ``{"unlocked": true}`` when it was locked."""
     return {"unlocked": _unlock(request, username, staff)}
 

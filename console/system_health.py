@@ -32,30 +32,44 @@ def _iso(epoch: float | None) -> str | None:
 
 
 def _process_json(process: ProcessStatus) -> dict[str, Any]:
-    return {"name": process.name, "role": process.role, "state": process.state,
-            "state_label": process.state_label, "pid": process.pid, "restarts": process.restarts,
-            "started_at": _iso(process.started_at), "last_exit_code": process.last_exit_code,
-            "last_exit_at": _iso(process.last_exit_at), "next_start_at": _iso(process.next_start_at),
-            "message": process.message}
+    return {
+        "name": process.name,
+        "role": process.role,
+        "state": process.state,
+        "state_label": process.state_label,
+        "pid": process.pid,
+        "restarts": process.restarts,
+        "started_at": _iso(process.started_at),
+        "last_exit_code": process.last_exit_code,
+        "last_exit_at": _iso(process.last_exit_at),
+        "next_start_at": _iso(process.next_start_at),
+        "message": process.message,
+    }
 
 
 def health_json(status: SupervisorStatus | None) -> dict[str, Any]:
     """The status as the JSON API returns it; ``supervised`` is false without a live launcher."""
     if status is None:
         return {"supervised": False, "launcher": "no status file", "processes": []}
-    return {"supervised": not status.is_stale(), "launcher_pid": status.launcher_pid,
-            "updated_at": _iso(status.updated_at),
-            "launcher": "stale" if status.is_stale() else "running",
-            "processes": [_process_json(p) for p in status.processes]}
+    return {
+        "supervised": not status.is_stale(),
+        "launcher_pid": status.launcher_pid,
+        "updated_at": _iso(status.updated_at),
+        "launcher": "stale" if status.is_stale() else "running",
+        "processes": [_process_json(p) for p in status.processes],
+    }
 
 
 @router.get("/staff/health", include_in_schema=False)
 def health_page(request: Request, staff: StaffContext = Depends(require_role("supervisor"))) -> Response:
     """Every process of this machine: state, restarts, last exit."""
     status = read_status(status_path(request.app.state.settings))
-    return render(request, "staff/health.html", {
-        "nav": "health", "status": status, "stale": status is None or status.is_stale(),
-        "local": _local}, staff=staff)
+    return render(
+        request,
+        "staff/health.html",
+        {"nav": "health", "status": status, "stale": status is None or status.is_stale(), "local": _local},
+        staff=staff,
+    )
 
 
 @router.get("/api/staff/health")

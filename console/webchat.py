@@ -46,17 +46,20 @@ def _chat_id(request: Request) -> tuple[str, bool]:
     return secrets.token_hex(16), True
 
 
-def _respond(request: Request, payload: dict[str, Any], chat_id: str, new: bool,
-             code: int = status.HTTP_200_OK) -> JSONResponse:
+def _respond(
+    request: Request, payload: dict[str, Any], chat_id: str, new: bool, code: int = status.HTTP_200_OK
+) -> JSONResponse:
     response = JSONResponse(payload, status_code=code)
     if new:
-        response.set_cookie(COOKIE_NAME, chat_id, httponly=True, samesite="lax", max_age=COOKIE_MAX_AGE,
-                            secure=is_https(request))
+        response.set_cookie(
+            COOKIE_NAME, chat_id, httponly=True, samesite="lax", max_age=COOKIE_MAX_AGE, secure=is_https(request)
+        )
     return response
 
 
-def _reply(request: Request, messages: list[dict], chat_id: str, new: bool,
-           code: int = status.HTTP_200_OK) -> JSONResponse:
+def _reply(
+    request: Request, messages: list[dict], chat_id: str, new: bool, code: int = status.HTTP_200_OK
+) -> JSONResponse:
     return _respond(request, {"messages": messages}, chat_id, new, code)
 
 
@@ -100,11 +103,11 @@ async def chat_message(request: Request) -> JSONResponse:
     # The actions limit guessing per client address too (a cookie is the visitor's to change).
     address = CURRENT_CLIENT_ADDRESS.set(client_digest(client_ip(request), request.app.state.settings.secret_key))
     try:
-        answers = await request.app.state.conversations.send(web_sender_id(chat_id), text,
-                                                             raise_when_limited=True)
+        answers = await request.app.state.conversations.send(web_sender_id(chat_id), text, raise_when_limited=True)
     except RateLimited as limited:
-        return _reply(request, [{"text": m.text} for m in limited.reply], chat_id, new,
-                      status.HTTP_429_TOO_MANY_REQUESTS)
+        return _reply(
+            request, [{"text": m.text} for m in limited.reply], chat_id, new, status.HTTP_429_TOO_MANY_REQUESTS
+        )
     except MessageLost:
         return _reply(request, [{"text": RESEND_TEXT}], chat_id, new, status.HTTP_503_SERVICE_UNAVAILABLE)
     except RasaUnavailable:
@@ -146,6 +149,9 @@ async def chat_updates(request: Request, after: str = "-1") -> JSONResponse:
         last_id = lines[-1].id if lines else max(cursor, 0)
         if cursor < 0:
             return _respond(request, {"messages": [], "last_id": last_id}, chat_id, new)
-        messages = [{"text": line.text, "buttons": line.buttons or [], "author": line.author}
-                    for line in lines if line.author in ("staff", "system")]
+        messages = [
+            {"text": line.text, "buttons": line.buttons or [], "author": line.author}
+            for line in lines
+            if line.author in ("staff", "system")
+        ]
     return _respond(request, {"messages": messages, "last_id": last_id}, chat_id, new)

@@ -42,7 +42,7 @@ class StopSignals:
         self.count = 0
         self.name = ""
 
-    def install(self) -> "StopSignals":
+    def install(self) -> StopSignals:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._handle)
         return self
@@ -91,9 +91,11 @@ def prepare(settings: Settings) -> Path | None:
 
 def policy_from(settings: Settings) -> RestartPolicy:
     """The restart policy the settings ask for."""
-    return RestartPolicy(backoff_max=settings.restart_backoff_max_seconds,
-                         max_fast_failures=settings.restart_max_fast_failures,
-                         health_interval=settings.health_check_interval_seconds)
+    return RestartPolicy(
+        backoff_max=settings.restart_backoff_max_seconds,
+        max_fast_failures=settings.restart_max_fast_failures,
+        health_interval=settings.health_check_interval_seconds,
+    )
 
 
 def run(settings: Settings, specs: list[ProcessSpec], policy: RestartPolicy) -> int:
@@ -103,15 +105,21 @@ def run(settings: Settings, specs: list[ProcessSpec], policy: RestartPolicy) -> 
     shutil.rmtree(metrics_dir(settings), ignore_errors=True)  # counters start again with the launcher
     metrics_dir(settings).mkdir(parents=True, exist_ok=True)
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1",
-                          registry=machine_registry(metrics_dir(settings), status_path(settings)))
-    supervisor = Supervisor(specs, log_dir, status_path(settings), policy,
-                            report=lambda line: print(line, file=sys.stderr, flush=True))
+        start_http_server(
+            settings.metrics_port,
+            addr="127.0.0.1",
+            registry=machine_registry(metrics_dir(settings), status_path(settings)),
+        )
+    supervisor = Supervisor(
+        specs, log_dir, status_path(settings), policy, report=lambda line: print(line, file=sys.stderr, flush=True)
+    )
     try:
         supervisor.start_all(
-            announce=lambda spec: print(f"==> starting {spec.name} (log: {log_dir / (spec.name + '.log')})",
-                                        flush=True),
-            cancelled=lambda: signals.requested)
+            announce=lambda spec: print(
+                f"==> starting {spec.name} (log: {log_dir / (spec.name + '.log')})", flush=True
+            ),
+            cancelled=lambda: signals.requested,
+        )
         if "bot" in settings.run_roles and not settings.telegram_bot_token:
             print("    TELEGRAM_BOT_TOKEN is not set: the Telegram bot is not started (web chat only)")
         if "console" in settings.run_roles:

@@ -77,8 +77,10 @@ def with_service_tokens(settings: Settings) -> Settings:
     """
     roles = settings.run_roles
     if ("actions" in roles) != ("rasa" in roles) and not settings.action_server_token:
-        raise ConfigError("ACTION_SERVER_TOKEN must be set (the same value on every machine) when Rasa and "
-                          "the action servers run on different machines (RUN_ROLES)")
+        raise ConfigError(
+            "ACTION_SERVER_TOKEN must be set (the same value on every machine) when Rasa and "
+            "the action servers run on different machines (RUN_ROLES)"
+        )
     return dataclasses.replace(
         settings,
         rasa_auth_token=settings.rasa_auth_token or secrets.token_hex(24),
@@ -98,15 +100,17 @@ def _require_tokens(settings: Settings) -> None:
 
 def base_env(settings: Settings, name: str = "") -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        "ACTION_SERVER_URL": settings.action_server_url,
-        "RASA_AUTH_TOKEN": settings.rasa_auth_token,
-        "ACTION_SERVER_TOKEN": settings.action_server_token,
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(settings)),
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+            "ACTION_SERVER_URL": settings.action_server_url,
+            "RASA_AUTH_TOKEN": settings.rasa_auth_token,
+            "ACTION_SERVER_TOKEN": settings.action_server_token,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(settings)),
+        }
+    )
     if name:
         env["PROCESS_NAME"] = name
     return env
@@ -127,11 +131,24 @@ def rasa_run_args(settings: Settings, model: Path, port: int, interface: str | N
     The HTTP API (tracker reads for `make eval`, ``/status`` for readiness) needs the token; the
     server listens on ``RASA_HOST`` (loopback by default).
     """
-    return ["run", "--enable-api", "--auth-token", AUTH_TOKEN_FROM_ENV,
-            "--interface", interface or settings.rasa_host, "--port", str(port), "--model", str(model),
-            "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-            "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-            "--logging-config-file", str(RASA_LOGGING_CONFIG)]
+    return [
+        "run",
+        "--enable-api",
+        "--auth-token",
+        AUTH_TOKEN_FROM_ENV,
+        "--interface",
+        interface or settings.rasa_host,
+        "--port",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(PROJECT_ROOT / "endpoints.yml"),
+        "--credentials",
+        str(PROJECT_ROOT / "credentials.yml"),
+        "--logging-config-file",
+        str(RASA_LOGGING_CONFIG),
+    ]
 
 
 def rasa_status_url(settings: Settings, index: int = 0) -> str:
@@ -162,8 +179,17 @@ def action_server(settings: Settings, index: int = 0) -> ProcessSpec:
     name = _replica_name("actions", index, settings.action_replicas)
     return ProcessSpec(
         name=name,
-        argv=[str(BIN / "python"), "-m", "servers.action_server", "--actions", "actions",
-              "--host", settings.action_host, "--port", str(port)],
+        argv=[
+            str(BIN / "python"),
+            "-m",
+            "servers.action_server",
+            "--actions",
+            "actions",
+            "--host",
+            settings.action_host,
+            "--port",
+            str(port),
+        ],
         ready_url=f"http://{local_address(settings.action_host)}:{port}/health",
         env=base_env(settings, name),
         ready_timeout=120.0,
@@ -202,9 +228,15 @@ def console(settings: Settings, index: int = 0) -> ProcessSpec:
 
 def telegram_bot(settings: Settings) -> ProcessSpec:
     """The Telegram bot (only when TELEGRAM_BOT_TOKEN is set); alive while its heartbeat is fresh."""
-    return ProcessSpec(name="bot", argv=[str(BIN / "python"), "-m", "bot"], ready_url="",
-                       env=channel_env(settings, "bot"), ready_timeout=90.0, role="bot",
-                       heartbeat_file=str(heartbeat_path(settings, "bot")))
+    return ProcessSpec(
+        name="bot",
+        argv=[str(BIN / "python"), "-m", "bot"],
+        ready_url="",
+        env=channel_env(settings, "bot"),
+        ready_timeout=90.0,
+        role="bot",
+        heartbeat_file=str(heartbeat_path(settings, "bot")),
+    )
 
 
 def all_processes(settings: Settings, model: Path | None) -> list[ProcessSpec]:

@@ -75,20 +75,32 @@ class Child:
 
     def status(self) -> ProcessStatus:
         return ProcessStatus(
-            name=self.spec.name, role=self.spec.role, state=self.state,
+            name=self.spec.name,
+            role=self.spec.role,
+            state=self.state,
             pid=self.running.popen.pid if self.running and self.running.popen.poll() is None else None,
-            restarts=self.restarts, started_at=self.started_wall, last_exit_code=self.last_exit_code,
+            restarts=self.restarts,
+            started_at=self.started_wall,
+            last_exit_code=self.last_exit_code,
             last_exit_at=self.last_exit_at,
             next_start_at=time.time() + max(0.0, self.next_start_at - time.monotonic())
-            if self.state == "backoff" else None,
-            message=self.message)
+            if self.state == "backoff"
+            else None,
+            message=self.message,
+        )
 
 
 class Supervisor:
     """Keeps a set of processes serving: restarts with backoff, liveness checks, ordered stop."""
 
-    def __init__(self, specs: list[ProcessSpec], log_dir: Path, status_path: Path | None = None,
-                 policy: RestartPolicy = RestartPolicy(), report: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        specs: list[ProcessSpec],
+        log_dir: Path,
+        status_path: Path | None = None,
+        policy: RestartPolicy = RestartPolicy(),
+        report: Callable[[str], None] = print,
+    ) -> None:
         self.children = [Child(spec) for spec in specs]
         self.log_dir = log_dir
         self.status_path = status_path
@@ -110,8 +122,9 @@ class Supervisor:
         child.next_health_at = time.monotonic() + self.policy.health_interval
         self.write_status(force=True)
 
-    def start_all(self, announce: Callable[[ProcessSpec], None] = lambda spec: None,
-                  cancelled: Callable[[], bool] = lambda: False) -> None:
+    def start_all(
+        self, announce: Callable[[ProcessSpec], None] = lambda spec: None, cancelled: Callable[[], bool] = lambda: False
+    ) -> None:
         """Start every process in order and wait until each serves; ProcessFailed if one cannot.
 
         Replicas of one role start together (Rasa replicas load their model side by side).
@@ -128,8 +141,7 @@ class Supervisor:
                 self._launch(child)
             for child in group:
                 assert child.running is not None
-                wait_ready(child.running, [c.running for c in self.children if c.running is not None],
-                           cancelled)
+                wait_ready(child.running, [c.running for c in self.children if c.running is not None], cancelled)
                 child.state, child.message = "running", ""
                 self.write_status(force=True)
 
@@ -152,8 +164,11 @@ class Supervisor:
                 child.next_health_at = now + self.policy.health_interval
                 self.report(f"{child.spec.name} is serving again")
                 self.write_status(force=True)
-            elif child.state == "starting" and running is not None and \
-                    now - running.started_at > child.spec.ready_timeout:
+            elif (
+                child.state == "starting"
+                and running is not None
+                and now - running.started_at > child.spec.ready_timeout
+            ):
                 self._kill_hung(child, running, f"not ready after {child.spec.ready_timeout:.0f} s")
             elif child.state == "running" and running is not None and now >= child.next_health_at:
                 child.next_health_at = now + self.policy.health_interval
@@ -182,16 +197,18 @@ class Supervisor:
             child.fast_failures = 1
         if child.fast_failures >= self.policy.max_fast_failures:
             child.state = "failed"
-            child.message = (f"exited {child.fast_failures} times in a row soon after starting; "
-                             "gave up restarting it")
-            self.report(f"ALERT: {child.spec.name} exited with code {code} and keeps failing; not restarting "
-                        f"it any more. Last lines of {running.log_path}:\n{tail(running.log_path)}")
+            child.message = f"exited {child.fast_failures} times in a row soon after starting; gave up restarting it"
+            self.report(
+                f"ALERT: {child.spec.name} exited with code {code} and keeps failing; not restarting "
+                f"it any more. Last lines of {running.log_path}:\n{tail(running.log_path)}"
+            )
         else:
             delay = min(self.policy.backoff_initial * 2 ** (child.fast_failures - 1), self.policy.backoff_max)
             child.state, child.next_start_at = "backoff", now + delay
             child.message = why or f"exited with code {code}"
-            self.report(f"{child.spec.name} exited with code {code}; restarting in {delay:.0f} s "
-                        f"(log {running.log_path})")
+            self.report(
+                f"{child.spec.name} exited with code {code}; restarting in {delay:.0f} s (log {running.log_path})"
+            )
         self.write_status(force=True)
 
     def write_status(self, force: bool = False) -> None:
@@ -199,8 +216,12 @@ class Supervisor:
         if self.status_path is None or (not force and time.monotonic() - self._last_status < 2.0):
             return
         self._last_status = time.monotonic()
-        write_status(self.status_path, SupervisorStatus(
-            launcher_pid=os.getpid(), updated_at=time.time(), processes=[c.status() for c in self.children]))
+        write_status(
+            self.status_path,
+            SupervisorStatus(
+                launcher_pid=os.getpid(), updated_at=time.time(), processes=[c.status() for c in self.children]
+            ),
+        )
 
     # --- stopping ---------------------------------------------------------------------------------
 
@@ -218,8 +239,7 @@ class Supervisor:
             for child in group:
                 child.state = "stopped" if child.state != "failed" else child.state
             self.write_status(force=True)
-        leftovers = [c.running for c in self.children
-                     if c.running is not None and not c.running.log_file.closed]
+        leftovers = [c.running for c in self.children if c.running is not None and not c.running.log_file.closed]
         if leftovers:
             stop_group(leftovers, 0.0)
         for sock in self.sockets.values():

@@ -36,8 +36,7 @@ class Advisory:
     def affects(self, version: str) -> bool:
         """True when ``version`` lies in one of the ``||``-separated ranges."""
         parsed = Version(version)
-        return any(parsed in SpecifierSet(part.strip(), prereleases=True)
-                   for part in self.vulnerable.split("||"))
+        return any(parsed in SpecifierSet(part.strip(), prereleases=True) for part in self.vulnerable.split("||"))
 
 
 @dataclass(frozen=True)
@@ -62,19 +61,27 @@ def read_pins(text: str) -> dict[str, str]:
 def load_snapshot(path: Path = ADVISORY_FILE) -> tuple[list[Advisory], dict[tuple[str, str], str]]:
     """The advisories, and the accepted ones as {(id, package): reason}."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    advisories = [Advisory(str(a["id"]), normalise(str(a["package"])), str(a["vulnerable"]),
-                           str(a.get("summary", ""))) for a in data.get("advisories") or []]
-    accepted = {(str(a["id"]), normalise(str(a["package"]))): " ".join(str(a.get("reason", "")).split())
-                for a in data.get("accepted") or []}
+    advisories = [
+        Advisory(str(a["id"]), normalise(str(a["package"])), str(a["vulnerable"]), str(a.get("summary", "")))
+        for a in data.get("advisories") or []
+    ]
+    accepted = {
+        (str(a["id"]), normalise(str(a["package"]))): " ".join(str(a.get("reason", "")).split())
+        for a in data.get("accepted") or []
+    }
     return advisories, accepted
 
 
-def audit(pins: dict[str, str], advisories: list[Advisory],
-          accepted: dict[tuple[str, str], str] | None = None) -> list[Finding]:
+def audit(
+    pins: dict[str, str], advisories: list[Advisory], accepted: dict[tuple[str, str], str] | None = None
+) -> list[Finding]:
     """Every pin an advisory affects, with the acceptance reason where there is one."""
     accepted = accepted or {}
-    return [Finding(a, pins[a.package], accepted.get((a.id, a.package), ""))
-            for a in advisories if a.package in pins and a.affects(pins[a.package])]
+    return [
+        Finding(a, pins[a.package], accepted.get((a.id, a.package), ""))
+        for a in advisories
+        if a.package in pins and a.affects(pins[a.package])
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     findings = audit(read_pins(args.lock.read_text(encoding="utf-8")), advisories, accepted)
     for f in findings:
         state = "accepted" if f.accepted else "VULNERABLE"
-        print(f"{state}: {f.advisory.package}=={f.version} {f.advisory.id} ({f.advisory.vulnerable}): "
-              f"{f.advisory.summary}")
+        print(
+            f"{state}: {f.advisory.package}=={f.version} {f.advisory.id} ({f.advisory.vulnerable}): "
+            f"{f.advisory.summary}"
+        )
     stale = set(accepted) - {(f.advisory.id, f.advisory.package) for f in findings}
     for advisory_id, package in sorted(stale):
         print(f"stale acceptance: {advisory_id} for {package} no longer matches a pin; remove it")

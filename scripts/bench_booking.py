@@ -23,18 +23,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from civil_affairs import booking
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.identity import check_digit, parse_id_number
+from civil_affairs.models import Appointment, BookingSlot
+from civil_affairs.setup_db import load_booking_seed, upgrade_database
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
-
-from civil_affairs import booking  # noqa: E402
-from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
-from civil_affairs.identity import check_digit, parse_id_number  # noqa: E402
-from civil_affairs.models import Appointment, BookingSlot  # noqa: E402
-from civil_affairs.setup_db import load_booking_seed, upgrade_database  # noqa: E402
 
 ATTEMPTS = 200
 CAPACITY = 5
@@ -69,10 +68,16 @@ def person_id(serial: int, male: bool) -> str:
 def request_for(serial: int) -> booking.BookingRequest:
     """A booking request for couple number ``serial``."""
     return booking.BookingRequest(
-        kind="marriage", day=DAY, slot_code=SLOT,
-        parties=(booking.Party("甲", parse_id_number(person_id(serial, True))),
-                 booking.Party("乙", parse_id_number(person_id(serial, False)))),
-        phone="13800138000", sender_id=f"bench-{serial}")
+        kind="marriage",
+        day=DAY,
+        slot_code=SLOT,
+        parties=(
+            booking.Party("甲", parse_id_number(person_id(serial, True))),
+            booking.Party("乙", parse_id_number(person_id(serial, False))),
+        ),
+        phone="13800138000",
+        sender_id=f"bench-{serial}",
+    )
 
 
 def prepare(url: str) -> None:
@@ -135,8 +140,9 @@ def race(url: str, attempts: int = ATTEMPTS, pool_size: int | None = None) -> Ra
         thread.join()
     result.elapsed = time.perf_counter() - begun
     with sessions.begin() as session:
-        result.stored = session.scalar(select(func.count(Appointment.id)).where(
-            Appointment.day == DAY, Appointment.status == "booked"))
+        result.stored = session.scalar(
+            select(func.count(Appointment.id)).where(Appointment.day == DAY, Appointment.status == "booked")
+        )
     engine.dispose()
     return result
 
@@ -163,12 +169,14 @@ def percentile(values: list[float], q: float) -> float:
 def report(label: str, result: RaceResult) -> bool:
     """Print one line of figures; True when exactly CAPACITY bookings were made and stored."""
     ok = result.booked == CAPACITY and result.stored == CAPACITY and not result.other
-    print(f"{label:10} attempts={len(result.latencies)} booked={result.booked} stored={result.stored} "
-          f"full={result.full} other={result.other or 0} elapsed={result.elapsed:.2f}s "
-          f"attempts/s={len(result.latencies) / result.elapsed:.0f} bookings/s={result.booked / result.elapsed:.1f} "
-          f"p50={percentile(result.latencies, .5) * 1000:.0f}ms p95={percentile(result.latencies, .95) * 1000:.0f}ms "
-          f"p95(successful booking)={percentile(result.booking_latencies, .95) * 1000:.0f}ms "
-          f"mean={statistics.mean(result.latencies) * 1000:.0f}ms  {'OK' if ok else 'OVERBOOKED/FAILED'}")
+    print(
+        f"{label:10} attempts={len(result.latencies)} booked={result.booked} stored={result.stored} "
+        f"full={result.full} other={result.other or 0} elapsed={result.elapsed:.2f}s "
+        f"attempts/s={len(result.latencies) / result.elapsed:.0f} bookings/s={result.booked / result.elapsed:.1f} "
+        f"p50={percentile(result.latencies, 0.5) * 1000:.0f}ms p95={percentile(result.latencies, 0.95) * 1000:.0f}ms "
+        f"p95(successful booking)={percentile(result.booking_latencies, 0.95) * 1000:.0f}ms "
+        f"mean={statistics.mean(result.latencies) * 1000:.0f}ms  {'OK' if ok else 'OVERBOOKED/FAILED'}"
+    )
     return ok
 
 

@@ -18,18 +18,33 @@ import tempfile
 import time
 from pathlib import Path
 
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.faq import ranker as faq_ranker
+from civil_affairs.faq.search import FaqSearcher
+from civil_affairs.faq.store import import_records
+from civil_affairs.models.base import Base
+from civil_affairs.setup_db import read_faq_seed
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
-from civil_affairs.faq import ranker as faq_ranker  # noqa: E402
-from civil_affairs.faq.search import FaqSearcher  # noqa: E402
-from civil_affairs.faq.store import import_records  # noqa: E402
-from civil_affairs.models.base import Base  # noqa: E402
-from civil_affairs.setup_db import read_faq_seed  # noqa: E402
-
-PLACES = ["洋口镇", "五都镇", "排山镇", "吴村镇", "横山镇", "下溪街道", "永丰街道", "大南镇", "壶峤镇",
-          "枧底镇", "东阳乡", "毛林镇", "湖丰镇", "沙田镇", "丰溪街道", "杉溪镇"]
+PLACES = [
+    "洋口镇",
+    "五都镇",
+    "排山镇",
+    "吴村镇",
+    "横山镇",
+    "下溪街道",
+    "永丰街道",
+    "大南镇",
+    "壶峤镇",
+    "枧底镇",
+    "东阳乡",
+    "毛林镇",
+    "湖丰镇",
+    "沙田镇",
+    "丰溪街道",
+    "杉溪镇",
+]
 PEOPLE = ["我爸", "我妈", "我奶奶", "我爷爷", "我舅舅", "我姑姑", "隔壁大叔", "我老婆", "我老公", "我儿子"]
 
 
@@ -48,10 +63,16 @@ def synthesise(count: int, seed: int = 0) -> list[dict]:
         def reword(text: str, place: str = place, person: str = person) -> str:
             return f"{place}{person}{text}" if rng.random() < 0.7 else f"{text} 在{place}"
 
-        records.append({**source, "key": f"{source['key']}-{n}", "question": reword(source["question"]),
-                        "alternatives": [reword(t) for t in source.get("alternatives") or []],
-                        "variants": [reword(t) for t in source.get("variants") or []],
-                        "near_misses": []})
+        records.append(
+            {
+                **source,
+                "key": f"{source['key']}-{n}",
+                "question": reword(source["question"]),
+                "alternatives": [reword(t) for t in source.get("alternatives") or []],
+                "variants": [reword(t) for t in source.get("variants") or []],
+                "near_misses": [],
+            }
+        )
     return records
 
 
@@ -103,13 +124,16 @@ def main() -> int:
         engine.dispose()
     print(f"{args.entries} entries, {sum(len(r.get('variants') or []) for r in records)} variants")
     print(f"first fit (features + SVM) and first search: {fit:.1f} s")
-    print(f"FAQ decision over {len(timings)} messages: p50 {percentile(timings, 0.5):.1f} ms, "
-          f"p95 {percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms "
-          f"(CPU time p50 {percentile(cpu, 0.5):.1f} ms, p95 {percentile(cpu, 0.95):.1f} ms)")
-    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} CPUs")
-    print(f"first search after an edit (patch of one entry): {patch * 1000:.0f} ms; "
-          f"background refit done {refit:.1f} s later")
+    print(
+        f"FAQ decision over {len(timings)} messages: p50 {percentile(timings, 0.5):.1f} ms, "
+        f"p95 {percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms "
+        f"(CPU time p50 {percentile(cpu, 0.5):.1f} ms, p95 {percentile(cpu, 0.95):.1f} ms)"
+    )
+    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(
+        f"first search after an edit (patch of one entry): {patch * 1000:.0f} ms; "
+        f"background refit done {refit:.1f} s later"
+    )
     return 0
 
 

@@ -46,26 +46,25 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
+import yaml
+from aiohttp import web
+
+from bot import texts as bot_texts
+from civil_affairs.applications.records import check_application, create_application
+from civil_affairs.config import Settings
+from civil_affairs.conversations.rasa_client import REST_WEBHOOK_PATH
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.ops.supervisor_status import read_status
+from civil_affairs.rasa_model import ensure_model
+from console.webchat import BUSY_TEXT, RESEND_TEXT
+from tests.helpers.applications import fictitious_id
+from tests.helpers.booking_factory import make_id
+from tests.helpers.fake_telegram import SEND_METHODS, FakeTelegramServer, SentMessage
+from tests.helpers.stacks import forget_redis_keys, replicas_unavailable, stack_environment
+from tests.helpers.telegram_fixtures import TEST_TOKEN
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-import yaml  # noqa: E402
-from aiohttp import web  # noqa: E402
-
-from bot import texts as bot_texts  # noqa: E402
-from civil_affairs.applications.records import check_application, create_application  # noqa: E402
-from civil_affairs.config import Settings  # noqa: E402
-from civil_affairs.conversations.rasa_client import REST_WEBHOOK_PATH  # noqa: E402
-from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
-from civil_affairs.ops.supervisor_status import read_status  # noqa: E402
-from civil_affairs.rasa_model import ensure_model  # noqa: E402
-from console.webchat import BUSY_TEXT, RESEND_TEXT  # noqa: E402
-from tests.helpers.applications import fictitious_id  # noqa: E402
-from tests.helpers.booking_factory import make_id  # noqa: E402
-from tests.helpers.fake_telegram import SEND_METHODS, FakeTelegramServer, SentMessage  # noqa: E402
-from tests.helpers.stacks import forget_redis_keys, replicas_unavailable, stack_environment  # noqa: E402
-from tests.helpers.telegram_fixtures import TEST_TOKEN  # noqa: E402
 
 PATHS = ("rest", "web", "telegram")
 TOPOLOGIES = ("default", "replicas")
@@ -86,6 +85,7 @@ TARGET_ALONE_P50_MS = 60.0
 
 
 # --------------------------------------------------------------------------- the conversation
+
 
 @dataclass(frozen=True)
 class Step:
@@ -122,15 +122,30 @@ def script(resident: Resident, questions: list[str], quick: bool) -> list[Step]:
     area = f"36{(n // 100) % 10000:04d}"
     groom = make_id(date(1990, 3, 3), male=True, area=area, serial=n % 100)
     bride = make_id(date(1993, 4, 4), male=False, area=area, serial=n % 100)
-    booking = [Step("text", "我想预约结婚登记"), Step("button", ""), Step("button", ""),
-               Step("text", "王强"), Step("text", groom), Step("text", "赵敏"), Step("text", bride),
-               Step("text", "13979310077"), Step("button", "确认")]
-    lookup = [Step("text", "查一下办件进度"), Step("text", resident.application),
-              Step("text", resident.application_last6)]
+    booking = [
+        Step("text", "我想预约结婚登记"),
+        Step("button", ""),
+        Step("button", ""),
+        Step("text", "王强"),
+        Step("text", groom),
+        Step("text", "赵敏"),
+        Step("text", bride),
+        Step("text", "13979310077"),
+        Step("button", "确认"),
+    ]
+    lookup = [
+        Step("text", "查一下办件进度"),
+        Step("text", resident.application),
+        Step("text", resident.application_last6),
+    ]
     if quick:
         return [Step("text", "你好"), Step("text", q[0])] + booking + lookup
-    return ([Step("text", "你好"), Step("text", q[0]), Step("text", q[1])] + booking + lookup
-            + [Step("text", q[2]), Step("text", "谢谢")])
+    return (
+        [Step("text", "你好"), Step("text", q[0]), Step("text", q[1])]
+        + booking
+        + lookup
+        + [Step("text", q[2]), Step("text", "谢谢")]
+    )
 
 
 @dataclass
@@ -171,6 +186,7 @@ def choose(buttons: list[tuple[str, str]], title_part: str) -> str | None:
 
 # --------------------------------------------------------------------------- the three paths
 
+
 class RestPath:
     """Rasa's REST channel alone, each conversation on the replica the channels would choose."""
 
@@ -178,7 +194,7 @@ class RestPath:
         self.urls = [u.rstrip("/") + REST_WEBHOOK_PATH for u in rasa_urls]
         self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=200))
 
-    def open(self, sender: str) -> "RestChat":
+    def open(self, sender: str) -> RestChat:
         return RestChat(self, sender)
 
     async def aclose(self) -> None:
@@ -213,7 +229,7 @@ class WebPath:
     def __init__(self, console_url: str, timeout: float) -> None:
         self.console_url, self.timeout = console_url, timeout
 
-    def open(self, sender: str) -> "WebChat":
+    def open(self, sender: str) -> WebChat:
         return WebChat(httpx.AsyncClient(base_url=self.console_url, timeout=self.timeout))
 
     async def aclose(self) -> None:
@@ -258,7 +274,7 @@ class BenchTelegram(FakeTelegramServer):
     async def _handle(self, request: web.Request) -> web.Response:
         response = await super()._handle(request)
         with self._lock:
-            new, self._seen_calls = self._calls[self._seen_calls:], len(self._calls)
+            new, self._seen_calls = self._calls[self._seen_calls :], len(self._calls)
         for call in new:
             if call.method in SEND_METHODS and call.ok and isinstance(call.params.get("chat_id"), int):
                 chat_id = call.params["chat_id"]
@@ -277,7 +293,7 @@ class TelegramPath:
         self.server, self.expected = server, expected
         self._chat_ids = iter(range(10_000_000, 99_000_000))
 
-    def open(self, sender: str) -> "TelegramChat":
+    def open(self, sender: str) -> TelegramChat:
         return TelegramChat(self, next(self._chat_ids))
 
     async def aclose(self) -> None:
@@ -302,7 +318,7 @@ class TelegramChat:
         expected = max(set(counts), key=counts.count) if counts else 0
         deadline = time.monotonic() + TURN_TIMEOUT
         while True:
-            got = self._inbox()[self.seen:]
+            got = self._inbox()[self.seen :]
             if got and expected and len(got) >= expected:
                 break
             timeout = deadline - time.monotonic()
@@ -317,7 +333,7 @@ class TelegramChat:
                 await asyncio.wait_for(self.event.wait(), timeout)
             except asyncio.TimeoutError:
                 pass
-        got = self._inbox()[self.seen:]
+        got = self._inbox()[self.seen :]
         self.seen += len(got)
         if not got:
             return Answer(False, time.perf_counter() - started, error="silence")
@@ -347,6 +363,7 @@ class TelegramChat:
 
 
 # --------------------------------------------------------------------------- running residents
+
 
 @dataclass
 class RunResult:
@@ -383,9 +400,15 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-async def converse(chat: Any, resident: Resident, steps: list[Step], latencies: list[float],
-                   errors: dict[str, int], counts: dict[tuple[int, int], list[int]] | None,
-                   notes: dict[str, int]) -> None:
+async def converse(
+    chat: Any,
+    resident: Resident,
+    steps: list[Step],
+    latencies: list[float],
+    errors: dict[str, int],
+    counts: dict[tuple[int, int], list[int]] | None,
+    notes: dict[str, int],
+) -> None:
     """One resident's conversation; a failed step is counted and the conversation goes on."""
     buttons: list[tuple[str, str]] = []
     if hasattr(chat, "variant"):
@@ -416,9 +439,17 @@ async def converse(chat: Any, resident: Resident, steps: list[Step], latencies: 
         await chat.aclose()
 
 
-async def run_load(path_name: str, path: Any, topology: str, concurrency: int, residents: list[Resident],
-                   questions: list[str], quick: bool, counts: dict[tuple[int, int], list[int]] | None,
-                   run_tag: str) -> RunResult:
+async def run_load(
+    path_name: str,
+    path: Any,
+    topology: str,
+    concurrency: int,
+    residents: list[Resident],
+    questions: list[str],
+    quick: bool,
+    counts: dict[tuple[int, int], list[int]] | None,
+    run_tag: str,
+) -> RunResult:
     """``concurrency`` residents at once, each running conversations until the run has enough turns."""
     steps_per_conversation = len(script(residents[0], questions, quick))
     rounds = 1 if quick else max(1, -(-MIN_TURNS_PER_RUN // (steps_per_conversation * concurrency)))
@@ -431,8 +462,9 @@ async def run_load(path_name: str, path: Any, topology: str, concurrency: int, r
     async def resident_loop(slot: int) -> None:
         for round_ in range(rounds):
             resident = next(pool)
-            resident = Resident(resident.number, resident.application, resident.application_last6,
-                                variant=slot * rounds + round_)
+            resident = Resident(
+                resident.number, resident.application, resident.application_last6, variant=slot * rounds + round_
+            )
             chat = path.open(f"bench-{run_tag}-{path_name}-{concurrency}-{slot}-{round_}")
             await converse(chat, resident, script(resident, questions, quick), latencies, errors, counts, notes)
 
@@ -441,11 +473,24 @@ async def run_load(path_name: str, path: Any, topology: str, concurrency: int, r
     seconds = time.perf_counter() - started
     turns = len(latencies) + sum(errors.values())
     ms = [s * 1000 for s in latencies]
-    return RunResult(topology, path_name, concurrency, concurrency * rounds, turns, sum(errors.values()), errors,
-                     notes,
-                     round(seconds, 2), round(len(latencies) / seconds, 2) if seconds else 0.0,
-                     _round(percentile(ms, 50)), _round(percentile(ms, 95)), _round(percentile(ms, 99)),
-                     _round(statistics.fmean(ms) if ms else None), load_before, os.getloadavg()[0])
+    return RunResult(
+        topology,
+        path_name,
+        concurrency,
+        concurrency * rounds,
+        turns,
+        sum(errors.values()),
+        errors,
+        notes,
+        round(seconds, 2),
+        round(len(latencies) / seconds, 2) if seconds else 0.0,
+        _round(percentile(ms, 50)),
+        _round(percentile(ms, 95)),
+        _round(percentile(ms, 99)),
+        _round(statistics.fmean(ms) if ms else None),
+        load_before,
+        os.getloadavg()[0],
+    )
 
 
 def _round(value: float | None) -> float | None:
@@ -475,13 +520,19 @@ async def growth(rasa_url: str, turns: int, block: int, timeout: float, run_tag:
         await path.aclose()
 
     def medians(values: list[float]) -> list[float]:
-        return [round(statistics.median(values[i:i + block]), 1) for i in range(0, turns, block)]
+        return [round(statistics.median(values[i : i + block]), 1) for i in range(0, turns, block)]
 
-    return {"question": GROWTH_QUESTION, "turns": turns, "block": block,
-            "median_ms_per_block": medians(long_ms), "fresh_conversation_median_ms_per_block": medians(fresh_ms)}
+    return {
+        "question": GROWTH_QUESTION,
+        "turns": turns,
+        "block": block,
+        "median_ms_per_block": medians(long_ms),
+        "fresh_conversation_median_ms_per_block": medians(fresh_ms),
+    }
 
 
 # --------------------------------------------------------------------------- the service
+
 
 @dataclass
 class Service:
@@ -503,8 +554,7 @@ class Service:
 
     def memory(self) -> dict[str, dict[str, float | None]]:
         """Resident and peak memory (MB) of each process, from /proc."""
-        memory = {"load-generator (this process)": _proc_memory(os.getpid()),
-                  "launcher": _proc_memory(self.popen.pid)}
+        memory = {"load-generator (this process)": _proc_memory(os.getpid()), "launcher": _proc_memory(self.popen.pid)}
         for process in self.processes():
             if process.pid:
                 memory[process.name] = _proc_memory(process.pid)
@@ -533,19 +583,31 @@ def _proc_memory(pid: int) -> dict[str, float | None]:
     return values
 
 
-def start_service(tmp: Path, topology: str, model: Path, telegram: FakeTelegramServer,
-                  rasa_timeout: float) -> Service:
+def start_service(tmp: Path, topology: str, model: Path, telegram: FakeTelegramServer, rasa_timeout: float) -> Service:
     """`make run` (the launcher) with the topology's settings, the bot on the fake Bot API."""
     tmp.mkdir(parents=True, exist_ok=True)
-    env = stack_environment(tmp, topology, telegram, database_suffix="bench",
-                            RUN_ROLES="actions,rasa,console,bot", TELEGRAM_MODE="polling",
-                            MODEL_DIR=str(model.parent), RASA_TIMEOUT_SECONDS=str(rasa_timeout),
-                            BOOKING_REMINDERS="off", RETENTION_INTERVAL_SECONDS="0")
+    env = stack_environment(
+        tmp,
+        topology,
+        telegram,
+        database_suffix="bench",
+        RUN_ROLES="actions,rasa,console,bot",
+        TELEGRAM_MODE="polling",
+        MODEL_DIR=str(model.parent),
+        RASA_TIMEOUT_SECONDS=str(rasa_timeout),
+        BOOKING_REMINDERS="off",
+        RETENTION_INTERVAL_SECONDS="0",
+    )
     output = tmp / f"launcher-{topology}.out"
     with output.open("wb") as out:
-        popen = subprocess.Popen([sys.executable, "-m", "launcher"], cwd=ROOT,
-                                 env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "launcher"],
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     service = Service(topology, popen, Settings.from_env(env, dotenv=None), env, output)
     expected = 4 if topology == "default" else 8
     deadline = time.monotonic() + START_TIMEOUT
@@ -578,8 +640,14 @@ def add_applications(settings: Settings, count: int) -> list[tuple[str, str]]:
     try:
         with make_session_factory(engine).begin() as session:
             for sequence in range(1, count + 1):
-                data = check_application(type_name="低保", applicant_name="测试用户", id_number=fictitious_id(sequence),
-                                         phone=None, office="测试镇", secret_key=settings.secret_key)
+                data = check_application(
+                    type_name="低保",
+                    applicant_name="测试用户",
+                    id_number=fictitious_id(sequence),
+                    phone=None,
+                    office="测试镇",
+                    secret_key=settings.secret_key,
+                )
                 found.append((create_application(data, session=session).number, fictitious_id(sequence)[-6:]))
     finally:
         engine.dispose()
@@ -588,8 +656,16 @@ def add_applications(settings: Settings, count: int) -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------- the run
 
-async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.Namespace,
-                         questions: list[str], counter: list[int], run_tag: str) -> dict[str, Any]:
+
+async def bench_topology(
+    topology: str,
+    tmp: Path,
+    model: Path,
+    args: argparse.Namespace,
+    questions: list[str],
+    counter: list[int],
+    run_tag: str,
+) -> dict[str, Any]:
     telegram = BenchTelegram().start()
     service = start_service(tmp / topology, topology, model, telegram, args.rasa_timeout)
     results: list[RunResult] = []
@@ -605,32 +681,51 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
             return made
 
         expected: dict[tuple[int, int], list[int]] = {}
-        paths = {"rest": RestPath(list(service.settings.rasa_urls), TURN_TIMEOUT),
-                 "web": WebPath(f"http://127.0.0.1:{service.settings.console_port}", TURN_TIMEOUT),
-                 "telegram": TelegramPath(telegram, expected)}
+        paths = {
+            "rest": RestPath(list(service.settings.rasa_urls), TURN_TIMEOUT),
+            "web": WebPath(f"http://127.0.0.1:{service.settings.console_port}", TURN_TIMEOUT),
+            "telegram": TelegramPath(telegram, expected),
+        }
         growth_result = None
         try:
             if args.growth_turns:
-                growth_result = await growth(service.settings.rasa_urls[0], args.growth_turns,
-                                             max(1, args.growth_turns // 4), TURN_TIMEOUT, run_tag)
-                print(f"[{topology}] growth over {args.growth_turns} turns, median per block: "
-                      f"{growth_result['median_ms_per_block']} ms; a fresh conversation's first message "
-                      f"meanwhile: {growth_result['fresh_conversation_median_ms_per_block']} ms", flush=True)
+                growth_result = await growth(
+                    service.settings.rasa_urls[0],
+                    args.growth_turns,
+                    max(1, args.growth_turns // 4),
+                    TURN_TIMEOUT,
+                    run_tag,
+                )
+                print(
+                    f"[{topology}] growth over {args.growth_turns} turns, median per block: "
+                    f"{growth_result['median_ms_per_block']} ms; a fresh conversation's first message "
+                    f"meanwhile: {growth_result['fresh_conversation_median_ms_per_block']} ms",
+                    flush=True,
+                )
             for concurrency in args.concurrency:
                 for path_name in args.paths:
                     steps = len(script(Resident(0, "", ""), questions, args.quick))
                     rounds = 1 if args.quick else max(1, -(-MIN_TURNS_PER_RUN // (steps * concurrency)))
                     cpu_before, own_before = service.cpu_seconds(), _proc_cpu_seconds(os.getpid())
-                    result = await run_load(path_name, paths[path_name], topology, concurrency,
-                                            residents(concurrency * rounds), questions, args.quick,
-                                            None if path_name == "telegram" else expected, run_tag)
+                    result = await run_load(
+                        path_name,
+                        paths[path_name],
+                        topology,
+                        concurrency,
+                        residents(concurrency * rounds),
+                        questions,
+                        args.quick,
+                        None if path_name == "telegram" else expected,
+                        run_tag,
+                    )
                     answered = result.turns - result.errors
                     if answered:
                         cpu_ms = (service.cpu_seconds() - cpu_before) * 1000 / answered
                         result.cpu_ms_per_message = round(cpu_ms, 1)
                         result.capacity_messages_per_second = round((os.cpu_count() or 1) * 1000 / cpu_ms, 1)
                         result.load_generator_cpu_ms_per_message = round(
-                            (_proc_cpu_seconds(os.getpid()) - own_before) * 1000 / answered, 1)
+                            (_proc_cpu_seconds(os.getpid()) - own_before) * 1000 / answered, 1
+                        )
                     results.append(result)
                     print(format_result(result), flush=True)
         finally:
@@ -646,10 +741,12 @@ async def bench_topology(topology: str, tmp: Path, model: Path, args: argparse.N
 def format_result(r: RunResult) -> str:
     errors = f"{r.errors} errors {r.error_kinds}" if r.errors else "0 errors"
     errors += f" {r.notes}" if r.notes else ""
-    return (f"[{r.topology}] {r.path:8s} x{r.concurrency:<3d} {r.turns:5d} messages in {r.seconds:6.1f} s: "
-            f"{r.messages_per_second:6.1f} msg/s  p50 {r.p50_ms} ms  p95 {r.p95_ms} ms  p99 {r.p99_ms} ms  "
-            f"CPU {r.cpu_ms_per_message} ms/msg (idle-machine capacity {r.capacity_messages_per_second} msg/s)  "
-            f"load {r.load_before:.1f}  {errors}")
+    return (
+        f"[{r.topology}] {r.path:8s} x{r.concurrency:<3d} {r.turns:5d} messages in {r.seconds:6.1f} s: "
+        f"{r.messages_per_second:6.1f} msg/s  p50 {r.p50_ms} ms  p95 {r.p95_ms} ms  p99 {r.p99_ms} ms  "
+        f"CPU {r.cpu_ms_per_message} ms/msg (idle-machine capacity {r.capacity_messages_per_second} msg/s)  "
+        f"load {r.load_before:.1f}  {errors}"
+    )
 
 
 def ratios(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -660,30 +757,42 @@ def ratios(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         base = rest.get((r["topology"], r["concurrency"]))
         if r["path"] == "rest" or base is None or not base["messages_per_second"]:
             continue
-        out.append({"topology": r["topology"], "path": r["path"], "concurrency": r["concurrency"],
-                    "throughput_vs_rest": round(r["messages_per_second"] / base["messages_per_second"], 2),
-                    "p95_vs_rest": round(r["p95_ms"] / base["p95_ms"], 2) if r["p95_ms"] and base["p95_ms"] else None})
+        out.append(
+            {
+                "topology": r["topology"],
+                "path": r["path"],
+                "concurrency": r["concurrency"],
+                "throughput_vs_rest": round(r["messages_per_second"] / base["messages_per_second"], 2),
+                "p95_vs_rest": round(r["p95_ms"] / base["p95_ms"], 2) if r["p95_ms"] and base["p95_ms"] else None,
+            }
+        )
     return out
 
 
 def targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Issue 11's targets on the whole path (web chat)."""
+
     def run(topology: str, path: str, concurrency: int) -> dict[str, Any] | None:
-        return next((r for r in runs if (r["topology"], r["path"], r["concurrency"]) == (topology, path, concurrency)),
-                    None)
+        return next(
+            (r for r in runs if (r["topology"], r["path"], r["concurrency"]) == (topology, path, concurrency)), None
+        )
 
     found: dict[str, Any] = {}
     at10 = run("replicas", "web", 10)
     if at10:
         found["replicas_web_x10"] = {
-            "messages_per_second": at10["messages_per_second"], "p95_ms": at10["p95_ms"],
+            "messages_per_second": at10["messages_per_second"],
+            "p95_ms": at10["p95_ms"],
             "met": at10["messages_per_second"] >= TARGET_REPLICAS_MPS_AT_10
-            and (at10["p95_ms"] or 1e9) < TARGET_REPLICAS_P95_AT_10_MS}
+            and (at10["p95_ms"] or 1e9) < TARGET_REPLICAS_P95_AT_10_MS,
+        }
     for topology in TOPOLOGIES:
         alone = run(topology, "web", 1)
         if alone:
-            found[f"{topology}_web_alone"] = {"p50_ms": alone["p50_ms"],
-                                              "met": (alone["p50_ms"] or 1e9) < TARGET_ALONE_P50_MS}
+            found[f"{topology}_web_alone"] = {
+                "p50_ms": alone["p50_ms"],
+                "met": (alone["p50_ms"] or 1e9) < TARGET_ALONE_P50_MS,
+            }
     return found
 
 
@@ -699,18 +808,28 @@ def plot(report: dict[str, Any], path: Path) -> None:
     styles = {"rest": "tab:gray", "web": "tab:blue", "telegram": "tab:green"}
     for topology in TOPOLOGIES:
         for path_name in PATHS:
-            rows = sorted((r for r in runs if r["topology"] == topology and r["path"] == path_name),
-                          key=lambda r: r["concurrency"])
+            rows = sorted(
+                (r for r in runs if r["topology"] == topology and r["path"] == path_name),
+                key=lambda r: r["concurrency"],
+            )
             if not rows:
                 continue
             x = [r["concurrency"] for r in rows]
             dash = "-" if topology == "replicas" else "--"
             label = f"{path_name} ({topology})"
             left.plot(x, [r["p95_ms"] for r in rows], dash, marker="o", color=styles[path_name], label=f"{label} p95")
-            left.plot(x, [r["p50_ms"] for r in rows], dash, marker=".", color=styles[path_name], alpha=0.45,
-                      label=f"{label} p50")
-            right.plot(x, [r["messages_per_second"] for r in rows], dash, marker="o", color=styles[path_name],
-                       label=label)
+            left.plot(
+                x,
+                [r["p50_ms"] for r in rows],
+                dash,
+                marker=".",
+                color=styles[path_name],
+                alpha=0.45,
+                label=f"{label} p50",
+            )
+            right.plot(
+                x, [r["messages_per_second"] for r in rows], dash, marker="o", color=styles[path_name], label=label
+            )
     left.axhline(TARGET_REPLICAS_P95_AT_10_MS, color="tab:red", linewidth=0.8, linestyle=":")
     right.axhline(TARGET_REPLICAS_MPS_AT_10, color="tab:red", linewidth=0.8, linestyle=":")
     for axis in (left, right):
@@ -725,8 +844,11 @@ def plot(report: dict[str, Any], path: Path) -> None:
     right.legend(fontsize=7)
     left.legend(fontsize=6, ncol=2)
     machine = report["machine"]
-    fig.suptitle(f"make bench-load, {report['date']} — {machine['cpus']} CPUs, load {machine['load_before']}"
-                 f" → {machine['load_after']}", fontsize=10)
+    fig.suptitle(
+        f"make bench-load, {report['date']} — {machine['cpus']} CPUs, load {machine['load_before']}"
+        f" → {machine['load_after']}",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -734,22 +856,36 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a short conversation at 1 and 2 concurrent conversations, default topology only")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short conversation at 1 and 2 concurrent conversations, default topology only",
+    )
     parser.add_argument("--topologies", default=None, help="comma-separated: default,replicas")
     parser.add_argument("--paths", default=",".join(PATHS), help="comma-separated: rest,web,telegram")
     parser.add_argument("--concurrency", default=None, help="comma-separated numbers of conversations")
-    parser.add_argument("--growth-turns", type=int, default=None,
-                        help="one conversation asking one question this often over Rasa REST (0: skip)")
-    parser.add_argument("--rasa-timeout", type=float, default=None,
-                        help="RASA_TIMEOUT_SECONDS of the channels (default: the service's 4; --quick: 20)")
+    parser.add_argument(
+        "--growth-turns",
+        type=int,
+        default=None,
+        help="one conversation asking one question this often over Rasa REST (0: skip)",
+    )
+    parser.add_argument(
+        "--rasa-timeout",
+        type=float,
+        default=None,
+        help="RASA_TIMEOUT_SECONDS of the channels (default: the service's 4; --quick: 20)",
+    )
     parser.add_argument("--model", type=Path, default=None, help="a trained model (default: train or reuse models/)")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench")
     args = parser.parse_args(argv)
     args.topologies = (args.topologies or ("default" if args.quick else ",".join(TOPOLOGIES))).split(",")
     args.paths = [p for p in args.paths.split(",") if p]
-    args.concurrency = ([int(c) for c in args.concurrency.split(",")] if args.concurrency
-                        else list(QUICK_CONCURRENCY if args.quick else CONCURRENCY))
+    args.concurrency = (
+        [int(c) for c in args.concurrency.split(",")]
+        if args.concurrency
+        else list(QUICK_CONCURRENCY if args.quick else CONCURRENCY)
+    )
     if args.growth_turns is None:
         args.growth_turns = 8 if args.quick else 80
     if args.rasa_timeout is None:
@@ -773,10 +909,14 @@ def main(argv: list[str] | None = None) -> int:
     run_tag = datetime.now().strftime("%H%M%S")
     report: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "quick": args.quick, "model": model.name,
+        "quick": args.quick,
+        "model": model.name,
         "machine": {"cpus": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2)},
         "conversation_steps": len(script(Resident(0, "", ""), questions, args.quick)),
-        "runs": [], "memory": {}, "growth": {}, "skipped": {},
+        "runs": [],
+        "memory": {},
+        "growth": {},
+        "skipped": {},
     }
     counter = [0]
     args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -802,9 +942,11 @@ def main(argv: list[str] | None = None) -> int:
     report["ratios"] = ratios(report["runs"])
     report["targets"] = targets(report["runs"])
     for ratio in report["ratios"]:
-        print(f"[{ratio['topology']}] {ratio['path']} x{ratio['concurrency']}: "
-              f"{ratio['throughput_vs_rest']} x the throughput of Rasa REST alone, p95 {ratio['p95_vs_rest']} x",
-              flush=True)
+        print(
+            f"[{ratio['topology']}] {ratio['path']} x{ratio['concurrency']}: "
+            f"{ratio['throughput_vs_rest']} x the throughput of Rasa REST alone, p95 {ratio['p95_vs_rest']} x",
+            flush=True,
+        )
     for name, target in report["targets"].items():
         print(f"target {name}: {target}", flush=True)
     json_path = args.output_dir / "bench-load.json"

@@ -40,8 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = Path("/work/shared/benchmarks/smp2017-ecdt-task1")
@@ -59,7 +60,7 @@ QUIET_ENV = {
 }
 
 
-def load_split(path: Path) -> List[Dict[str, str]]:
+def load_split(path: Path) -> list[dict[str, str]]:
     """Load a JSON list of {"text", "intent"} rows and reject texts Rasa would misread."""
     rows = json.loads(path.read_text(encoding="utf-8"))
     for row in rows:
@@ -71,9 +72,9 @@ def load_split(path: Path) -> List[Dict[str, str]]:
     return rows
 
 
-def write_nlu_yaml(rows: Sequence[Dict[str, str]], path: Path) -> None:
+def write_nlu_yaml(rows: Sequence[dict[str, str]], path: Path) -> None:
     """Write rows as Rasa 3.x NLU YAML, one block per intent, keeping the original order."""
-    by_intent: Dict[str, List[str]] = {}
+    by_intent: dict[str, list[str]] = {}
     for row in rows:
         by_intent.setdefault(row["intent"], []).append(row["text"])
     lines = ['version: "3.1"', "nlu:"]
@@ -87,8 +88,9 @@ def write_nlu_yaml(rows: Sequence[Dict[str, str]], path: Path) -> None:
 # --------------------------------------------------------------------------- child process
 
 
-def run_worker(config: Path, nlu_yaml: Path, train_json: Path, test_json: Path,
-               out_dir: Path, result_path: Path) -> None:
+def run_worker(
+    config: Path, nlu_yaml: Path, train_json: Path, test_json: Path, out_dir: Path, result_path: Path
+) -> None:
     """Train, load and evaluate one pipeline; write the figures to result_path as JSON."""
     import asyncio
     import logging
@@ -99,16 +101,13 @@ def run_worker(config: Path, nlu_yaml: Path, train_json: Path, test_json: Path,
 
     # Check that the YAML round-trips to exactly the benchmark's training rows.
     expected = sorted((r["text"], r["intent"]) for r in load_split(train_json))
-    loaded = sorted(
-        (m.get("text"), m.get("intent")) for m in load_data(str(nlu_yaml)).intent_examples
-    )
+    loaded = sorted((m.get("text"), m.get("intent")) for m in load_data(str(nlu_yaml)).intent_examples)
     if loaded != expected:
         raise RuntimeError(f"{nlu_yaml} does not round-trip: {len(loaded)} vs {len(expected)} rows")
 
     load_before = os.getloadavg()[0]
     start, cpu_start = time.perf_counter(), time.process_time()
-    model_path = train_nlu(str(config), str(nlu_yaml), str(out_dir),
-                           fixed_model_name=config.stem)
+    model_path = train_nlu(str(config), str(nlu_yaml), str(out_dir), fixed_model_name=config.stem)
     train_seconds = time.perf_counter() - start
     # CPU seconds of all threads: unlike wall time, barely affected by other load on the host.
     train_cpu_seconds = time.process_time() - cpu_start
@@ -125,10 +124,10 @@ def run_worker(config: Path, nlu_yaml: Path, train_json: Path, test_json: Path,
 
     test_rows = load_split(test_json)
 
-    async def predict() -> tuple[List[str], List[float]]:
+    async def predict() -> tuple[list[str], list[float]]:
         await agent.parse_message(expected[0][0])  # warm-up, not timed
-        predictions: List[str] = []
-        latencies: List[float] = []
+        predictions: list[str] = []
+        latencies: list[float] = []
         for row in test_rows:
             t0 = time.perf_counter()
             parsed = await agent.parse_message(row["text"])
@@ -162,24 +161,37 @@ def run_worker(config: Path, nlu_yaml: Path, train_json: Path, test_json: Path,
 # --------------------------------------------------------------------------- parent process
 
 
-def bench_one(config: Path, nlu_yaml: Path, train_json: Path, test_json: Path,
-              work: Path, timeout: float) -> Dict[str, Any]:
+def bench_one(
+    config: Path, nlu_yaml: Path, train_json: Path, test_json: Path, work: Path, timeout: float
+) -> dict[str, Any]:
     """Run one pipeline in a child process; return its figures or an error entry."""
     run_dir = work / config.stem
     run_dir.mkdir(parents=True, exist_ok=True)
     result_path = run_dir / "result.json"
     log_path = run_dir / "worker.log"
     env = {**os.environ, **QUIET_ENV, "RASA_CACHE_DIRECTORY": str(run_dir / "cache")}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker",
-           "--worker-config", str(config.resolve()), "--worker-nlu", str(nlu_yaml),
-           "--worker-out", str(run_dir / "models"), "--worker-result", str(result_path),
-           "--train", str(train_json), "--test", str(test_json)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        "--worker-config",
+        str(config.resolve()),
+        "--worker-nlu",
+        str(nlu_yaml),
+        "--worker-out",
+        str(run_dir / "models"),
+        "--worker-result",
+        str(result_path),
+        "--train",
+        str(train_json),
+        "--test",
+        str(test_json),
+    ]
     start = time.perf_counter()
     with open(log_path, "wb") as log:
         try:
-            proc = subprocess.run(cmd, cwd=run_dir, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, timeout=timeout)
-            returncode: Optional[int] = proc.returncode
+            proc = subprocess.run(cmd, cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+            returncode: int | None = proc.returncode
         except subprocess.TimeoutExpired:
             returncode = None
     wall = time.perf_counter() - start
@@ -189,16 +201,16 @@ def bench_one(config: Path, nlu_yaml: Path, train_json: Path, test_json: Path,
         return result
     tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
     reason = f"timeout after {timeout:.0f}s" if returncode is None else f"exit code {returncode}"
-    print(f"[{config.stem}] FAILED ({reason}); log tail:\n  " + "\n  ".join(tail),
-          file=sys.stderr)
-    return {"pipeline": config.stem, "config": str(config), "error": reason,
-            "process_seconds": round(wall, 1)}
+    print(f"[{config.stem}] FAILED ({reason}); log tail:\n  " + "\n  ".join(tail), file=sys.stderr)
+    return {"pipeline": config.stem, "config": str(config), "error": reason, "process_seconds": round(wall, 1)}
 
 
-def format_table(results: Sequence[Dict[str, Any]]) -> str:
+def format_table(results: Sequence[dict[str, Any]]) -> str:
     """Render the results as a Markdown table."""
-    header = ("| pipeline | train s (wall) | train CPU s | accuracy | macro-F1 | weighted-F1 "
-              "| parse ms mean / p50 / p95 | load s | loadavg before/after |")
+    header = (
+        "| pipeline | train s (wall) | train CPU s | accuracy | macro-F1 | weighted-F1 "
+        "| parse ms mean / p50 / p95 | load s | loadavg before/after |"
+    )
     lines = [header, "|" + "---|" * 9]
     for r in results:
         if "error" in r:
@@ -215,21 +227,29 @@ def format_table(results: Sequence[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Train and score Rasa NLU pipelines on SMP2017-ECDT task 1 (Chinese intents).")
-    parser.add_argument("pipelines", nargs="*", type=Path,
-                        help="Rasa config YAML files (default: bench/pipelines/*.yml, sorted)")
-    parser.add_argument("--train", type=Path, default=DEFAULT_DATA_DIR / "train.json",
-                        help="train split, JSON list of {text, intent}")
-    parser.add_argument("--test", type=Path, default=DEFAULT_DATA_DIR / "test.json",
-                        help="test split, JSON list of {text, intent}")
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds allowed per pipeline (train + load + predict); default 300")
-    parser.add_argument("--json-out", type=Path, default=None,
-                        help="also write the raw figures to this JSON file")
-    parser.add_argument("--keep-workdir", action="store_true",
-                        help="keep the temporary directory (models, logs) and print its path")
+        description="Train and score Rasa NLU pipelines on SMP2017-ECDT task 1 (Chinese intents)."
+    )
+    parser.add_argument(
+        "pipelines", nargs="*", type=Path, help="Rasa config YAML files (default: bench/pipelines/*.yml, sorted)"
+    )
+    parser.add_argument(
+        "--train", type=Path, default=DEFAULT_DATA_DIR / "train.json", help="train split, JSON list of {text, intent}"
+    )
+    parser.add_argument(
+        "--test", type=Path, default=DEFAULT_DATA_DIR / "test.json", help="test split, JSON list of {text, intent}"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds allowed per pipeline (train + load + predict); default 300",
+    )
+    parser.add_argument("--json-out", type=Path, default=None, help="also write the raw figures to this JSON file")
+    parser.add_argument(
+        "--keep-workdir", action="store_true", help="keep the temporary directory (models, logs) and print its path"
+    )
     # Internal: used by the parent to run one pipeline in a child process.
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker-config", type=Path, help=argparse.SUPPRESS)
@@ -239,37 +259,41 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        run_worker(args.worker_config, args.worker_nlu, args.train, args.test,
-                   args.worker_out, args.worker_result)
+        run_worker(args.worker_config, args.worker_nlu, args.train, args.test, args.worker_out, args.worker_result)
         return 0
 
-    pipelines: List[Path] = args.pipelines or sorted(DEFAULT_PIPELINE_DIR.glob("*.yml"))
+    pipelines: list[Path] = args.pipelines or sorted(DEFAULT_PIPELINE_DIR.glob("*.yml"))
     if not pipelines:
         print(f"no pipeline configs given and none in {DEFAULT_PIPELINE_DIR}", file=sys.stderr)
         return 2
     train_rows = load_split(args.train)
     test_rows = load_split(args.test)
-    print(f"train {len(train_rows)} rows / test {len(test_rows)} rows, "
-          f"{len({r['intent'] for r in train_rows})} intents; {len(pipelines)} pipelines; "
-          f"{os.cpu_count()} CPUs", file=sys.stderr)
+    print(
+        f"train {len(train_rows)} rows / test {len(test_rows)} rows, "
+        f"{len({r['intent'] for r in train_rows})} intents; {len(pipelines)} pipelines; "
+        f"{os.cpu_count()} CPUs",
+        file=sys.stderr,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="bench_nlu_"))
     nlu_yaml = work / "nlu.yml"
     write_nlu_yaml(train_rows, nlu_yaml)
-    results: List[Dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     try:
         for config in pipelines:
             print(f"[{config.stem}] training ...", file=sys.stderr, flush=True)
-            result = bench_one(config, nlu_yaml, args.train.resolve(), args.test.resolve(),
-                               work, args.timeout)
+            result = bench_one(config, nlu_yaml, args.train.resolve(), args.test.resolve(), work, args.timeout)
             results.append(result)
             if "error" not in result:
-                print(f"[{config.stem}] train {result['train_seconds']:.0f}s, "
-                      f"acc {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[{config.stem}] train {result['train_seconds']:.0f}s, "
+                    f"acc {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         if args.keep_workdir:
             print(f"work dir kept: {work}", file=sys.stderr)

@@ -18,25 +18,22 @@ import argparse
 import io
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import delete, insert, text
+from sqlalchemy.engine import Engine
 
-from sqlalchemy import delete, insert, text  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-
-from civil_affairs.applications.lookup import describe, lookup_status  # noqa: E402
-from civil_affairs.applications.numbers import make_number  # noqa: E402
-from civil_affairs.applications.records import get_by_number  # noqa: E402
-from civil_affairs.applications.types import APPLICATION_TYPES  # noqa: E402
-from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
-from civil_affairs.identity import application_id_hash as id_hash  # noqa: E402
-from civil_affairs.models import Application, ApplicationStatusEvent, StatusLookupFailure  # noqa: E402
-from civil_affairs.setup_db import upgrade_database  # noqa: E402
+from civil_affairs.applications.lookup import describe, lookup_status
+from civil_affairs.applications.numbers import make_number
+from civil_affairs.applications.records import get_by_number
+from civil_affairs.applications.types import APPLICATION_TYPES
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.identity import application_id_hash as id_hash
+from civil_affairs.models import Application, ApplicationStatusEvent, StatusLookupFailure
+from civil_affairs.setup_db import upgrade_database
 
 KEY = "bench-secret-key"
 BATCH = 20_000
@@ -61,16 +58,41 @@ def fill_sqlite(engine: Engine, data: list[tuple[str, str, str]]) -> None:
     app_table, event_table = Application.__table__, ApplicationStatusEvent.__table__
     hashed = id_hash("999999195001010010", KEY)
     for start in range(0, len(data), BATCH):
-        chunk = data[start:start + BATCH]
+        chunk = data[start : start + BATCH]
         with engine.begin() as connection:
-            connection.execute(insert(app_table), [
-                {"id": start + n + 1, "number": number, "type_code": code, "applicant_name": "测试用户",
-                 "id_hash": hashed, "id_last6": last6, "phone_masked": None, "office": "bench",
-                 "status": "accepted", "status_at": NOW, "created_at": NOW}
-                for n, (number, code, last6) in enumerate(chunk)])
-            connection.execute(insert(event_table), [
-                {"application_id": start + n + 1, "status": "accepted", "at": NOW, "note": "",
-                 "staff_user_id": None, "source": "import"} for n in range(len(chunk))])
+            connection.execute(
+                insert(app_table),
+                [
+                    {
+                        "id": start + n + 1,
+                        "number": number,
+                        "type_code": code,
+                        "applicant_name": "测试用户",
+                        "id_hash": hashed,
+                        "id_last6": last6,
+                        "phone_masked": None,
+                        "office": "bench",
+                        "status": "accepted",
+                        "status_at": NOW,
+                        "created_at": NOW,
+                    }
+                    for n, (number, code, last6) in enumerate(chunk)
+                ],
+            )
+            connection.execute(
+                insert(event_table),
+                [
+                    {
+                        "application_id": start + n + 1,
+                        "status": "accepted",
+                        "at": NOW,
+                        "note": "",
+                        "staff_user_id": None,
+                        "source": "import",
+                    }
+                    for n in range(len(chunk))
+                ],
+            )
 
 
 def fill_postgres(engine: Engine, data: list[tuple[str, str, str]]) -> None:
@@ -83,14 +105,18 @@ def fill_postgres(engine: Engine, data: list[tuple[str, str, str]]) -> None:
         for n, (number, code, last6) in enumerate(data, start=1):
             buffer.write(f"{n}\t{number}\t{code}\t测试用户\t{hashed}\t{last6}\t\\N\tbench\taccepted\t{NOW}\t{NOW}\n")
         buffer.seek(0)
-        cursor.copy_expert("COPY application (id, number, type_code, applicant_name, id_hash, id_last6, "
-                           "phone_masked, office, status, status_at, created_at) FROM STDIN", buffer)
+        cursor.copy_expert(
+            "COPY application (id, number, type_code, applicant_name, id_hash, id_last6, "
+            "phone_masked, office, status, status_at, created_at) FROM STDIN",
+            buffer,
+        )
         buffer = io.StringIO()
         for n in range(1, len(data) + 1):
             buffer.write(f"{n}\taccepted\t{NOW}\t\t\\N\timport\n")
         buffer.seek(0)
-        cursor.copy_expert("COPY application_status_event (application_id, status, at, note, staff_user_id, "
-                           "source) FROM STDIN", buffer)
+        cursor.copy_expert(
+            "COPY application_status_event (application_id, status, at, note, staff_user_id, source) FROM STDIN", buffer
+        )
         cursor.execute("SELECT setval(pg_get_serial_sequence('application', 'id'), %s)", (len(data),))
         cursor.execute("ANALYZE application; ANALYZE application_status_event")
         raw.commit()
@@ -108,8 +134,9 @@ def plan(engine: Engine, number: str) -> str:
     """The database's plan for the lookup by number, to show the index is used."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
-            result = connection.execute(text("EXPLAIN QUERY PLAN SELECT * FROM application WHERE number = :n"),
-                                        {"n": number})
+            result = connection.execute(
+                text("EXPLAIN QUERY PLAN SELECT * FROM application WHERE number = :n"), {"n": number}
+            )
             return "; ".join(str(row[-1]) for row in result)
         result = connection.execute(text("EXPLAIN SELECT * FROM application WHERE number = :n"), {"n": number})
         return "; ".join(row[0].strip() for row in result)
@@ -130,8 +157,14 @@ def bench(engine: Engine, data: list[tuple[str, str, str]], lookups: int) -> Non
         for i, (number, _code, last6) in enumerate(picks):
             wrong = i % 4 == 0  # a quarter of lookups fail, as guesses would
             started = time.perf_counter()
-            result = lookup_status(f"bench-{i % 500}", number, "000000" if wrong else last6, session=session,
-                                   secret_key=KEY, now=NOW + timedelta(hours=i))
+            result = lookup_status(
+                f"bench-{i % 500}",
+                number,
+                "000000" if wrong else last6,
+                session=session,
+                secret_key=KEY,
+                now=NOW + timedelta(hours=i),
+            )
             if result.application is not None:
                 describe(result.application, session=session)
             full.append(time.perf_counter() - started)

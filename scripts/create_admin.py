@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Mapping, Sequence, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TextIO
 
 from civil_affairs import audit
 from civil_affairs.config import Settings
@@ -27,8 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--username", required=True, help="登录用户名（字母、数字或 _ . -）")
     parser.add_argument("--display-name", default="", help="页面上显示的姓名")
     parser.add_argument("--role", choices=ROLES, default="admin", help="角色，默认 admin")
-    parser.add_argument("--password-stdin", action="store_true",
-                        help="从标准输入读取密码（第一行），不提示")
+    parser.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行），不提示")
     return parser
 
 
@@ -42,8 +42,9 @@ def _read_password(from_stdin: bool, stdin: TextIO) -> str:
     return password
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-         stdin: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, stdin: TextIO | None = None
+) -> int:
     """Create the account; returns the exit status (0 also when it already existed)."""
     args = _parser().parse_args(argv)
     settings = Settings.from_env(environ)
@@ -55,12 +56,18 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine).begin() as session:
-            user, created = ensure_user(args.username, password, session=session, role=args.role,
-                                        display_name=args.display_name)
+            user, created = ensure_user(
+                args.username, password, session=session, role=args.role, display_name=args.display_name
+            )
             if created:
-                audit.record(audit.STAFF_CREATE, session=session, staff_user_id=user.id,
-                             target_type="staff_user", target_id=user.username,
-                             detail=f"由 scripts/create_admin.py 创建，角色 {user.role}")
+                audit.record(
+                    audit.STAFF_CREATE,
+                    session=session,
+                    staff_user_id=user.id,
+                    target_type="staff_user",
+                    target_id=user.username,
+                    detail=f"由 scripts/create_admin.py 创建，角色 {user.role}",
+                )
     except StaffAccountError as exc:
         print(f"未创建：{exc}", file=sys.stderr)
         return 1

@@ -27,18 +27,17 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from civil_affairs.config import Settings
+from civil_affairs.ops.run_files import read_rasa_token
 
-from civil_affairs.config import Settings  # noqa: E402
-from civil_affairs.ops.run_files import read_rasa_token  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_CASES = ROOT.parent / "shared" / "eval" / "dev-cases.yml"
 
@@ -94,9 +93,12 @@ def turn_outcome(events: list[dict]) -> tuple[str, str, str, list[str]]:
     """(behaviour, intent, FAQ key answered, FAQ keys offered) of the last user turn."""
     last_user = max(i for i, e in enumerate(events) if e.get("event") == "user")
     intent = (events[last_user].get("parse_data") or {}).get("intent", {}).get("name", "")
-    turn = events[last_user + 1:]
-    actions = [e["name"] for e in turn if e.get("event") == "action"
-               and e["name"] not in ("action_listen", "action_unlikely_intent")]
+    turn = events[last_user + 1 :]
+    actions = [
+        e["name"]
+        for e in turn
+        if e.get("event") == "action" and e["name"] not in ("action_listen", "action_unlikely_intent")
+    ]
     slots = {e["name"]: e.get("value") for e in turn if e.get("event") == "slot"}
     offered = [str(k) for k in slots.get("faq_candidates") or []]
     if slots.get("last_faq_key"):
@@ -158,10 +160,22 @@ def run_case(client: httpx.Client, rasa_url: str, case: dict, token: str) -> Cas
     tracker = client.get(f"{rasa_url}/conversations/{sender}/tracker", params={"token": token}).json()
     behaviour, intent, faq_key, offered = turn_outcome(tracker.get("events", []))
     problems = check_reply(case, reply, behaviour, faq_key)
-    return CaseResult(case["id"], case["text"], case["expect"], case.get("topic") or "none",
-                      behaviour, intent, not problems, reply, latency, problems,
-                      shape=case.get("shape") or "", faq_key=faq_key, offered=offered,
-                      confident_wrong=is_confident_wrong(case, behaviour, problems))
+    return CaseResult(
+        case["id"],
+        case["text"],
+        case["expect"],
+        case.get("topic") or "none",
+        behaviour,
+        intent,
+        not problems,
+        reply,
+        latency,
+        problems,
+        shape=case.get("shape") or "",
+        faq_key=faq_key,
+        offered=offered,
+        confident_wrong=is_confident_wrong(case, behaviour, problems),
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -171,6 +185,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def print_table(results: list[CaseResult]) -> dict:
     """Print the summary tables and return them as a dict for the JSON report."""
+
     def rate(group: list[CaseResult]) -> str:
         return f"{sum(r.passed for r in group)}/{len(group)} ({100 * sum(r.passed for r in group) / len(group):.1f}%)"
 
@@ -199,23 +214,35 @@ def print_table(results: list[CaseResult]) -> dict:
         for name, group in sorted(by_shape.items()):
             print(f"  {name:<20} {rate(group)}")
     if policy:
-        outcome = Counter(r.behaviour if r.behaviour in ("faq", "disambiguate", "unknown") else "routed elsewhere"
-                          for r in policy)
-        offered_right = sum(1 for r in policy if r.behaviour == "disambiguate" and r.expect == "faq"
-                            and any(_offered_is_right(r, key) for key in r.offered))
-        print(f"policy questions ({len(policy)}): answered {outcome['faq']}, offered choices "
-              f"{outcome['disambiguate']} (a right entry among them: {offered_right}), don't know "
-              f"{outcome['unknown']}, routed elsewhere {outcome['routed elsewhere']}")
-        print(f"confident-wrong answers: {len(wrong)}/{len(policy)} ({100 * len(wrong) / len(policy):.1f}%)"
-              f" {[r.id for r in wrong] if wrong else ''}")
+        outcome = Counter(
+            r.behaviour if r.behaviour in ("faq", "disambiguate", "unknown") else "routed elsewhere" for r in policy
+        )
+        offered_right = sum(
+            1
+            for r in policy
+            if r.behaviour == "disambiguate"
+            and r.expect == "faq"
+            and any(_offered_is_right(r, key) for key in r.offered)
+        )
+        print(
+            f"policy questions ({len(policy)}): answered {outcome['faq']}, offered choices "
+            f"{outcome['disambiguate']} (a right entry among them: {offered_right}), don't know "
+            f"{outcome['unknown']}, routed elsewhere {outcome['routed elsewhere']}"
+        )
+        print(
+            f"confident-wrong answers: {len(wrong)}/{len(policy)} ({100 * len(wrong) / len(policy):.1f}%)"
+            f" {[r.id for r in wrong] if wrong else ''}"
+        )
     print(f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms")
     print(f"answer_none violations: {len(none_violations)} {none_violations if none_violations else ''}")
     failing = [r for r in results if not r.passed]
     if failing:
         print(f"\nfailing cases ({len(failing)}):")
         for r in failing:
-            print(f"  {r.id} [{r.expect}/{r.topic}{'/' + r.shape if r.shape else ''}] intent={r.intent} "
-                  f"→ {r.behaviour}{' ' + r.faq_key if r.faq_key else ''}: {'; '.join(r.problems)}")
+            print(
+                f"  {r.id} [{r.expect}/{r.topic}{'/' + r.shape if r.shape else ''}] intent={r.intent} "
+                f"→ {r.behaviour}{' ' + r.faq_key if r.faq_key else ''}: {'; '.join(r.problems)}"
+            )
             print(f"      text : {r.text[:80]}")
             print(f"      reply: {r.reply[:120].replace(chr(10), ' ')}")
     return {
@@ -225,9 +252,12 @@ def print_table(results: list[CaseResult]) -> dict:
         "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
         "answer_none_violations": none_violations,
         "by_shape": {k: sum(r.passed for r in g) / len(g) for k, g in by_shape.items()},
-        "confident_wrong": {"count": len(wrong), "policy_cases": len(policy),
-                            "rate": len(wrong) / len(policy) if policy else 0.0,
-                            "ids": [r.id for r in wrong]},
+        "confident_wrong": {
+            "count": len(wrong),
+            "policy_cases": len(policy),
+            "rate": len(wrong) / len(policy) if policy else 0.0,
+            "ids": [r.id for r in wrong],
+        },
     }
 
 
@@ -242,8 +272,7 @@ def _offered_is_right(result: CaseResult, key: str) -> bool:
         return key in case["faq_keys"]
     answer = _seed_answers().get(key, "")
     any_of, none_of = case.get("answer_any") or [], case.get("answer_none") or []
-    return bool(answer) and (not any_of or any(w in answer for w in any_of)) \
-        and not any(w in answer for w in none_of)
+    return bool(answer) and (not any_of or any(w in answer for w in any_of)) and not any(w in answer for w in none_of)
 
 
 @lru_cache(maxsize=1)
@@ -277,10 +306,23 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
         shutil.copy(source, workdir / "eval.db")
     prepare_database(database_url)
     rasa_port, action_port = free_port(), free_port()
-    private = processes.with_service_tokens(Settings.from_env(
-        {**os.environ, "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port),
-         "ACTION_REPLICAS": "1", "RASA_REPLICAS": "1", "ACTION_SERVER_URL": "", "RASA_URL": "",
-         "ACTION_REPLICA_URLS": "", "RASA_AUTH_TOKEN": "", "ACTION_SERVER_TOKEN": ""}))
+    private = processes.with_service_tokens(
+        Settings.from_env(
+            {
+                **os.environ,
+                "DATABASE_URL": database_url,
+                "RASA_PORT": str(rasa_port),
+                "ACTION_PORT": str(action_port),
+                "ACTION_REPLICAS": "1",
+                "RASA_REPLICAS": "1",
+                "ACTION_SERVER_URL": "",
+                "RASA_URL": "",
+                "ACTION_REPLICA_URLS": "",
+                "RASA_AUTH_TOKEN": "",
+                "ACTION_SERVER_TOKEN": "",
+            }
+        )
+    )
     model = ensure_model(settings.model_dir)
     started = []
     for spec in (processes.action_server(private), processes.rasa_server(private, model)):
@@ -305,8 +347,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if not rasa_is_up(rasa_url, token):
-                print("Rasa is not running (or its API token is unknown here): starting a private stack "
-                      "(temporary database copy)…")
+                print(
+                    "Rasa is not running (or its API token is unknown here): starting a private stack "
+                    "(temporary database copy)…"
+                )
                 rasa_url, token, started = start_private_stack(settings, Path(tmp))
             with httpx.Client(timeout=60) as client:
                 results = [run_case(client, rasa_url, case, token) for case in cases]
@@ -319,9 +363,14 @@ def main() -> int:
     summary = print_table(results)
     report = args.report or ROOT / "reports" / f"eval-{datetime.now():%Y%m%d-%H%M%S}.json"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps({"cases_file": str(args.cases), "summary": summary,
-                                  "results": [asdict(r) for r in results]}, ensure_ascii=False, indent=2),
-                      encoding="utf-8")
+    report.write_text(
+        json.dumps(
+            {"cases_file": str(args.cases), "summary": summary, "results": [asdict(r) for r in results]},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     print(f"report: {report}")
     return 0
 

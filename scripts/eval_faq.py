@@ -24,12 +24,11 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, decide, decision_features
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
-from civil_affairs.setup_db import read_faq_seed  # noqa: E402
+from civil_affairs.setup_db import read_faq_seed
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RANKED_KEPT = 20  # margins kept per item (the category bonus can reorder them)
 BONUSES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -56,8 +55,9 @@ def items_of(records: list[dict]) -> list[Item]:
         for miss in record.get("near_misses") or []:
             owner = str(miss.get("answer") or "none")
             if owner in keys or owner == "none":
-                items.append(Item(str(miss["text"]), owner if owner in keys else NONE_CLASS,
-                                  "near_miss", record["key"]))
+                items.append(
+                    Item(str(miss["text"]), owner if owner in keys else NONE_CLASS, "near_miss", record["key"])
+                )
     return items
 
 
@@ -67,16 +67,17 @@ def fold_entries(records: list[dict], test: set[int], items: list[Item]) -> list
     entries = []
     for record in records:
         kept = dict(record)
-        kept["variants"] = [v for v in record.get("variants") or []
-                            if (record["key"], str(v), "variant") not in held]
-        kept["near_misses"] = [m for m in record.get("near_misses") or []
-                               if (record["key"], str(m.get("text")), "near_miss") not in held]
+        kept["variants"] = [v for v in record.get("variants") or [] if (record["key"], str(v), "variant") not in held]
+        kept["near_misses"] = [
+            m for m in record.get("near_misses") or [] if (record["key"], str(m.get("text")), "near_miss") not in held
+        ]
         entries.append(training_entry(kept))
     return entries
 
 
-def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
-                   ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
+def cross_validate(
+    records: list[dict], folds: int = 5, seed: int = 0
+) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
     """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search."""
     from civil_affairs.faq.search import FaqIndex
 
@@ -84,17 +85,27 @@ def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
     labels = [i.key for i in items]
     ranked: list[list[tuple[str, float]]] = [[] for _ in items]
     bm25: list[list[str]] = [[] for _ in items]
-    index = FaqIndex([SimpleNamespace(id=n, key=r["key"], question=r["question"],
-                                      category=r["category"], alternatives=r.get("alternatives") or [],
-                                      keywords=r.get("keywords") or [], answer=r["answer"])
-                      for n, r in enumerate(records)])
+    index = FaqIndex(
+        [
+            SimpleNamespace(
+                id=n,
+                key=r["key"],
+                question=r["question"],
+                category=r["category"],
+                alternatives=r.get("alternatives") or [],
+                keywords=r.get("keywords") or [],
+                answer=r["answer"],
+            )
+            for n, r in enumerate(records)
+        ]
+    )
     fit_times = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for _, test in splitter.split(np.zeros(len(items)), labels):
         ranker = Ranker.fit(fold_entries(records, set(test.tolist()), items), keep_training_data=False)
         fit_times.append(ranker.fit_seconds)
         margins = ranker.scores_many([items[i].text for i in test])
-        for row, i in zip(margins, test):
+        for row, i in zip(margins, test, strict=False):
             order = np.argsort(-row)[:RANKED_KEPT]
             ranked[i] = [(ranker.keys[j], float(row[j])) for j in order]
     for n, item in enumerate(items):
@@ -102,8 +113,7 @@ def cross_validate(records: list[dict], folds: int = 5, seed: int = 0
     return items, ranked, bm25, float(np.mean(fit_times))
 
 
-def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibration: Calibration
-             ) -> dict[str, float]:
+def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibration: Calibration) -> dict[str, float]:
     """Shares of the three-way decision over policy items, and answers given to ``none`` items."""
     policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
     outside = [n for n, i in enumerate(items) if i.key == NONE_CLASS]
@@ -133,11 +143,10 @@ def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wron
     policy questions as "don't know" (a question the FAQ answers should at least get choices)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([decision_features(r, i.text) for r, i in zip(ranked, items)])
-    y = np.array([i.key != NONE_CLASS and r[0][0] == i.key for r, i in zip(ranked, items)])
+    x = np.array([decision_features(r, i.text) for r, i in zip(ranked, items, strict=False)])
+    y = np.array([i.key != NONE_CLASS and r[0][0] == i.key for r, i in zip(ranked, items, strict=False)])
     model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
-    base = Calibration(tuple(round(float(c), 4) for c in model.coef_[0]),
-                       round(float(model.intercept_[0]), 4))
+    base = Calibration(tuple(round(float(c), 4) for c in model.coef_[0]), round(float(model.intercept_[0]), 4))
     chosen = replace(base, answer_probability=0.99)
     for p in np.arange(0.99, 0.49, -0.01):
         c = replace(base, answer_probability=round(float(p), 2))
@@ -184,8 +193,10 @@ def parse_with_rasa(model: Path, items: list[Item], out: Path) -> Path:
         parsed: dict[str, list] = {}
         for item in items:
             result = await agent.parse_message(item.text)
-            parsed[item.text] = [result["intent"]["name"],
-                                 [[r["name"], r["confidence"]] for r in (result.get("intent_ranking") or [])[:3]]]
+            parsed[item.text] = [
+                result["intent"]["name"],
+                [[r["name"], r["confidence"]] for r in (result.get("intent_ranking") or [])[:3]],
+            ]
         return parsed
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,21 +204,23 @@ def parse_with_rasa(model: Path, items: list[Item], out: Path) -> Path:
     return out
 
 
-def with_bonus(ranked: list[list[tuple[str, float]]], categories: list[str | None],
-               entry_category: dict[str, str], bonus: float) -> list[list[tuple[str, float]]]:
+def with_bonus(
+    ranked: list[list[tuple[str, float]]], categories: list[str | None], entry_category: dict[str, str], bonus: float
+) -> list[list[tuple[str, float]]]:
     """Rankings with ``bonus`` added to entries of the NLU topic, as ``FaqSearcher.rank`` does."""
     out = []
-    for ranking, category in zip(ranked, categories):
+    for ranking, category in zip(ranked, categories, strict=False):
         moved = [(k, s + bonus if category and entry_category.get(k) == category else s) for k, s in ranking]
         out.append(sorted(moved, key=lambda item: item[1], reverse=True))
     return out
 
 
-def confusions(items: list[Item], ranked: list[list[tuple[str, float]]], limit: int = 15
-               ) -> list[tuple[tuple[str, str], int]]:
+def confusions(
+    items: list[Item], ranked: list[list[tuple[str, float]]], limit: int = 15
+) -> list[tuple[tuple[str, str], int]]:
     """(right entry, entry ranked first instead) pairs, most frequent first."""
     pairs: Counter = Counter()
-    for item, ranking in zip(items, ranked):
+    for item, ranking in zip(items, ranked, strict=False):
         top = next((k for k, _ in ranking), None)
         if top and top != item.key:
             pairs[item.key, top] += 1
@@ -219,14 +232,25 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--calibrate", action="store_true", help="search the decision thresholds")
-    parser.add_argument("--nlu", type=Path, default=None,
-                        help="JSON of the Rasa model's parse of every item: calibrate the topic bonus too")
-    parser.add_argument("--nlu-model", type=Path, default=None,
-                        help="parse every item with this trained Rasa model first (writes "
-                             "reports/faq-items-nlu.json and uses it as --nlu; a few minutes)")
-    parser.add_argument("--max-wrong", type=float, default=0.02,
-                        help="confident-wrong share of policy questions allowed when calibrating "
-                             "(default: the issue's limit, 2%%)")
+    parser.add_argument(
+        "--nlu",
+        type=Path,
+        default=None,
+        help="JSON of the Rasa model's parse of every item: calibrate the topic bonus too",
+    )
+    parser.add_argument(
+        "--nlu-model",
+        type=Path,
+        default=None,
+        help="parse every item with this trained Rasa model first (writes "
+        "reports/faq-items-nlu.json and uses it as --nlu; a few minutes)",
+    )
+    parser.add_argument(
+        "--max-wrong",
+        type=float,
+        default=0.02,
+        help="confident-wrong share of policy questions allowed when calibrating (default: the issue's limit, 2%%)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
@@ -238,15 +262,16 @@ def main() -> int:
     old3 = sum(items[n].key in bm25[n][:3] for n in policy) / len(policy)
     by_source = {src: [n for n in policy if items[n].source == src] for src in ("variant", "near_miss")}
 
-    print(f"{len(records)} entries, {len(items)} held-out items ({len(policy)} policy questions, "
-          f"{len(items) - len(policy)} outside the FAQ), {args.folds}-fold cross-validation")
+    print(
+        f"{len(records)} entries, {len(items)} held-out items ({len(policy)} policy questions, "
+        f"{len(items) - len(policy)} outside the FAQ), {args.folds}-fold cross-validation"
+    )
     print(f"ranker   top-1 {top1:.1%}  top-3 {top3:.1%}   (mean fit {fit_seconds:.1f} s per fold)")
     for src, ns in by_source.items():
         acc = sum(ranked[n][0][0] == items[n].key for n in ns) / len(ns) if ns else 0.0
         old = sum(bm25[n][:1] == [items[n].key] for n in ns) / len(ns) if ns else 0.0
         print(f"  {src:<10} {len(ns):>5}  ranker top-1 {acc:.1%}   old search top-1 {old:.1%}")
-    print(f"old BM25 search (as deployed: question, alternatives, keywords, answer) "
-          f"top-1 {old1:.1%}  top-3 {old3:.1%}")
+    print(f"old BM25 search (as deployed: question, alternatives, keywords, answer) top-1 {old1:.1%}  top-3 {old3:.1%}")
 
     calibration = DEFAULT_CALIBRATION
     if args.nlu_model:
@@ -254,7 +279,7 @@ def main() -> int:
     if args.nlu:
         categories = nlu_categories(args.nlu, items)
         entry_category = {r["key"]: r["category"] for r in records}
-        right_topic = sum(c == entry_category.get(i.key) for c, i in zip(categories, items)) / len(items)
+        right_topic = sum(c == entry_category.get(i.key) for c, i in zip(categories, items, strict=False)) / len(items)
         print(f"NLU topic = the entry's category for {right_topic:.1%} of the items")
         if not args.calibrate:
             from civil_affairs.faq.search import CATEGORY_BONUS
@@ -267,32 +292,44 @@ def main() -> int:
             moved = with_bonus(ranked, categories, entry_category, bonus)
             c = calibrate(items, moved, args.max_wrong)
             o = outcomes(items, moved, c)
-            hits = [m[0][0] == i.key for m, i in zip(moved, items) if i.key != NONE_CLASS]
-            print(f"  topic bonus {bonus:.1f}: top-1 {sum(hits) / len(hits):.1%}, "
-                  f"answered {o['answered']:.1%}, confident-wrong {o['wrong']:.2%}")
+            hits = [m[0][0] == i.key for m, i in zip(moved, items, strict=False) if i.key != NONE_CLASS]
+            print(
+                f"  topic bonus {bonus:.1f}: top-1 {sum(hits) / len(hits):.1%}, "
+                f"answered {o['answered']:.1%}, confident-wrong {o['wrong']:.2%}"
+            )
             if best is None or o["answered"] > best[0]:
                 best = (o["answered"], bonus, moved, c)
         _, bonus, ranked, calibration = best
-        print(f"chosen topic bonus {bonus:.1f}; calibrated with it (confident-wrong <= "
-              f"{args.max_wrong:.1%}): {calibration}")
+        print(
+            f"chosen topic bonus {bonus:.1f}; calibrated with it (confident-wrong <= "
+            f"{args.max_wrong:.1%}): {calibration}"
+        )
     elif args.calibrate:
         calibration = calibrate(items, ranked, args.max_wrong)
         print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
     if args.nlu:
-        hits = [r[0][0] == i.key for r, i in zip(ranked, items) if i.key != NONE_CLASS]
+        hits = [r[0][0] == i.key for r, i in zip(ranked, items, strict=False) if i.key != NONE_CLASS]
         print(f"ranker with the topic bonus: top-1 {sum(hits) / len(hits):.1%}")
     o = outcomes(items, ranked, calibration)
     print(f"decision with {calibration}:")
-    print(f"  answered {o['answered']:.1%} (precision {o['precision']:.1%}), offered choices "
-          f"{o['offered']:.1%} (right one among them {o['offered_right']:.1%}), don't know "
-          f"{o['unknown']:.1%}")
-    print(f"  confident-wrong {o['wrong']:.2%} of policy questions; outside-FAQ questions answered "
-          f"{o['outside_answered']:.1%}")
+    print(
+        f"  answered {o['answered']:.1%} (precision {o['precision']:.1%}), offered choices "
+        f"{o['offered']:.1%} (right one among them {o['offered_right']:.1%}), don't know "
+        f"{o['unknown']:.1%}"
+    )
+    print(
+        f"  confident-wrong {o['wrong']:.2%} of policy questions; outside-FAQ questions answered "
+        f"{o['outside_answered']:.1%}"
+    )
     print("answer threshold trade-off (probability: answered, confident-wrong of policy questions):")
-    print("  " + "  ".join(
-        f"{p:.2f}: {o['answered']:.0%}/{o['wrong']:.1%}"
-        for p in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
-        for o in [outcomes(items, ranked, replace(calibration, answer_probability=p))]))
+    print(
+        "  "
+        + "  ".join(
+            f"{p:.2f}: {o['answered']:.0%}/{o['wrong']:.1%}"
+            for p in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+            for o in [outcomes(items, ranked, replace(calibration, answer_probability=p))]
+        )
+    )
     print("most mixed-up entry pairs (right → ranked first instead, count):")
     for (right, wrong), count in confusions(items, ranked):
         print(f"  {right:<34} → {wrong:<34} {count}")

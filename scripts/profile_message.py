@@ -40,22 +40,21 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
-import httpx  # noqa: E402
-import yaml  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+import httpx
+import yaml
+from sqlalchemy import text
+from sqlalchemy.pool import NullPool
 
-from civil_affairs.config import Settings  # noqa: E402
-from civil_affairs.db import make_engine, make_session_factory  # noqa: E402
-from civil_affairs.rasa_model import ensure_model  # noqa: E402
-from civil_affairs.setup_db import prepare_database  # noqa: E402
-from launcher import processes  # noqa: E402
-from launcher.ports import free_ports  # noqa: E402
-from servers import rasa_fixes  # noqa: E402
+from civil_affairs.config import Settings
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.rasa_model import ensure_model
+from civil_affairs.setup_db import prepare_database
+from launcher import processes
+from launcher.ports import free_ports
+from servers import rasa_fixes
 
 COMPONENTS = ("nlu", "tracker read", "policies", "action call", "tracker write", "rasa other")
 
@@ -113,8 +112,9 @@ def questions(count: int) -> list[str]:
 
 def start_action_server(settings: Settings, env: dict[str, str], log: Path) -> subprocess.Popen:
     spec = processes.action_server(settings)
-    popen = subprocess.Popen(spec.argv, env={**spec.env, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                             cwd=ROOT)
+    popen = subprocess.Popen(
+        spec.argv, env={**spec.env, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
@@ -168,8 +168,12 @@ async def profile(args: argparse.Namespace) -> None:
     database_url = f"sqlite:///{tmp / 'profile.db'}"
     prepare_database(database_url)
     action_port = args.port or free_ports(1)
-    env = {"APP_ENV": "test", "DATA_DIR": str(tmp / "data"), "DATABASE_URL": database_url,
-           "ACTION_PORT": str(action_port)}
+    env = {
+        "APP_ENV": "test",
+        "DATA_DIR": str(tmp / "data"),
+        "DATABASE_URL": database_url,
+        "ACTION_PORT": str(action_port),
+    }
     settings = processes.with_service_tokens(Settings.from_env(env, dotenv=None))
     actions = start_action_server(settings, env, tmp / "actions.log")
     try:
@@ -180,9 +184,13 @@ async def profile(args: argparse.Namespace) -> None:
         timers.wrap_async(MaskingSQLTrackerStore, "retrieve", "tracker read")
         timers.wrap_async(MaskingSQLTrackerStore, "save", "tracker write")
         store = MaskingSQLTrackerStore(domain=None, url=database_url)
-        agent = Agent.load(str(model), tracker_store=store,
-                           action_endpoint=EndpointConfig(f"http://127.0.0.1:{action_port}/webhook",
-                                                                   headers={"X-Action-Token": settings.action_server_token}))
+        agent = Agent.load(
+            str(model),
+            tracker_store=store,
+            action_endpoint=EndpointConfig(
+                f"http://127.0.0.1:{action_port}/webhook", headers={"X-Action-Token": settings.action_server_token}
+            ),
+        )
         if args.same_question:
             texts = [questions(1)[0]] * args.same_question
         else:
@@ -207,14 +215,16 @@ async def profile(args: argparse.Namespace) -> None:
             search_ms.append((time.perf_counter() - started) * 1000)
 
         # The conversation service's own work around Rasa: transcript, handoff check, answers.
-        service = ConversationService(settings, sessions, RasaClient("http://127.0.0.1:9", 1.0),
-                                      Delivery(settings, sessions))
+        service = ConversationService(
+            settings, sessions, RasaClient("http://127.0.0.1:9", 1.0), Delivery(settings, sessions)
+        )
         channel_ms = []
         for message in texts:
             started = time.perf_counter()
             service._before_bot("web-profile", message)
             channel_ms.append((time.perf_counter() - started) * 1000)
             from civil_affairs.conversations.rasa_client import RasaMessage
+
             started = time.perf_counter()
             await service._say("web-profile", [RasaMessage(text="答复" * 40)])
             channel_ms[-1] += (time.perf_counter() - started) * 1000
@@ -244,15 +254,19 @@ async def profile(args: argparse.Namespace) -> None:
             "SQLite transaction, pooled": transaction_ms["pooled"],
         }
         rows = timers.messages
-        print(f"model {model.name}, {len(rows)} messages in one conversation"
-              + (", Rasa as installed (no servers.rasa_fixes fixes)" if args.rasa_as_is else ""))
+        print(
+            f"model {model.name}, {len(rows)} messages in one conversation"
+            + (", Rasa as installed (no servers.rasa_fixes fixes)" if args.rasa_as_is else "")
+        )
         print_breakdown("all messages", rows, extra)
         if args.same_question:
             quarter = max(1, len(rows) // 4)
             for i in range(0, len(rows), quarter):
-                block = rows[i:i + quarter]
+                block = rows[i : i + quarter]
                 parts = "  ".join(f"{c} {median_ms(block, c):.1f}" for c in COMPONENTS)
-                print(f"  turns {i + 1:3d}-{i + len(block):3d}: total {median_ms(block, 'rasa total'):6.1f} ms | {parts}")
+                print(
+                    f"  turns {i + 1:3d}-{i + len(block):3d}: total {median_ms(block, 'rasa total'):6.1f} ms | {parts}"
+                )
     finally:
         actions.terminate()
         try:
@@ -264,11 +278,16 @@ async def profile(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Breakdown of the time of one resident message.")
     parser.add_argument("--messages", type=int, default=40, help="policy questions in one conversation")
-    parser.add_argument("--same-question", type=int, default=0,
-                        help="instead, one question this many times (growth with the conversation)")
+    parser.add_argument(
+        "--same-question",
+        type=int,
+        default=0,
+        help="instead, one question this many times (growth with the conversation)",
+    )
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--rasa-as-is", action="store_true",
-                        help="without servers.rasa_fixes's fixes (to see what they save)")
+    parser.add_argument(
+        "--rasa-as-is", action="store_true", help="without servers.rasa_fixes's fixes (to see what they save)"
+    )
     parser.add_argument("--port", type=int, default=0, help="the action server's port (default: a free one)")
     args = parser.parse_args(argv)
     asyncio.run(profile(args))

@@ -18,8 +18,7 @@ from civil_affairs.ops.retention import run_retention
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="删除超过保存期限的聊天记录和对话事件")
-    parser.add_argument("--days", type=int, default=None,
-                        help="keep this many days (default: RETENTION_DAYS)")
+    parser.add_argument("--days", type=int, default=None, help="keep this many days (default: RETENTION_DAYS)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -35,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         report = run_retention(make_session_factory(engine), days)
     finally:
         engine.dispose()
-    print(f"kept {days} days; removed {report.transcript_lines} transcript lines, "
-          f"{report.tracker_events} conversation events, {report.telegram_updates} Telegram update records")
+    print(
+        f"kept {days} days; removed {report.transcript_lines} transcript lines, "
+        f"{report.tracker_events} conversation events, {report.telegram_updates} Telegram update records"
+    )
     return 0
 
 

@@ -48,3 +48,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip check
   echo "$want" > "$stamp"
 fi
+
+# The project's packages are importable from the venv wherever a command runs (scripts, tests,
+# `python -m …`), without path hacks: a .pth file adds the project root to sys.path.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$PWD" > "$site/civil_affairs_project.pth"

@@ -83,8 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"配置错误 / configuration error: {exc}")
     if not settings.action_server_token:
-        sys.exit("ACTION_SERVER_TOKEN is not set: the action server refuses to run actions for anyone "
-                 "(the launcher sets it; set it yourself when starting the server by hand)")
+        sys.exit(
+            "ACTION_SERVER_TOKEN is not set: the action server refuses to run actions for anyone "
+            "(the launcher sets it; set it yourself when starting the server by hand)"
+        )
     configure_logging(settings)
     from rasa_sdk import utils as sdk_utils
 

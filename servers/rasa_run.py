@@ -39,7 +39,7 @@ def resolve_secret_args(argv: list[str], environ: dict[str, str] | os._Environ[s
             continue
         name, raw = (pending, arg) if pending is not None else (option, value)
         if raw.startswith(ENV_PREFIX):
-            variable = raw[len(ENV_PREFIX):]
+            variable = raw[len(ENV_PREFIX) :]
             raw = environ.get(variable, "")
             if not raw:
                 raise SystemExit(f"{variable} is not set: Rasa's HTTP API would run without its token")

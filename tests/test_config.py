@@ -49,8 +49,13 @@ def test_confirm_line_never_invents_a_phone_number() -> None:
 
 
 def test_webhook_mode_in_production_requires_the_secret() -> None:
-    production = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "TELEGRAM_BOT_TOKEN": "123456:" + "x" * 35,
-                  "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_URL": "https://bot.example.gov.cn/telegram"}
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "TELEGRAM_BOT_TOKEN": "123456:" + "x" * 35,
+        "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.gov.cn/telegram",
+    }
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
         Settings.from_env(production, dotenv=None)
     assert Settings.from_env({**production, "TELEGRAM_WEBHOOK_SECRET": "Abc_123-xyz"}, dotenv=None)

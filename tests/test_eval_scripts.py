@@ -21,8 +21,10 @@ def eval_cases():  # type: ignore[no-untyped-def]
 
 
 def _events(*, faq_key: str | None = None, offered: list[str] | None = None) -> list[dict]:
-    events = [{"event": "user", "parse_data": {"intent": {"name": "ask_benefits"}}},
-              {"event": "action", "name": "action_answer_faq"}]
+    events = [
+        {"event": "user", "parse_data": {"intent": {"name": "ask_benefits"}}},
+        {"event": "action", "name": "action_answer_faq"},
+    ]
     if faq_key:
         events.append({"event": "slot", "name": "last_faq_key", "value": faq_key})
     if offered:
@@ -52,10 +54,12 @@ def test_offering_choices_is_not_confidently_wrong_and_passes_a_clarify_case(eva
 
 
 def test_offered_choices_are_judged_by_keys_or_by_the_seed_answer(eval_cases) -> None:  # type: ignore[no-untyped-def]
-    eval_cases._CASES.update({
-        "k": {"id": "k", "expect": "faq", "faq_keys": ["dibao-eligibility"]},
-        "w": {"id": "w", "expect": "faq", "faq_keys": [], "answer_any": ["以家庭为单位"], "answer_none": []},
-    })
+    eval_cases._CASES.update(
+        {
+            "k": {"id": "k", "expect": "faq", "faq_keys": ["dibao-eligibility"]},
+            "w": {"id": "w", "expect": "faq", "faq_keys": [], "answer_any": ["以家庭为单位"], "answer_none": []},
+        }
+    )
     result = eval_cases.CaseResult("k", "t", "faq", "benefits", "disambiguate", "", False, "", 0.0)
     assert eval_cases._offered_is_right(result, "dibao-eligibility")
     assert not eval_cases._offered_is_right(result, "dibao-amount")

@@ -186,7 +186,6 @@ def match_slot(text: str, slots: list[booking.SlotAvailability]) -> booking.Slot
     )
     afternoon = "下午" in text or "晚" in text
     if hour_match:
-
         hour = cn_number(hour_match.group(1))
         minute = (
             30

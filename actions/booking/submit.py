@@ -98,7 +98,7 @@ def submission_key(tracker: Tracker) -> str | None:
     )
     if started is None:
         return None
-    return hashlib.sha256(f"{tracker.sender_id}|booking_form|{started}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{tracker.sender_id}|booking_form|{started}".encode()).hexdigest()
 
 
 def sealed_value(tracker: Tracker, slot: str) -> str | None:

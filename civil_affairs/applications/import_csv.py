@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,8 +26,13 @@ from sqlalchemy.orm import Session
 
 from civil_affairs import clock
 from civil_affairs.applications.numbers import try_parse_number
-from civil_affairs.applications.records import (ApplicationError, NewApplication,
-                                                change_status, check_application, create_application)
+from civil_affairs.applications.records import (
+    ApplicationError,
+    NewApplication,
+    change_status,
+    check_application,
+    create_application,
+)
 from civil_affairs.applications.types import STATUS_LABELS, STATUSES_NEEDING_NOTE, resolve_status
 from civil_affairs.models import Application
 
@@ -43,8 +49,15 @@ HEADER_ALIASES = {
     "note": ("说明", "备注", "原因", "note"),
     "at": ("变更时间", "时间", "日期", "at"),
 }
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S",
-                 "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d")
+_TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y%m%d",
+)
 
 
 class CsvFormatError(ValueError):
@@ -142,8 +155,7 @@ def read_rows(text: str) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
     return columns, rows
 
 
-def import_csv(content: bytes, *, session: Session, secret_key: str,
-               staff_user_id: int | None = None) -> ImportReport:
+def import_csv(content: bytes, *, session: Session, secret_key: str, staff_user_id: int | None = None) -> ImportReport:
     """Check every row of an uploaded CSV, then import all of it or nothing.
 
     Args:
@@ -168,8 +180,9 @@ def import_csv(content: bytes, *, session: Session, secret_key: str,
         report.kind = "status"
         missing = [k for k in ("number", "status") if k not in columns]
     else:
-        raise CsvFormatError("表头不对：申请导入须有“业务类型、申请人姓名、身份证号”列，"
-                             "进度导入须有“申请编号、办理环节”列")
+        raise CsvFormatError(
+            "表头不对：申请导入须有“业务类型、申请人姓名、身份证号”列，进度导入须有“申请编号、办理环节”列"
+        )
     if missing:
         names = "、".join(HEADER_ALIASES[k][0] for k in missing)
         raise CsvFormatError(f"缺少列：{names}")
@@ -190,19 +203,43 @@ def import_csv(content: bytes, *, session: Session, secret_key: str,
     # transaction then rolls back every row of the file.
     if report.kind == "applications":
         for item in planned_applications:
-            application = create_application(item.data, session=session, staff_user_id=staff_user_id,
-                                             number=item.number, at=item.accepted_at, source="import")
+            application = create_application(
+                item.data,
+                session=session,
+                staff_user_id=staff_user_id,
+                number=item.number,
+                at=item.accepted_at,
+                source="import",
+            )
             report.created += 1
             if item.status and item.status != "accepted":
-                change_status(application, item.status, item.note, session=session,
-                              staff_user_id=staff_user_id, at=item.accepted_at, source="import")
+                change_status(
+                    application,
+                    item.status,
+                    item.note,
+                    session=session,
+                    staff_user_id=staff_user_id,
+                    at=item.accepted_at,
+                    source="import",
+                )
                 report.status_changes += 1
     else:
-        by_number = {a.number: a for a in session.scalars(
-            select(Application).where(Application.number.in_({c.number for c in planned_changes})))}
+        by_number = {
+            a.number: a
+            for a in session.scalars(
+                select(Application).where(Application.number.in_({c.number for c in planned_changes}))
+            )
+        }
         for change in planned_changes:
-            change_status(by_number[change.number], change.status, change.note, session=session,
-                          staff_user_id=staff_user_id, at=change.at, source="import")
+            change_status(
+                by_number[change.number],
+                change.status,
+                change.note,
+                session=session,
+                staff_user_id=staff_user_id,
+                at=change.at,
+                source="import",
+            )
             report.status_changes += 1
             if change.number not in report.changed_numbers:
                 report.changed_numbers.append(change.number)
@@ -218,8 +255,14 @@ def _check_status_cells(status_text: str, note: str) -> str:
     return status
 
 
-def _check_applications(rows, cell, report: ImportReport, *, session: Session,  # type: ignore[no-untyped-def]
-                        secret_key: str) -> list[_PlannedApplication]:
+def _check_applications(
+    rows: list[tuple[int, list[str]]],
+    cell: Callable[[list[str], str], str],
+    report: ImportReport,
+    *,
+    session: Session,
+    secret_key: str,
+) -> list[_PlannedApplication]:
     planned: list[_PlannedApplication] = []
     seen: dict[str, int] = {}
     seen_rows: dict[tuple[str, ...], int] = {}
@@ -229,9 +272,14 @@ def _check_applications(rows, cell, report: ImportReport, *, session: Session,  
             if same in seen_rows:
                 raise ApplicationError(f"与第 {seen_rows[same]} 行完全相同")
             seen_rows[same] = line
-            data = check_application(type_name=cell(cells, "type"), applicant_name=cell(cells, "applicant_name"),
-                                     id_number=cell(cells, "id_number"), phone=cell(cells, "phone"),
-                                     office=cell(cells, "office"), secret_key=secret_key)
+            data = check_application(
+                type_name=cell(cells, "type"),
+                applicant_name=cell(cells, "applicant_name"),
+                id_number=cell(cells, "id_number"),
+                phone=cell(cells, "phone"),
+                office=cell(cells, "office"),
+                secret_key=secret_key,
+            )
             number = None
             if cell(cells, "number"):
                 number = try_parse_number(cell(cells, "number"))
@@ -258,8 +306,13 @@ def _check_applications(rows, cell, report: ImportReport, *, session: Session,  
     return planned
 
 
-def _check_changes(rows, cell, report: ImportReport, *,  # type: ignore[no-untyped-def]
-                   session: Session) -> list[_PlannedChange]:
+def _check_changes(
+    rows: list[tuple[int, list[str]]],
+    cell: Callable[[list[str], str], str],
+    report: ImportReport,
+    *,
+    session: Session,
+) -> list[_PlannedChange]:
     planned: list[_PlannedChange] = []
     for line, cells in rows:
         try:

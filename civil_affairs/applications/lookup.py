@@ -27,8 +27,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civil_affairs import clock
-from civil_affairs import throttle
+from civil_affairs import clock, throttle
 from civil_affairs.applications.numbers import format_number, try_parse_number
 from civil_affairs.applications.records import get_by_number
 from civil_affairs.applications.stages import stage_text
@@ -38,9 +37,9 @@ from civil_affairs.models import Application, ApplicationStatusEvent, StatusLook
 from civil_affairs.models.base import utcnow
 from civil_affairs.privacy import mask_name
 
-MAX_FAILURES = 5                 # per chat within FAILURE_WINDOW
-MAX_FAILURES_PER_ADDRESS = 20    # per client address (many residents may share one)
-MAX_FAILURES_GLOBAL = 300        # over every chat and address: the brake on spread-out guessing
+MAX_FAILURES = 5  # per chat within FAILURE_WINDOW
+MAX_FAILURES_PER_ADDRESS = 20  # per client address (many residents may share one)
+MAX_FAILURES_GLOBAL = 300  # over every chat and address: the brake on spread-out guessing
 FAILURE_WINDOW = timedelta(hours=1)
 PROOF_VALID = timedelta(days=1)  # how long a successful lookup lets the chat subscribe
 UNKNOWN_WEB_ADDRESS = "web:unknown-address"
@@ -85,16 +84,24 @@ def lookup_limits(sender_id: str, client_address: str | None = None) -> list[thr
     return limits
 
 
-def is_locked(*, session: Session, sender_id: str, client_address: str | None = None,
-              now: datetime | None = None) -> bool:
+def is_locked(
+    *, session: Session, sender_id: str, client_address: str | None = None, now: datetime | None = None
+) -> bool:
     """True while this chat, its address or the whole service has used up its failures."""
     limits = lookup_limits(sender_id, client_address)
     return throttle.blocked(limits, session=session, now=now) is not None
 
 
-def lookup_status(sender_id: str, number_text: str, last6_text: str, *, session: Session,
-                  secret_key: str, client_address: str | None = None,
-                  now: datetime | None = None) -> LookupResult:
+def lookup_status(
+    sender_id: str,
+    number_text: str,
+    last6_text: str,
+    *,
+    session: Session,
+    secret_key: str,
+    client_address: str | None = None,
+    now: datetime | None = None,
+) -> LookupResult:
     """Check a resident's lookup; a failure stays counted, a success is recorded as proof.
 
     Args:
@@ -122,8 +129,9 @@ def lookup_status(sender_id: str, number_text: str, last6_text: str, *, session:
     expected = application.id_last6 if application is not None else _DUMMY_LAST6
     # Compare keyed hashes in constant time, against a dummy when the number is unknown, so the
     # answer takes as long whether or not the number exists.
-    matches = hmac.compare_digest(keyed_hash("last6:" + expected, secret_key),
-                                  keyed_hash("last6:" + (given or _DUMMY_LAST6[:5]), secret_key))
+    matches = hmac.compare_digest(
+        keyed_hash("last6:" + expected, secret_key), keyed_hash("last6:" + (given or _DUMMY_LAST6[:5]), secret_key)
+    )
     if application is None or given is None or not matches:
         session.flush()
         return LookupResult("failed")
@@ -132,13 +140,14 @@ def lookup_status(sender_id: str, number_text: str, last6_text: str, *, session:
     return LookupResult("found", application)
 
 
-def record_proof(sender_id: str, application: Application, *, session: Session,
-                 now: datetime | None = None) -> None:
+def record_proof(sender_id: str, application: Application, *, session: Session, now: datetime | None = None) -> None:
     """Remember that this chat presented the right pair for ``application`` (now)."""
     now = now or utcnow()
-    proof = session.scalars(select(StatusLookupProof).where(
-        StatusLookupProof.sender_id == sender_id[:80],
-        StatusLookupProof.application_id == application.id)).first()
+    proof = session.scalars(
+        select(StatusLookupProof).where(
+            StatusLookupProof.sender_id == sender_id[:80], StatusLookupProof.application_id == application.id
+        )
+    ).first()
     if proof is None:
         session.add(StatusLookupProof(sender_id=sender_id[:80], application_id=application.id, at=now))
     else:
@@ -146,19 +155,22 @@ def record_proof(sender_id: str, application: Application, *, session: Session,
     session.flush()
 
 
-def proven_application(sender_id: str, number: str | None, *, session: Session,
-                       now: datetime | None = None) -> Application | None:
+def proven_application(
+    sender_id: str, number: str | None, *, session: Session, now: datetime | None = None
+) -> Application | None:
     """The application this chat proved within PROOF_VALID: ``number``'s, or the latest proven one.
 
     None when the chat has no such proof: then it must look the application up first.
     """
     since = (now or utcnow()) - PROOF_VALID
-    stmt = (select(Application).join(StatusLookupProof, StatusLookupProof.application_id == Application.id)
-            .where(StatusLookupProof.sender_id == sender_id[:80], StatusLookupProof.at >= since))
+    stmt = (
+        select(Application)
+        .join(StatusLookupProof, StatusLookupProof.application_id == Application.id)
+        .where(StatusLookupProof.sender_id == sender_id[:80], StatusLookupProof.at >= since)
+    )
     if number is not None:
         stmt = stmt.where(Application.number == number)
-    return session.scalars(stmt.order_by(StatusLookupProof.at.desc(), StatusLookupProof.id.desc())
-                           .limit(1)).first()
+    return session.scalars(stmt.order_by(StatusLookupProof.at.desc(), StatusLookupProof.id.desc()).limit(1)).first()
 
 
 def beijing_date(moment: datetime) -> str:
@@ -169,16 +181,25 @@ def beijing_date(moment: datetime) -> str:
 
 def describe(application: Application, *, session: Session) -> StatusView:
     """The resident's view of an application: stage, date, note and what to do next."""
-    latest = session.scalars(select(ApplicationStatusEvent)
-                             .where(ApplicationStatusEvent.application_id == application.id)
-                             .order_by(ApplicationStatusEvent.id.desc()).limit(1)).first()
+    latest = session.scalars(
+        select(ApplicationStatusEvent)
+        .where(ApplicationStatusEvent.application_id == application.id)
+        .order_by(ApplicationStatusEvent.id.desc())
+        .limit(1)
+    ).first()
     status = latest.status if latest else application.status
     at = latest.at if latest else application.status_at
     text = stage_text(application.type_code, status, session=session)
     app_type = TYPES_BY_CODE.get(application.type_code)
-    return StatusView(number=application.number, display_number=format_number(application.number),
-                      type_name=app_type.name if app_type else application.type_code,
-                      masked_name=mask_name(application.applicant_name),
-                      office=application.office or "（未登记）", stage=STATUS_LABELS.get(status, status),
-                      stage_date=beijing_date(at), note=(latest.note if latest else "") or "",
-                      meaning=text.meaning, next_step=text.next_step)
+    return StatusView(
+        number=application.number,
+        display_number=format_number(application.number),
+        type_name=app_type.name if app_type else application.type_code,
+        masked_name=mask_name(application.applicant_name),
+        office=application.office or "（未登记）",
+        stage=STATUS_LABELS.get(status, status),
+        stage_date=beijing_date(at),
+        note=(latest.note if latest else "") or "",
+        meaning=text.meaning,
+        next_step=text.next_step,
+    )

@@ -28,8 +28,11 @@ UNSUBSCRIBE_TITLE = "取消进度提醒"
 
 def subscribe(application: Application, sender_id: str, *, session: Session) -> bool:
     """Subscribe a chat to an application; False when it already was."""
-    exists = session.scalars(select(StatusSubscription.id).where(
-        StatusSubscription.application_id == application.id, StatusSubscription.sender_id == sender_id)).first()
+    exists = session.scalars(
+        select(StatusSubscription.id).where(
+            StatusSubscription.application_id == application.id, StatusSubscription.sender_id == sender_id
+        )
+    ).first()
     if exists is not None:
         return False
     session.add(StatusSubscription(application_id=application.id, sender_id=sender_id))
@@ -50,15 +53,21 @@ def unsubscribe(sender_id: str, *, session: Session, number: str | None = None) 
 
 def subscribers(application_id: int, *, session: Session) -> list[str]:
     """Sender ids subscribed to an application."""
-    return list(session.scalars(select(StatusSubscription.sender_id)
-                                .where(StatusSubscription.application_id == application_id)
-                                .order_by(StatusSubscription.id)))
+    return list(
+        session.scalars(
+            select(StatusSubscription.sender_id)
+            .where(StatusSubscription.application_id == application_id)
+            .order_by(StatusSubscription.id)
+        )
+    )
 
 
 def notice_text(view: StatusView) -> str:
     """The message a subscriber gets when the status changes."""
-    lines = [f"您订阅的申请 {view.number}（{view.type_name}）有新进度：",
-             f"当前进度：{view.stage}（{view.stage_date}）"]
+    lines = [
+        f"您订阅的申请 {view.number}（{view.type_name}）有新进度：",
+        f"当前进度：{view.stage}（{view.stage_date}）",
+    ]
     if view.meaning:
         lines.append(view.meaning)
     if view.note:
@@ -72,7 +81,7 @@ def unsubscribe_button(number: str) -> dict[str, str]:
     return {"title": UNSUBSCRIBE_TITLE, "payload": f'/unsubscribe_status{{"application_number":"{number}"}}'}
 
 
-async def notify_subscribers(number: str, *, sessions: sessionmaker, delivery: "Delivery") -> int:
+async def notify_subscribers(number: str, *, sessions: sessionmaker, delivery: Delivery) -> int:
     """Tell every subscriber of ``number`` its current status; returns how many were sent."""
     with sessions.begin() as session:
         application = get_by_number(number, session=session)

@@ -50,7 +50,8 @@ def parse_number(text: str) -> str:
     """The canonical number in ``text``; raises NumberError when there is none or it is malformed.
 
     Args:
-        text: what the resident or staff typed, e.g. ``" db 2026-1008-0021 "`` or ``"编号ＤＢ２０２６１００８００２１"``.
+        text: what the resident or staff typed, e.g. ``" db 2026-1008-0021 "`` or
+            ``"编号ＤＢ２０２６１００８００２１"``.
 
     Returns:
         The canonical form, e.g. ``DB202610080021``.

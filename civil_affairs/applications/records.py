@@ -44,8 +44,9 @@ class NewApplication:
     office: str
 
 
-def check_application(*, type_name: str, applicant_name: str, id_number: str, phone: str | None,
-                      office: str, secret_key: str) -> NewApplication:
+def check_application(
+    *, type_name: str, applicant_name: str, id_number: str, phone: str | None, office: str, secret_key: str
+) -> NewApplication:
     """Validate staff input; raises ApplicationError naming the first problem."""
     app_type = resolve_type(type_name)
     if app_type is None:
@@ -58,8 +59,14 @@ def check_application(*, type_name: str, applicant_name: str, id_number: str, ph
         phone_masked = phone_for_storage(phone or "")
     except IdentityError as exc:
         raise ApplicationError(str(exc)) from exc
-    return NewApplication(app_type.code, name, application_id_hash(canonical_id, secret_key), canonical_id[-6:],
-                          phone_masked, (office or "").strip()[:MAX_OFFICE_CHARS])
+    return NewApplication(
+        app_type.code,
+        name,
+        application_id_hash(canonical_id, secret_key),
+        canonical_id[-6:],
+        phone_masked,
+        (office or "").strip()[:MAX_OFFICE_CHARS],
+    )
 
 
 def beijing_day(moment: datetime) -> date:
@@ -70,14 +77,25 @@ def beijing_day(moment: datetime) -> date:
 def next_number(type_code: str, day: date, *, session: Session) -> str:
     """The next free number of ``type_code`` on ``day``."""
     prefix = number_prefix(type_code, day)
-    last = session.scalars(select(Application.number).where(Application.number.like(prefix + "%"))
-                           .order_by(Application.number.desc()).limit(1)).first()
+    last = session.scalars(
+        select(Application.number)
+        .where(Application.number.like(prefix + "%"))
+        .order_by(Application.number.desc())
+        .limit(1)
+    ).first()
     return make_number(type_code, day, int(last[-4:]) + 1 if last else 1)
 
 
-def create_application(data: NewApplication, *, session: Session, staff_user_id: int | None = None,
-                       note: str = "", number: str | None = None, at: datetime | None = None,
-                       source: str = "console") -> Application:
+def create_application(
+    data: NewApplication,
+    *,
+    session: Session,
+    staff_user_id: int | None = None,
+    note: str = "",
+    number: str | None = None,
+    at: datetime | None = None,
+    source: str = "console",
+) -> Application:
     """Store an application in status 受理 with its first history entry.
 
     Args:
@@ -95,12 +113,23 @@ def create_application(data: NewApplication, *, session: Session, staff_user_id:
     at = at or utcnow()
     if number is not None and get_by_number(number, session=session) is not None:
         raise ApplicationError(f"申请编号 {number} 已存在")
-    application = Application(number=number or next_number(data.type_code, beijing_day(at), session=session),
-                              type_code=data.type_code, applicant_name=data.applicant_name,
-                              id_hash=data.id_hash, id_last6=data.id_last6, phone_masked=data.phone_masked,
-                              office=data.office, status="accepted", status_at=at, created_at=at)
-    application.events.append(ApplicationStatusEvent(status="accepted", at=at, note=note[:MAX_NOTE_CHARS],
-                                                     staff_user_id=staff_user_id, source=source))
+    application = Application(
+        number=number or next_number(data.type_code, beijing_day(at), session=session),
+        type_code=data.type_code,
+        applicant_name=data.applicant_name,
+        id_hash=data.id_hash,
+        id_last6=data.id_last6,
+        phone_masked=data.phone_masked,
+        office=data.office,
+        status="accepted",
+        status_at=at,
+        created_at=at,
+    )
+    application.events.append(
+        ApplicationStatusEvent(
+            status="accepted", at=at, note=note[:MAX_NOTE_CHARS], staff_user_id=staff_user_id, source=source
+        )
+    )
     session.add(application)
     session.flush()
     return application
@@ -117,9 +146,16 @@ def find_application(text: str, *, session: Session) -> Application | None:
     return get_by_number(number, session=session) if number else None
 
 
-def change_status(application: Application, status: str, note: str = "", *, session: Session,
-                  staff_user_id: int | None = None, at: datetime | None = None,
-                  source: str = "console") -> ApplicationStatusEvent:
+def change_status(
+    application: Application,
+    status: str,
+    note: str = "",
+    *,
+    session: Session,
+    staff_user_id: int | None = None,
+    at: datetime | None = None,
+    source: str = "console",
+) -> ApplicationStatusEvent:
     """Add a status to the history and make it current; 未批准 and 需补充材料 need a note.
 
     Raises:
@@ -132,8 +168,14 @@ def change_status(application: Application, status: str, note: str = "", *, sess
     if code in STATUSES_NEEDING_NOTE and not note:
         raise ApplicationError(f"“{STATUS_LABELS[code]}”须填写{STATUSES_NEEDING_NOTE[code]}")
     at = at or utcnow()
-    event = ApplicationStatusEvent(application=application, status=code, at=at,
-                                   note=note[:MAX_NOTE_CHARS], staff_user_id=staff_user_id, source=source)
+    event = ApplicationStatusEvent(
+        application=application,
+        status=code,
+        at=at,
+        note=note[:MAX_NOTE_CHARS],
+        staff_user_id=staff_user_id,
+        source=source,
+    )
     session.add(event)
     application.status = code
     application.status_at = at
@@ -141,8 +183,9 @@ def change_status(application: Application, status: str, note: str = "", *, sess
     return event
 
 
-def search_applications(query: str, *, session: Session, secret_key: str, type_code: str = "",
-                        status: str = "", limit: int = SEARCH_LIMIT) -> list[Application]:
+def search_applications(
+    query: str, *, session: Session, secret_key: str, type_code: str = "", status: str = "", limit: int = SEARCH_LIMIT
+) -> list[Application]:
     """Applications matching a number, a full ID number, a name or a last-6, newest first."""
     stmt = select(Application).order_by(Application.status_at.desc(), Application.id.desc()).limit(limit)
     if type_code:
@@ -161,11 +204,22 @@ def search_applications(query: str, *, session: Session, secret_key: str, type_c
         elif hashed:
             stmt = stmt.where(Application.id_hash == hashed)
         else:
-            stmt = stmt.where(or_(Application.applicant_name.contains(query, autoescape=True),
-                                  Application.id_last6 == query.upper()))
+            stmt = stmt.where(
+                or_(Application.applicant_name.contains(query, autoescape=True), Application.id_last6 == query.upper())
+            )
     return list(session.scalars(stmt))
 
 
-__all__ = ["ApplicationError", "NewApplication", "NumberError", "beijing_day", "change_status",
-           "check_application", "create_application", "find_application", "get_by_number",
-           "next_number", "search_applications"]
+__all__ = [
+    "ApplicationError",
+    "NewApplication",
+    "NumberError",
+    "beijing_day",
+    "change_status",
+    "check_application",
+    "create_application",
+    "find_application",
+    "get_by_number",
+    "next_number",
+    "search_applications",
+]

@@ -41,10 +41,11 @@ def read_stage_seed(path: Path = STAGE_SEED) -> list[dict[str, str]]:
     default = data.get("default") or {}
     overrides = data.get("types") or {}
     known_statuses = {code for code, _ in STATUSES}
-    unknown = ([f"type {t}" for t in overrides if t not in TYPES_BY_CODE]
-               + [f"status {s}" for s in default if s not in known_statuses]
-               + [f"status {t}.{s}" for t, stages in overrides.items() for s in (stages or {})
-                  if s not in known_statuses])
+    unknown = (
+        [f"type {t}" for t in overrides if t not in TYPES_BY_CODE]
+        + [f"status {s}" for s in default if s not in known_statuses]
+        + [f"status {t}.{s}" for t, stages in overrides.items() for s in (stages or {}) if s not in known_statuses]
+    )
     if unknown:
         raise ValueError(f"{path}: unknown {', '.join(unknown)}")
     rows: list[dict[str, str]] = []
@@ -53,8 +54,14 @@ def read_stage_seed(path: Path = STAGE_SEED) -> list[dict[str, str]]:
             text = {**(default.get(status) or {}), **((overrides.get(app_type.code) or {}).get(status) or {})}
             if not text.get("meaning") or not text.get("next_step"):
                 raise ValueError(f"{path}: no text for {app_type.code}/{status}")
-            rows.append({"type_code": app_type.code, "status": status,
-                         "meaning": str(text["meaning"]).strip(), "next_step": str(text["next_step"]).strip()})
+            rows.append(
+                {
+                    "type_code": app_type.code,
+                    "status": status,
+                    "meaning": str(text["meaning"]).strip(),
+                    "next_step": str(text["next_step"]).strip(),
+                }
+            )
     return rows
 
 
@@ -72,18 +79,25 @@ def load_stage_seed(*, session: Session, path: Path = STAGE_SEED) -> int:
 
 def stage_text(type_code: str, status: str, *, session: Session) -> StageText:
     """The explanation of ``status`` for ``type_code``; a neutral text if the table lacks it."""
-    row = session.scalars(select(ApplicationStageText).where(
-        ApplicationStageText.type_code == type_code, ApplicationStageText.status == status)).one_or_none()
+    row = session.scalars(
+        select(ApplicationStageText).where(
+            ApplicationStageText.type_code == type_code, ApplicationStageText.status == status
+        )
+    ).one_or_none()
     if row is None:
         return StageText("", FALLBACK_NEXT_STEP)
     return StageText(row.meaning, row.next_step)
 
 
-def set_stage_text(type_code: str, status: str, meaning: str, next_step: str, *,
-                   session: Session) -> ApplicationStageText:
+def set_stage_text(
+    type_code: str, status: str, meaning: str, next_step: str, *, session: Session
+) -> ApplicationStageText:
     """Create or change one text (for staff tools)."""
-    row = session.scalars(select(ApplicationStageText).where(
-        ApplicationStageText.type_code == type_code, ApplicationStageText.status == status)).one_or_none()
+    row = session.scalars(
+        select(ApplicationStageText).where(
+            ApplicationStageText.type_code == type_code, ApplicationStageText.status == status
+        )
+    ).one_or_none()
     if row is None:
         row = ApplicationStageText(type_code=type_code, status=status, meaning=meaning, next_step=next_step)
         session.add(row)

@@ -25,7 +25,9 @@ APPLICATION_TYPES: tuple[ApplicationType, ...] = (
     ApplicationType("LS", "临时救助", ("临时救助金",)),
     ApplicationType("GL", "高龄津贴", ("高龄补贴", "高龄老人津贴")),
     ApplicationType("CJ", "残疾人两项补贴", ("两项补贴", "残疾补贴", "困难残疾人生活补贴", "重度残疾人护理补贴")),
-    ApplicationType("GE", "孤儿/事实无人抚养儿童基本生活费", ("孤儿基本生活费", "事实无人抚养儿童基本生活费", "孤儿生活费")),
+    ApplicationType(
+        "GE", "孤儿/事实无人抚养儿童基本生活费", ("孤儿基本生活费", "事实无人抚养儿童基本生活费", "孤儿生活费")
+    ),
     ApplicationType("BZ", "惠民殡葬补贴", ("殡葬补贴", "殡葬补助", "惠民殡葬", "丧葬补助")),
 )
 TYPES_BY_CODE = {t.code: t for t in APPLICATION_TYPES}

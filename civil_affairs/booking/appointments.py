@@ -172,7 +172,7 @@ def book(
         AppointmentParty(
             position=i + 1, name=p.name, id_hash=h, id_last6=p.id_number.last6, sex=p.id_number.sex, active=True
         )
-        for i, (p, h) in enumerate(zip(request.parties, hashes))
+        for i, (p, h) in enumerate(zip(request.parties, hashes, strict=False))
     ]
     session.add(appointment)
     try:

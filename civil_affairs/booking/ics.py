@@ -30,8 +30,9 @@ class CalendarEvent:
 
 def escape_text(value: str) -> str:
     """Escape backslash, semicolon, comma and newlines for a TEXT property."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
 
 
 def fold_line(line: str) -> str:
@@ -58,10 +59,16 @@ def build_ics(event: CalendarEvent, *, now: datetime | None = None) -> str:
     """A complete VCALENDAR with one VEVENT (and a reminder alarm), CRLF line endings."""
     stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//civil-affairs-bot//appointments//ZH",
-        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
-        f"UID:{event.uid}", f"DTSTAMP:{stamp}",
-        f"DTSTART:{_utc(event.day, event.start)}", f"DTEND:{_utc(event.day, event.end)}",
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//civil-affairs-bot//appointments//ZH",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{event.uid}",
+        f"DTSTAMP:{stamp}",
+        f"DTSTART:{_utc(event.day, event.start)}",
+        f"DTEND:{_utc(event.day, event.end)}",
         f"SUMMARY:{escape_text(event.summary)}",
     ]
     if event.description:
@@ -70,7 +77,12 @@ def build_ics(event: CalendarEvent, *, now: datetime | None = None) -> str:
         lines.append(f"LOCATION:{escape_text(event.location)}")
     if event.remind_before:
         hours = int(event.remind_before.total_seconds() // 3600)
-        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{escape_text(event.summary)}",
-                  f"TRIGGER:-PT{hours}H", "END:VALARM"]
+        lines += [
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            f"DESCRIPTION:{escape_text(event.summary)}",
+            f"TRIGGER:-PT{hours}H",
+            "END:VALARM",
+        ]
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return "\r\n".join(fold_line(line) for line in lines) + "\r\n"

@@ -263,7 +263,6 @@ CSV_FIELDS = ("预约码", "业务", "日期", "时段", "状态", "当事人1",
 def export_csv(day_from: date, day_to: date, *, session: Session, mask_phone: bool = True) -> str:
     """Appointments of a date range as CSV (UTF-8 with BOM so Excel opens it), phones masked by default."""
 
-
     rows = session.scalars(
         select(Appointment)
         .join(BookingSlot)

@@ -38,9 +38,11 @@ BATCH = 50
 def reminder_text(appointment: Appointment, today: datetime | None = None) -> str:
     """What the resident reads the day before."""
     day = describe_date(appointment.day, (today or clock.local_now()).date())
-    return (f"温馨提醒：您预约了{day} {appointment.slot.label} 的{KIND_LABELS[appointment.kind]}，"
-            f"预约码 {appointment.code}。\n请双方本人带好居民身份证按时到场。"
-            f"如需改约或取消，请回复“改约”或“取消预约”；无法到场又未取消的，会记为爽约。")
+    return (
+        f"温馨提醒：您预约了{day} {appointment.slot.label} 的{KIND_LABELS[appointment.kind]}，"
+        f"预约码 {appointment.code}。\n请双方本人带好居民身份证按时到场。"
+        f"如需改约或取消，请回复“改约”或“取消预约”；无法到场又未取消的，会记为爽约。"
+    )
 
 
 def _claim(sessions: sessionmaker, appointment_id: int, now_utc: datetime) -> bool:
@@ -48,45 +50,63 @@ def _claim(sessions: sessionmaker, appointment_id: int, now_utc: datetime) -> bo
     with sessions.begin() as session:
         result = session.execute(
             update(Appointment)
-            .where(Appointment.id == appointment_id, Appointment.reminder_state == "pending",
-                   Appointment.status == "booked")
+            .where(
+                Appointment.id == appointment_id,
+                Appointment.reminder_state == "pending",
+                Appointment.status == "booked",
+            )
             .values(reminder_state="sending", reminder_claimed_at=now_utc)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         return result.rowcount == 1
 
 
 def _finish(sessions: sessionmaker, appointment_id: int, state: str, now_utc: datetime) -> None:
     with sessions.begin() as session:
-        session.execute(update(Appointment).where(Appointment.id == appointment_id,
-                                                  Appointment.reminder_state == "sending")
-                        .values(reminder_state=state, reminder_sent_at=now_utc if state == "sent" else None)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id, Appointment.reminder_state == "sending")
+            .values(reminder_state=state, reminder_sent_at=now_utc if state == "sent" else None)
+            .execution_options(synchronize_session=False)
+        )
 
 
-async def send_due_reminders(sessions: sessionmaker, delivery: Delivery, *,
-                             now_utc: datetime | None = None,
-                             rules: BookingRules = DEFAULT_RULES) -> int:
+async def send_due_reminders(
+    sessions: sessionmaker, delivery: Delivery, *, now_utc: datetime | None = None, rules: BookingRules = DEFAULT_RULES
+) -> int:
     """Send every reminder that is due now; returns how many were sent.
 
     Reminders for appointments without a chat, or whose day has already begun, are skipped.
     """
     now_utc = now_utc or utcnow()
     with sessions.begin() as session:
-        session.execute(update(Appointment).where(
-            Appointment.reminder_state == "sending",
-            Appointment.reminder_claimed_at < now_utc - STALE_CLAIM).values(reminder_state="failed")
-            .execution_options(synchronize_session=False))
-        due = list(session.scalars(select(Appointment).where(
-            Appointment.reminder_state == "pending", Appointment.status == "booked",
-            Appointment.reminder_due_at <= now_utc).order_by(Appointment.reminder_due_at).limit(BATCH)))
+        session.execute(
+            update(Appointment)
+            .where(Appointment.reminder_state == "sending", Appointment.reminder_claimed_at < now_utc - STALE_CLAIM)
+            .values(reminder_state="failed")
+            .execution_options(synchronize_session=False)
+        )
+        due = list(
+            session.scalars(
+                select(Appointment)
+                .where(
+                    Appointment.reminder_state == "pending",
+                    Appointment.status == "booked",
+                    Appointment.reminder_due_at <= now_utc,
+                )
+                .order_by(Appointment.reminder_due_at)
+                .limit(BATCH)
+            )
+        )
         today = clock.local_today(now_utc)
         work = []
         for appointment in due:
             if not appointment.sender_id or appointment.day <= today:
                 appointment.reminder_state = "skipped"
             else:
-                work.append((appointment.id, appointment.sender_id,
-                             reminder_text(appointment, clock.local_now(now_utc))))
+                work.append(
+                    (appointment.id, appointment.sender_id, reminder_text(appointment, clock.local_now(now_utc)))
+                )
     sent = 0
     for appointment_id, sender_id, text in work:
         if not _claim(sessions, appointment_id, now_utc):
@@ -103,10 +123,14 @@ async def send_due_reminders(sessions: sessionmaker, delivery: Delivery, *,
     return sent
 
 
-async def run_reminder_loop(sessions: sessionmaker, delivery: Delivery, *,
-                            interval_seconds: float = REMINDER_INTERVAL_SECONDS,
-                            rules: BookingRules = DEFAULT_RULES,
-                            stop: asyncio.Event | None = None) -> None:
+async def run_reminder_loop(
+    sessions: sessionmaker,
+    delivery: Delivery,
+    *,
+    interval_seconds: float = REMINDER_INTERVAL_SECONDS,
+    rules: BookingRules = DEFAULT_RULES,
+    stop: asyncio.Event | None = None,
+) -> None:
     """Check for due reminders every ``interval_seconds`` until cancelled or ``stop`` is set."""
     stop = stop or asyncio.Event()
     while not stop.is_set():

@@ -23,9 +23,14 @@ WORKDAY = "workday"
 
 # chinese_calendar names holidays in English; residents and staff read Chinese.
 HOLIDAY_NAMES_ZH = {
-    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
 
 
@@ -45,7 +50,7 @@ class WorkCalendar:
     years: frozenset[int]
 
     @classmethod
-    def from_package(cls) -> "WorkCalendar":
+    def from_package(cls) -> WorkCalendar:
         """The package's own arrangement, without a database (tests and scripts)."""
         exceptions = {d: (HOLIDAY, str(n)) for d, n in chinese_calendar.holidays.items()}
         exceptions.update({d: (WORKDAY, str(n)) for d, n in chinese_calendar.workdays.items()})
@@ -127,8 +132,9 @@ def seed_calendar(*, session: Session, first_year: int | None = None) -> list[in
 
 
 def _drop_year(year: int, *, session: Session) -> None:
-    session.execute(delete(CalendarDay).where(CalendarDay.day >= date(year, 1, 1),
-                                              CalendarDay.day <= date(year, 12, 31)))
+    session.execute(
+        delete(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+    )
     session.execute(delete(CalendarYear).where(CalendarYear.year == year))
 
 
@@ -156,8 +162,13 @@ def set_day(day: date, kind: str | None, name: str = "", *, session: Session) ->
 
 def list_exceptions(year: int, *, session: Session) -> list[CalendarDay]:
     """The year's holidays and make-up days in date order."""
-    return list(session.scalars(select(CalendarDay).where(
-        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)).order_by(CalendarDay.day)))
+    return list(
+        session.scalars(
+            select(CalendarDay)
+            .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            .order_by(CalendarDay.day)
+        )
+    )
 
 
 def covered_years(*, session: Session) -> list[CalendarYear]:

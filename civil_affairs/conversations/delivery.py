@@ -39,29 +39,40 @@ class Delivery:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def to_resident(self, sender_id: str, text: str, *, author: str = "system",
-                          buttons: list[dict[str, str]] | None = None,
-                          staff_user_id: int | None = None) -> bool:
+    async def to_resident(
+        self,
+        sender_id: str,
+        text: str,
+        *,
+        author: str = "system",
+        buttons: list[dict[str, str]] | None = None,
+        staff_user_id: int | None = None,
+    ) -> bool:
         """Record the message in the transcript and deliver it; False when Telegram refused it."""
         with self.sessions.begin() as session:
-            record_message(sender_id, author, text, session=session, buttons=buttons,
-                           staff_user_id=staff_user_id)
+            record_message(sender_id, author, text, session=session, buttons=buttons, staff_user_id=staff_user_id)
         chat_id = telegram_chat_id(sender_id)
         if chat_id is None:
             return True  # web chat: the page picks it up from the transcript
-        return await self._telegram("sendMessage", {"chat_id": chat_id, "text": text,
-                                                    "reply_markup": inline_keyboard(buttons)})
+        return await self._telegram(
+            "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": inline_keyboard(buttons)}
+        )
 
     async def to_staff_chat(self, text: str, link: str) -> bool:
         """Announce something in the staff Telegram chat, when STAFF_TELEGRAM_CHAT_ID is set."""
         chat_id = self.settings.staff_telegram_chat_id
         if not chat_id:
             return False
-        return await self._telegram("sendMessage", {
-            "chat_id": chat_id, "text": f"{text}\n{link}",
-            "reply_markup": {"inline_keyboard": [[{"text": "打开会话", "url": link}]]}
-            if link.startswith("https://") else None,
-        })
+        return await self._telegram(
+            "sendMessage",
+            {
+                "chat_id": chat_id,
+                "text": f"{text}\n{link}",
+                "reply_markup": {"inline_keyboard": [[{"text": "打开会话", "url": link}]]}
+                if link.startswith("https://")
+                else None,
+            },
+        )
 
     async def _telegram(self, method: str, params: dict[str, Any]) -> bool:
         token = self.settings.telegram_bot_token

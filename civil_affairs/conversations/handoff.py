@@ -48,7 +48,8 @@ class HandoffError(ValueError):
 def active_handoff(sender_id: str, *, session: Session) -> Handoff | None:
     """The open or assigned handoff of this resident's conversation, if any."""
     return session.scalars(
-        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+        select(Handoff)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
         .where(Conversation.sender_id == sender_id, Handoff.status.in_(ACTIVE))
         .order_by(Handoff.id.desc())
     ).first()
@@ -63,8 +64,13 @@ def escalate(sender_id: str, reason: str, *, session: Session, summary: str = ""
             existing.priority, existing.reason = priority, reason
         return existing, False
     conversation = get_or_create_conversation(sender_id, session=session)
-    handoff = Handoff(conversation_id=conversation.id, reason=reason, priority=priority,
-                      summary=mask_personal_data(summary)[:200], status="open")
+    handoff = Handoff(
+        conversation_id=conversation.id,
+        reason=reason,
+        priority=priority,
+        summary=mask_personal_data(summary)[:200],
+        status="open",
+    )
     session.add(handoff)
     session.flush()
     metrics.HANDOFFS.labels(reason=reason).inc()
@@ -121,7 +127,8 @@ def rate_last_resolved(sender_id: str, rating: int, *, session: Session) -> Hand
     if not 1 <= rating <= 5:
         return None
     handoff = session.scalars(
-        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+        select(Handoff)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
         .where(Conversation.sender_id == sender_id, Handoff.status == "resolved", Handoff.rating.is_(None))
         .order_by(Handoff.id.desc())
     ).first()
@@ -141,31 +148,48 @@ class QueueItem:
     waiting_seconds: int
 
 
-def queue(*, session: Session, status: str | None = None, now: datetime | None = None,
-          limit: int = 200) -> list[QueueItem]:
+def queue(
+    *, session: Session, status: str | None = None, now: datetime | None = None, limit: int = 200
+) -> list[QueueItem]:
     """Handoffs by status (default: open and assigned), most urgent and longest waiting first.
 
     Resolved handoffs come most recently resolved first, so the newest stay within ``limit``.
     """
     now = now or utcnow()
     statuses = [status] if status else list(ACTIVE)
-    order = ((Handoff.resolved_at.desc(), Handoff.id.desc()) if status == "resolved"
-             else (Handoff.priority, Handoff.created_at))
+    order = (
+        (Handoff.resolved_at.desc(), Handoff.id.desc())
+        if status == "resolved"
+        else (Handoff.priority, Handoff.created_at)
+    )
     rows = session.execute(
-        select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
+        select(Handoff, Conversation)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
         .where(Handoff.status.in_(statuses))
-        .order_by(*order).limit(limit)
+        .order_by(*order)
+        .limit(limit)
     ).all()
     items = []
     for handoff, conversation in rows:
-        last = session.scalars(
-            select(ConversationMessage.text)
-            .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.author == "resident")
-            .order_by(ConversationMessage.id.desc()).limit(1)
-        ).first() or ""
+        last = (
+            session.scalars(
+                select(ConversationMessage.text)
+                .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.author == "resident")
+                .order_by(ConversationMessage.id.desc())
+                .limit(1)
+            ).first()
+            or ""
+        )
         end = handoff.first_response_at or handoff.resolved_at or now
-        items.append(QueueItem(handoff, conversation.sender_id, conversation.channel, last[:80],
-                               max(0, int((end - handoff.created_at).total_seconds()))))
+        items.append(
+            QueueItem(
+                handoff,
+                conversation.sender_id,
+                conversation.channel,
+                last[:80],
+                max(0, int((end - handoff.created_at).total_seconds())),
+            )
+        )
     return items
 
 
@@ -174,8 +198,7 @@ LIKE_ESCAPE = "\\"
 
 def like_pattern(text: str) -> str:
     """``%text%`` for LIKE with ``%``, ``_`` and the escape character taken literally."""
-    escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
-               .replace("_", LIKE_ESCAPE + "_"))
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
 
 
@@ -188,9 +211,13 @@ def search_conversations(text: str, *, session: Session, limit: int = 50) -> lis
     """
     stmt = select(Conversation).order_by(Conversation.last_message_at.desc()).limit(limit)
     if text.strip():
-        stmt = stmt.where(Conversation.id.in_(
-            select(ConversationMessage.conversation_id)
-            .where(ConversationMessage.text.like(like_pattern(text.strip()), escape=LIKE_ESCAPE))))
+        stmt = stmt.where(
+            Conversation.id.in_(
+                select(ConversationMessage.conversation_id).where(
+                    ConversationMessage.text.like(like_pattern(text.strip()), escape=LIKE_ESCAPE)
+                )
+            )
+        )
     return list(session.scalars(stmt))
 
 
@@ -200,8 +227,7 @@ def handoff_counts(*, session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def acknowledgement(settings: Settings, now: datetime | None = None, *,
-                    session: Session | None = None) -> str:
+def acknowledgement(settings: Settings, now: datetime | None = None, *, session: Session | None = None) -> str:
     """What the resident is told once a person has been asked to take over.
 
     With a ``session`` the staff-edited holiday table decides the working days.
@@ -213,8 +239,10 @@ def acknowledgement(settings: Settings, now: datetime | None = None, *,
     text = "已为您转接工作人员，请稍候，工作人员会直接在这里回复您。您可以先把要办的事情说清楚。"
     if not hours.is_open(now, calendar):
         opening = hours.next_opening(now, calendar)
-        text += (f"\n现在是非工作时间，工作人员将在{describe_opening(opening, now)}上班后尽快回复您。"
-                 f"紧急情况请拨打 110 / 120，其他事项也可拨打 {settings.bureau.hotline}。")
+        text += (
+            f"\n现在是非工作时间，工作人员将在{describe_opening(opening, now)}上班后尽快回复您。"
+            f"紧急情况请拨打 110 / 120，其他事项也可拨打 {settings.bureau.hotline}。"
+        )
     return text
 
 

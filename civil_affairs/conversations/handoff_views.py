@@ -55,14 +55,19 @@ def describe_wait(seconds: int) -> str:
 
 def staff_names(*, session: Session) -> dict[int, str]:
     """Display names of every staff account (deactivated ones too: they appear in old transcripts)."""
-    return {user.id: user.display_name or user.username
-            for user in session.scalars(select(StaffUser).order_by(StaffUser.id))}
+    return {
+        user.id: user.display_name or user.username
+        for user in session.scalars(select(StaffUser).order_by(StaffUser.id))
+    }
 
 
 def assignable_staff(*, session: Session) -> list[StaffUser]:
     """Active accounts a supervisor can hand a conversation to."""
-    return list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True))
-                                .order_by(StaffUser.display_name, StaffUser.username)))
+    return list(
+        session.scalars(
+            select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.display_name, StaffUser.username)
+        )
+    )
 
 
 def queue_row(item: QueueItem, names: dict[int, str]) -> dict[str, Any]:
@@ -98,8 +103,11 @@ def message_row(message: ConversationMessage, names: dict[int, str]) -> dict[str
         "at": iso_utc(message.at),
         "at_local": beijing(message.at),
         "author": message.author,
-        "author_label": (names.get(message.staff_user_id, "工作人员") if message.author == "staff"
-                         and message.staff_user_id else AUTHOR_LABELS.get(message.author, message.author)),
+        "author_label": (
+            names.get(message.staff_user_id, "工作人员")
+            if message.author == "staff" and message.staff_user_id
+            else AUTHOR_LABELS.get(message.author, message.author)
+        ),
         "text": mask_personal_data(message.text or ""),
         "buttons": [mask_personal_data(str(b.get("title", ""))) for b in (message.buttons or [])],
     }
@@ -107,9 +115,13 @@ def message_row(message: ConversationMessage, names: dict[int, str]) -> dict[str
 
 def note_row(note: HandoffNote, names: dict[int, str]) -> dict[str, Any]:
     """One internal note."""
-    return {"id": note.id, "at": iso_utc(note.at), "at_local": beijing(note.at),
-            "author": names.get(note.staff_user_id, "") if note.staff_user_id else "",
-            "text": mask_personal_data(note.text)}
+    return {
+        "id": note.id,
+        "at": iso_utc(note.at),
+        "at_local": beijing(note.at),
+        "author": names.get(note.staff_user_id, "") if note.staff_user_id else "",
+        "text": mask_personal_data(note.text),
+    }
 
 
 def handoff_row(handoff: Handoff, names: dict[int, str]) -> dict[str, Any]:
@@ -138,8 +150,12 @@ def handoff_row(handoff: Handoff, names: dict[int, str]) -> dict[str, Any]:
 def notes_of(handoff_id: int, *, session: Session, names: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """The internal notes of one handoff, oldest first."""
     names = names if names is not None else staff_names(session=session)
-    return [note_row(n, names) for n in session.scalars(
-        select(HandoffNote).where(HandoffNote.handoff_id == handoff_id).order_by(HandoffNote.id))]
+    return [
+        note_row(n, names)
+        for n in session.scalars(
+            select(HandoffNote).where(HandoffNote.handoff_id == handoff_id).order_by(HandoffNote.id)
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -161,19 +177,22 @@ class ConversationView:
         return self.messages[-1]["id"] if self.messages else 0
 
 
-def conversation_view(conversation_id: int, *, session: Session,
-                      names: dict[int, str] | None = None) -> ConversationView | None:
+def conversation_view(
+    conversation_id: int, *, session: Session, names: dict[int, str] | None = None
+) -> ConversationView | None:
     """The conversation's transcript (bot part before the escalation included), handoffs and notes."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return None
     names = names if names is not None else staff_names(session=session)
-    handoffs = list(session.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id)
-                                    .order_by(Handoff.id)))
+    handoffs = list(
+        session.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id))
+    )
     notes: dict[int, list[dict[str, Any]]] = {h.id: [] for h in handoffs}
     if handoffs:
-        for note in session.scalars(select(HandoffNote).where(HandoffNote.handoff_id.in_(list(notes)))
-                                    .order_by(HandoffNote.id)):
+        for note in session.scalars(
+            select(HandoffNote).where(HandoffNote.handoff_id.in_(list(notes))).order_by(HandoffNote.id)
+        ):
             notes[note.handoff_id].append(note_row(note, names))
     lines = transcript(conversation.id, session=session)
     markers: dict[int, list[str]] = {}
@@ -186,33 +205,47 @@ def conversation_view(conversation_id: int, *, session: Session,
             first = next((m.id for m in lines if m.at >= at), 0)
             markers.setdefault(first, []).append(text)
     return ConversationView(
-        conversation_id=conversation.id, channel=conversation.channel,
+        conversation_id=conversation.id,
+        channel=conversation.channel,
         channel_label=CHANNEL_LABELS.get(conversation.channel, conversation.channel),
         created_at=conversation.created_at,
         messages=[message_row(m, names) for m in lines],
-        handoffs=[handoff_row(h, names) for h in handoffs], notes=notes, markers=markers,
+        handoffs=[handoff_row(h, names) for h in handoffs],
+        notes=notes,
+        markers=markers,
     )
 
 
-def new_messages(conversation_id: int, after_id: int, *, session: Session,
-                 names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+def new_messages(
+    conversation_id: int, after_id: int, *, session: Session, names: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
     """Transcript lines newer than ``after_id`` (what the conversation page polls for)."""
     names = names if names is not None else staff_names(session=session)
     return [message_row(m, names) for m in transcript(conversation_id, session=session, after_id=after_id)]
 
 
-def viewed_recently(handoff_id: int, staff_user_id: int, *, session: Session, action: str,
-                    within: timedelta = timedelta(hours=8)) -> bool:
+def viewed_recently(
+    handoff_id: int, staff_user_id: int, *, session: Session, action: str, within: timedelta = timedelta(hours=8)
+) -> bool:
     """True when this staff member's full view of the handoff is in the audit log (within a session's life).
 
     Only then may the conversation page poll for new lines without an audit record of its own: the
     read it continues is on record. Anyone else asking with ``after=`` is audited like a full view.
     """
-    return session.scalars(
-        select(AuditLog.id).where(AuditLog.staff_user_id == staff_user_id, AuditLog.action == action,
-                                  AuditLog.target_type == "handoff", AuditLog.target_id == str(handoff_id),
-                                  AuditLog.at >= utcnow() - within).limit(1)
-    ).first() is not None
+    return (
+        session.scalars(
+            select(AuditLog.id)
+            .where(
+                AuditLog.staff_user_id == staff_user_id,
+                AuditLog.action == action,
+                AuditLog.target_type == "handoff",
+                AuditLog.target_id == str(handoff_id),
+                AuditLog.at >= utcnow() - within,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def sender_of(handoff: Handoff, *, session: Session) -> str:
@@ -224,21 +257,28 @@ def conversation_rows(conversations: list[Conversation], *, session: Session) ->
     """Search results: each conversation with its latest handoff's state and its last resident line."""
     rows = []
     for conversation in conversations:
-        latest = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation.id)
-                                 .order_by(Handoff.id.desc()).limit(1)).first()
-        last = session.scalars(
-            select(ConversationMessage.text)
-            .where(ConversationMessage.conversation_id == conversation.id,
-                   ConversationMessage.author == "resident")
-            .order_by(ConversationMessage.id.desc()).limit(1)).first() or ""
-        rows.append({
-            "id": conversation.id,
-            "channel": conversation.channel,
-            "channel_label": CHANNEL_LABELS.get(conversation.channel, conversation.channel),
-            "created_at_local": beijing(conversation.created_at),
-            "last_message_at_local": beijing(conversation.last_message_at),
-            "last_message": mask_personal_data(last[:80]),
-            "handoff_id": latest.id if latest else None,
-            "handoff_status_label": STATUS_LABELS[latest.status] if latest else "无转人工",
-        })
+        latest = session.scalars(
+            select(Handoff).where(Handoff.conversation_id == conversation.id).order_by(Handoff.id.desc()).limit(1)
+        ).first()
+        last = (
+            session.scalars(
+                select(ConversationMessage.text)
+                .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.author == "resident")
+                .order_by(ConversationMessage.id.desc())
+                .limit(1)
+            ).first()
+            or ""
+        )
+        rows.append(
+            {
+                "id": conversation.id,
+                "channel": conversation.channel,
+                "channel_label": CHANNEL_LABELS.get(conversation.channel, conversation.channel),
+                "created_at_local": beijing(conversation.created_at),
+                "last_message_at_local": beijing(conversation.last_message_at),
+                "last_message": mask_personal_data(last[:80]),
+                "handoff_id": latest.id if latest else None,
+                "handoff_status_label": STATUS_LABELS[latest.status] if latest else "无转人工",
+            }
+        )
     return rows

@@ -56,7 +56,7 @@ class RasaMessage:
     document: dict[str, str] | None = None  # from a custom payload {"document": {filename, content}}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RasaMessage":
+    def from_json(cls, data: dict[str, Any]) -> RasaMessage:
         """Read one element of the REST channel's answer, ignoring what the bot cannot show."""
         buttons = tuple(
             RasaButton(title=str(button.get("title", "")), payload=str(button.get("payload", "")))
@@ -72,7 +72,8 @@ class RasaMessage:
             buttons=buttons,
             image=str(image) if image else None,
             document={k: str(v) for k, v in document.items()}
-            if isinstance(document, dict) and document.get("content") else None,
+            if isinstance(document, dict) and document.get("content")
+            else None,
         )
 
 
@@ -87,8 +88,14 @@ class RasaClient:
     ``RasaMaybeProcessed`` tells the caller to find out before sending it again.
     """
 
-    def __init__(self, base_url: str | Sequence[str], timeout_seconds: float, *,
-                 http: httpx.AsyncClient | None = None, rest_seconds: float = REST_SECONDS) -> None:
+    def __init__(
+        self,
+        base_url: str | Sequence[str],
+        timeout_seconds: float,
+        *,
+        http: httpx.AsyncClient | None = None,
+        rest_seconds: float = REST_SECONDS,
+    ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         if not urls:
             raise ValueError("RasaClient needs at least one Rasa URL")
@@ -113,8 +120,15 @@ class RasaClient:
         now = time.monotonic()
         return sorted(order, key=lambda i: (i == avoid, self._resting_until[i] > now))
 
-    async def send(self, sender_id: str, text: str, *, message_id: str | None = None,
-                   avoid: int | None = None, extra_seconds: float = 0.0) -> list[RasaMessage]:
+    async def send(
+        self,
+        sender_id: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        avoid: int | None = None,
+        extra_seconds: float = 0.0,
+    ) -> list[RasaMessage]:
         """Post ``text`` as ``sender_id``; raise RasaUnavailable on any failure or timeout.
 
         ``message_id`` travels in the message's metadata (the tracker store keeps it), so that an
@@ -132,18 +146,19 @@ class RasaClient:
                 # httpx's timeout applies per network operation; wait_for bounds the whole exchange
                 # so that a slowly trickling answer cannot keep the resident waiting.
                 response = await asyncio.wait_for(
-                    self._http.post(self._urls[index], json=body, timeout=timeout), timeout=timeout)
+                    self._http.post(self._urls[index], json=body, timeout=timeout), timeout=timeout
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                logger.warning("Rasa replica %d refused the connection for %s; trying the next",
-                               index, sender_id)
+                logger.warning("Rasa replica %d refused the connection for %s; trying the next", index, sender_id)
                 self._resting_until[index] = time.monotonic() + self._rest_seconds
                 continue
             except asyncio.TimeoutError as exc:
                 logger.warning("Rasa timed out after %.1f s for %s", timeout, sender_id)
                 raise RasaUnavailable("timeout") from exc
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
-                logger.warning("Rasa replica %d failed after the message was sent for %s: %s",
-                               index, sender_id, type(exc).__name__)
+                logger.warning(
+                    "Rasa replica %d failed after the message was sent for %s: %s", index, sender_id, type(exc).__name__
+                )
                 self._resting_until[index] = time.monotonic() + self._rest_seconds
                 raise RasaMaybeProcessed(type(exc).__name__, replica=index, dropped=True) from exc
             except httpx.HTTPError as exc:

@@ -19,7 +19,7 @@ import re
 import time
 import uuid
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,8 +54,10 @@ logger = logging.getLogger(__name__)
 # A replica that died holding a conversation's lock loses it within the lock store's heartbeat TTL.
 LOCK_TAKEOVER_SECONDS = 4.0
 RATING_PREFIX = "/rate_service:"
-RATING_BUTTONS = [{"title": f"{n}分" + (" 非常满意" if n == 5 else " 很不满意" if n == 1 else ""),
-                   "payload": f"{RATING_PREFIX}{n}"} for n in range(5, 0, -1)]
+RATING_BUTTONS = [
+    {"title": f"{n}分" + (" 非常满意" if n == 5 else " 很不满意" if n == 1 else ""), "payload": f"{RATING_PREFIX}{n}"}
+    for n in range(5, 0, -1)
+]
 RATING_REQUEST = "本次人工服务已结束，之后机器人会继续为您解答。请为这次服务打分（5分最满意）："
 RATING_THANKS = "感谢您的评价！还有问题可以继续问我。"
 RATING_ALREADY = "收到，谢谢！还有问题可以继续问我。"
@@ -77,7 +79,7 @@ SENSITIVE_RE = re.compile(
 
 def parse_rating(text: str) -> int | None:
     """The score of a rating button payload, if ``text`` is one."""
-    score = text[len(RATING_PREFIX):]
+    score = text[len(RATING_PREFIX) :]
     if text.startswith(RATING_PREFIX) and score.isascii() and score.isdigit() and len(score) <= 2:
         return int(score)
     return None
@@ -106,8 +108,9 @@ class ChatRateLimiter:
 
     MAX_CHATS = 50_000  # forget idle chats beyond this many, so memory stays bounded
 
-    def __init__(self, limits: tuple[tuple[int, float], ...] = RATE_LIMITS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limits: tuple[tuple[int, float], ...] = RATE_LIMITS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limits = limits
         self.clock = clock
         self._window = max(seconds for _count, seconds in limits)
@@ -152,8 +155,14 @@ class ChatRateLimiter:
 class ConversationService:
     """The channels' gateway to Rasa, with transcripts and handoff pause."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker, rasa: RasaClient, delivery: Delivery,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker,
+        rasa: RasaClient,
+        delivery: Delivery,
+        engine: Engine | None = None,
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.rasa = rasa
@@ -162,12 +171,17 @@ class ConversationService:
         self.limiter = ChatRateLimiter(settings.chat_rate_limit)
 
     @classmethod
-    def open(cls, settings: Settings) -> "ConversationService":
+    def open(cls, settings: Settings) -> ConversationService:
         """A service with its own database engine and HTTP clients; close it with ``aclose``."""
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
-        return cls(settings, sessions, RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds),
-                   Delivery(settings, sessions), engine)
+        return cls(
+            settings,
+            sessions,
+            RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds),
+            Delivery(settings, sessions),
+            engine,
+        )
 
     async def aclose(self) -> None:
         await self.rasa.aclose()
@@ -175,9 +189,16 @@ class ConversationService:
         if self._engine is not None:
             self._engine.dispose()
 
-    async def send(self, sender_id: str, text: str, *, message_id: str | None = None,
-                   maybe_seen: bool = False, expect_answer: bool = True,
-                   raise_when_limited: bool = False) -> list[RasaMessage]:
+    async def send(
+        self,
+        sender_id: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        maybe_seen: bool = False,
+        expect_answer: bool = True,
+        raise_when_limited: bool = False,
+    ) -> list[RasaMessage]:
         """Handle one resident message; returns what the bot says (nothing while staff hold it).
 
         ``message_id`` identifies the message across retries (a Telegram update id; a fresh id
@@ -199,8 +220,7 @@ class ConversationService:
                     raise RateLimited(reply or [RasaMessage(text=SLOW_DOWN_TEXT)])
                 return reply
         try:
-            answers = await self._send(sender_id, text, message_id or uuid.uuid4().hex, maybe_seen,
-                                       expect_answer)
+            answers = await self._send(sender_id, text, message_id or uuid.uuid4().hex, maybe_seen, expect_answer)
         except MessageLost:
             metrics.MESSAGES.labels(channel=channel, outcome="lost").inc()
             raise
@@ -225,8 +245,9 @@ class ConversationService:
         bureau = self.settings.bureau
         return hotline_reply(text, hotline=bureau.hotline, bureau=bureau.name)
 
-    async def _send(self, sender_id: str, text: str, message_id: str, maybe_seen: bool,
-                    expect_answer: bool) -> list[RasaMessage]:
+    async def _send(
+        self, sender_id: str, text: str, message_id: str, maybe_seen: bool, expect_answer: bool
+    ) -> list[RasaMessage]:
         if maybe_seen:
             stored = await asyncio.to_thread(self._stored_answers, sender_id, message_id)
             if stored is not None:
@@ -247,8 +268,9 @@ class ConversationService:
             if handoff_id is not None and outcome in ("urgent-raised", "emergency-new"):
                 await self._announce_safely(handoff_id, raised=outcome == "urgent-raised")
             follow_up = URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else HANDED_OVER_REPLY
-            return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
-                                                        RasaMessage(text=follow_up)])
+            return await self._say_urgently(
+                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=follow_up)]
+            )
         if outcome == "paused":
             logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
             return []
@@ -278,8 +300,9 @@ class ConversationService:
                 urgent_id, new = 0, False
             if new:
                 await self._announce_safely(urgent_id)
-            return await self._say_urgently(sender_id, [RasaMessage(text=self._hotlines(text)),
-                                                        RasaMessage(text=HANDED_OVER_REPLY)])
+            return await self._say_urgently(
+                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=HANDED_OVER_REPLY)]
+            )
         return await self._say(sender_id, answers)
 
     async def _say_urgently(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
@@ -317,8 +340,9 @@ class ConversationService:
                 raise (MessageLost if failure.dropped else RasaUnavailable)(str(failure)) from failure
             # Not stored, so not handled: another replica takes it, once the dead one's lock is gone.
             try:
-                return await self.rasa.send(sender_id, text, message_id=message_id, avoid=failure.replica,
-                                            extra_seconds=LOCK_TAKEOVER_SECONDS)
+                return await self.rasa.send(
+                    sender_id, text, message_id=message_id, avoid=failure.replica, extra_seconds=LOCK_TAKEOVER_SECONDS
+                )
             except RasaMaybeProcessed as again:
                 raise MessageLost(str(again)) from again
 
@@ -365,10 +389,18 @@ class ConversationService:
         def record() -> None:
             with self.sessions.begin() as session:
                 for answer in answers:
-                    shown = answer.text or answer.image or (
-                        f"[文件] {answer.document.get('filename', '')}" if answer.document else "")
-                    record_message(sender_id, "bot", shown, session=session,
-                                   buttons=[{"title": b.title, "payload": b.payload} for b in answer.buttons])
+                    shown = (
+                        answer.text
+                        or answer.image
+                        or (f"[文件] {answer.document.get('filename', '')}" if answer.document else "")
+                    )
+                    record_message(
+                        sender_id,
+                        "bot",
+                        shown,
+                        session=session,
+                        buttons=[{"title": b.title, "payload": b.payload} for b in answer.buttons],
+                    )
 
         await asyncio.to_thread(record)
         return answers
@@ -384,4 +416,3 @@ class ConversationService:
     async def ask_for_rating(self, sender_id: str) -> None:
         """After staff resolve: hand back to the bot and ask for a 1–5 rating."""
         await self.delivery.to_resident(sender_id, RATING_REQUEST, buttons=RATING_BUTTONS)
-

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +19,7 @@ MAX_STORED_CHARS = 5000
 # UTF-8) and bidirectional overrides (they make a line read differently to staff than it is stored).
 # Tabs and line breaks stay; so do emoji and the zero-width joiner inside them.
 _UNSAFE_CHARS_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff]"
 )
 
 
@@ -54,9 +54,7 @@ def telegram_chat_id(sender_id: str) -> int | None:
 
 def get_or_create_conversation(sender_id: str, *, session: Session) -> Conversation:
     """The resident's conversation, created on first contact."""
-    conversation = session.scalars(
-        select(Conversation).where(Conversation.sender_id == sender_id)
-    ).one_or_none()
+    conversation = session.scalars(select(Conversation).where(Conversation.sender_id == sender_id)).one_or_none()
     if conversation is None:
         conversation = Conversation(sender_id=sender_id, channel=channel_of(sender_id))
         session.add(conversation)
@@ -64,16 +62,27 @@ def get_or_create_conversation(sender_id: str, *, session: Session) -> Conversat
     return conversation
 
 
-def record_message(sender_id: str, author: str, text: str, *, session: Session,
-                   buttons: list[dict[str, Any]] | None = None,
-                   staff_user_id: int | None = None) -> ConversationMessage:
+def record_message(
+    sender_id: str,
+    author: str,
+    text: str,
+    *,
+    session: Session,
+    buttons: list[dict[str, Any]] | None = None,
+    staff_user_id: int | None = None,
+) -> ConversationMessage:
     """Append one masked line to the resident's transcript."""
     conversation = get_or_create_conversation(sender_id, session=session)
     message = ConversationMessage(
-        conversation_id=conversation.id, author=author,
+        conversation_id=conversation.id,
+        author=author,
         text=mask_personal_data(clean_text(text))[:MAX_STORED_CHARS],
-        buttons=[{"title": mask_personal_data(clean_text(b.get("title", ""))), "payload": b.get("payload", "")}
-                 for b in buttons] if buttons else None,
+        buttons=[
+            {"title": mask_personal_data(clean_text(b.get("title", ""))), "payload": b.get("payload", "")}
+            for b in buttons
+        ]
+        if buttons
+        else None,
         staff_user_id=staff_user_id,
     )
     conversation.last_message_at = utcnow()
@@ -82,12 +91,15 @@ def record_message(sender_id: str, author: str, text: str, *, session: Session,
     return message
 
 
-def transcript(conversation_id: int, *, session: Session, after_id: int = 0,
-               authors: Iterable[str] | None = None) -> list[ConversationMessage]:
+def transcript(
+    conversation_id: int, *, session: Session, after_id: int = 0, authors: Iterable[str] | None = None
+) -> list[ConversationMessage]:
     """Messages of a conversation in order, optionally only newer ones or by some authors."""
-    stmt = (select(ConversationMessage)
-            .where(ConversationMessage.conversation_id == conversation_id, ConversationMessage.id > after_id)
-            .order_by(ConversationMessage.id))
+    stmt = (
+        select(ConversationMessage)
+        .where(ConversationMessage.conversation_id == conversation_id, ConversationMessage.id > after_id)
+        .order_by(ConversationMessage.id)
+    )
     if authors is not None:
         stmt = stmt.where(ConversationMessage.author.in_(list(authors)))
     return list(session.scalars(stmt))

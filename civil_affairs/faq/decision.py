@@ -6,13 +6,13 @@ cross-validation on the variants (``make eval-faq ARGS=--calibrate``), never on 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
 from civil_affairs.faq.ranker import NONE_CLASS
-
 
 Decision = Literal["answer", "disambiguate", "unknown"]
 CALIBRATION_FEATURES = ("best", "gap_2", "gap_3", "gap_none", "log_chars")
@@ -23,8 +23,7 @@ def decision_features(ranked: Sequence[tuple[str, float]], text: str) -> list[fl
     over ``__none__``, and the message length (long stories are harder to place)."""
     real = [s for k, s in ranked if k != NONE_CLASS] + [-2.0, -2.0, -2.0]
     none_score = next((s for k, s in ranked if k == NONE_CLASS), -2.0)
-    return [real[0], real[0] - real[1], real[0] - real[2], real[0] - none_score,
-            float(np.log1p(len(text)))]
+    return [real[0], real[0] - real[1], real[0] - real[2], real[0] - none_score, float(np.log1p(len(text)))]
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,9 @@ class Calibration:
 DEFAULT_CALIBRATION = Calibration()
 
 
-def decide(ranked: Sequence[tuple[str, float]], text: str,
-           calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
-           ) -> tuple[Decision, list[str], float]:
+def decide(
+    ranked: Sequence[tuple[str, float]], text: str, calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
+) -> tuple[Decision, list[str], float]:
     """("answer" | "disambiguate" | "unknown", keys to answer with or offer, probability).
 
     ``ranked`` is (key, margin) best first, ``__none__`` included. A wrong answer about benefits or

@@ -23,9 +23,10 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,11 +52,12 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 
 # --- the views of a text -----------------------------------------------------------------------------
 
+
 def _chars(text: str) -> tuple[str, ...]:
     grams: list[str] = []
     for run in _CJK_RUN.findall(fold_dialect(text)):
         for n in (1, 2, 3):
-            grams.extend(run[i:i + n] for i in range(len(run) - n + 1))
+            grams.extend(run[i : i + n] for i in range(len(run) - n + 1))
     return tuple(grams)
 
 
@@ -68,7 +70,7 @@ def _words(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def _pinyin(text: str) -> tuple[str, ...]:
     syllables = pinyin_syllables(text)
-    return tuple(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+    return tuple(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False))
 
 
 VIEWS = {"chars": _chars, "words": _words, "pinyin": _pinyin}
@@ -104,11 +106,10 @@ class Featurizer:
             blocks.append(matrix * VIEW_WEIGHTS[name])
         return sp.hstack(blocks, format="csr")
 
-    def fit(self, texts: Sequence[str]) -> "Featurizer":
+    def fit(self, texts: Sequence[str]) -> Featurizer:
         small = len(texts) < self.SMALL_CORPUS
         self.vectorizers = {
-            name: TfidfVectorizer(analyzer=fn, sublinear_tf=True, min_df=1 if small else MIN_DF[name],
-                                  dtype=np.float32)
+            name: TfidfVectorizer(analyzer=fn, sublinear_tf=True, min_df=1 if small else MIN_DF[name], dtype=np.float32)
             for name, fn in VIEWS.items()
         }
         self._stack(list(texts), fit=True)
@@ -129,7 +130,7 @@ class Featurizer:
         """Number of feature columns (grows when ``extended``)."""
         return len(self._idf)
 
-    def extended(self, texts: Sequence[str]) -> "Featurizer":
+    def extended(self, texts: Sequence[str]) -> Featurizer:
         """A copy that also knows the terms of ``texts`` (new columns at the end, idf as if those
         texts had been in the corpus), so a new entry's own words count before the full refit."""
         copy = Featurizer()
@@ -149,7 +150,7 @@ class Featurizer:
                             size += 1
             tables.append((analyzer, grown, weight))
         idf = np.empty(size)
-        idf[:self.size] = self._idf
+        idf[: self.size] = self._idf
         for (view, term), df in new_df.items():
             idf[tables[view][1][term]] = np.log((1 + copy.n_docs) / (1 + df)) + 1.0
         copy._tables, copy._idf = tables, idf
@@ -210,6 +211,7 @@ class Featurizer:
 
 # --- training data ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TrainingEntry:
     """What the ranker learns about one active entry."""
@@ -223,22 +225,27 @@ class TrainingEntry:
     @property
     def fingerprint(self) -> str:
         """Changes whenever anything the ranker learns from this entry changes."""
-        payload = json.dumps([self.key, self.category, self.phrasings, self.near_misses],
-                             ensure_ascii=False)
+        payload = json.dumps([self.key, self.category, self.phrasings, self.near_misses], ensure_ascii=False)
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 
 def training_entry(entry: Any) -> TrainingEntry:
     """A ``TrainingEntry`` from a FaqEntry row or a seed record (dict)."""
-    get: Callable[[str], Any] = ((lambda name: entry.get(name)) if isinstance(entry, dict)
-                                 else (lambda name: getattr(entry, name, None)))
+    get: Callable[[str], Any] = (
+        (lambda name: entry.get(name)) if isinstance(entry, dict) else (lambda name: getattr(entry, name, None))
+    )
     phrasings = [get("question") or "", *(get("alternatives") or []), *(get("variants") or [])]
     misses = []
     for item in get("near_misses") or []:
         if isinstance(item, dict) and item.get("text"):
             misses.append((str(item["text"]), str(item.get("answer") or "none")))
-    return TrainingEntry(str(get("key")), str(get("category")), str(get("question")),
-                         tuple(p for p in phrasings if p and p.strip()), tuple(misses))
+    return TrainingEntry(
+        str(get("key")),
+        str(get("category")),
+        str(get("question")),
+        tuple(p for p in phrasings if p and p.strip()),
+        tuple(misses),
+    )
 
 
 def examples(entries: Iterable[TrainingEntry]) -> tuple[list[str], list[str]]:
@@ -263,6 +270,7 @@ def examples(entries: Iterable[TrainingEntry]) -> tuple[list[str], list[str]]:
 
 # --- the model ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Ranker:
     """A fitted ranker over a snapshot of entries; ``scores`` gives one margin per entry."""
@@ -277,7 +285,7 @@ class Ranker:
     fit_seconds: float = 0.0
 
     @classmethod
-    def fit(cls, entries: Sequence[TrainingEntry], keep_training_data: bool = True) -> "Ranker":
+    def fit(cls, entries: Sequence[TrainingEntry], keep_training_data: bool = True) -> Ranker:
         """Fit features and one-vs-rest linear SVMs on the entries' phrasings and near misses."""
         started = time.perf_counter()
         texts, labels = examples(entries)
@@ -291,13 +299,19 @@ class Ranker:
             svm = LinearSVC(C=SVM_C, tol=SVM_TOL, max_iter=3000)
             svm.fit(x, labels)
             coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
-            intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array(
-                [-svm.intercept_[0], svm.intercept_[0]])
+            intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
             classes = [str(c) for c in svm.classes_]
             weights = np.ascontiguousarray(coef.T.astype(np.float32))
             bias = intercept.astype(np.float32)
-        ranker = cls(featurizer, classes, weights, bias, {e.key: e.fingerprint for e in entries},
-                     x if keep_training_data else None, labels if keep_training_data else [])
+        ranker = cls(
+            featurizer,
+            classes,
+            weights,
+            bias,
+            {e.key: e.fingerprint for e in entries},
+            x if keep_training_data else None,
+            labels if keep_training_data else [],
+        )
         ranker.fit_seconds = time.perf_counter() - started
         return ranker
 
@@ -309,13 +323,13 @@ class Ranker:
         """
         columns, values = self.featurizer.vector(text, context)
         margins = values @ self.weights[columns] + self.bias if len(columns) else self.bias.copy()
-        return dict(zip(self.keys, np.asarray(margins, dtype=np.float64).tolist()))
+        return dict(zip(self.keys, np.asarray(margins, dtype=np.float64).tolist(), strict=False))
 
     def scores_many(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Margins for many texts at once, columns in ``keys`` order."""
         return np.asarray(self.featurizer.transform(texts) @ self.weights) + self.bias
 
-    def patched(self, entries: Sequence[TrainingEntry]) -> "Ranker":
+    def patched(self, entries: Sequence[TrainingEntry]) -> Ranker:
         """A copy where the given new or edited entries have freshly fitted one-vs-rest columns
         (features extended by their new words; other columns unchanged): an edit answers at once
         while the full refit runs in the background. Other entries keep their old columns."""
@@ -361,5 +375,6 @@ class Ranker:
                 weights = np.hstack([weights, column[:, None]])
                 bias = np.append(bias, np.float32(svm.intercept_[0]))
         fingerprints = {**self.fingerprints, **{k: e.fingerprint for k, e in changed.items()}}
-        return Ranker(featurizer, keys, np.ascontiguousarray(weights), bias, fingerprints,
-                      x_all, all_labels, self.fit_seconds)
+        return Ranker(
+            featurizer, keys, np.ascontiguousarray(weights), bias, fingerprints, x_all, all_labels, self.fit_seconds
+        )

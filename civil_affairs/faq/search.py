@@ -23,8 +23,9 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
@@ -87,7 +88,7 @@ class SearchResult:
         """Runner-up entries worth offering beside an answer that was not quite certain."""
         if self.decision != "answer" or self.probability >= RELATED_MAX_PROBABILITY or not self.best:
             return []
-        return [c for c in self.candidates[1:1 + limit] if c.score >= self.best.score - RELATED_WINDOW]
+        return [c for c in self.candidates[1 : 1 + limit] if c.score >= self.best.score - RELATED_WINDOW]
 
 
 def _terms(text: str) -> list[str]:
@@ -134,8 +135,16 @@ class FaqIndex:
                     if field_name != "answer":
                         question_side.update(terms)
             self.docs.append(
-                _Doc(entry.id, entry.key, entry.question, entry.category, tf,
-                     sum(tf.values()), frozenset(question_side), phrasings)
+                _Doc(
+                    entry.id,
+                    entry.key,
+                    entry.question,
+                    entry.category,
+                    tf,
+                    sum(tf.values()),
+                    frozenset(question_side),
+                    phrasings,
+                )
             )
         n = len(self.docs)
         df: Counter[str] = Counter()
@@ -146,6 +155,7 @@ class FaqIndex:
 
     def _phrase_similarity(self, query: frozenset[str], doc: _Doc) -> float:
         """IDF-weighted cosine between the query and the entry's closest single phrasing."""
+
         def norm(terms: frozenset[str]) -> float:
             return math.sqrt(sum((self.idf.get(t, 0.0) * _term_weight(t)) ** 2 for t in terms))
 
@@ -186,8 +196,17 @@ class FaqIndex:
             if category and doc.category == category:
                 score *= CATEGORY_BOOST
             confidence = covered / query_mass if query_mass else 0.0
-            ranked.append(Candidate(doc.entry_id, doc.key, doc.question, doc.category,
-                                    score, round(min(confidence, 1.0), 4), round(evidence, 3)))
+            ranked.append(
+                Candidate(
+                    doc.entry_id,
+                    doc.key,
+                    doc.question,
+                    doc.category,
+                    score,
+                    round(min(confidence, 1.0), 4),
+                    round(evidence, 3),
+                )
+            )
         ranked.sort(key=lambda c: c.score, reverse=True)
         return ranked[:limit]
 
@@ -199,8 +218,12 @@ class FaqSearcher:
     cross-validation: ``make eval-faq ARGS=--calibrate``).
     """
 
-    def __init__(self, calibration: Calibration = DEFAULT_CALIBRATION, background: bool = True,
-                 watch_interval: float | None = WATCH_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        calibration: Calibration = DEFAULT_CALIBRATION,
+        background: bool = True,
+        watch_interval: float | None = WATCH_INTERVAL_SECONDS,
+    ) -> None:
         self.calibration = calibration
         self.background = background
         self.watch_interval = watch_interval
@@ -218,16 +241,18 @@ class FaqSearcher:
 
     @staticmethod
     def _store_version(session: Session) -> tuple[Any, ...]:
-        return tuple(session.execute(
-            select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))).one())
+        return tuple(session.execute(select(func.count(FaqEntry.id), func.max(FaqEntry.updated_at))).one())
 
     @staticmethod
     def _load(session: Session) -> list[tuple[FaqEntry, TrainingEntry]]:
-        entries = session.scalars(select(FaqEntry).where(FaqEntry.active == True)  # noqa: E712
-                                  .order_by(FaqEntry.id)).all()
+        entries = session.scalars(
+            select(FaqEntry)
+            .where(FaqEntry.active == True)  # noqa: E712
+            .order_by(FaqEntry.id)
+        ).all()
         return [(e, training_entry(e)) for e in entries]
 
-    def _state_for(self, session: Session) -> "_State":
+    def _state_for(self, session: Session) -> _State:
         """The current model and entry snapshot, updated when the store changed."""
         version = self._store_version(session)
         with self._lock:
@@ -237,22 +262,21 @@ class FaqSearcher:
             entries = {t.key: _Meta(e.id, e.key, e.question, e.category) for e, t in loaded}
             training = [t for _, t in loaded]
             ranker = self._state.ranker if self._state is not None else None
-            stale = [t for t in training
-                     if ranker is None or ranker.fingerprints.get(t.key) != t.fingerprint]
+            stale = [t for t in training if ranker is None or ranker.fingerprints.get(t.key) != t.fingerprint]
             if ranker is None or not self.background or not training:
                 ranker = Ranker.fit(training) if training else None
                 if ranker is not None:
                     self.refits += 1
-                    logger.info("faq ranker fitted on %d entries in %.1f s", len(training),
-                                ranker.fit_seconds)
+                    logger.info("faq ranker fitted on %d entries in %.1f s", len(training), ranker.fit_seconds)
             else:
                 if 0 < len(stale) <= PATCH_LIMIT:
                     ranker = ranker.patched(stale)
-                    logger.info("faq ranker patched for %s; full refit scheduled",
-                                [t.key for t in stale])
+                    logger.info("faq ranker patched for %s; full refit scheduled", [t.key for t in stale])
                 elif stale:  # an import: patching each would hold this message up too long
-                    logger.info("faq ranker: %d entries changed; the previous model serves until "
-                                "the background refit", len(stale))
+                    logger.info(
+                        "faq ranker: %d entries changed; the previous model serves until the background refit",
+                        len(stale),
+                    )
                 self._schedule_refit(session)
             self._state = _State(ranker, entries)
             self._version = version
@@ -290,8 +314,7 @@ class FaqSearcher:
             # schedules another refit; this result is dropped.
             if ranker is not None and version == self._version:
                 self._state = _State(ranker, entries)
-                logger.info("faq ranker refitted on %d entries in %.1f s", len(training),
-                            ranker.fit_seconds)
+                logger.info("faq ranker refitted on %d entries in %.1f s", len(training), ranker.fit_seconds)
 
     def wait_for_refit(self, timeout: float = 60.0) -> bool:
         """Block until no refit is pending or running (tests, benchmarks); False on timeout."""
@@ -324,8 +347,9 @@ class FaqSearcher:
 
     # --- searching -----------------------------------------------------------------------------------
 
-    def rank(self, session: Session, text: str, category: str | None = None,
-             limit: int = 6, context: str | None = None) -> list[tuple[str, float]]:
+    def rank(
+        self, session: Session, text: str, category: str | None = None, limit: int = 6, context: str | None = None
+    ) -> list[tuple[str, float]]:
         """(key, margin) of the active entries best first, ``__none__`` included; entries in the
         topic the NLU model recognised get a small bonus."""
         state = self._state_for(session)
@@ -343,8 +367,9 @@ class FaqSearcher:
         ranked.sort(key=lambda item: item[1], reverse=True)
         return ranked[:limit]
 
-    def search(self, session: Session, text: str, category: str | None = None,
-               strict: bool = False, context: str | None = None) -> SearchResult:
+    def search(
+        self, session: Session, text: str, category: str | None = None, strict: bool = False, context: str | None = None
+    ) -> SearchResult:
         """Rank entries for ``text`` and decide; ``strict`` when the NLU model could not place it,
         which asks for a higher probability before answering or offering; ``context`` is the
         previous question when ``text`` is a follow-up that leans on it."""
@@ -352,18 +377,26 @@ class FaqSearcher:
         state = self._state
         calibration = self.calibration
         if strict:
-            calibration = replace(calibration,
-                                  answer_probability=max(calibration.answer_probability,
-                                                         STRICT_ANSWER_PROBABILITY),
-                                  offer_score=calibration.offer_score + STRICT_OFFER_RAISE)
+            calibration = replace(
+                calibration,
+                answer_probability=max(calibration.answer_probability, STRICT_ANSWER_PROBABILITY),
+                offer_score=calibration.offer_score + STRICT_OFFER_RAISE,
+            )
         decision, keys, probability = decide(ranked, text, calibration)
         metas = state.entries if state else {}
-        candidates = [Candidate(metas[k].entry_id, k, metas[k].question, metas[k].category,
-                                round(score, 4), round(probability if n == 0 else 0.0, 4))
-                      for n, (k, score) in enumerate((k, s) for k, s in ranked if k in metas)]
+        candidates = [
+            Candidate(
+                metas[k].entry_id,
+                k,
+                metas[k].question,
+                metas[k].category,
+                round(score, 4),
+                round(probability if n == 0 else 0.0, 4),
+            )
+            for n, (k, score) in enumerate((k, s) for k, s in ranked if k in metas)
+        ]
         by_key = {c.key: c for c in candidates}
-        return SearchResult(decision, candidates, [by_key[k] for k in keys if k in by_key],
-                            probability)
+        return SearchResult(decision, candidates, [by_key[k] for k in keys if k in by_key], probability)
 
     def decide(self, ranked: list[tuple[str, float]], text: str) -> Decision:
         """The three-way decision alone (see ``civil_affairs.faq.decision.decide``)."""

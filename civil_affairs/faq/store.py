@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from sqlalchemy import or_, select
@@ -23,8 +24,20 @@ from civil_affairs.ops import metrics
 from civil_affairs.privacy import mask_personal_data
 from civil_affairs.text import normalize
 
-CSV_FIELDS = ("key", "category", "question", "alternatives", "keywords", "answer", "source",
-              "locality", "reviewed", "active", "variants", "near_misses")
+CSV_FIELDS = (
+    "key",
+    "category",
+    "question",
+    "alternatives",
+    "keywords",
+    "answer",
+    "source",
+    "locality",
+    "reviewed",
+    "active",
+    "variants",
+    "near_misses",
+)
 LIST_SEPARATOR = "|"
 # A near miss written as one line: "低保申请表交到哪里 => dibao-how-to-apply" (no key: no entry answers it).
 NEAR_MISS_ARROWS = ("=>", "→")
@@ -123,10 +136,17 @@ def parse_faq(raw: dict[str, Any]) -> FaqData:
     if problems:
         raise FaqValidationError(problems)
     return FaqData(
-        key=key, category=category, question=question, answer=answer,
-        alternatives=_as_list(raw.get("alternatives")), keywords=_as_list(raw.get("keywords")),
-        source=str(raw.get("source") or "").strip(), locality=locality, reviewed=reviewed,
-        active=_as_bool(raw.get("active", True)), variants=_as_list(raw.get("variants")),
+        key=key,
+        category=category,
+        question=question,
+        answer=answer,
+        alternatives=_as_list(raw.get("alternatives")),
+        keywords=_as_list(raw.get("keywords")),
+        source=str(raw.get("source") or "").strip(),
+        locality=locality,
+        reviewed=reviewed,
+        active=_as_bool(raw.get("active", True)),
+        variants=_as_list(raw.get("variants")),
         near_misses=_as_near_misses(raw.get("near_misses")),
     )
 
@@ -140,12 +160,20 @@ def find_entry(key: str, *, session: Session) -> FaqEntry | None:
 
 def as_data(entry: FaqEntry) -> FaqData:
     """An entry's current values, to change one field and write it back with upsert_faq."""
-    return FaqData(key=entry.key, category=entry.category, question=entry.question,
-                   answer=entry.answer, alternatives=list(entry.alternatives or []),
-                   keywords=list(entry.keywords or []), source=entry.source or "",
-                   locality=entry.locality, reviewed=entry.reviewed, active=entry.active,
-                   variants=list(entry.variants or []),
-                   near_misses=[dict(m) for m in entry.near_misses or []])
+    return FaqData(
+        key=entry.key,
+        category=entry.category,
+        question=entry.question,
+        answer=entry.answer,
+        alternatives=list(entry.alternatives or []),
+        keywords=list(entry.keywords or []),
+        source=entry.source or "",
+        locality=entry.locality,
+        reviewed=entry.reviewed,
+        active=entry.active,
+        variants=list(entry.variants or []),
+        near_misses=[dict(m) for m in entry.near_misses or []],
+    )
 
 
 def upsert_faq(data: FaqData, *, session: Session) -> FaqEntry:
@@ -154,8 +182,19 @@ def upsert_faq(data: FaqData, *, session: Session) -> FaqEntry:
     if entry is None:
         entry = FaqEntry(key=data.key)
         session.add(entry)
-    for name in ("category", "question", "answer", "alternatives", "keywords", "source",
-                 "locality", "reviewed", "active", "variants", "near_misses"):
+    for name in (
+        "category",
+        "question",
+        "answer",
+        "alternatives",
+        "keywords",
+        "source",
+        "locality",
+        "reviewed",
+        "active",
+        "variants",
+        "near_misses",
+    ):
         setattr(entry, name, getattr(data, name))
     entry.updated_at = utcnow()
     session.flush()
@@ -171,8 +210,7 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def import_records(records: Iterable[dict[str, Any]], *, session: Session,
-                   create_only: bool = False) -> ImportReport:
+def import_records(records: Iterable[dict[str, Any]], *, session: Session, create_only: bool = False) -> ImportReport:
     """Validate every record first; write only when all are valid, so nothing is half-imported.
 
     ``create_only`` (used by the seed) leaves existing entries as staff edited them, except that
@@ -239,10 +277,16 @@ def read_csv(text: str) -> list[dict[str, Any]]:
 
 def _record(entry: FaqEntry) -> dict[str, Any]:
     return {
-        "key": entry.key, "category": entry.category, "question": entry.question,
-        "alternatives": list(entry.alternatives or []), "keywords": list(entry.keywords or []),
-        "answer": entry.answer, "source": entry.source, "locality": entry.locality,
-        "reviewed": entry.reviewed.isoformat() if entry.reviewed else "", "active": entry.active,
+        "key": entry.key,
+        "category": entry.category,
+        "question": entry.question,
+        "alternatives": list(entry.alternatives or []),
+        "keywords": list(entry.keywords or []),
+        "answer": entry.answer,
+        "source": entry.source,
+        "locality": entry.locality,
+        "reviewed": entry.reviewed.isoformat() if entry.reviewed else "",
+        "active": entry.active,
         "variants": list(entry.variants or []),
         "near_misses": [dict(m) for m in entry.near_misses or []],
     }
@@ -270,14 +314,12 @@ def export_csv(*, session: Session) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def list_faq(*, session: Session, query: str = "", category: str = "",
-             include_inactive: bool = True) -> list[FaqEntry]:
+def list_faq(*, session: Session, query: str = "", category: str = "", include_inactive: bool = True) -> list[FaqEntry]:
     """Entries for the console list, filtered by a substring and a category."""
     stmt = select(FaqEntry).order_by(FaqEntry.category, FaqEntry.key)
     if query:
         like = f"%{query}%"
-        stmt = stmt.where(or_(FaqEntry.question.like(like), FaqEntry.answer.like(like),
-                              FaqEntry.key.like(like)))
+        stmt = stmt.where(or_(FaqEntry.question.like(like), FaqEntry.answer.like(like), FaqEntry.key.like(like)))
     if category:
         stmt = stmt.where(FaqEntry.category == category)
     if not include_inactive:
@@ -292,9 +334,7 @@ def record_unanswered(text: str, *, session: Session, intent: str | None = None)
     if not normalized:
         return
     metrics.UNKNOWN_ANSWERS.labels(kind="faq").inc()
-    row = session.scalars(
-        select(UnansweredQuestion).where(UnansweredQuestion.normalized == normalized)
-    ).one_or_none()
+    row = session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.normalized == normalized)).one_or_none()
     if row is None:
         session.add(UnansweredQuestion(normalized=normalized, text=masked, intent=intent, count=1))
     else:
@@ -315,9 +355,12 @@ def resolve_unanswered(question_id: int, *, session: Session) -> UnansweredQuest
 
 def list_unanswered(*, session: Session, limit: int = 100) -> list[UnansweredQuestion]:
     """Open unanswered questions, most frequent first."""
-    stmt = (select(UnansweredQuestion).where(UnansweredQuestion.resolved == False)  # noqa: E712
-            .order_by(UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc())
-            .limit(limit))
+    stmt = (
+        select(UnansweredQuestion)
+        .where(UnansweredQuestion.resolved == False)  # noqa: E712
+        .order_by(UnansweredQuestion.count.desc(), UnansweredQuestion.last_seen.desc())
+        .limit(limit)
+    )
     return list(session.scalars(stmt))
 
 

@@ -14,9 +14,9 @@ Run it with ``python -m civil_affairs.ops.action_balancer``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 import logging
 import time
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -31,8 +31,18 @@ logger = logging.getLogger(__name__)
 REST_SECONDS = 5.0
 CALL_TIMEOUT_SECONDS = 60.0
 # Hop-by-hop headers belong to one connection and are not forwarded.
-_HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length", "upgrade",
-                "proxy-authorization", "proxy-connection", "te", "trailer"}
+_HOP_HEADERS = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "host",
+    "content-length",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+}
 
 
 def origin(url: str) -> str:
@@ -44,8 +54,9 @@ def origin(url: str) -> str:
 class ActionBalancer:
     """Round-robin over upstream action servers, skipping those that refuse connections."""
 
-    def __init__(self, upstreams: list[str], *, rest_seconds: float = REST_SECONDS,
-                 timeout_seconds: float = CALL_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, upstreams: list[str], *, rest_seconds: float = REST_SECONDS, timeout_seconds: float = CALL_TIMEOUT_SECONDS
+    ) -> None:
         if not upstreams:
             raise ValueError("the action balancer needs at least one upstream")
         self.upstreams = [origin(url) for url in upstreams]
@@ -76,12 +87,12 @@ class ActionBalancer:
         for index in self._order():
             upstream = self.upstreams[index]
             try:
-                async with self._http.request(request.method, upstream + request.path_qs, data=body,
-                                              headers=headers) as answer:
+                async with self._http.request(
+                    request.method, upstream + request.path_qs, data=body, headers=headers
+                ) as answer:
                     content = await answer.read()
                     metrics.ACTION_CALLS.labels(outcome="ok" if answer.status < 500 else "error").inc()
-                    return web.Response(body=content, status=answer.status,
-                                        content_type=answer.content_type)
+                    return web.Response(body=content, status=answer.status, content_type=answer.content_type)
             except aiohttp.ClientConnectorError:
                 logger.warning("action server %s refused the connection; trying the next", upstream)
                 metrics.ACTION_CALLS.labels(outcome="refused").inc()
@@ -100,8 +111,7 @@ class ActionBalancer:
         assert self._http is not None
         for upstream in self.upstreams:
             try:
-                async with self._http.get(upstream + "/health",
-                                          timeout=aiohttp.ClientTimeout(total=2)) as answer:
+                async with self._http.get(upstream + "/health", timeout=aiohttp.ClientTimeout(total=2)) as answer:
                     if answer.status == 200:
                         return web.json_response({"status": "ready", "upstream": upstream})
             except (aiohttp.ClientError, TimeoutError):
@@ -130,8 +140,7 @@ def main() -> None:
     configure_logging(settings)
     balancer = ActionBalancer(list(settings.action_replica_urls))
     logger.info("balancing action calls over %s", ", ".join(balancer.upstreams))
-    web.run_app(build_app(balancer), host="127.0.0.1", port=settings.action_balancer_port,
-                access_log=None, print=None)
+    web.run_app(build_app(balancer), host="127.0.0.1", port=settings.action_balancer_port, access_log=None, print=None)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,13 @@ WAIT_SECONDS = 0.05
 class ReplicaLockStore(LockStore):
     """Ticket locks in Redis (or in memory) whose holders must stay alive to keep them."""
 
-    def __init__(self, endpoint_config: EndpointConfig | None = None, *, redis_url: str | None = None,
-                 key_prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        *,
+        redis_url: str | None = None,
+        key_prefix: str | None = None,
+    ) -> None:
         if redis_url is None:
             settings = Settings.from_env()
             redis_url, key_prefix = settings.redis_url, settings.redis_key_prefix
@@ -114,8 +119,12 @@ class ReplicaLockStore(LockStore):
 
     # --- tickets, changed atomically --------------------------------------------------------------
 
-    def _change(self, conversation_id: str, change: Callable[[TicketLock, dict[str, str]], int | None],
-                lifetime: float = LOCK_LIFETIME) -> int | None:
+    def _change(
+        self,
+        conversation_id: str,
+        change: Callable[[TicketLock, dict[str, str]], int | None],
+        lifetime: float = LOCK_LIFETIME,
+    ) -> int | None:
         """Apply ``change`` to the lock and its holders in one transaction; returns its result."""
         if self._redis is None:
             lock = self._memory.get(conversation_id) or TicketLock(conversation_id)
@@ -195,8 +204,7 @@ class ReplicaLockStore(LockStore):
 
         self._change(conversation_id, drop)
 
-    async def _acquire_lock(self, conversation_id: str, ticket: int,
-                            wait_time_in_seconds: float) -> TicketLock:
+    async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
         """Wait until ``ticket`` is served; a ticket that disappeared (expired) is an error."""
         wait = min(wait_time_in_seconds, WAIT_SECONDS)
         while True:

@@ -23,24 +23,34 @@ from civil_affairs.ops.supervisor_status import read_status
 
 __all__ = ["CONTENT_TYPE_LATEST", "exposition", "machine_registry"]
 
-MESSAGES = Counter("civil_affairs_messages_total", "Resident messages handled, by channel and outcome",
-                   ["channel", "outcome"])
+MESSAGES = Counter(
+    "civil_affairs_messages_total", "Resident messages handled, by channel and outcome", ["channel", "outcome"]
+)
 MESSAGE_SECONDS = Histogram(
-    "civil_affairs_message_seconds", "Time from a resident message to the bot's answer, by channel",
-    ["channel"], buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 4.0, 8.0))
-FALLBACKS = Counter("civil_affairs_nlu_fallbacks_total", "Messages the model could not place (nlu_fallback)",
-                    ["replica"])
-UNKNOWN_ANSWERS = Counter("civil_affairs_unknown_answers_total",
-                          "Questions the FAQ store could not answer (recorded for staff)", ["kind"])
+    "civil_affairs_message_seconds",
+    "Time from a resident message to the bot's answer, by channel",
+    ["channel"],
+    buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 4.0, 8.0),
+)
+FALLBACKS = Counter(
+    "civil_affairs_nlu_fallbacks_total", "Messages the model could not place (nlu_fallback)", ["replica"]
+)
+UNKNOWN_ANSWERS = Counter(
+    "civil_affairs_unknown_answers_total", "Questions the FAQ store could not answer (recorded for staff)", ["kind"]
+)
 HANDOFFS = Counter("civil_affairs_handoffs_total", "Conversations handed to staff, by reason", ["reason"])
 BOOKINGS = Counter("civil_affairs_bookings_total", "Appointment submissions, by outcome", ["outcome"])
 ERRORS = Counter("civil_affairs_errors_total", "Failures, by component and kind", ["component", "kind"])
-ACTION_CALLS = Counter("civil_affairs_action_calls_total", "Action calls through the balancer, by outcome",
-                       ["outcome"])
-TELEGRAM_UPDATES = Counter("civil_affairs_telegram_updates_total",
-                           "Telegram updates received, by what became of them", ["outcome"])
-TRACKER_EVENTS = Histogram("civil_affairs_tracker_events", "Events Rasa replays to rebuild a conversation",
-                           ["replica"], buckets=(10, 25, 50, 100, 200, 400, 800, 1600, 3200))
+ACTION_CALLS = Counter("civil_affairs_action_calls_total", "Action calls through the balancer, by outcome", ["outcome"])
+TELEGRAM_UPDATES = Counter(
+    "civil_affairs_telegram_updates_total", "Telegram updates received, by what became of them", ["outcome"]
+)
+TRACKER_EVENTS = Histogram(
+    "civil_affairs_tracker_events",
+    "Events Rasa replays to rebuild a conversation",
+    ["replica"],
+    buckets=(10, 25, 50, 100, 200, 400, 800, 1600, 3200),
+)
 
 
 class SupervisorCollector:
@@ -50,8 +60,9 @@ class SupervisorCollector:
         self.status_path = status_path
 
     def collect(self) -> Iterator[Metric]:
-        restarts = CounterMetricFamily("civil_affairs_process_restarts",
-                                       "Processes restarted by the launcher", labels=["process"])
+        restarts = CounterMetricFamily(
+            "civil_affairs_process_restarts", "Processes restarted by the launcher", labels=["process"]
+        )
         up = GaugeMetricFamily("civil_affairs_process_up", "1 while the process serves", labels=["process"])
         status = read_status(self.status_path)
         if status is not None and not status.is_stale():

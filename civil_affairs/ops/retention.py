@@ -49,28 +49,42 @@ class PurgeReport:
 def purge_transcript_lines(before: datetime, *, session: Session, batch: int = BATCH) -> int:
     """Delete up to ``batch`` transcript lines written before ``before``; returns how many."""
     ids = select(ConversationMessage.id).where(ConversationMessage.at < before).limit(batch).scalar_subquery()
-    return session.execute(delete(ConversationMessage).where(ConversationMessage.id.in_(ids))
-                           .execution_options(synchronize_session=False)).rowcount
+    return session.execute(
+        delete(ConversationMessage).where(ConversationMessage.id.in_(ids)).execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def purge_tracker_events(before: datetime, *, session: Session, batch: int = BATCH) -> int:
     """Delete up to ``batch`` old Rasa events: of sessions ended before ``before``, or of idle senders."""
     cutoff = before.replace(tzinfo=timezone.utc).timestamp()
     starts = aliased(TrackerEvent)
-    latest_start = (select(func.max(starts.timestamp))
-                    .where(starts.sender_id == TrackerEvent.sender_id, starts.type_name == "session_started")
-                    .correlate(TrackerEvent).scalar_subquery())
-    ended_sessions = (select(TrackerEvent.id)
-                      .where(TrackerEvent.timestamp < cutoff, TrackerEvent.timestamp < latest_start)
-                      .limit(batch).scalar_subquery())
-    removed = session.execute(delete(TrackerEvent).where(TrackerEvent.id.in_(ended_sessions))
-                              .execution_options(synchronize_session=False)).rowcount
+    latest_start = (
+        select(func.max(starts.timestamp))
+        .where(starts.sender_id == TrackerEvent.sender_id, starts.type_name == "session_started")
+        .correlate(TrackerEvent)
+        .scalar_subquery()
+    )
+    ended_sessions = (
+        select(TrackerEvent.id)
+        .where(TrackerEvent.timestamp < cutoff, TrackerEvent.timestamp < latest_start)
+        .limit(batch)
+        .scalar_subquery()
+    )
+    removed = session.execute(
+        delete(TrackerEvent).where(TrackerEvent.id.in_(ended_sessions)).execution_options(synchronize_session=False)
+    ).rowcount
     if removed:
         return removed
-    idle = (select(TrackerEvent.sender_id).group_by(TrackerEvent.sender_id)
-            .having(func.max(TrackerEvent.timestamp) < cutoff).limit(max(1, batch // 50)).scalar_subquery())
-    return session.execute(delete(TrackerEvent).where(TrackerEvent.sender_id.in_(idle))
-                           .execution_options(synchronize_session=False)).rowcount
+    idle = (
+        select(TrackerEvent.sender_id)
+        .group_by(TrackerEvent.sender_id)
+        .having(func.max(TrackerEvent.timestamp) < cutoff)
+        .limit(max(1, batch // 50))
+        .scalar_subquery()
+    )
+    return session.execute(
+        delete(TrackerEvent).where(TrackerEvent.sender_id.in_(idle)).execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def purge_telegram_ledger(before: datetime, *, session: Session, batch: int = BATCH) -> int:
@@ -78,16 +92,16 @@ def purge_telegram_ledger(before: datetime, *, session: Session, batch: int = BA
     return purge_finished(before, session=session, batch=batch)
 
 
-def run_retention(sessions: sessionmaker, days: int, *, now: datetime | None = None,
-                  batch: int = BATCH) -> PurgeReport:
+def run_retention(sessions: sessionmaker, days: int, *, now: datetime | None = None, batch: int = BATCH) -> PurgeReport:
     """Purge everything older than ``days`` days, batch by batch (one transaction each)."""
     now = now or utcnow()
     before = now - timedelta(days=days)
     report = PurgeReport()
-    jobs = ((purge_transcript_lines, before, "transcript_lines"),
-            (purge_tracker_events, before, "tracker_events"),
-            (purge_telegram_ledger, now - timedelta(days=min(days, TELEGRAM_LEDGER_DAYS)),
-             "telegram_updates"))
+    jobs = (
+        (purge_transcript_lines, before, "transcript_lines"),
+        (purge_tracker_events, before, "tracker_events"),
+        (purge_telegram_ledger, now - timedelta(days=min(days, TELEGRAM_LEDGER_DAYS)), "telegram_updates"),
+    )
     for purge, cutoff, field_name in jobs:
         while True:
             with sessions.begin() as session:
@@ -98,17 +112,23 @@ def run_retention(sessions: sessionmaker, days: int, *, now: datetime | None = N
     return report
 
 
-async def run_retention_loop(sessions: sessionmaker, days: int, *, interval_seconds: float,
-                             first_delay: float = FIRST_RUN_DELAY_SECONDS) -> None:
+async def run_retention_loop(
+    sessions: sessionmaker, days: int, *, interval_seconds: float, first_delay: float = FIRST_RUN_DELAY_SECONDS
+) -> None:
     """Run the retention job now and then until cancelled (the console starts it in its lifespan)."""
     await asyncio.sleep(first_delay)
     while True:
         try:
             report = await asyncio.to_thread(run_retention, sessions, days)
             if report.total():
-                logger.info("retention (%d days): removed %d transcript lines, %d conversation events, "
-                            "%d Telegram update records", days, report.transcript_lines,
-                            report.tracker_events, report.telegram_updates)
+                logger.info(
+                    "retention (%d days): removed %d transcript lines, %d conversation events, "
+                    "%d Telegram update records",
+                    days,
+                    report.transcript_lines,
+                    report.tracker_events,
+                    report.telegram_updates,
+                )
         except Exception:  # the loop must outlive a database hiccup; it runs again later
             logger.exception("retention run failed")
         await asyncio.sleep(interval_seconds)

@@ -19,8 +19,14 @@ STATUS_FILE = "supervisor.json"
 # The launcher rewrites the file every couple of seconds; older than this, nobody is watching.
 STALE_AFTER_SECONDS = 30.0
 STATES = ("starting", "running", "backoff", "failed", "stopping", "stopped")
-STATE_LABELS = {"starting": "启动中", "running": "运行中", "backoff": "等待重启", "failed": "已放弃重启",
-                "stopping": "停止中", "stopped": "已停止"}
+STATE_LABELS = {
+    "starting": "启动中",
+    "running": "运行中",
+    "backoff": "等待重启",
+    "failed": "已放弃重启",
+    "stopping": "停止中",
+    "stopped": "已停止",
+}
 
 
 @dataclass
@@ -71,7 +77,9 @@ def read_status(path: Path) -> SupervisorStatus | None:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return SupervisorStatus(
-            launcher_pid=int(data["launcher_pid"]), updated_at=float(data["updated_at"]),
-            processes=[ProcessStatus(**item) for item in data.get("processes", [])])
+            launcher_pid=int(data["launcher_pid"]),
+            updated_at=float(data["updated_at"]),
+            processes=[ProcessStatus(**item) for item in data.get("processes", [])],
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None

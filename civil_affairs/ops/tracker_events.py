@@ -68,8 +68,10 @@ def mask_event(data: dict[str, Any]) -> dict[str, Any]:
 def _mask_entities(entities: Any) -> Any:
     if not isinstance(entities, list):
         return entities
-    return [{**entity, "value": mask_value(entity.get("value"))} if isinstance(entity, dict) else entity
-            for entity in entities]
+    return [
+        {**entity, "value": mask_value(entity.get("value"))} if isinstance(entity, dict) else entity
+        for entity in entities
+    ]
 
 
 def answered_turn(sender_id: str, message_id: str, *, session: Session) -> list[dict[str, Any]] | None:
@@ -82,7 +84,8 @@ def answered_turn(sender_id: str, message_id: str, *, session: Session) -> list[
     recent = session.execute(
         select(TrackerEvent.id, TrackerEvent.data)
         .where(TrackerEvent.sender_id == sender_id, TrackerEvent.type_name == "user")
-        .order_by(TrackerEvent.id.desc()).limit(_RECENT_USER_EVENTS)
+        .order_by(TrackerEvent.id.desc())
+        .limit(_RECENT_USER_EVENTS)
     ).all()
     user_event_id = next((row.id for row in recent if _message_id(row.data) == message_id), None)
     if user_event_id is None:
@@ -90,7 +93,8 @@ def answered_turn(sender_id: str, message_id: str, *, session: Session) -> list[
     later = session.execute(
         select(TrackerEvent.type_name, TrackerEvent.action_name, TrackerEvent.data)
         .where(TrackerEvent.sender_id == sender_id, TrackerEvent.id > user_event_id)
-        .order_by(TrackerEvent.id).limit(_TURN_EVENTS_LIMIT)
+        .order_by(TrackerEvent.id)
+        .limit(_TURN_EVENTS_LIMIT)
     ).all()
     answers: list[dict[str, Any]] = []
     for row in later:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -75,13 +74,17 @@ def compact_rows(rows: Sequence[tuple[int, str, str | None]], keep_turns: int = 
     first_kept_user = users[-keep_turns]
     cut = None
     loop_active = False
-    for position, (_id, type_name, name) in enumerate(rows[:first_kept_user + 1]):
+    for position, (_id, type_name, name) in enumerate(rows[: first_kept_user + 1]):
         if type_name in _LOOP_TYPES:
             loop_active = bool(name)
         elif type_name in ("session_started", "restart"):
             loop_active = False
-        elif (type_name == "user" and position > 1 and not loop_active
-              and rows[position - 1][1:] == ("action", "action_listen")):
+        elif (
+            type_name == "user"
+            and position > 1
+            and not loop_active
+            and rows[position - 1][1:] == ("action", "action_listen")
+        ):
             cut = position - 1
     if cut is None:
         return None
@@ -90,11 +93,12 @@ def compact_rows(rows: Sequence[tuple[int, str, str | None]], keep_turns: int = 
     base = max((position for position, row in enumerate(head) if row[1] in _RESET_TYPES), default=-1)
     if base >= 0 and head[base][1] != "session_started":
         kept.append(head[base][0])
-    after_base = head[base + 1:]
+    after_base = head[base + 1 :]
     # Pausing survives ``reset_slots`` but not a session start or a restart.
-    restarted = max((position for position, row in enumerate(head) if row[1] in ("session_started", "restart")),
-                    default=-1)
-    kept += [row[0] for row in head[restarted + 1:] if row[1] in ("pause", "resume")][-1:]
+    restarted = max(
+        (position for position, row in enumerate(head) if row[1] in ("session_started", "restart")), default=-1
+    )
+    kept += [row[0] for row in head[restarted + 1 :] if row[1] in ("pause", "resume")][-1:]
     latest_slot: dict[str | None, int] = {}
     for event_id, type_name, name in after_base:
         if type_name == "slot":
@@ -108,8 +112,14 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     SQLEvent = TrackerEvent
 
-    def __init__(self, domain: Domain | None = None, host: str | None = None,
-                 event_broker: EventBroker | None = None, url: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Rasa passes the endpoint's ``url`` as ``host``; without one, the service's database is used.
         database_url = url or (host if host and "://" in host else "") or Settings.from_env().database_url
         # The table comes from the migrations, so unlike SQLTrackerStore nothing is created here.
@@ -117,15 +127,20 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = make_session_factory(self.engine)
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
         self._replica = Settings.from_env().process_name or "rasa"
-        logger.info("conversation events stored in %s (table %s)", self.engine.url.get_backend_name(),
-                    TrackerEvent.__tablename__)
+        logger.info(
+            "conversation events stored in %s (table %s)",
+            self.engine.url.get_backend_name(),
+            TrackerEvent.__tablename__,
+        )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's current session, compacted to its last turns (see ``compact_rows``)."""
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            rows = [tuple(row) for row in query.with_entities(
-                TrackerEvent.id, TrackerEvent.type_name, TrackerEvent.action_name)]
+            rows = [
+                tuple(row)
+                for row in query.with_entities(TrackerEvent.id, TrackerEvent.type_name, TrackerEvent.action_name)
+            ]
             if not rows:
                 return None
             compaction = compact_rows(rows)
@@ -133,10 +148,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 data = [row.data for row in query.with_entities(TrackerEvent.data)]
             else:
                 # Events stored after ``rows`` was read (none, under the conversation lock) wait.
-                wanted = sa.or_(TrackerEvent.id.in_(compaction.head_ids),
-                                TrackerEvent.id.between(compaction.tail_from, rows[-1][0]))
-                data = [row.data for row in session.query(TrackerEvent.data).filter(
-                    TrackerEvent.sender_id == sender_id, wanted).order_by(TrackerEvent.id)]
+                wanted = sa.or_(
+                    TrackerEvent.id.in_(compaction.head_ids), TrackerEvent.id.between(compaction.tail_from, rows[-1][0])
+                )
+                data = [
+                    row.data
+                    for row in session.query(TrackerEvent.data)
+                    .filter(TrackerEvent.sender_id == sender_id, wanted)
+                    .order_by(TrackerEvent.id)
+                ]
         if self.domain is None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(item) for item in data], self.domain.slots)
@@ -152,19 +172,24 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             # A tracker this store retrieved knows how many of its events are stored (a compacted
             # one holds fewer than the table); any other is compared with the table, as Rasa does.
-            new_events = (itertools.islice(tracker.events, stored, None) if stored is not None
-                          else self._additional_events(session, tracker))
+            new_events = (
+                itertools.islice(tracker.events, stored, None)
+                if stored is not None
+                else self._additional_events(session, tracker)
+            )
             for event in new_events:
                 data = mask_event(event.as_dict())
                 if event.type_name == "user" and getattr(event, "intent_name", None) == "nlu_fallback":
                     metrics.FALLBACKS.labels(replica=self._replica).inc()
-                session.add(TrackerEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"),
-                    data=json.dumps(data, ensure_ascii=False),
-                ))
+                session.add(
+                    TrackerEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data, ensure_ascii=False),
+                    )
+                )
             session.commit()
         setattr(tracker, _STORED_ATTR, len(tracker.events))

@@ -33,15 +33,15 @@ def fixed_now(monkeypatch: pytest.MonkeyPatch, action_settings: Settings) -> Non
 def _book(serial: int, kind: str = "marriage") -> tuple[Appointment, booking.BookingRequest]:
     request = make_request(DAY, serial=serial, kind=kind)
     with common.services().sessions.begin() as session:
-        appointment = booking.book(request, session=session, secret_key=common.services().settings.secret_key,
-                                   now=NOW)
+        appointment = booking.book(request, session=session, secret_key=common.services().settings.secret_key, now=NOW)
         session.expunge(appointment)
     return appointment, request
 
 
 def _manage_tracker(text: str, sender: str, code: str, requested: str = "booking_id_last6") -> Tracker:
-    return make_tracker(text=text, intent="inform", sender_id=sender,
-                        slots={"requested_slot": requested, "booking_code": code})
+    return make_tracker(
+        text=text, intent="inform", sender_id=sender, slots={"requested_slot": requested, "booking_code": code}
+    )
 
 
 def test_typing_someone_elses_id_number_reveals_no_code_date_or_kind(domain: dict) -> None:
@@ -49,9 +49,12 @@ def test_typing_someone_elses_id_number_reveals_no_code_date_or_kind(domain: dic
     appointment, request = _book(201)
     groom = request.parties[0].id_number.value
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(text=groom, intent="inform", sender_id="tg-31337",
-                           slots={"requested_slot": "party1_id", "booking_kind": "marriage",
-                                  "booking_date": "2026-09-28"})
+    tracker = make_tracker(
+        text=groom,
+        intent="inform",
+        sender_id="tg-31337",
+        slots={"requested_slot": "party1_id", "booking_kind": "marriage", "booking_date": "2026-09-28"},
+    )
     result = booking_actions.ValidateBookingForm().validate_party1_id(groom, dispatcher, tracker, domain)
     assert result == {"party1_id": None, "booking_abort": "active"}
     text = dispatcher.messages[-1]["text"]
@@ -79,12 +82,17 @@ def test_one_chat_cannot_walk_through_the_codes_of_a_day(domain: dict) -> None:
     wrong_codes = [f"YY20260924-{n:03d}" for n in range(1000) if f"YY20260924-{n:03d}" != appointment.code]
     for code in wrong_codes[:5]:  # booking.VERIFY_MAX_FAILURES_PER_CHAT
         dispatcher = CollectingDispatcher()
-        assert form.validate_booking_id_last6(last6, dispatcher, _manage_tracker(last6, "tg-99", code),
-                                              domain)["booking_id_last6"] is None
+        assert (
+            form.validate_booking_id_last6(last6, dispatcher, _manage_tracker(last6, "tg-99", code), domain)[
+                "booking_id_last6"
+            ]
+            is None
+        )
         assert dispatcher.messages[-1]["text"].startswith(booking.VERIFY_FAILED_TEXT)
     dispatcher = CollectingDispatcher()
-    result = form.validate_booking_id_last6(last6, dispatcher, _manage_tracker(last6, "tg-99", appointment.code),
-                                            domain)
+    result = form.validate_booking_id_last6(
+        last6, dispatcher, _manage_tracker(last6, "tg-99", appointment.code), domain
+    )
     assert result == {"booking_id_last6": None, "booking_abort": "locked"}
     assert "已找到" not in dispatcher.messages[-1]["text"]
 
@@ -104,12 +112,22 @@ def test_new_web_cookies_from_one_address_share_the_allowance(domain: dict) -> N
 
 # --- the submission re-validates what it relies on ---------------------------------------------------
 
+
 def _submit_slots(groom: str, bride: str, *, sealed: bool = True, **changes: object) -> dict:
     key = common.services().settings.secret_key
     wrap = (lambda v: seal(v, key)) if sealed else (lambda v: v)
-    return {"booking_kind": "marriage", "booking_date": "2026-09-24", "booking_slot": "am1",
-            "party1_name": "张伟", "party1_id": wrap(groom), "party2_name": "李婷", "party2_id": wrap(bride),
-            "booking_phone": wrap("13979312456"), "booking_confirmed": True, **changes}
+    return {
+        "booking_kind": "marriage",
+        "booking_date": "2026-09-24",
+        "booking_slot": "am1",
+        "party1_name": "张伟",
+        "party1_id": wrap(groom),
+        "party2_name": "李婷",
+        "party2_id": wrap(bride),
+        "booking_phone": wrap("13979312456"),
+        "booking_confirmed": True,
+        **changes,
+    }
 
 
 async def _submit(slots: dict, sender: str, domain: dict) -> str:
@@ -125,13 +143,20 @@ def _booked(groom: str) -> int:
     from civil_affairs.models import AppointmentParty
 
     with common.services().sessions() as session:
-        return len(session.scalars(select(AppointmentParty).where(
-            AppointmentParty.id_hash == id_hash(groom, common.services().settings.secret_key))).all())
+        return len(
+            session.scalars(
+                select(AppointmentParty).where(
+                    AppointmentParty.id_hash == id_hash(groom, common.services().settings.secret_key)
+                )
+            ).all()
+        )
 
 
 def _couple(serial: int, bride_birth: date = date(1995, 1, 1)) -> tuple[str, str]:
-    return (make_id(date(1990, 1, 1), male=True, serial=serial, area="370102"),
-            make_id(bride_birth, male=False, serial=serial, area="370102"))
+    return (
+        make_id(date(1990, 1, 1), male=True, serial=serial, area="370102"),
+        make_id(bride_birth, male=False, serial=serial, area="370102"),
+    )
 
 
 async def test_a_well_formed_submission_still_books(domain: dict) -> None:
@@ -159,8 +184,9 @@ async def test_a_forged_tracker_does_not_book(forgery: str, domain: dict) -> Non
         young = make_id(date(2006, 10, 1), male=False, serial=70, area="370102")
         slots["party2_id"] = seal(young, common.services().settings.secret_key)
     elif forgery == "wrong_sex":
-        slots["party2_id"] = seal(make_id(date(1993, 1, 1), male=True, serial=71, area="370102"),
-                                  common.services().settings.secret_key)
+        slots["party2_id"] = seal(
+            make_id(date(1993, 1, 1), male=True, serial=71, area="370102"), common.services().settings.secret_key
+        )
     elif forgery == "bad_kind":
         slots["booking_kind"] = "anything"
     text = await _submit(slots, sender, domain)
@@ -173,14 +199,21 @@ async def test_failed_code_checks_are_kept_and_the_right_pair_still_cancels(doma
     appointment, request = _book(205)
     last6 = request.parties[0].id_number.last6
     form = booking_actions.ValidateCancelBookingForm()
-    form.validate_booking_id_last6("000000" if last6 != "000000" else "111111", CollectingDispatcher(),
-                                   _manage_tracker("000000", "tg-78", appointment.code), domain)
+    form.validate_booking_id_last6(
+        "000000" if last6 != "000000" else "111111",
+        CollectingDispatcher(),
+        _manage_tracker("000000", "tg-78", appointment.code),
+        domain,
+    )
     with common.services().sessions.begin() as session:
         counted = session.get(RateLimitCounter, ("booking-code", subject_key("booking-code", appointment.code)))
         assert counted is not None and counted.count == 1
-    tracker = make_tracker(text="确认取消", intent="affirm", sender_id="tg-77",
-                           slots={"booking_code": appointment.code, "booking_id_last6": last6,
-                                  "cancel_confirmed": True})
+    tracker = make_tracker(
+        text="确认取消",
+        intent="affirm",
+        sender_id="tg-77",
+        slots={"booking_code": appointment.code, "booking_id_last6": last6, "cancel_confirmed": True},
+    )
     dispatcher = CollectingDispatcher()
     await booking_actions.ActionCancelBooking().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["text"] == f"预约 {appointment.code} 已取消。需要时可以随时重新预约。"

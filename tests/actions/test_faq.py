@@ -33,7 +33,9 @@ async def test_unknown_question_is_recorded_and_offers_a_person(action_settings:
     assert [r.text for r in rows] == ["火星上的移民签证怎么办理"]
 
 
-async def test_vague_question_offers_candidates_then_choice_answers(action_settings: Settings, dispatcher, domain) -> None:
+async def test_vague_question_offers_candidates_then_choice_answers(
+    action_settings: Settings, dispatcher, domain
+) -> None:
     events = await ActionAnswerFaq().run(dispatcher, make_tracker("补贴", "ask_elderly"), domain)
     buttons = dispatcher.messages[-1]["buttons"]
     assert dispatcher.messages[-1]["text"].startswith("您是想问")
@@ -41,17 +43,21 @@ async def test_vague_question_offers_candidates_then_choice_answers(action_setti
     assert 2 <= len(buttons) <= 4
     keys = next(e["value"] for e in events if e.get("name") == "faq_candidates")
     chosen = CollectingDispatcher()
-    tracker = make_tracker("第二个", "choose_faq", slots={"faq_candidates": keys},
-                           entities=[{"entity": "choice", "value": "2"}])
+    tracker = make_tracker(
+        "第二个", "choose_faq", slots={"faq_candidates": keys}, entities=[{"entity": "choice", "value": "2"}]
+    )
     await ActionAnswerFaq().run(chosen, tracker, domain)
     with services().sessions.begin() as session:
         from civil_affairs.models import FaqEntry
+
         second = session.scalars(select(FaqEntry).where(FaqEntry.key == keys[1])).one()
         assert texts(chosen).startswith(second.answer.strip())
 
 
 async def test_none_of_the_candidates_records_the_question(action_settings: Settings, dispatcher, domain) -> None:
-    await ActionFaqNone().run(dispatcher, make_tracker("/faq_none", "faq_none", slots={"unanswered_text": "那个补贴的事"}), domain)
+    await ActionFaqNone().run(
+        dispatcher, make_tracker("/faq_none", "faq_none", slots={"unanswered_text": "那个补贴的事"}), domain
+    )
     with services().sessions.begin() as session:
         assert session.scalars(select(UnansweredQuestion.text)).all() == ["那个补贴的事"]
 
@@ -61,9 +67,18 @@ async def test_faq_edit_takes_effect_for_the_next_message(action_settings: Setti
     await ActionAnswerFaq().run(dispatcher, make_tracker(question, "ask_other_policy"), domain)
     assert "流动图书车" not in texts(dispatcher)
     with services().sessions.begin() as session:
-        upsert_faq(parse_faq({"key": "mobile-library", "category": "other", "question": question,
-                              "answer": "流动图书车的时间以文化部门通知为准。", "keywords": ["流动图书车"]}),
-                   session=session)
+        upsert_faq(
+            parse_faq(
+                {
+                    "key": "mobile-library",
+                    "category": "other",
+                    "question": question,
+                    "answer": "流动图书车的时间以文化部门通知为准。",
+                    "keywords": ["流动图书车"],
+                }
+            ),
+            session=session,
+        )
     again = CollectingDispatcher()
     await ActionAnswerFaq().run(again, make_tracker("流动图书车每周几来村里", "ask_other_policy"), domain)
     assert "流动图书车的时间" in texts(again)
@@ -89,7 +104,10 @@ def test_elliptical_follow_ups_are_recognised() -> None:
 def test_low_confidence_policy_guess_still_picks_the_category() -> None:
     from actions.faq import runner_up_policy_intent
 
-    ranking = [{"name": "nlu_fallback", "confidence": 0.25}, {"name": "ask_marriage", "confidence": 0.2},
-               {"name": "greet", "confidence": 0.1}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.25},
+        {"name": "ask_marriage", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+    ]
     assert runner_up_policy_intent({"intent_ranking": ranking}) == "ask_marriage"
     assert runner_up_policy_intent({"intent_ranking": [ranking[0], ranking[2]]}) is None

@@ -7,8 +7,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import status_texts
 from actions.common import services
-from actions.status_lookup import (ActionLookupStatus, ActionSubscribeStatus, ActionUnsubscribeStatus,
-                                   AskApplicationNumber, AskIdLast6, ValidateStatusLookupForm, contact_line)
+from actions.status_lookup import (
+    ActionLookupStatus,
+    ActionSubscribeStatus,
+    ActionUnsubscribeStatus,
+    AskApplicationNumber,
+    AskIdLast6,
+    ValidateStatusLookupForm,
+    contact_line,
+)
 from civil_affairs.applications.lookup import MAX_FAILURES_PER_ADDRESS, proven_application
 from civil_affairs.applications.notify import subscribers
 from civil_affairs.applications.records import get_by_number
@@ -37,7 +44,8 @@ async def test_right_pair_answers_and_records_the_proof(action_settings: Setting
     assert result["text"].startswith("申请编号：") and "申请人：张*三" in result["text"]
     assert "当前进度：受理（" in result["text"]
     assert offer["text"] == status_texts.SUBSCRIBE_OFFER and offer["buttons"] == [
-        {"title": "订阅进度提醒", "payload": f'/subscribe_status{{"application_number":"{number}"}}'}]
+        {"title": "订阅进度提醒", "payload": f'/subscribe_status{{"application_number":"{number}"}}'}
+    ]
     assert SlotSet("application_number", None) in events and SlotSet("id_last6", None) in events
     with services().sessions.begin() as session:
         assert proven_application("tg-42", number, session=session).number == number
@@ -45,18 +53,37 @@ async def test_right_pair_answers_and_records_the_proof(action_settings: Setting
 
 async def test_every_mismatch_gets_the_same_reply(action_settings: Settings) -> None:
     number = _application(action_settings)
-    replies = [(await _lookup(n, l, f"tg-{i}"))[0].messages for i, (n, l) in enumerate(
-        [(number, "000000"), ("DB209901010001", fictitious_id(301)[-6:]), ("DB2026", "123456")])]
-    assert replies[0] == replies[1] == replies[2] == [
-        {"text": status_texts.LOOKUP_FAILED, "buttons": [], "elements": [], "custom": {}, "template": None,
-         "response": None, "image": None, "attachment": None}]
+    replies = [
+        (await _lookup(n, last6, f"tg-{i}"))[0].messages
+        for i, (n, last6) in enumerate(
+            [(number, "000000"), ("DB209901010001", fictitious_id(301)[-6:]), ("DB2026", "123456")]
+        )
+    ]
+    assert (
+        replies[0]
+        == replies[1]
+        == replies[2]
+        == [
+            {
+                "text": status_texts.LOOKUP_FAILED,
+                "buttons": [],
+                "elements": [],
+                "custom": {},
+                "template": None,
+                "response": None,
+                "image": None,
+                "attachment": None,
+            }
+        ]
+    )
 
 
 async def test_validation_keeps_the_number_and_asks_again_for_bad_last6(action_settings: Settings) -> None:
     form = ValidateStatusLookupForm()
     dispatcher = CollectingDispatcher()
     assert form.validate_application_number(" 随便 写的 ", dispatcher, make_tracker(), {}) == {
-        "application_number": "随便 写的"}
+        "application_number": "随便 写的"
+    }
     assert form.validate_id_last6("12345x", dispatcher, make_tracker(), {}) == {"id_last6": "12345X"}
     assert form.validate_id_last6("不知道", dispatcher, make_tracker(), {}) == {"id_last6": None}
     assert dispatcher.messages[0]["text"] == status_texts.ID_LAST6_INVALID
@@ -65,8 +92,9 @@ async def test_validation_keeps_the_number_and_asks_again_for_bad_last6(action_s
 async def _subscribe(number: str | None, sender: str, slots: dict | None = None) -> str:
     entity = [{"entity": "application_number", "value": number}] if number else []
     dispatcher = CollectingDispatcher()
-    await ActionSubscribeStatus().run(dispatcher, make_tracker(intent="subscribe_status", entities=entity,
-                                                               sender_id=sender, slots=slots or {}), {})
+    await ActionSubscribeStatus().run(
+        dispatcher, make_tracker(intent="subscribe_status", entities=entity, sender_id=sender, slots=slots or {}), {}
+    )
     return dispatcher.messages[0]["text"]
 
 
@@ -82,8 +110,9 @@ async def test_subscribe_needs_a_successful_lookup_first(action_settings: Settin
     assert (await _subscribe(number, "tg-8")).startswith(f"已订阅申请 {number} ")
     assert _subscribers(number) == ["tg-8"]
     done = CollectingDispatcher()
-    await ActionUnsubscribeStatus().run(done, make_tracker(text="取消订阅", intent="unsubscribe_status",
-                                                           sender_id="tg-8"), {})
+    await ActionUnsubscribeStatus().run(
+        done, make_tracker(text="取消订阅", intent="unsubscribe_status", sender_id="tg-8"), {}
+    )
     assert done.messages[0]["text"] == "已取消 1 项进度提醒，以后不再通知您。"
 
 
@@ -133,9 +162,18 @@ async def test_the_form_asks_its_own_questions() -> None:
 
 
 def test_the_lookup_result_shows_a_note_only_when_there_is_one() -> None:
-    view = {"number": "DB202610080021", "type_name": "最低生活保障", "masked_name": "张*三", "office": "城关街道",
-            "stage": "受理", "stage_date": "10月8日", "meaning": "材料齐全，已受理。", "next_step": "等待入户调查"}
+    view = {
+        "number": "DB202610080021",
+        "type_name": "最低生活保障",
+        "masked_name": "张*三",
+        "office": "城关街道",
+        "stage": "受理",
+        "stage_date": "10月8日",
+        "meaning": "材料齐全，已受理。",
+        "next_step": "等待入户调查",
+    }
     assert status_texts.lookup_result(**view, note=None) == (
         "申请编号：DB202610080021\n业务类型：最低生活保障\n申请人：张*三\n受理单位：城关街道\n"
-        "当前进度：受理（10月8日）\n材料齐全，已受理。\n下一步：等待入户调查")
+        "当前进度：受理（10月8日）\n材料齐全，已受理。\n下一步：等待入户调查"
+    )
     assert "材料齐全，已受理。\n说明：请补交户口本\n下一步" in status_texts.lookup_result(**view, note="请补交户口本")

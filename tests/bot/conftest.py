@@ -21,9 +21,8 @@ from aiohttp import web
 from telegram.ext import Application
 
 from civil_affairs.config import Settings
-from tests.helpers.threaded_server import ThreadedServer
 from tests.helpers.telegram_fixtures import TEST_RASA_TIMEOUT_SECONDS, TEST_TOKEN  # noqa: F401
-
+from tests.helpers.threaded_server import ThreadedServer
 
 
 @dataclass

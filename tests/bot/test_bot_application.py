@@ -7,6 +7,7 @@ import socket
 
 import httpx
 import pytest
+
 from bot import build_application, texts
 from bot.__main__ import main
 from bot.application import file_base_url

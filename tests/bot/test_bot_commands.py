@@ -33,7 +33,9 @@ async def test_commands_are_published_at_startup(running_bot: Application, teleg
     assert [c["command"] for c in call.params["commands"]] == ["start", "help", "human", "cancel"]
 
 
-async def test_help_answers_without_rasa(running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa) -> None:
+async def test_help_answers_without_rasa(
+    running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     telegram_server.push_command(CHAT, "/help")
 
     [reply] = await telegram_server.wait_for_messages(CHAT, 1)

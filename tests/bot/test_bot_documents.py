@@ -10,9 +10,17 @@ from civil_affairs.conversations.rasa_client import RasaMessage
 
 
 async def test_document_payload_becomes_send_document() -> None:
-    message = RasaMessage.from_json({"custom": {"document": {"filename": "YY20261208-417.ics",
-                                                             "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-                                                             "caption": "加入日历"}}})
+    message = RasaMessage.from_json(
+        {
+            "custom": {
+                "document": {
+                    "filename": "YY20261208-417.ics",
+                    "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                    "caption": "加入日历",
+                }
+            }
+        }
+    )
     bot = AsyncMock()
     sent = await send_rasa_messages(bot, 42, [message], CallbackPayloadStore())
     assert sent == 1

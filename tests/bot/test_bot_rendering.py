@@ -73,7 +73,12 @@ def test_payload_that_looks_like_a_short_id_is_stored_too() -> None:
 
 def test_rasa_message_parsing_ignores_what_telegram_cannot_show() -> None:
     message = RasaMessage.from_json(
-        {"recipient_id": "tg-1", "text": "请选择", "buttons": [{"title": "是", "payload": "/affirm"}, "junk"], "custom": {}}
+        {
+            "recipient_id": "tg-1",
+            "text": "请选择",
+            "buttons": [{"title": "是", "payload": "/affirm"}, "junk"],
+            "custom": {},
+        }
     )
 
     assert message == RasaMessage(text="请选择", buttons=(RasaButton("是", "/affirm"),), image=None)

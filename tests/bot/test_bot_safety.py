@@ -22,7 +22,8 @@ CRISIS = "我不想活了，药都准备好了"
 
 
 async def test_crisis_during_a_handoff_gets_the_hotlines_on_telegram(
-        running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa) -> None:  # noqa: ANN001
+    running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:  # noqa: ANN001
     sessions = running_bot.bot_data.rasa.sessions
     with sessions.begin() as session:
         record_message(f"tg-{CHAT}", "resident", "转人工", session=session)
@@ -37,7 +38,8 @@ async def test_crisis_during_a_handoff_gets_the_hotlines_on_telegram(
 
 
 async def test_crisis_with_rasa_down_gets_the_hotlines_not_busy(
-        running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa) -> None:  # noqa: ANN001
+    running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:  # noqa: ANN001
     fake_rasa.stop()
     telegram_server.push_text(CHAT, "我爸喝醉了在家打我妈 往死里打")
     replies = await telegram_server.wait_for_messages(CHAT, 2, timeout=10)
@@ -45,7 +47,8 @@ async def test_crisis_with_rasa_down_gets_the_hotlines_not_busy(
 
 
 async def test_a_flood_from_one_chat_is_limited_and_told_once(
-        running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa) -> None:  # noqa: ANN001
+    running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:  # noqa: ANN001
     burst = RATE_LIMITS[0][0]
     # A stopped clock: on a loaded machine the flood may take longer than the 10 s window to handle.
     running_bot.bot_data.rasa.limiter = ChatRateLimiter(clock=lambda: 1000.0)

@@ -33,7 +33,9 @@ async def test_non_text_message_gets_text_only_answer(
     assert fake_rasa.requests == []
 
 
-async def test_location_is_acknowledged(running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa) -> None:
+async def test_location_is_acknowledged(
+    running_bot: Application, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     telegram_server.push_location(CHAT)
 
     [reply] = await telegram_server.wait_for_messages(CHAT, 1)

@@ -60,14 +60,21 @@ def add_rows(settings: Settings, *rows: object) -> None:
 
 
 def text_update(update_id: int, text: str, chat_id: int = CHAT) -> dict:
-    return {"update_id": update_id,
-            "message": {"message_id": update_id, "date": 1_700_000_000, "text": text,
-                        "chat": {"id": chat_id, "type": "private", "first_name": "居民"},
-                        "from": {"id": chat_id, "is_bot": False, "first_name": "居民"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "text": text,
+            "chat": {"id": chat_id, "type": "private", "first_name": "居民"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "居民"},
+        },
+    }
 
 
 async def test_an_update_delivered_again_after_a_restart_is_answered_once(
-        start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa) -> None:
+    start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     application = build_application(bot_settings)
     async with running(application, poll=True, poll_timeout=1.0):
         telegram_server.push_update(text_update(900_001, "低保怎么申请"))
@@ -85,7 +92,8 @@ async def test_an_update_delivered_again_after_a_restart_is_answered_once(
 
 
 async def test_a_webhook_call_repeated_by_telegram_is_answered_once(
-        bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa) -> None:
+    bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     application = build_application(bot_settings)
     web_app = build_webhook_app(application, path="/telegram", secret="s3cret-token")
     headers = {SECRET_HEADER: "s3cret-token"}
@@ -102,10 +110,13 @@ async def test_a_webhook_call_repeated_by_telegram_is_answered_once(
 
 
 async def test_an_update_the_dead_bot_never_finished_gets_a_request_to_send_it_again(
-        start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa) -> None:
+    start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     # The previous run recorded (and confirmed) the update, then was killed before answering.
-    add_rows(bot_settings, TelegramUpdate(bot_id=BOT_ID, update_id=500_001, chat_id=CHAT, state="received",
-                                          owner="bot/previous-run"))
+    add_rows(
+        bot_settings,
+        TelegramUpdate(bot_id=BOT_ID, update_id=500_001, chat_id=CHAT, state="received", owner="bot/previous-run"),
+    )
     await start_bot(bot_settings)
     [reply] = await telegram_server.wait_for_messages(CHAT, 1, timeout=15)
     assert reply.text == texts.RESEND_AFTER_RESTART
@@ -115,22 +126,33 @@ async def test_an_update_the_dead_bot_never_finished_gets_a_request_to_send_it_a
 
 @pytest.mark.parametrize("delivered_again", [False, True])
 async def test_an_update_rasa_answered_before_the_bot_died_gets_that_answer(
-        delivered_again: bool, start_bot: StartBot, bot_settings: Settings,
-        telegram_server: FakeTelegramServer, fake_rasa) -> None:
+    delivered_again: bool, start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     sender, message_id = f"tg-{CHAT}", "tg-update:500002"
     events = [
         {"event": "user", "text": "结婚登记要带什么", "metadata": {MESSAGE_ID_KEY: message_id}},
         {"event": "action", "name": "action_answer_faq"},
-        {"event": "bot", "text": "结婚登记请带好身份证和户口簿。",
-         "data": {"buttons": [{"title": "转人工", "payload": "/request_human"}]}},
+        {
+            "event": "bot",
+            "text": "结婚登记请带好身份证和户口簿。",
+            "data": {"buttons": [{"title": "转人工", "payload": "/request_human"}]},
+        },
         {"event": "action", "name": "action_listen"},
     ]
-    add_rows(bot_settings,
-             TelegramUpdate(bot_id=BOT_ID, update_id=500_002, chat_id=CHAT, state="processing",
-                            owner="bot/previous-run"),
-             *[TrackerEvent(sender_id=sender, type_name=e["event"], action_name=e.get("name"),
-                            timestamp=float(i),
-                            data=json.dumps(e, ensure_ascii=False)) for i, e in enumerate(events)])
+    add_rows(
+        bot_settings,
+        TelegramUpdate(bot_id=BOT_ID, update_id=500_002, chat_id=CHAT, state="processing", owner="bot/previous-run"),
+        *[
+            TrackerEvent(
+                sender_id=sender,
+                type_name=e["event"],
+                action_name=e.get("name"),
+                timestamp=float(i),
+                data=json.dumps(e, ensure_ascii=False),
+            )
+            for i, e in enumerate(events)
+        ],
+    )
     if delivered_again:  # polling: the update was never confirmed, so Telegram sends it once more
         telegram_server.push_update(text_update(500_002, "结婚登记要带什么"))
     await start_bot(bot_settings)
@@ -144,11 +166,19 @@ async def test_an_update_rasa_answered_before_the_bot_died_gets_that_answer(
 
 
 async def test_unfinished_updates_of_another_live_bot_are_left_to_it_until_stale(
-        start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa) -> None:
-    fresh = TelegramUpdate(bot_id=BOT_ID, update_id=500_003, chat_id=CHAT, state="processing",
-                           owner="bot-webhook-2/live-run")
-    stale = TelegramUpdate(bot_id=BOT_ID, update_id=500_004, chat_id=CHAT + 1, state="processing",
-                           owner="bot-webhook-2/dead-run", received_at=utcnow() - timedelta(minutes=5))
+    start_bot: StartBot, bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
+    fresh = TelegramUpdate(
+        bot_id=BOT_ID, update_id=500_003, chat_id=CHAT, state="processing", owner="bot-webhook-2/live-run"
+    )
+    stale = TelegramUpdate(
+        bot_id=BOT_ID,
+        update_id=500_004,
+        chat_id=CHAT + 1,
+        state="processing",
+        owner="bot-webhook-2/dead-run",
+        received_at=utcnow() - timedelta(minutes=5),
+    )
     add_rows(bot_settings, fresh, stale)
     await start_bot(bot_settings)
     [reply] = await telegram_server.wait_for_messages(CHAT + 1, 1, timeout=15)

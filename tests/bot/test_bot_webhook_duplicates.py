@@ -22,14 +22,21 @@ CHAT = 4004
 
 
 def text_update(update_id: int, text: str) -> dict:
-    return {"update_id": update_id,
-            "message": {"message_id": update_id, "date": 1_700_000_000, "text": text,
-                        "chat": {"id": CHAT, "type": "private", "first_name": "居民"},
-                        "from": {"id": CHAT, "is_bot": False, "first_name": "居民"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "text": text,
+            "chat": {"id": CHAT, "type": "private", "first_name": "居民"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "居民"},
+        },
+    }
 
 
 async def test_a_duplicate_arriving_while_the_first_is_handled_is_dropped(
-        bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa) -> None:
+    bot_settings: Settings, telegram_server: FakeTelegramServer, fake_rasa
+) -> None:
     fake_rasa.on("结婚登记要带什么", reply=[{"text": "身份证和户口簿"}], delay=1.0)
     application = build_application(bot_settings)
     web_app = build_webhook_app(application, path="/telegram", secret="dup-secret")
@@ -47,9 +54,13 @@ async def test_a_duplicate_arriving_while_the_first_is_handled_is_dropped(
 
 async def test_webhook_mode_never_serves_without_a_secret_in_production(bot_settings: Settings) -> None:
     """Settings refuse this combination; the webhook server refuses it as well, should settings be built by hand."""
-    production = dataclasses.replace(bot_settings, app_env="production", telegram_mode="webhook",
-                                     telegram_webhook_url="https://bot.example.gov.cn/telegram",
-                                     telegram_webhook_secret="")
+    production = dataclasses.replace(
+        bot_settings,
+        app_env="production",
+        telegram_mode="webhook",
+        telegram_webhook_url="https://bot.example.gov.cn/telegram",
+        telegram_webhook_secret="",
+    )
     application = build_application(production)
     with pytest.raises(RuntimeError, match="TELEGRAM_WEBHOOK_SECRET"):
         await serve_webhook(application, production)

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from civil_affairs.applications.records import check_application, create_application
 from civil_affairs.identity import IdentityError, check_digit, keyed_hash, last6_from_text, normalize_id_number
 from civil_affairs.identity import application_id_hash as id_hash
 from civil_affairs.identity import phone_for_storage as mask_phone
-from civil_affairs.applications.records import check_application, create_application
 from civil_affairs.models import Application
 from tests.helpers.applications import fictitious_id
 
@@ -22,11 +22,14 @@ def test_fictitious_ids_have_valid_checksums() -> None:
         assert normalize_id_number(value) == value
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("11010519491231002x", "11010519491231002X"),
-    ("110105 19491231 002X", "11010519491231002X"),
-    ("１１０１０５１９４９１２３１００２Ｘ", "11010519491231002X"),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("11010519491231002x", "11010519491231002X"),
+        ("110105 19491231 002X", "11010519491231002X"),
+        ("１１０１０５１９４９１２３１００２Ｘ", "11010519491231002X"),
+    ],
+)
 def test_id_numbers_are_normalised(typed: str, expected: str) -> None:
     assert normalize_id_number(typed) == expected
 
@@ -49,11 +52,19 @@ def test_hash_is_keyed_and_stable() -> None:
     assert keyed_hash("a", KEY) != keyed_hash("b", KEY)
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("12345X", "12345X"), ("12345x", "12345X"), ("后六位是 002315", "002315"),
-    ("１２３４５６", "123456"), ("11010519491231002X", "31002X"), ("12345", None), ("不知道", None),
-    ("123456 654321", None),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("12345X", "12345X"),
+        ("12345x", "12345X"),
+        ("后六位是 002315", "002315"),
+        ("１２３４５６", "123456"),
+        ("11010519491231002X", "31002X"),
+        ("12345", None),
+        ("不知道", None),
+        ("123456 654321", None),
+    ],
+)
 def test_last6_from_text(typed: str, expected: str | None) -> None:
     assert last6_from_text(typed) == expected
 
@@ -68,8 +79,14 @@ def test_phone_is_stored_masked() -> None:
 
 def test_only_hash_and_last6_reach_the_database(session: Session) -> None:
     value = fictitious_id(7)
-    data = check_application(type_name="低保", applicant_name="测试用户一", id_number=value,
-                             phone="13800138000", office="测试镇", secret_key=KEY)
+    data = check_application(
+        type_name="低保",
+        applicant_name="测试用户一",
+        id_number=value,
+        phone="13800138000",
+        office="测试镇",
+        secret_key=KEY,
+    )
     application = create_application(data, session=session)
     row = session.execute(select(Application.__table__).where(Application.id == application.id)).one()
     stored = " ".join(str(v) for v in row)

@@ -20,10 +20,12 @@ def _count(session: Session) -> int:
 
 
 def _good_rows() -> str:
-    return (HEADER
-            + f"DB202610080021,低保,测试用户一,{fictitious_id(11)},13800138000,测试镇,2026-10-08\n"
-            + f"TK-20261008-0003,特困供养,测试用户二,{fictitious_id(12)},,测试街道,2026/10/08\n"
-            + f",GL,测试用户三,{fictitious_id(13).lower()},,测试乡,\n")
+    return (
+        HEADER
+        + f"DB202610080021,低保,测试用户一,{fictitious_id(11)},13800138000,测试镇,2026-10-08\n"
+        + f"TK-20261008-0003,特困供养,测试用户二,{fictitious_id(12)},,测试街道,2026/10/08\n"
+        + f",GL,测试用户三,{fictitious_id(13).lower()},,测试乡,\n"
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
@@ -45,13 +47,20 @@ def _rejected_file(extra: str) -> bytes:
     return (_good_rows() + extra).encode("utf-8")
 
 
-@pytest.mark.parametrize("bad_row, problem", [
-    (f"DB202610080021,低保,测试用户四,{fictitious_id(14)},,测试镇,\n", "重复"),          # number twice
-    (f",低保,测试用户五,{fictitious_id(15)[:-1]}0,,测试镇,\n" if fictitious_id(15)[-1] != "0"
-     else f",低保,测试用户五,{fictitious_id(15)[:-1]}1,,测试镇,\n", "校验位"),            # bad checksum
-    (f",五保户补助,测试用户六,{fictitious_id(16)},,测试镇,\n", "未知的业务类型"),          # unknown type
-    (f",低保,测试用户七,{fictitious_id(17)},,测试镇,2026年10月\n", "无法识别"),          # bad date
-])
+@pytest.mark.parametrize(
+    "bad_row, problem",
+    [
+        (f"DB202610080021,低保,测试用户四,{fictitious_id(14)},,测试镇,\n", "重复"),  # number twice
+        (
+            f",低保,测试用户五,{fictitious_id(15)[:-1]}0,,测试镇,\n"
+            if fictitious_id(15)[-1] != "0"
+            else f",低保,测试用户五,{fictitious_id(15)[:-1]}1,,测试镇,\n",
+            "校验位",
+        ),  # bad checksum
+        (f",五保户补助,测试用户六,{fictitious_id(16)},,测试镇,\n", "未知的业务类型"),  # unknown type
+        (f",低保,测试用户七,{fictitious_id(17)},,测试镇,2026年10月\n", "无法识别"),  # bad date
+    ],
+)
 def test_one_bad_row_rejects_the_whole_file(session: Session, bad_row: str, problem: str) -> None:
     before = (_count(session), session.scalar(select(func.count()).select_from(ApplicationStatusEvent)))
     report = import_csv(_rejected_file(bad_row), session=session, secret_key=KEY)
@@ -64,11 +73,13 @@ def test_one_bad_row_rejects_the_whole_file(session: Session, bad_row: str, prob
 
 def test_gbk_file_with_duplicate_and_malformed_rows_reports_every_one(session: Session) -> None:
     before = _count(session)
-    content = (HEADER
-               + f"DB202610080021,低保,测试用户一,{fictitious_id(11)},,测试镇,\n"
-               + f"DB202610080021,低保,测试用户一,{fictitious_id(11)},,测试镇,\n"
-               + ",低保,测试用户二,12345,,测试镇,\n"
-               + f",养老金,测试用户三,{fictitious_id(13)},,测试镇,\n").encode("gbk")
+    content = (
+        HEADER
+        + f"DB202610080021,低保,测试用户一,{fictitious_id(11)},,测试镇,\n"
+        + f"DB202610080021,低保,测试用户一,{fictitious_id(11)},,测试镇,\n"
+        + ",低保,测试用户二,12345,,测试镇,\n"
+        + f",养老金,测试用户三,{fictitious_id(13)},,测试镇,\n"
+    ).encode("gbk")
     report = import_csv(content, session=session, secret_key=KEY)
     assert report.encoding == "gbk"
     assert [line for line, _ in report.rejected] == [3, 4, 5]
@@ -87,10 +98,12 @@ def test_number_already_in_the_database_is_a_duplicate(session: Session) -> None
 def test_status_changes_are_imported_and_listed_for_notices(session: Session) -> None:
     first = add_application(session, secret_key=KEY, sequence=40)
     second = add_application(session, secret_key=KEY, sequence=41)
-    content = ("申请编号,办理环节,说明,变更时间\n"
-               f"{first.number},入户调查,,2026-10-09 09:30\n"
-               f"{first.number},需补充材料,请补交户口簿复印件,2026-10-10\n"
-               f"{second.number.lower()},审核,,\n").encode("utf-8-sig")
+    content = (
+        "申请编号,办理环节,说明,变更时间\n"
+        f"{first.number},入户调查,,2026-10-09 09:30\n"
+        f"{first.number},需补充材料,请补交户口簿复印件,2026-10-10\n"
+        f"{second.number.lower()},审核,,\n"
+    ).encode("utf-8-sig")
     report = import_csv(content, session=session, secret_key=KEY)
     assert report.ok and report.kind == "status" and report.status_changes == 3
     assert report.changed_numbers == [first.number, second.number]
@@ -100,11 +113,13 @@ def test_status_changes_are_imported_and_listed_for_notices(session: Session) ->
 
 def test_status_file_with_unknown_number_or_missing_reason_changes_nothing(session: Session) -> None:
     application = add_application(session, secret_key=KEY, sequence=50)
-    content = ("申请编号,办理环节,说明\n"
-               f"{application.number},审核,\n"
-               f"{application.number},未批准,\n"
-               "DB209901010001,审核,\n"
-               f"{application.number},已归档,\n").encode()
+    content = (
+        "申请编号,办理环节,说明\n"
+        f"{application.number},审核,\n"
+        f"{application.number},未批准,\n"
+        "DB209901010001,审核,\n"
+        f"{application.number},已归档,\n"
+    ).encode()
     report = import_csv(content, session=session, secret_key=KEY)
     assert [line for line, _ in report.rejected] == [3, 4, 5]
     assert application.status == "accepted" and len(application.events) == 1

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-import pytest
-
 from civil_affairs.applications import lookup
-from civil_affairs.applications.lookup import (FAILURE_WINDOW, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, PROOF_VALID,
-                                               describe, is_locked, lookup_status, proven_application)
+from civil_affairs.applications.lookup import (
+    FAILURE_WINDOW,
+    MAX_FAILURES,
+    MAX_FAILURES_PER_ADDRESS,
+    PROOF_VALID,
+    describe,
+    is_locked,
+    lookup_status,
+    proven_application,
+)
 from civil_affairs.applications.records import change_status
 from civil_affairs.models.base import utcnow
 from tests.helpers.applications import add_application, fictitious_id
@@ -47,17 +54,22 @@ def test_five_failures_pause_the_chat_even_with_the_right_pair(session: Session)
     right = fictitious_id(1)[-6:]
     now = utcnow()
     for attempt in range(MAX_FAILURES):
-        assert lookup_status("tg-10", "DB209901010001", "123456", session=session, secret_key=KEY,
-                             now=now).outcome == "failed", attempt
+        assert (
+            lookup_status("tg-10", "DB209901010001", "123456", session=session, secret_key=KEY, now=now).outcome
+            == "failed"
+        ), attempt
     assert is_locked(session=session, sender_id="tg-10", now=now)
-    assert lookup_status("tg-10", application.number, right, session=session, secret_key=KEY,
-                         now=now).outcome == "locked"
+    assert (
+        lookup_status("tg-10", application.number, right, session=session, secret_key=KEY, now=now).outcome == "locked"
+    )
     # Another chat is not paused; the paused chat is free again once the failures leave the window.
-    assert lookup_status("tg-11", application.number, right, session=session, secret_key=KEY,
-                         now=now).outcome == "found"
+    assert (
+        lookup_status("tg-11", application.number, right, session=session, secret_key=KEY, now=now).outcome == "found"
+    )
     later = now + FAILURE_WINDOW + timedelta(seconds=1)
-    assert lookup_status("tg-10", application.number, right, session=session, secret_key=KEY,
-                         now=later).outcome == "found"
+    assert (
+        lookup_status("tg-10", application.number, right, session=session, secret_key=KEY, now=later).outcome == "found"
+    )
 
 
 def test_strangers_guessing_a_number_do_not_lock_out_its_owner(session: Session) -> None:
@@ -65,18 +77,27 @@ def test_strangers_guessing_a_number_do_not_lock_out_its_owner(session: Session)
     application = add_application(session, secret_key=KEY)
     now = utcnow()
     for attempt in range(MAX_FAILURES * 2):
-        assert lookup_status(f"tg-2{attempt}", application.number, "999999", session=session, secret_key=KEY,
-                             now=now).outcome == "failed"
-    assert lookup_status("tg-owner", application.number, fictitious_id(1)[-6:], session=session,
-                         secret_key=KEY, now=now).outcome == "found"
+        assert (
+            lookup_status(
+                f"tg-2{attempt}", application.number, "999999", session=session, secret_key=KEY, now=now
+            ).outcome
+            == "failed"
+        )
+    assert (
+        lookup_status(
+            "tg-owner", application.number, fictitious_id(1)[-6:], session=session, secret_key=KEY, now=now
+        ).outcome
+        == "found"
+    )
 
 
 def test_failures_are_counted_for_unknown_numbers_too(session: Session) -> None:
     now = utcnow()
     for attempt in range(MAX_FAILURES):
         lookup_status("tg-x", f"LS20990101000{attempt + 1}", "123456", session=session, secret_key=KEY, now=now)
-    assert lookup_status("tg-x", "LS209901010009", "123456", session=session, secret_key=KEY,
-                         now=now).outcome == "locked"
+    assert (
+        lookup_status("tg-x", "LS209901010009", "123456", session=session, secret_key=KEY, now=now).outcome == "locked"
+    )
 
 
 def test_a_new_cookie_does_not_reset_the_count_for_one_address(session: Session) -> None:
@@ -85,16 +106,47 @@ def test_a_new_cookie_does_not_reset_the_count_for_one_address(session: Session)
     now = utcnow()
     for attempt in range(MAX_FAILURES_PER_ADDRESS):
         # A fresh cookie (so a fresh chat) for every guess, from one address.
-        assert lookup_status(f"web-{attempt:032x}", application.number, "999999", session=session, secret_key=KEY,
-                             client_address="203.0.113.5", now=now).outcome == "failed"
+        assert (
+            lookup_status(
+                f"web-{attempt:032x}",
+                application.number,
+                "999999",
+                session=session,
+                secret_key=KEY,
+                client_address="203.0.113.5",
+                now=now,
+            ).outcome
+            == "failed"
+        )
     right = fictitious_id(1)[-6:]
-    assert lookup_status("web-" + "f" * 32, application.number, right, session=session, secret_key=KEY,
-                         client_address="203.0.113.5", now=now).outcome == "locked"
+    assert (
+        lookup_status(
+            "web-" + "f" * 32,
+            application.number,
+            right,
+            session=session,
+            secret_key=KEY,
+            client_address="203.0.113.5",
+            now=now,
+        ).outcome
+        == "locked"
+    )
     # Another address, and a Telegram chat, are not affected.
-    assert lookup_status("web-" + "e" * 32, application.number, right, session=session, secret_key=KEY,
-                         client_address="198.51.100.1", now=now).outcome == "found"
-    assert lookup_status("tg-77", application.number, right, session=session, secret_key=KEY,
-                         now=now).outcome == "found"
+    assert (
+        lookup_status(
+            "web-" + "e" * 32,
+            application.number,
+            right,
+            session=session,
+            secret_key=KEY,
+            client_address="198.51.100.1",
+            now=now,
+        ).outcome
+        == "found"
+    )
+    assert (
+        lookup_status("tg-77", application.number, right, session=session, secret_key=KEY, now=now).outcome == "found"
+    )
 
 
 def test_web_chats_without_an_address_share_one_allowance(session: Session) -> None:
@@ -106,16 +158,31 @@ def test_web_chats_without_an_address_share_one_allowance(session: Session) -> N
 
 
 def test_a_global_limit_stops_guessing_spread_over_many_chats_and_addresses(
-        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(lookup, "MAX_FAILURES_GLOBAL", 8)
     application = add_application(session, secret_key=KEY)
     now = utcnow()
-    outcomes = [lookup_status(f"tg-9{i}", application.number, "999999", session=session, secret_key=KEY,
-                              client_address=f"192.0.2.{i}", now=now).outcome for i in range(10)]
+    outcomes = [
+        lookup_status(
+            f"tg-9{i}",
+            application.number,
+            "999999",
+            session=session,
+            secret_key=KEY,
+            client_address=f"192.0.2.{i}",
+            now=now,
+        ).outcome
+        for i in range(10)
+    ]
     assert outcomes == ["failed"] * 8 + ["locked"] * 2
     later = now + FAILURE_WINDOW + timedelta(seconds=1)
-    assert lookup_status("tg-999", application.number, fictitious_id(1)[-6:], session=session, secret_key=KEY,
-                         now=later).outcome == "found"
+    assert (
+        lookup_status(
+            "tg-999", application.number, fictitious_id(1)[-6:], session=session, secret_key=KEY, now=later
+        ).outcome
+        == "found"
+    )
 
 
 def test_a_successful_lookup_is_recorded_as_proof_for_a_day(session: Session) -> None:
@@ -161,8 +228,9 @@ def test_unknown_and_wrong_pair_do_the_same_work(session: Session, monkeypatch: 
         work = []
         for number, sender in ((application.number, "tg-wrong"), ("DB209901010001", "tg-unknown")):
             hashes.clear(), statements.clear()
-            result = lookup_status(sender, number, "000001", session=session, secret_key=KEY,
-                                   now=utcnow() - timedelta(days=1))
+            result = lookup_status(
+                sender, number, "000001", session=session, secret_key=KEY, now=utcnow() - timedelta(days=1)
+            )
             assert result.outcome == "failed"
             work.append((len(hashes), sorted(statements)))
     finally:

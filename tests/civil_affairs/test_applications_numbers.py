@@ -6,36 +6,43 @@ from datetime import date
 
 import pytest
 
-from civil_affairs.applications.numbers import (NumberError, format_number, make_number, parse_number,
-                                                try_parse_number)
+from civil_affairs.applications.numbers import NumberError, format_number, make_number, parse_number, try_parse_number
 
 
-@pytest.mark.parametrize("typed", [
-    "DB202610080021",
-    "db202610080021",
-    "DB 2026 1008 0021",
-    "DB-20261008-0021",
-    "db_2026-10-08_0021",
-    "ＤＢ２０２６１００８００２１",          # full-width letters and digits
-    "ｄｂ－２０２６１００８－００２１",      # full-width lower case and hyphens
-    "  DB202610080021\n",
-    "我的编号是 db-20261008-0021 谢谢",
-    "编号：DB202610080021。",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "DB202610080021",
+        "db202610080021",
+        "DB 2026 1008 0021",
+        "DB-20261008-0021",
+        "db_2026-10-08_0021",
+        "ＤＢ２０２６１００８００２１",  # full-width letters and digits
+        "ｄｂ－２０２６１００８－００２１",  # full-width lower case and hyphens
+        "  DB202610080021\n",
+        "我的编号是 db-20261008-0021 谢谢",
+        "编号：DB202610080021。",
+    ],
+)
 def test_lenient_forms_parse_to_the_canonical_number(typed: str) -> None:
     assert parse_number(typed) == "DB202610080021"
 
 
-@pytest.mark.parametrize("typed", [
-    "", "查进度", "DB20261008002",        # one digit short
-    "DB2026100800211",                    # one digit long
-    "XX202610080021",                     # unknown type prefix
-    "DB202613080021",                     # month 13
-    "DB202602300021",                     # 30 February
-    "DB202610080000",                     # sequence 0000
-    "DB202610080021 和 TK202610080001",   # two numbers: ambiguous
-    "362330194809070393",                 # an ID number is not an application number
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "查进度",
+        "DB20261008002",  # one digit short
+        "DB2026100800211",  # one digit long
+        "XX202610080021",  # unknown type prefix
+        "DB202613080021",  # month 13
+        "DB202602300021",  # 30 February
+        "DB202610080000",  # sequence 0000
+        "DB202610080021 和 TK202610080001",  # two numbers: ambiguous
+        "362330194809070393",  # an ID number is not an application number
+    ],
+)
 def test_malformed_numbers_are_refused(typed: str) -> None:
     with pytest.raises(NumberError):
         parse_number(typed)

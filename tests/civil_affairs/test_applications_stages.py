@@ -5,8 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civil_affairs.applications.stages import (FALLBACK_NEXT_STEP, load_stage_seed, read_stage_seed,
-                                               set_stage_text, stage_text)
+from civil_affairs.applications.stages import (
+    FALLBACK_NEXT_STEP,
+    load_stage_seed,
+    read_stage_seed,
+    set_stage_text,
+    stage_text,
+)
 from civil_affairs.applications.types import APPLICATION_TYPES, STATUSES
 from civil_affairs.models import ApplicationStageText
 
@@ -14,7 +19,8 @@ from civil_affairs.models import ApplicationStageText
 def test_seed_file_covers_every_type_and_status() -> None:
     rows = read_stage_seed()
     assert {(r["type_code"], r["status"]) for r in rows} == {
-        (t.code, s) for t in APPLICATION_TYPES for s, _ in STATUSES}
+        (t.code, s) for t in APPLICATION_TYPES for s, _ in STATUSES
+    }
     assert all(r["meaning"] and r["next_step"] for r in rows)
 
 

@@ -30,8 +30,7 @@ def _capacity(session: Session, code: str, value: int) -> None:
 def test_free_days_follow_holidays_and_tiaoxiu(session: Session) -> None:
     days = [d.day for d in booking.available_days(session=session, now=NOW)]
     # 25 Sep 中秋, weekends and 1–7 Oct 国庆 are closed; the window ends 15 days ahead (8 Oct).
-    assert days == [date(2026, 9, 24), date(2026, 9, 28), date(2026, 9, 29), date(2026, 9, 30),
-                    date(2026, 10, 8)]
+    assert days == [date(2026, 9, 24), date(2026, 9, 28), date(2026, 9, 29), date(2026, 9, 30), date(2026, 10, 8)]
 
 
 def test_window_from_tomorrow_and_reasons_in_chinese(session: Session) -> None:
@@ -82,7 +81,7 @@ def test_full_id_numbers_are_not_stored(session: Session) -> None:
     request = make_request(date(2026, 9, 24), serial=6)
     appointment = booking.book(request, session=session, secret_key=KEY, now=NOW)
     stored = [(p.id_hash, p.id_last6) for p in appointment.parties]
-    for party, (hashed, last6) in zip(request.parties, stored):
+    for party, (hashed, last6) in zip(request.parties, stored, strict=False):
         assert party.id_number.value not in hashed and last6 == party.id_number.value[-6:]
 
 
@@ -90,8 +89,9 @@ def test_verify_gives_one_answer_and_locks_after_failures(session: Session) -> N
     appointment = _book(session, date(2026, 9, 24), serial=7)
     unknown = pytest.raises(booking.BookingError)
     with unknown as no_code:
-        booking.verify("YY20260924-999" if appointment.code != "YY20260924-999" else "YY20260924-998",
-                       "123456", session=session)
+        booking.verify(
+            "YY20260924-999" if appointment.code != "YY20260924-999" else "YY20260924-998", "123456", session=session
+        )
     with pytest.raises(booking.BookingError) as wrong:
         booking.verify(appointment.code, "000000", session=session)
     assert no_code.value.message == wrong.value.message
@@ -137,6 +137,7 @@ def test_two_no_shows_block_new_bookings_for_thirty_days(session: Session) -> No
     # number reads it, and the date would tell when that person last missed an appointment.
     assert "2026年10月28日" not in blocked.value.message and "9月28日" not in blocked.value.message
     from civil_affairs.identity import id_hash
+
     hashed = id_hash(make_request(date(2026, 9, 29), serial=11).parties[0].id_number.value, KEY)
     assert booking.no_show_block_until([hashed], session=session, today=date(2026, 9, 29)) == date(2026, 10, 28)
 
@@ -163,20 +164,23 @@ def test_divorce_certificate_window_after_cooling_off() -> None:
 
 
 def test_only_dates_inside_the_legal_window_are_offered(session: Session) -> None:
-    days = booking.available_days(session=session, now=NOW, kind="divorce_certificate",
-                                  application_date=date(2026, 8, 29))
+    days = booking.available_days(
+        session=session, now=NOW, kind="divorce_certificate", application_date=date(2026, 8, 29)
+    )
     first, last = booking.divorce_certificate_window(date(2026, 8, 29), load_calendar(session=session))
     assert days and all(first <= d.day <= last for d in days)
-    assert "冷静期" in booking.check_day(date(2026, 9, 24), session=session, now=NOW, kind="divorce_certificate",
-                                         application_date=date(2026, 8, 29))
+    assert "冷静期" in booking.check_day(
+        date(2026, 9, 24), session=session, now=NOW, kind="divorce_certificate", application_date=date(2026, 8, 29)
+    )
 
 
 def test_a_missing_calendar_year_is_an_explicit_error_not_a_crash(session: Session) -> None:
     late = datetime(2026, 12, 24, 9, 0)
     days = [d.day for d in booking.available_days(session=session, now=late)]
     assert days and max(days) <= date(2026, 12, 31)
-    assert "尚未" in booking.check_day(date(2027, 1, 4), session=session, now=late) or \
-        "还没有公布" in booking.check_day(date(2027, 1, 4), session=session, now=late)
+    assert "尚未" in booking.check_day(
+        date(2027, 1, 4), session=session, now=late
+    ) or "还没有公布" in booking.check_day(date(2027, 1, 4), session=session, now=late)
 
 
 def test_staff_statuses_and_csv(session: Session) -> None:

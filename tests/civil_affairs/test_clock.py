@@ -32,8 +32,13 @@ def test_configured_zone_reaches_callers(restore_zone: None) -> None:
     clock.use_timezone("Asia/Urumqi")  # UTC+6
     assert clock.to_local(datetime(2026, 3, 1, 16, 30)) == datetime(2026, 3, 1, 22, 30)
     assert clock.format_local(datetime(2026, 3, 1, 16, 30)) == "2026-03-01 22:30"
-    event = ics.CalendarEvent(uid="x", day=date(2026, 3, 2), start=datetime(2026, 3, 2, 9).time(),
-                              end=datetime(2026, 3, 2, 10).time(), summary="s")
+    event = ics.CalendarEvent(
+        uid="x",
+        day=date(2026, 3, 2),
+        start=datetime(2026, 3, 2, 9).time(),
+        end=datetime(2026, 3, 2, 10).time(),
+        summary="s",
+    )
     assert "DTSTART:20260302T030000Z" in ics.build_ics(event, now=datetime(2026, 3, 1))
 
 

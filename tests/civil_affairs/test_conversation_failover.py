@@ -39,8 +39,9 @@ class Replica:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> "Replica":
+    async def start(self) -> Replica:
         if self.mode == "dies":
+
             async def die(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
                 self.received += 1
                 await reader.read(65536)
@@ -48,6 +49,7 @@ class Replica:
 
             self._server = await asyncio.start_server(die, "127.0.0.1", self.port)
         elif self.mode != "down":
+
             async def webhook(request: web.Request) -> web.Response:
                 self.received += 1
                 body = await request.json()
@@ -73,8 +75,7 @@ Build = Callable[..., Awaitable[tuple[ConversationService, list[Replica]]]]
 
 def sender_first_on(index: int, replicas: int) -> str:
     """A web sender id whose conversation sticks to replica ``index``."""
-    return next(f"web-{n:032x}" for n in range(1000)
-                if zlib.crc32(f"web-{n:032x}".encode()) % replicas == index)
+    return next(f"web-{n:032x}" for n in range(1000) if zlib.crc32(f"web-{n:032x}".encode()) % replicas == index)
 
 
 @pytest_asyncio.fixture
@@ -87,9 +88,12 @@ async def service_with(migrated_settings: Settings) -> AsyncIterator[Build]:
     async def build(*modes: str) -> tuple[ConversationService, list[Replica]]:
         replicas = [await Replica(mode).start() for mode in modes]
         started.extend(replicas)
-        service = ConversationService(migrated_settings, sessions,
-                                      RasaClient([r.url for r in replicas], 5.0),
-                                      Delivery(migrated_settings, sessions))
+        service = ConversationService(
+            migrated_settings,
+            sessions,
+            RasaClient([r.url for r in replicas], 5.0),
+            Delivery(migrated_settings, sessions),
+        )
         services.append(service)
         return service, replicas
 
@@ -107,32 +111,38 @@ async def test_a_replica_that_refuses_is_skipped(service_with: Build) -> None:
     assert [a.text for a in answers] == ["回答：低保怎么申请"] and good.received == 1
 
 
-async def test_a_replica_that_dies_holding_an_unstored_message_hands_it_to_another(
-        service_with: Build) -> None:
+async def test_a_replica_that_dies_holding_an_unstored_message_hands_it_to_another(service_with: Build) -> None:
     service, (dying, good) = await service_with("dies", "answers")
     answers = await service.send(sender_first_on(0, 2), "特困怎么申请", message_id="m-1")
     assert [a.text for a in answers] == ["回答：特困怎么申请"]
     assert dying.received == 1 and good.received == 1
 
 
-async def test_an_answer_stored_before_the_replica_died_is_replayed_not_asked_again(
-        service_with: Build) -> None:
+async def test_an_answer_stored_before_the_replica_died_is_replayed_not_asked_again(service_with: Build) -> None:
     service, (dying, good) = await service_with("dies", "answers")
     sender = sender_first_on(0, 2)
-    events = [{"event": "user", "text": "高龄津贴", "metadata": {MESSAGE_ID_KEY: "m-2"}},
-              {"event": "bot", "text": "高龄津贴按月发放。", "data": {}},
-              {"event": "action", "name": "action_listen"}]
+    events = [
+        {"event": "user", "text": "高龄津贴", "metadata": {MESSAGE_ID_KEY: "m-2"}},
+        {"event": "bot", "text": "高龄津贴按月发放。", "data": {}},
+        {"event": "action", "name": "action_listen"},
+    ]
     with service.sessions.begin() as session:
-        session.add_all(TrackerEvent(sender_id=sender, type_name=e["event"], action_name=e.get("name"),
-                                     timestamp=float(i), data=json.dumps(e, ensure_ascii=False))
-                        for i, e in enumerate(events))
+        session.add_all(
+            TrackerEvent(
+                sender_id=sender,
+                type_name=e["event"],
+                action_name=e.get("name"),
+                timestamp=float(i),
+                data=json.dumps(e, ensure_ascii=False),
+            )
+            for i, e in enumerate(events)
+        )
     answers = await service.send(sender, "高龄津贴", message_id="m-2")
     assert [a.text for a in answers] == ["高龄津贴按月发放。"] and good.received == 0
 
 
 @pytest.mark.parametrize("modes", [("dies",), ("silent",)])
-async def test_a_lost_message_asks_the_resident_to_send_it_again(
-        service_with: Build, modes: tuple[str, ...]) -> None:
+async def test_a_lost_message_asks_the_resident_to_send_it_again(service_with: Build, modes: tuple[str, ...]) -> None:
     service, _ = await service_with(*modes)
     with pytest.raises(MessageLost):
         await service.send("web-" + "a" * 32, "你好")

@@ -8,7 +8,7 @@ rate limited politely, for both channels (the limit lives in the service).
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -101,8 +101,13 @@ def handoff_state(service: ConversationService, handoff_id: int) -> tuple[int, s
 
 def stored_lines(service: ConversationService, author: str = "resident") -> list[str]:
     with service.sessions.begin() as session:
-        return list(session.scalars(select(ConversationMessage.text)
-                                    .where(ConversationMessage.author == author).order_by(ConversationMessage.id)))
+        return list(
+            session.scalars(
+                select(ConversationMessage.text)
+                .where(ConversationMessage.author == author)
+                .order_by(ConversationMessage.id)
+            )
+        )
 
 
 def assert_hotlines(texts: list[str], *numbers: str) -> None:
@@ -113,8 +118,10 @@ def assert_hotlines(texts: list[str], *numbers: str) -> None:
 
 # --- danger words while staff hold the conversation ------------------------------------------------------
 
+
 async def test_crisis_while_a_handoff_is_open_gets_the_hotlines_and_raises_priority(
-        service: ConversationService) -> None:
+    service: ConversationService,
+) -> None:
     handoff_id = open_handoff(service)
     assert handoff_state(service, handoff_id)[0] == PRIORITY_NORMAL
     answers = await service.send(SENDER, CRISIS)
@@ -148,6 +155,7 @@ async def test_a_second_crisis_message_does_not_alert_staff_again(service: Conve
 
 # --- danger words before Rasa ------------------------------------------------------------------------
 
+
 async def test_self_harm_is_answered_before_rasa_and_handed_to_staff(service: ConversationService) -> None:
     answers = await service.send(SENDER, CRISIS)
     assert_hotlines([a.text for a in answers], "110", "120", "12356")
@@ -160,7 +168,8 @@ async def test_self_harm_is_answered_before_rasa_and_handed_to_staff(service: Co
 
 @pytest.mark.parametrize("failure", [RasaUnavailable("down"), MessageLost("action server died")])
 async def test_danger_words_get_the_hotlines_when_rasa_or_actions_are_down(
-        service: ConversationService, failure: Exception) -> None:
+    service: ConversationService, failure: Exception
+) -> None:
     service.rasa.failure = failure
     answers = await service.send(SENDER, VIOLENCE)
     assert_hotlines([a.text for a in answers])
@@ -204,14 +213,15 @@ async def test_policy_questions_about_the_homeless_still_reach_rasa(service: Con
 
 # --- control characters --------------------------------------------------------------------------------
 
-async def test_control_and_bidi_characters_never_reach_rasa_or_the_transcript(
-        service: ConversationService) -> None:
+
+async def test_control_and_bidi_characters_never_reach_rasa_or_the_transcript(service: ConversationService) -> None:
     answers = await service.send(SENDER, "\x00低保\u202e怎么\ud800申请\x1b 😀")
     assert service.rasa.received == ["低保怎么申请 😀"]
     assert stored_lines(service) == ["低保怎么申请 😀"] and answers
 
 
 # --- the burst ---------------------------------------------------------------------------------------
+
 
 async def test_ten_thousand_identical_messages_are_rate_limited_politely(service: ConversationService) -> None:
     clock = Clock()

@@ -14,13 +14,16 @@ from civil_affairs.faq.store import record_unanswered
 from civil_affairs.models.base import utcnow
 
 
-@pytest.mark.parametrize("values, fraction, expected", [
-    ([], 0.9, None),
-    ([7], 0.9, 7),
-    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9),
-    ([10, 1, 5], 0.5, 5),
-    (list(range(1, 101)), 0.9, 90),
-])
+@pytest.mark.parametrize(
+    "values, fraction, expected",
+    [
+        ([], 0.9, None),
+        ([7], 0.9, 7),
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9),
+        ([10, 1, 5], 0.5, 5),
+        (list(range(1, 101)), 0.9, 90),
+    ],
+)
 def test_percentile_is_nearest_rank(values: list[float], fraction: float, expected: float | None) -> None:
     assert percentile(values, fraction) == expected
 

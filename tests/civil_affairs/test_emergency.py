@@ -7,25 +7,31 @@ import pytest
 from civil_affairs.conversations.emergency import is_self_harm, is_street_case, looks_urgent
 
 
-@pytest.mark.parametrize("text", [
-    "我不想活了",
-    "我真的撑不下去了 今晚就想从楼上跳下去",
-    "路边有个老人冻得发抖 没地方住",
-    "我爸喝醉了在家打我妈 往死里打",
-    "商场门口有个小孩走丢了 找不到爸妈",
-    "桥洞下面有人晕倒了",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我不想活了",
+        "我真的撑不下去了 今晚就想从楼上跳下去",
+        "路边有个老人冻得发抖 没地方住",
+        "我爸喝醉了在家打我妈 往死里打",
+        "商场门口有个小孩走丢了 找不到爸妈",
+        "桥洞下面有人晕倒了",
+    ],
+)
 def test_danger_is_recognised(text: str) -> None:
     assert looks_urgent(text)
 
 
-@pytest.mark.parametrize("text", [
-    "我爷爷走了半年了 户口一直没去弄 现在卡里退休金还在打 会有啥麻烦",
-    "我哥在厂里出了事故 认定了工伤 人没了 丧葬那块的补助按几个月工资算",
-    "双色球中了500块 过了快两个月才想起来去兑 还来得及不",
-    "老人去世了第一步做什么",
-    "低保怎么申请",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爷爷走了半年了 户口一直没去弄 现在卡里退休金还在打 会有啥麻烦",
+        "我哥在厂里出了事故 认定了工伤 人没了 丧葬那块的补助按几个月工资算",
+        "双色球中了500块 过了快两个月才想起来去兑 还来得及不",
+        "老人去世了第一步做什么",
+        "低保怎么申请",
+    ],
+)
 def test_questions_about_death_or_money_are_not_alarms(text: str) -> None:
     assert not looks_urgent(text)
 
@@ -35,23 +41,29 @@ def test_self_harm_and_street_cases_are_told_apart() -> None:
     assert is_street_case("有人在路边乞讨") and not is_street_case("我想自杀")
 
 
-@pytest.mark.parametrize(("text", "complaint"), [
-    ("你们窗口那个小姑娘把我材料弄丢了 我要投诉她", True),
-    ("气死我了 电话打不通 我要找你们局长", True),
-    ("婚姻登记去年不是出了新规矩嘛 对我们老百姓来说哪里不一样了", False),
-    ("我爸妈那一代没领过证 现在想补 能不能我替他们去办", False),
-])
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("你们窗口那个小姑娘把我材料弄丢了 我要投诉她", True),
+        ("气死我了 电话打不通 我要找你们局长", True),
+        ("婚姻登记去年不是出了新规矩嘛 对我们老百姓来说哪里不一样了", False),
+        ("我爸妈那一代没领过证 现在想补 能不能我替他们去办", False),
+    ],
+)
 def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -> None:
     from civil_affairs.conversations.emergency import sounds_like_complaint
 
     assert sounds_like_complaint(text) is complaint
 
 
-@pytest.mark.parametrize(("text", "must", "must_not"), [
-    ("我不想活了", ("110", "120", "12356", "12345"), ("救助管理站",)),
-    ("路边有个老人冻得发抖 没地方住", ("110", "120", "救助管理站"), ("12356",)),
-    ("我爸在家打我妈", ("110", "120"), ("12356", "救助管理站")),
-])
+@pytest.mark.parametrize(
+    ("text", "must", "must_not"),
+    [
+        ("我不想活了", ("110", "120", "12356", "12345"), ("救助管理站",)),
+        ("路边有个老人冻得发抖 没地方住", ("110", "120", "救助管理站"), ("12356",)),
+        ("我爸在家打我妈", ("110", "120"), ("12356", "救助管理站")),
+    ],
+)
 def test_hotline_reply_fits_the_danger(text: str, must: tuple[str, ...], must_not: tuple[str, ...]) -> None:
     from civil_affairs.conversations.emergency import hotline_reply
 

@@ -29,10 +29,19 @@ QUESTIONS = [
     ("滴保咋申请 找哪个部门", "dibao-how-to-apply", "homophone typo 滴保"),
     ("結婚登記要帶哪些證件", "marriage-documents", "traditional characters"),
     ("離婚冷靜期要等幾天", "divorce-cooling-off", "traditional characters"),
-    (("我男人去年出车祸走了 留下我跟两个娃 地里的活我一个人干不过来 娘家也帮不上 "
-      "听村里人讲有个最低生活保障 我们这样的家能不能申请 要啥条件"), "dibao-eligibility", "long story"),
-    (("你好 麻烦问下 我跟对象都是外省户口 在这边打工好几年了 "
-      "想在这边把结婚证领了 可以不"), "marriage-nationwide", "long story"),
+    (
+        (
+            "我男人去年出车祸走了 留下我跟两个娃 地里的活我一个人干不过来 娘家也帮不上 "
+            "听村里人讲有个最低生活保障 我们这样的家能不能申请 要啥条件"
+        ),
+        "dibao-eligibility",
+        "long story",
+    ),
+    (
+        ("你好 麻烦问下 我跟对象都是外省户口 在这边打工好几年了 想在这边把结婚证领了 可以不"),
+        "marriage-nationwide",
+        "long story",
+    ),
 ]
 
 
@@ -47,8 +56,7 @@ def test_questions_are_not_training_examples() -> None:
 
 
 @pytest.mark.parametrize("question,key,why", QUESTIONS, ids=[w for _, _, w in QUESTIONS])
-def test_residents_phrasings_rank_their_entry_first(seed_ranker: Ranker, question: str, key: str,
-                                                    why: str) -> None:
+def test_residents_phrasings_rank_their_entry_first(seed_ranker: Ranker, question: str, key: str, why: str) -> None:
     scores = seed_ranker.scores(question)
     ranked = sorted((k for k in scores if k != NONE_CLASS), key=scores.get, reverse=True)
     assert ranked[0] == key, (why, ranked[:3])
@@ -66,14 +74,17 @@ def test_pinyin_matches_a_homophone_typo_no_synonym_lists() -> None:
 
 def test_a_long_story_is_read_for_its_question(seed_ranker: Ranker) -> None:
     """The story names 身份证 and 户口 (words of other procedures); the question asks for 低保."""
-    story = ("我屋里老头子前年中风瘫了 身份证户口本都在我这里 儿子在外面打工一年回来一次 "
-             "我一个人种两亩田 想问问这样能不能吃低保")
+    story = (
+        "我屋里老头子前年中风瘫了 身份证户口本都在我这里 儿子在外面打工一年回来一次 "
+        "我一个人种两亩田 想问问这样能不能吃低保"
+    )
     scores = seed_ranker.scores(story)
     best = max((k for k in scores if k != NONE_CLASS), key=scores.get)
     assert best.startswith("dibao"), best
 
 
 # --- the decision -------------------------------------------------------------------------------------------
+
 
 def test_decision_answers_a_clear_lead_and_offers_close_ones() -> None:
     calibration = Calibration()
@@ -93,7 +104,7 @@ def test_decision_never_offers_a_single_choice() -> None:
 
 
 def test_a_question_between_two_entries_offers_both(seed_ranker: Ranker) -> None:
-    """"咋领" (how to get it) sits between the allowance entry and the how-to-apply entry."""
+    """ "咋领" (how to get it) sits between the allowance entry and the how-to-apply entry."""
     question = "俺娘快九十了 那个高龄的补助咋领"
     ranked = sorted(seed_ranker.scores(question).items(), key=lambda item: item[1], reverse=True)
     decision, offered, _ = decide(ranked, question)
@@ -102,8 +113,9 @@ def test_a_question_between_two_entries_offers_both(seed_ranker: Ranker) -> None
 
 
 def test_none_class_can_win_and_is_never_offered(seed_ranker: Ranker) -> None:
-    ranked = sorted(seed_ranker.scores("吃了低保以后孩子考公务员政审受影响吗").items(),
-                    key=lambda item: item[1], reverse=True)
+    ranked = sorted(
+        seed_ranker.scores("吃了低保以后孩子考公务员政审受影响吗").items(), key=lambda item: item[1], reverse=True
+    )
     decision, keys, _ = decide(ranked, "吃了低保以后孩子考公务员政审受影响吗")
     assert NONE_CLASS not in keys and decision != "answer"
 
@@ -111,8 +123,11 @@ def test_none_class_can_win_and_is_never_offered(seed_ranker: Ranker) -> None:
 # --- staff edits reach the ranker -----------------------------------------------------------------------
 
 NEW_ENTRY = {
-    "key": "test-pet-licence", "category": "other", "question": "养狗要办什么证？",
-    "answer": "测试答复。", "source": "测试依据",
+    "key": "test-pet-licence",
+    "category": "other",
+    "question": "养狗要办什么证？",
+    "answer": "测试答复。",
+    "source": "测试依据",
     "variants": ["家里养了条狗要不要去办证", "狗证在哪里办", "养犬登记怎么弄", "遛狗要不要证件"],
 }
 
@@ -174,12 +189,23 @@ def test_the_watcher_refits_without_any_search(fresh_database_url: str) -> None:
 
 # --- the store keeps the training examples ----------------------------------------------------------------
 
+
 def test_near_misses_are_edited_as_lines() -> None:
-    data = parse_faq({"key": "k", "category": "other", "question": "问", "answer": "答",
-                      "variants": "说法一\n说法二", "near_misses": "别的问题 => dibao-documents\n没人能答"})
+    data = parse_faq(
+        {
+            "key": "k",
+            "category": "other",
+            "question": "问",
+            "answer": "答",
+            "variants": "说法一\n说法二",
+            "near_misses": "别的问题 => dibao-documents\n没人能答",
+        }
+    )
     assert data.variants == ["说法一", "说法二"]
-    assert data.near_misses == [{"text": "别的问题", "answer": "dibao-documents"},
-                                {"text": "没人能答", "answer": "none"}]
+    assert data.near_misses == [
+        {"text": "别的问题", "answer": "dibao-documents"},
+        {"text": "没人能答", "answer": "none"},
+    ]
 
 
 def test_seed_loads_variants_into_an_entry_that_had_none(session: Session) -> None:
@@ -197,10 +223,13 @@ def test_migration_adds_and_removes_the_training_columns(tmp_path) -> None:
     command.upgrade(config, "0007_operations")
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO faq_entry (key, category, question, alternatives, keywords, answer, source,"
-            " locality, active, created_at, updated_at) VALUES ('old', 'other', '问', '[]', '[]',"
-            " '答', '', 'national', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        connection.execute(
+            text(
+                "INSERT INTO faq_entry (key, category, question, alternatives, keywords, answer, source,"
+                " locality, active, created_at, updated_at) VALUES ('old', 'other', '问', '[]', '[]',"
+                " '答', '', 'national', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
     command.upgrade(config, "0010_faq_training")
     columns = {c["name"] for c in inspect(engine).get_columns("faq_entry")}
     assert {"variants", "near_misses"} <= columns

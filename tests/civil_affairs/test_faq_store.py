@@ -24,9 +24,15 @@ from civil_affairs.faq.store import (
 from civil_affairs.models import FaqEntry
 
 GOOD = {
-    "key": "test-entry", "category": "marriage", "question": "测试问题？", "answer": "测试答复。",
-    "alternatives": ["测试说法一", "测试说法二"], "keywords": ["测试"], "source": "测试依据",
-    "locality": "local", "reviewed": "2026-01-15",
+    "key": "test-entry",
+    "category": "marriage",
+    "question": "测试问题？",
+    "answer": "测试答复。",
+    "alternatives": ["测试说法一", "测试说法二"],
+    "keywords": ["测试"],
+    "source": "测试依据",
+    "locality": "local",
+    "reviewed": "2026-01-15",
 }
 
 

@@ -8,10 +8,18 @@ from civil_affairs.booking.ics import CalendarEvent, build_ics, fold_line
 
 
 def test_event_in_utc_with_escaping_and_alarm() -> None:
-    text = build_ics(CalendarEvent(uid="YY20261208-417@test", day=date(2026, 12, 8), start=time(9),
-                                   end=time(10), summary="结婚登记（预约码 YY20261208-417）",
-                                   description="请带身份证; 双方到场, 谢谢", location="区民政局婚姻登记处"),
-                     now=datetime(2026, 11, 28, tzinfo=timezone.utc))
+    text = build_ics(
+        CalendarEvent(
+            uid="YY20261208-417@test",
+            day=date(2026, 12, 8),
+            start=time(9),
+            end=time(10),
+            summary="结婚登记（预约码 YY20261208-417）",
+            description="请带身份证; 双方到场, 谢谢",
+            location="区民政局婚姻登记处",
+        ),
+        now=datetime(2026, 11, 28, tzinfo=timezone.utc),
+    )
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     assert "DTSTART:20261208T010000Z" in text and "DTEND:20261208T020000Z" in text
     assert "请带身份证\\; 双方到场\\, 谢谢" in text.replace("\r\n ", "")

@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from civil_affairs.identity import (
-    FEMALE, MALE, IdNumberError, age_on, id_hash, marriage_age_problem, parse_id_number, parse_phone,
+    FEMALE,
+    MALE,
+    IdNumberError,
+    age_on,
+    id_hash,
+    marriage_age_problem,
+    parse_id_number,
+    parse_phone,
 )
 from civil_affairs.privacy import mask_id, mask_phone
 from tests.helpers.booking_factory import make_id
@@ -27,15 +34,18 @@ def test_the_published_sample_number_checks() -> None:
     assert parse_id_number("11010519491231002x").value == "11010519491231002X"
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    (GROOM[:-1] + ("0" if GROOM[-1] != "0" else "1"), "checksum"),   # one wrong check digit
-    (GROOM[:14] + "9" + GROOM[15:], "checksum"),                      # a typo inside the number
-    (GROOM[:-1], "length"),
-    ("361122940305121", "length"),                                     # old 15-digit number
-    ("36112219940A051234", "characters"),
-    ("361122199413051234", "birth_date"),                              # month 13
-    ("361122203001011234", "birth_date"),                              # born in the future
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (GROOM[:-1] + ("0" if GROOM[-1] != "0" else "1"), "checksum"),  # one wrong check digit
+        (GROOM[:14] + "9" + GROOM[15:], "checksum"),  # a typo inside the number
+        (GROOM[:-1], "length"),
+        ("361122940305121", "length"),  # old 15-digit number
+        ("36112219940A051234", "characters"),
+        ("361122199413051234", "birth_date"),  # month 13
+        ("361122203001011234", "birth_date"),  # born in the future
+    ],
+)
 def test_problems_are_named(text: str, code: str) -> None:
     with pytest.raises(IdNumberError) as caught:
         parse_id_number(text, today=date(2026, 11, 28))
@@ -50,12 +60,15 @@ def test_spaces_full_width_digits_and_small_x_are_accepted() -> None:
     assert parse_id_number(full_width).value == GROOM
 
 
-@pytest.mark.parametrize(("birth", "day", "age"), [
-    (date(2000, 5, 20), date(2022, 5, 19), 21),
-    (date(2000, 5, 20), date(2022, 5, 20), 22),
-    (date(2004, 2, 29), date(2024, 2, 28), 19),
-    (date(2004, 2, 29), date(2024, 2, 29), 20),
-])
+@pytest.mark.parametrize(
+    ("birth", "day", "age"),
+    [
+        (date(2000, 5, 20), date(2022, 5, 19), 21),
+        (date(2000, 5, 20), date(2022, 5, 20), 22),
+        (date(2004, 2, 29), date(2024, 2, 28), 19),
+        (date(2004, 2, 29), date(2024, 2, 29), 20),
+    ],
+)
 def test_age_on_a_day(birth: date, day: date, age: int) -> None:
     assert age_on(birth, day) == age
 
@@ -85,9 +98,17 @@ def test_masking() -> None:
     assert mask_phone("13979312456") == "139****2456"
 
 
-@pytest.mark.parametrize(("text", "phone"), [
-    ("13979312456", "13979312456"), ("139 7931 2456", "13979312456"), ("139-7931-2456", "13979312456"),
-    ("+86 13979312456", "13979312456"), ("电话0793-1234567", "0793-1234567"), ("12345", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("13979312456", "13979312456"),
+        ("139 7931 2456", "13979312456"),
+        ("139-7931-2456", "13979312456"),
+        ("+86 13979312456", "13979312456"),
+        ("电话0793-1234567", "0793-1234567"),
+        ("12345", None),
+        ("", None),
+    ],
+)
 def test_phone_numbers(text: str, phone: str | None) -> None:
     assert parse_phone(text) == phone

@@ -11,12 +11,15 @@ from civil_affairs.office_hours import OfficeHours, OfficeHoursError, describe_o
 HOURS = OfficeHours.parse("mon-fri 08:30-12:00,14:30-17:30")
 
 
-@pytest.mark.parametrize(("now", "open_"), [
-    (datetime(2026, 12, 1, 9, 0), True),     # Tuesday morning
-    (datetime(2026, 12, 1, 13, 0), False),   # lunch break
-    (datetime(2026, 11, 28, 10, 0), False),  # Saturday
-    (datetime(2026, 10, 1, 10, 0), False),   # National Day
-])
+@pytest.mark.parametrize(
+    ("now", "open_"),
+    [
+        (datetime(2026, 12, 1, 9, 0), True),  # Tuesday morning
+        (datetime(2026, 12, 1, 13, 0), False),  # lunch break
+        (datetime(2026, 11, 28, 10, 0), False),  # Saturday
+        (datetime(2026, 10, 1, 10, 0), False),  # National Day
+    ],
+)
 def test_open_follows_schedule_and_holidays(now: datetime, open_: bool) -> None:
     assert HOURS.is_open(now) is open_
 

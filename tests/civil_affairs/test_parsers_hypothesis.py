@@ -23,11 +23,16 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 
 # What residents actually type, plus what an attacker would: separators, full width, RTL/zero-width
 # marks, control characters, emoji, CJK numerals and date words.
-_TYPED = ("0123456789Xx０１２３４５６７８９ＸＤＢYYyy-－—_ .·/\\:：年月日号初腊正闰下周星期一二三四五六日天"
-          "十廿卅百千万两半点上午下午明后今农历七夕元旦国庆春节除夕DBTKLSGLCJGEBZ"
-          "\u200f\u202e\u200b\ufeff\x00\x07\t\n\r🙂👍🏻")
-typed_text = st.one_of(st.text(alphabet=_TYPED, max_size=40), st.text(max_size=60),
-                       st.integers(min_value=-10**40, max_value=10**40).map(str))
+_TYPED = (
+    "0123456789Xx０１２３４５６７８９ＸＤＢYYyy-－—_ .·/\\:：年月日号初腊正闰下周星期一二三四五六日天"
+    "十廿卅百千万两半点上午下午明后今农历七夕元旦国庆春节除夕DBTKLSGLCJGEBZ"
+    "\u200f\u202e\u200b\ufeff\x00\x07\t\n\r🙂👍🏻"
+)
+typed_text = st.one_of(
+    st.text(alphabet=_TYPED, max_size=40),
+    st.text(max_size=60),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+)
 days = st.dates(min_value=date(1901, 1, 1), max_value=date(2099, 12, 1))
 
 
@@ -68,8 +73,13 @@ def test_staff_side_id_numbers_and_last6_raise_only_their_explained_error(text: 
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 9, 23)), st.booleans(), st.integers(0, 99))
 def test_every_valid_id_number_is_accepted_however_it_is_spaced(birth: date, male: bool, serial: int) -> None:
     value = make_id(birth, male=male, serial=serial)
-    for typed in (value, f"{value[:6]} {value[6:14]} {value[14:]}", f"{value[:6]}-{value[6:14]}-{value[14:]}",
-                  value.lower(), value.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))):
+    for typed in (
+        value,
+        f"{value[:6]} {value[6:14]} {value[14:]}",
+        f"{value[:6]}-{value[6:14]}-{value[14:]}",
+        value.lower(),
+        value.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")),
+    ):
         assert parse_id_number(typed, today=date(2026, 9, 23)).value == value
 
 
@@ -139,8 +149,10 @@ def test_phone_numbers_parse_or_give_none_and_mask_or_explain(text: str) -> None
 def test_names_and_slot_answers_never_raise(text: str) -> None:
     name = clean_name(text)
     assert name is None or 2 <= len(name) <= 39
-    slots = [booking.SlotAvailability("am1", "09:00-10:00", __import__("datetime").time(9), 5, 1),
-             booking.SlotAvailability("pm1", "14:30-15:30", __import__("datetime").time(14, 30), 5, 5)]
+    slots = [
+        booking.SlotAvailability("am1", "09:00-10:00", __import__("datetime").time(9), 5, 1),
+        booking.SlotAvailability("pm1", "14:30-15:30", __import__("datetime").time(14, 30), 5, 5),
+    ]
     chosen = match_slot(text, slots)
     assert chosen is None or chosen in slots
 

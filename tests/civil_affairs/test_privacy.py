@@ -29,7 +29,9 @@ def test_mask_personal_data(raw: str, expected: str) -> None:
     assert mask_personal_data(raw) == expected
 
 
-@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("张小三", "张*三"), ("欧阳娜娜", "欧**娜"), ("李", "李")])
+@pytest.mark.parametrize(
+    ("name", "masked"), [("张三", "张*"), ("张小三", "张*三"), ("欧阳娜娜", "欧**娜"), ("李", "李")]
+)
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked
 

@@ -26,7 +26,7 @@ from civil_affairs.privacy import (
 TOKEN_SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 BOT_URL = f"https://api.telegram.org/bot123456789:{TOKEN_SECRET}/sendMessage"
 RASA_LOGGING = PROJECT_ROOT / "civil_affairs" / "ops" / "rasa_logging.yml"
-TRACKER_BODY = "body='{\\\"request_body\\\": {\\\"text\\\": \\\"我叫张三\\\"}}'"
+TRACKER_BODY = 'body=\'{\\"request_body\\": {\\"text\\": \\"我叫张三\\"}}\''
 
 
 @pytest.mark.parametrize(
@@ -42,8 +42,10 @@ TRACKER_BODY = "body='{\\\"request_body\\\": {\\\"text\\\": \\\"我叫张三\\\"
         ("电话 +86 138 1234 5678", "电话 138****5678"),
         ("座机 0793 123 4567", "座机 0793****67"),
         (BOT_URL, "https://api.telegram.org/bot123456789:***/sendMessage"),
-        ("https://api.telegram.org/file/bot123456789%3A" + TOKEN_SECRET + "/x.pdf",
-         "https://api.telegram.org/file/bot123456789:***/x.pdf"),
+        (
+            "https://api.telegram.org/file/bot123456789%3A" + TOKEN_SECRET + "/x.pdf",
+            "https://api.telegram.org/file/bot123456789:***/x.pdf",
+        ),
         ("token 123456789:" + TOKEN_SECRET, "token 123456789:***"),
         ("GET http://127.0.0.1:5005/status?token=Zx81-kk_a&x=1", "GET http://127.0.0.1:5005/status?token=***&x=1"),
         ("Authorization: Bearer eyJhbGciOi.abc", "Authorization: Bearer ***"),
@@ -59,18 +61,26 @@ def test_numbers_in_any_spacing_and_secrets_are_masked(raw: str, expected: str) 
 
 
 def test_a_failed_calls_quoted_body_is_withheld_from_tracebacks() -> None:
-    text = ("Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n"
-            "rasa.utils.endpoints.ClientResponseError: 500, Internal Server Error, "
-            "body='{\"error\": \"x\", \"request_body\": {\"tracker\": {\"latest_message\": {\"text\": \"张三\"}}}}'\n")
+    text = (
+        'Traceback (most recent call last):\n  File "x.py", line 1, in f\n'
+        "rasa.utils.endpoints.ClientResponseError: 500, Internal Server Error, "
+        'body=\'{"error": "x", "request_body": {"tracker": {"latest_message": {"text": "张三"}}}}\'\n'
+    )
     masked = mask_traceback(text)
     assert "张三" not in masked and "request_body" not in masked
     assert "ClientResponseError: 500, Internal Server Error, body='<" in masked
 
 
 def test_an_error_body_quoted_in_a_log_message_is_withheld() -> None:
-    record = logging.LogRecord("rasa.core.actions.action", logging.ERROR, __file__, 1,
-                               "Failed to run custom action. Error: %s", ("500, Internal Server Error, "
-                               "body='{\"request_body\": {\"text\": \"我叫张三\"}}'",), None)
+    record = logging.LogRecord(
+        "rasa.core.actions.action",
+        logging.ERROR,
+        __file__,
+        1,
+        "Failed to run custom action. Error: %s",
+        ('500, Internal Server Error, body=\'{"request_body": {"text": "我叫张三"}}\'',),
+        None,
+    )
     MaskingFilter().filter(record)
     assert "张三" not in record.getMessage() and "characters withheld" in record.getMessage()
 
@@ -118,25 +128,29 @@ SETUPS = {
     "console, balancer, action server (text)": (
         "from civil_affairs.config import Settings\n"
         "from civil_affairs.ops.logs import configure_logging\n"
-        "configure_logging(Settings.from_env())\n"),
+        "configure_logging(Settings.from_env())\n"
+    ),
     "console (json)": (
         "import os; os.environ['LOG_FORMAT'] = 'json'\n"
         "from civil_affairs.config import Settings\n"
         "from civil_affairs.ops.logs import configure_logging\n"
-        "configure_logging(Settings.from_env())\n"),
+        "configure_logging(Settings.from_env())\n"
+    ),
     "bot": (
         "from civil_affairs.config import Settings\n"
         "from bot.__main__ import configure_logging\n"
-        "configure_logging(Settings.from_env())\n"),
+        "configure_logging(Settings.from_env())\n"
+    ),
     "actions (in-process services)": (
-        "from civil_affairs.privacy import install_log_masking\n"
-        "install_log_masking('INFO')\n"),
+        "from civil_affairs.privacy import install_log_masking\ninstall_log_masking('INFO')\n"
+    ),
     "rasa": (
         "import logging\n"
         "from rasa.utils.common import configure_logging_and_warnings\n"
         "import rasa.utils.io\n"
         f"configure_logging_and_warnings(logging.INFO, logging_config_file={str(RASA_LOGGING)!r})\n"
-        "rasa.utils.io.configure_colored_logging('INFO')\n"),
+        "rasa.utils.io.configure_colored_logging('INFO')\n"
+    ),
 }
 
 EXERCISE = f"""
@@ -159,10 +173,10 @@ raise RuntimeError("uncaught at {BOT_URL} for 110105 19491231 002X")
 @pytest.mark.parametrize("setup", list(SETUPS), ids=list(SETUPS))
 def test_no_process_logs_a_token_or_a_raw_number(setup: str) -> None:
     script = SETUPS[setup] + textwrap.dedent(EXERCISE)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "APP_ENV": "test", "LOG_LEVEL": "INFO",
-           "LOG_FORMAT": "text"}
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "APP_ENV": "test", "LOG_LEVEL": "INFO", "LOG_FORMAT": "text"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
     output = done.stdout + done.stderr
     assert "resident typed" in output  # the logging worked at all
     assert "110***********002X" in output and "138****5678" in output

@@ -35,9 +35,9 @@ class RecordingDelivery:
 
 def _book(url: str, serial: int = 1, sender: str = "tg-5001") -> str:
     engine = make_engine(url)
-    appointment = booking.book_with_retry(make_session_factory(engine),
-                                          make_request(DAY, serial=serial, sender_id=sender),
-                                          secret_key="k", now=NOW)
+    appointment = booking.book_with_retry(
+        make_session_factory(engine), make_request(DAY, serial=serial, sender_id=sender), secret_key="k", now=NOW
+    )
     engine.dispose()
     return appointment.code
 
@@ -75,8 +75,9 @@ async def test_two_schedulers_at_once_send_one_reminder(fresh_database_url: str)
     code = _book(fresh_database_url, serial=2)
     deliveries = [RecordingDelivery() for _ in range(4)]
     due = booking.reminder_due(DAY)
-    counts = await asyncio.gather(*(send_due_reminders(_process(fresh_database_url), d, now_utc=due)
-                                    for d in deliveries))
+    counts = await asyncio.gather(
+        *(send_due_reminders(_process(fresh_database_url), d, now_utc=due) for d in deliveries)
+    )
     assert sum(counts) == 1 and sum(len(d.sent) for d in deliveries) == 1
     assert _state(fresh_database_url, code) == "sent"
 

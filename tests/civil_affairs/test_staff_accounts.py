@@ -12,9 +12,18 @@ from sqlalchemy.orm import Session
 from civil_affairs import staff_accounts
 from civil_affairs.models import StaffSession, StaffUser
 from civil_affairs.staff_accounts import (
-    LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SESSION_IDLE_MINUTES, StaffAccountError, authenticate,
-    create_session, create_user, ensure_bootstrap_admin, revoke_session, revoke_user_sessions,
-    token_digest, validate_session,
+    LOCKOUT_MINUTES,
+    MAX_FAILED_LOGINS,
+    SESSION_IDLE_MINUTES,
+    StaffAccountError,
+    authenticate,
+    create_session,
+    create_user,
+    ensure_bootstrap_admin,
+    revoke_session,
+    revoke_user_sessions,
+    token_digest,
+    validate_session,
 )
 
 PASSWORD = "correct-horse-battery"
@@ -24,8 +33,7 @@ T0 = datetime(2026, 3, 2, 9, 0, 0)
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters, so the many checks below run quickly."""
-    monkeypatch.setattr(staff_accounts, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(staff_accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     staff_accounts._dummy_hash.cache_clear()
 
 
@@ -44,14 +52,16 @@ def test_the_default_hasher_uses_the_library_parameters(monkeypatch: pytest.Monk
     assert "m=65536,t=3,p=4" in staff_accounts.hash_password(PASSWORD)
 
 
-@pytest.mark.parametrize(("username", "password", "role", "message"), [
-    ("a", PASSWORD, "agent", "用户名"),
-    ("张三", PASSWORD, "agent", "用户名"),
-    ("clerk2", "short", "agent", "密码至少"),
-    ("clerk2", PASSWORD, "root", "角色"),
-])
-def test_create_user_refuses_bad_input(session: Session, username: str, password: str, role: str,
-                                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("username", "password", "role", "message"),
+    [
+        ("a", PASSWORD, "agent", "用户名"),
+        ("张三", PASSWORD, "agent", "用户名"),
+        ("clerk2", "short", "agent", "密码至少"),
+        ("clerk2", PASSWORD, "root", "角色"),
+    ],
+)
+def test_create_user_refuses_bad_input(session: Session, username: str, password: str, role: str, message: str) -> None:
     with pytest.raises(StaffAccountError, match=message):
         create_user(username, password, session=session, role=role)
 
@@ -69,11 +79,13 @@ def test_authenticate_accepts_the_right_password_only(session: Session, user: St
 
 
 def test_an_unknown_name_costs_one_hash_check_like_a_known_one(
-        session: Session, user: StaffUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    session: Session, user: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
     checked: list[str] = []
     real_verify = staff_accounts._verify
-    monkeypatch.setattr(staff_accounts, "_verify",
-                        lambda hashed, password: checked.append(hashed) or real_verify(hashed, password))
+    monkeypatch.setattr(
+        staff_accounts, "_verify", lambda hashed, password: checked.append(hashed) or real_verify(hashed, password)
+    )
     authenticate("nobody", "wrong-password", session=session)
     authenticate("clerk", "wrong-password", session=session)
     assert len(checked) == 2 and checked[0] != user.password_hash
@@ -86,8 +98,9 @@ def test_an_inactive_account_cannot_log_in(session: Session, user: StaffUser) ->
 
 
 def test_five_failures_lock_for_fifteen_minutes(session: Session, user: StaffUser) -> None:
-    statuses = [authenticate("clerk", "wrong-password", session=session, now=T0).status
-                for _ in range(MAX_FAILED_LOGINS)]
+    statuses = [
+        authenticate("clerk", "wrong-password", session=session, now=T0).status for _ in range(MAX_FAILED_LOGINS)
+    ]
     assert statuses == ["invalid"] * (MAX_FAILED_LOGINS - 1) + ["locked"]
     assert staff_accounts.locked_until("clerk", session=session, now=T0) == T0 + timedelta(minutes=LOCKOUT_MINUTES)
     almost = T0 + timedelta(minutes=LOCKOUT_MINUTES, seconds=-1)
@@ -114,17 +127,21 @@ def test_after_a_lock_the_next_window_allows_five_tries_again(session: Session, 
 
 # --- issue 9 item 6: names, addresses, cost, atomic counting, admin unlock ---------------------------
 
+
 def test_unknown_and_known_names_lock_alike(session: Session, user: StaffUser) -> None:
     """Before the fix only existing accounts locked, so a 429 told which usernames exist."""
-    known = [authenticate("clerk", "wrong-password", session=session, now=T0).status
-             for _ in range(MAX_FAILED_LOGINS + 1)]
-    unknown = [authenticate("ghost", "wrong-password", session=session, now=T0).status
-               for _ in range(MAX_FAILED_LOGINS + 1)]
+    known = [
+        authenticate("clerk", "wrong-password", session=session, now=T0).status for _ in range(MAX_FAILED_LOGINS + 1)
+    ]
+    unknown = [
+        authenticate("ghost", "wrong-password", session=session, now=T0).status for _ in range(MAX_FAILED_LOGINS + 1)
+    ]
     assert known == unknown == ["invalid"] * (MAX_FAILED_LOGINS - 1) + ["locked", "locked"]
 
 
 def test_a_throttled_attempt_costs_no_password_hashing(
-        session: Session, user: StaffUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    session: Session, user: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every attempt used to run argon2 (64 MiB) even while the account was locked."""
     for _ in range(MAX_FAILED_LOGINS):
         authenticate("clerk", "wrong-password", session=session, now=T0)
@@ -138,8 +155,10 @@ def test_a_throttled_attempt_costs_no_password_hashing(
 def test_one_address_is_throttled_across_many_names(session: Session, user: StaffUser) -> None:
     """Before the fix nothing limited one machine trying a few passwords on every name."""
     limit = staff_accounts.MAX_FAILED_LOGINS_PER_ADDRESS
-    statuses = [authenticate(f"name{i}", "wrong-password", session=session, address="203.0.113.9",
-                             now=T0).status for i in range(limit)]
+    statuses = [
+        authenticate(f"name{i}", "wrong-password", session=session, address="203.0.113.9", now=T0).status
+        for i in range(limit)
+    ]
     assert "locked" not in statuses[:-1]
     assert authenticate("clerk", PASSWORD, session=session, address="203.0.113.9", now=T0).status == "locked"
     # Another address is not affected, and neither is the account itself.
@@ -232,10 +251,8 @@ def test_using_a_session_restarts_its_idle_timer(session: Session, user: StaffUs
 
 def test_an_idle_session_expires_and_is_deleted(session: Session, user: StaffUser) -> None:
     token, _row = create_session(user, session=session, now=T0, idle_minutes=30)
-    assert validate_session(token, session=session, now=T0 + timedelta(minutes=29),
-                            idle_minutes=30) is not None
-    assert validate_session(token, session=session, now=T0 + timedelta(minutes=60),
-                            idle_minutes=30) is None
+    assert validate_session(token, session=session, now=T0 + timedelta(minutes=29), idle_minutes=30) is not None
+    assert validate_session(token, session=session, now=T0 + timedelta(minutes=60), idle_minutes=30) is None
     assert session.get(StaffSession, token_digest(token)) is None
 
 
@@ -245,8 +262,7 @@ def test_a_busy_session_still_ends_after_the_maximum_lifetime(session: Session, 
     for _ in range(4):
         now += timedelta(hours=5)
         assert validate_session(token, session=session, now=now, max_hours=24) is not None
-    assert validate_session(token, session=session, now=now + timedelta(hours=5),
-                            max_hours=24) is None
+    assert validate_session(token, session=session, now=now + timedelta(hours=5), max_hours=24) is None
 
 
 def test_unknown_revoked_and_deactivated_sessions_are_refused(session: Session, user: StaffUser) -> None:
@@ -278,7 +294,6 @@ def test_the_bootstrap_admin_is_created_once(session: Session) -> None:
 
 
 @pytest.mark.parametrize("name", ["ad\x00min", "x" * 10_000, "\u202eadmin", "admin\n"])
-def test_names_no_account_can_have_are_answered_like_unknown_ones(session: Session, user: StaffUser,
-                                                                  name: str) -> None:
+def test_names_no_account_can_have_are_answered_like_unknown_ones(session: Session, user: StaffUser, name: str) -> None:
     """Bad input: a NUL in the username made PostgreSQL raise (a 500 at the login)."""
     assert authenticate(name, PASSWORD, session=session, now=T0).status == "invalid"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -15,8 +15,14 @@ from tests.console.conftest import api_login
 
 
 def test_details_and_targets_are_masked_and_short(session: Session) -> None:
-    entry = record("faq.update", session=session, target_type="faq", target_id="13812345678",
-                   detail="居民 110101199003071234 电话 13812345678 " + "长" * 600, ip="10.0.0.1")
+    entry = record(
+        "faq.update",
+        session=session,
+        target_type="faq",
+        target_id="13812345678",
+        detail="居民 110101199003071234 电话 13812345678 " + "长" * 600,
+        ip="10.0.0.1",
+    )
     assert entry.target_id == "138****5678"
     assert "110101199003071234" not in entry.detail and "13812345678" not in entry.detail
     assert "110***********1234" in entry.detail and "138****5678" in entry.detail
@@ -35,8 +41,7 @@ def test_list_filters_and_orders_newest_first(session: Session) -> None:
     assert list_audit(AuditFilters(since=start, until=start), session=session) == []
 
 
-def test_the_page_lists_records_and_filters_by_action(
-        client: TestClient, make_staff: Callable[..., int]) -> None:
+def test_the_page_lists_records_and_filters_by_action(client: TestClient, make_staff: Callable[..., int]) -> None:
     make_staff("boss", role="supervisor")
     client.post("/api/staff/login", json={"username": "boss", "password": "wrong-password"})
     api_login(client, "boss")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
@@ -34,14 +35,57 @@ HUGE = 10**30
 NASTY = "\x00\x07\u202e\u2066\u200f😀👨‍👩‍👧<img src=x onerror=alert(1)>%_'\"\\"
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 PATH_VALUES = ["1", "0", "-1", str(HUGE), "1e400", "²", "%00", "\u202e", "😀", "a" * 300, "..%2F..%2Fetc"]
-QUERY = {"after": str(HUGE), "limit": str(HUGE), "status": NASTY, "q": NASTY, "date": "9999-99-99",
-         "period": "-1", "year": str(HUGE), "next": "//evil.example", "action": NASTY, "category": "😀",
-         "from_unanswered": str(HUGE), "notice": NASTY, "day": "0000-00-00"}
-FIELDS = ["text", "message", "status", "note", "question", "answer", "key", "category", "username",
-          "password", "type", "applicant_name", "id_number", "phone", "staff_user_id", "capacity",
-          "slot_id", "year", "day", "date", "reason", "active", "replace", "is_workday", "name", "next"]
+QUERY = {
+    "after": str(HUGE),
+    "limit": str(HUGE),
+    "status": NASTY,
+    "q": NASTY,
+    "date": "9999-99-99",
+    "period": "-1",
+    "year": str(HUGE),
+    "next": "//evil.example",
+    "action": NASTY,
+    "category": "😀",
+    "from_unanswered": str(HUGE),
+    "notice": NASTY,
+    "day": "0000-00-00",
+}
+FIELDS = [
+    "text",
+    "message",
+    "status",
+    "note",
+    "question",
+    "answer",
+    "key",
+    "category",
+    "username",
+    "password",
+    "type",
+    "applicant_name",
+    "id_number",
+    "phone",
+    "staff_user_id",
+    "capacity",
+    "slot_id",
+    "year",
+    "day",
+    "date",
+    "reason",
+    "active",
+    "replace",
+    "is_workday",
+    "name",
+    "next",
+]
 JSON_BODIES: list[bytes] = [
-    b"{", b"[]", b"null", b'"text"', b"123", b"\xff\xfe\x00", b'{"text": "\\ud800"}',
+    b"{",
+    b"[]",
+    b"null",
+    b'"text"',
+    b"123",
+    b"\xff\xfe\x00",
+    b'{"text": "\\ud800"}',
     b"[" * 5000 + b"]" * 5000,  # nesting deeper than the parser's recursion limit
     json.dumps({f: HUGE for f in FIELDS}).encode(),
     json.dumps({f: -HUGE for f in FIELDS}).encode(),
@@ -72,8 +116,12 @@ class FakeRasa:
 
 def routes(client: TestClient) -> list[tuple[str, str]]:
     """(method, path) of every route the app registers."""
-    found = [(method, route.path) for route in client.app.routes if isinstance(route, APIRoute)
-             for method in sorted(route.methods - {"HEAD"})]
+    found = [
+        (method, route.path)
+        for route in client.app.routes
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods - {"HEAD"})
+    ]
     assert len(found) > 60  # the whole console, not a stale list
     return [(m, p) for m, p in found if p not in SKIPPED]
 
@@ -131,8 +179,7 @@ def test_every_route_survives_bad_paths_and_queries(admin_client: tuple[TestClie
     for method, path in routes(client):
         for value in PATH_VALUES if "{" in path else ["-"]:
             url = fill(path, value)
-            response = quiet.request(method, url, params=QUERY, headers=csrf_headers(token),
-                                     follow_redirects=False)
+            response = quiet.request(method, url, params=QUERY, headers=csrf_headers(token), follow_redirects=False)
             check(response, f"{method} {url}")
 
 
@@ -144,14 +191,21 @@ def test_every_post_survives_bad_json_and_forms(admin_client: tuple[TestClient, 
             continue
         url = fill(path, "1")
         for body in JSON_BODIES:
-            response = quiet.post(url, content=body, follow_redirects=False,
-                                  headers={**csrf_headers(token), "Content-Type": "application/json"})
+            response = quiet.post(
+                url,
+                content=body,
+                follow_redirects=False,
+                headers={**csrf_headers(token), "Content-Type": "application/json"},
+            )
             check(response, f"POST {url} json {body[:40]!r}")
         for form in FORMS:
             response = quiet.post(url, data={**form, "csrf_token": token}, follow_redirects=False)
             check(response, f"POST {url} form {list(form.values())[0]!r}")
-        oversized = quiet.post(url, content=b"{" + b" " * DEFAULT_BODY_LIMIT * 2 + b"}",
-                               headers={**csrf_headers(token), "Content-Type": "application/json"})
+        oversized = quiet.post(
+            url,
+            content=b"{" + b" " * DEFAULT_BODY_LIMIT * 2 + b"}",
+            headers={**csrf_headers(token), "Content-Type": "application/json"},
+        )
         if "import" not in url:
             assert oversized.status_code == 413, url
         check(oversized, f"POST {url} oversized")
@@ -162,8 +216,14 @@ def test_anonymous_visitors_get_clear_refusals_everywhere(any_client: TestClient
     quiet = TestClient(client.app, raise_server_exceptions=False)
     for method, path in routes(client) + [("POST", p) for p in sorted(SKIPPED)]:
         url = fill(path, str(HUGE))
-        response = quiet.request(method, url, params=QUERY, content=JSON_BODIES[8] if method == "POST" else None,
-                                 headers={"Content-Type": "application/json"}, follow_redirects=False)
+        response = quiet.request(
+            method,
+            url,
+            params=QUERY,
+            content=JSON_BODIES[8] if method == "POST" else None,
+            headers={"Content-Type": "application/json"},
+            follow_redirects=False,
+        )
         check(response, f"anonymous {method} {url}")
         if path.startswith("/api/staff/") and path != "/api/staff/login":
             assert response.status_code in (401, 403, 422), f"{url}: {response.status_code}"
@@ -179,15 +239,28 @@ def test_logout_with_bad_input_still_logs_out(client: TestClient, make_staff) ->
 
 # --- the web chat, case by case ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def resident(client: TestClient) -> TestClient:
     client.app.state.conversations.rasa = FakeRasa()
     return client
 
 
-@pytest.mark.parametrize("body", [b"{", b"[]", b"null", b'{"message": 5}', b'{"message": ["x"]}',
-                                  b'{"message": {"a": 1}}', b'{"message": null}', b"\xff\xfe",
-                                  b"[" * 5000 + b"]" * 5000, json.dumps({"message": HUGE}).encode()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"[]",
+        b"null",
+        b'{"message": 5}',
+        b'{"message": ["x"]}',
+        b'{"message": {"a": 1}}',
+        b'{"message": null}',
+        b"\xff\xfe",
+        b"[" * 5000 + b"]" * 5000,
+        json.dumps({"message": HUGE}).encode(),
+    ],
+)
 def test_web_chat_wrong_input_is_a_polite_chinese_422(resident: TestClient, body: bytes) -> None:
     response = resident.post("/api/chat", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
@@ -195,21 +268,24 @@ def test_web_chat_wrong_input_is_a_polite_chinese_422(resident: TestClient, body
     assert CJK_RE.search(message["text"]) and "Traceback" not in response.text
 
 
-@pytest.mark.parametrize(("sent", "reaches_rasa"), [
-    ("😀😀😀", "😀😀😀"),
-    ("\u202e低保怎么申请\u202c", "低保怎么申请"),
-    ("\u200f特困\u200e供养", "特困供养"),
-    ("低\x00保\x07", "低保"),
-    ("👨‍👩‍👧 一家三口能办低保吗", "👨‍👩‍👧 一家三口能办低保吗"),
-])
-def test_web_chat_odd_characters_are_answered_and_kept(resident: TestClient, factory: sessionmaker,
-                                                       sent: str, reaches_rasa: str) -> None:
+@pytest.mark.parametrize(
+    ("sent", "reaches_rasa"),
+    [
+        ("😀😀😀", "😀😀😀"),
+        ("\u202e低保怎么申请\u202c", "低保怎么申请"),
+        ("\u200f特困\u200e供养", "特困供养"),
+        ("低\x00保\x07", "低保"),
+        ("👨‍👩‍👧 一家三口能办低保吗", "👨‍👩‍👧 一家三口能办低保吗"),
+    ],
+)
+def test_web_chat_odd_characters_are_answered_and_kept(
+    resident: TestClient, factory: sessionmaker, sent: str, reaches_rasa: str
+) -> None:
     response = resident.post("/api/chat", json={"message": sent})
     assert response.status_code == 200
     assert response.json()["messages"][0]["text"] == f"回答：{reaches_rasa}"
     with factory.begin() as session:
-        stored = list(session.scalars(select(ConversationMessage.text)
-                                      .where(ConversationMessage.author == "resident")))
+        stored = list(session.scalars(select(ConversationMessage.text).where(ConversationMessage.author == "resident")))
     assert stored == [reaches_rasa]  # nothing lost: the resident's words are in the transcript
 
 
@@ -233,8 +309,7 @@ def test_web_chat_updates_cursor_never_overflows(resident: TestClient, after: st
 
 @pytest.mark.parametrize("cookie", ["", "短", "a" * 15, "a" * 65, "\u202e" * 20, "abc def ghi jkl mno", "１" * 20])
 def test_web_chat_forged_cookies_get_a_fresh_chat(resident: TestClient, cookie: str) -> None:
-    response = resident.post("/api/chat", json={"message": "你好"},
-                             headers={"Cookie": f"webchat_id={cookie}".encode("utf-8")})
+    response = resident.post("/api/chat", json={"message": "你好"}, headers={"Cookie": f"webchat_id={cookie}".encode()})
     assert response.status_code == 200
     issued = response.cookies.get("webchat_id")
     assert issued and re.fullmatch(r"[0-9a-f]{32}", issued)

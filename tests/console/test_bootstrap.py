@@ -53,13 +53,15 @@ def test_nothing_happens_without_the_variables(session: Session) -> None:
     assert bootstrap_admin(Settings.from_env({}, dotenv=None), session=session) is False
 
 
-@pytest.mark.parametrize("environ", [
-    {"STAFF_ADMIN_USERNAME": "chief"},
-    {"STAFF_ADMIN_PASSWORD": PASSWORD},
-    {"STAFF_ADMIN_USERNAME": "chief", "STAFF_ADMIN_PASSWORD": "short"},
-])
-def test_half_or_weak_settings_fail_loudly_naming_the_variable(
-        session: Session, environ: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"STAFF_ADMIN_USERNAME": "chief"},
+        {"STAFF_ADMIN_PASSWORD": PASSWORD},
+        {"STAFF_ADMIN_USERNAME": "chief", "STAFF_ADMIN_PASSWORD": "short"},
+    ],
+)
+def test_half_or_weak_settings_fail_loudly_naming_the_variable(session: Session, environ: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="STAFF_ADMIN_"):
         bootstrap_admin(Settings.from_env(environ, dotenv=None), session=session)
 
@@ -71,12 +73,12 @@ def test_the_variables_may_come_from_dotenv(session: Session, tmp_path: Path) ->
 
 
 def _environ(settings: Settings) -> dict[str, str]:
-    return {"APP_ENV": "test", "DATA_DIR": str(settings.data_dir),
-            "DATABASE_URL": settings.database_url}
+    return {"APP_ENV": "test", "DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url}
 
 
 def test_create_admin_script_creates_the_account_and_is_idempotent(
-        migrated_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    migrated_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = ["--username", "chief", "--password-stdin"]
     environ = _environ(migrated_settings)
     assert create_admin.main(argv, environ, io.StringIO(PASSWORD + "\n")) == 0
@@ -89,18 +91,21 @@ def test_create_admin_script_creates_the_account_and_is_idempotent(
 
 
 def test_create_admin_script_takes_a_role_and_refuses_a_short_password(
-        migrated_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    migrated_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     environ = _environ(migrated_settings)
-    assert create_admin.main(["--username", "desk", "--role", "agent", "--password-stdin"],
-                             environ, io.StringIO(PASSWORD + "\n")) == 0
-    assert create_admin.main(["--username", "weak", "--password-stdin"], environ,
-                             io.StringIO("short\n")) == 1
+    assert (
+        create_admin.main(
+            ["--username", "desk", "--role", "agent", "--password-stdin"], environ, io.StringIO(PASSWORD + "\n")
+        )
+        == 0
+    )
+    assert create_admin.main(["--username", "weak", "--password-stdin"], environ, io.StringIO("short\n")) == 1
     assert "密码至少" in capsys.readouterr().err
     assert _users(migrated_settings) == [("desk", "agent")]
 
 
-def test_create_admin_script_prompts_twice(migrated_settings: Settings,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_admin_script_prompts_twice(migrated_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = iter([PASSWORD, "typo-" + PASSWORD])
     monkeypatch.setattr(create_admin.getpass, "getpass", lambda _prompt: next(answers))
     assert create_admin.main(["--username", "chief"], _environ(migrated_settings)) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
@@ -33,8 +33,9 @@ def test_json_figures(client: TestClient, factory: sessionmaker, make_staff: Cal
     assert isinstance(data["top_unanswered"], list)
 
 
-def test_page_draws_charts_without_outside_scripts(client: TestClient, factory: sessionmaker,
-                                                   make_staff: Callable[..., int]) -> None:
+def test_page_draws_charts_without_outside_scripts(
+    client: TestClient, factory: sessionmaker, make_staff: Callable[..., int]
+) -> None:
     arrange(factory)
     make_staff("root1", role="admin")
     api_login(client, "root1")
@@ -43,4 +44,5 @@ def test_page_draws_charts_without_outside_scripts(client: TestClient, factory: 
     assert "数据看板" in page.text and "<svg" in page.text and "75.0%" in page.text
     assert 'class="bar" style="width: 100%"' in page.text  # 投诉 is the largest reason
     assert "<script" not in page.text and "http" not in page.text.split("<body", 1)[1].replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )

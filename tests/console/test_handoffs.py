@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,9 +49,16 @@ def rasa(client: TestClient) -> FakeRasa:
     return fake
 
 
-def open_handoff(factory: sessionmaker, sender_id: str, reason: str = "requested",
-                 lines: tuple[tuple[str, str], ...] = (("resident", "低保怎么申请"), ("bot", "需要带户口本。"),
-                                                       ("resident", "转人工"))) -> int:
+def open_handoff(
+    factory: sessionmaker,
+    sender_id: str,
+    reason: str = "requested",
+    lines: tuple[tuple[str, str], ...] = (
+        ("resident", "低保怎么申请"),
+        ("bot", "需要带户口本。"),
+        ("resident", "转人工"),
+    ),
+) -> int:
     """A conversation with some transcript, escalated; returns the handoff id."""
     with factory.begin() as session:
         for author, text in lines:
@@ -65,8 +72,13 @@ def open_handoff(factory: sessionmaker, sender_id: str, reason: str = "requested
 
 def audit_actions(factory: sessionmaker, handoff_id: int) -> list[str]:
     with factory.begin() as session:
-        return list(session.scalars(select(AuditLog.action).where(
-            AuditLog.target_type == "handoff", AuditLog.target_id == str(handoff_id)).order_by(AuditLog.id)))
+        return list(
+            session.scalars(
+                select(AuditLog.action)
+                .where(AuditLog.target_type == "handoff", AuditLog.target_id == str(handoff_id))
+                .order_by(AuditLog.id)
+            )
+        )
 
 
 def web_resident(client: TestClient) -> tuple[TestClient, str]:
@@ -77,6 +89,7 @@ def web_resident(client: TestClient) -> tuple[TestClient, str]:
 
 
 # --- queue ------------------------------------------------------------------------------------------
+
 
 def test_queue_lists_by_status_with_emergencies_first(client: TestClient, factory: sessionmaker, agent: str) -> None:
     normal = open_handoff(factory, "tg-1001", "requested")
@@ -117,13 +130,18 @@ def test_unknown_status_is_a_chinese_422(client: TestClient, agent: str) -> None
 
 # --- the conversation ---------------------------------------------------------------------------------
 
-def test_detail_has_the_whole_transcript_masked_and_notes(client: TestClient, factory: sessionmaker,
-                                                          agent: str) -> None:
+
+def test_detail_has_the_whole_transcript_masked_and_notes(
+    client: TestClient, factory: sessionmaker, agent: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
     with factory.begin() as session:  # a row stored unmasked (older version, hand edit): masked on output
         conversation = get_or_create_conversation("tg-1001", session=session)
-        session.add(ConversationMessage(conversation_id=conversation.id, author="resident",
-                                        text=f"身份证{ID_NUMBER} 电话{PHONE}"))
+        session.add(
+            ConversationMessage(
+                conversation_id=conversation.id, author="resident", text=f"身份证{ID_NUMBER} 电话{PHONE}"
+            )
+        )
     data = client.get(f"/api/staff/handoffs/{handoff_id}").json()
     texts = [m["text"] for m in data["messages"]]
     assert texts[:2] == ["低保怎么申请", "需要带户口本。"]  # the bot's part before the escalation
@@ -135,14 +153,16 @@ def test_detail_has_the_whole_transcript_masked_and_notes(client: TestClient, fa
     assert later["messages"] == [] and later["last_id"] == data["last_id"]
 
 
-def test_reply_reaches_the_web_chat_and_claims(client: TestClient, factory: sessionmaker, agent: str,
-                                               rasa: FakeRasa) -> None:
+def test_reply_reaches_the_web_chat_and_claims(
+    client: TestClient, factory: sessionmaker, agent: str, rasa: FakeRasa
+) -> None:
     resident, sender = web_resident(client)
     cursor = resident.get("/api/chat/updates").json()["last_id"]
     handoff_id = open_handoff(factory, sender, lines=(("resident", "转人工"),))
 
-    response = client.post(f"/api/staff/handoffs/{handoff_id}/reply", json={"text": "您好，我是民政局小王。"},
-                           headers=csrf_headers(agent))
+    response = client.post(
+        f"/api/staff/handoffs/{handoff_id}/reply", json={"text": "您好，我是民政局小王。"}, headers=csrf_headers(agent)
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["delivered"] is True and body["handoff"]["status"] == "assigned"
@@ -162,8 +182,9 @@ def test_reply_reaches_the_web_chat_and_claims(client: TestClient, factory: sess
     assert detail["messages"][-1]["text"] == "好的谢谢"
 
 
-def test_resolve_asks_for_a_rating_and_the_bot_answers_again(client: TestClient, factory: sessionmaker,
-                                                             agent: str, rasa: FakeRasa) -> None:
+def test_resolve_asks_for_a_rating_and_the_bot_answers_again(
+    client: TestClient, factory: sessionmaker, agent: str, rasa: FakeRasa
+) -> None:
     resident, sender = web_resident(client)
     cursor = resident.get("/api/chat/updates").json()["last_id"]
     handoff_id = open_handoff(factory, sender, lines=(("resident", "转人工"),))
@@ -180,23 +201,26 @@ def test_resolve_asks_for_a_rating_and_the_bot_answers_again(client: TestClient,
     with factory.begin() as session:
         assert session.get(Handoff, handoff_id).rating == 4
 
-    again = client.post(f"/api/staff/handoffs/{handoff_id}/reply", json={"text": "还在吗"},
-                        headers=csrf_headers(agent))
+    again = client.post(f"/api/staff/handoffs/{handoff_id}/reply", json={"text": "还在吗"}, headers=csrf_headers(agent))
     assert again.status_code == 409 and again.json()["detail"] == "该会话已结束，请等居民再次发起"
     twice = client.post(f"/api/staff/handoffs/{handoff_id}/resolve", headers=csrf_headers(agent))
     assert twice.status_code == 409 and "已经结束" in twice.json()["detail"]
 
 
-@pytest.mark.parametrize("body, expected", [
-    ({"text": "   "}, "内容不能为空"),
-    ({}, "内容不能为空"),
-    ({"text": 5}, "内容不能为空"),
-    ({"text": "字" * 2001}, "内容太长"),
-    ("not json", "请求内容须为 JSON"),
-    ([1, 2], "请求内容须为 JSON"),
-])
-def test_bad_input_is_a_chinese_error_never_a_500(client: TestClient, factory: sessionmaker, agent: str,
-                                                  body: object, expected: str) -> None:
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"text": "   "}, "内容不能为空"),
+        ({}, "内容不能为空"),
+        ({"text": 5}, "内容不能为空"),
+        ({"text": "字" * 2001}, "内容太长"),
+        ("not json", "请求内容须为 JSON"),
+        ([1, 2], "请求内容须为 JSON"),
+    ],
+)
+def test_bad_input_is_a_chinese_error_never_a_500(
+    client: TestClient, factory: sessionmaker, agent: str, body: object, expected: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
     kwargs = {"content": body} if isinstance(body, str) else {"json": body}
     for path in ("reply", "note"):
@@ -205,8 +229,12 @@ def test_bad_input_is_a_chinese_error_never_a_500(client: TestClient, factory: s
 
 
 def test_unknown_handoffs_are_404(client: TestClient, agent: str) -> None:
-    for path in ("/api/staff/handoffs/999", "/api/staff/handoffs/abc", "/staff/handoffs/999",
-                 "/staff/conversations/999"):
+    for path in (
+        "/api/staff/handoffs/999",
+        "/api/staff/handoffs/abc",
+        "/staff/handoffs/999",
+        "/staff/conversations/999",
+    ):
         response = client.get(path)
         assert response.status_code == 404, path
     reply = client.post("/api/staff/handoffs/999/reply", json={"text": "hi"}, headers=csrf_headers(agent))
@@ -217,8 +245,9 @@ def test_notes_stay_internal(client: TestClient, factory: sessionmaker, agent: s
     resident, sender = web_resident(client)
     cursor = resident.get("/api/chat/updates").json()["last_id"]
     handoff_id = open_handoff(factory, sender, lines=(("resident", "转人工"),))
-    response = client.post(f"/api/staff/handoffs/{handoff_id}/note",
-                           json={"text": f"已电话联系 {PHONE}"}, headers=csrf_headers(agent))
+    response = client.post(
+        f"/api/staff/handoffs/{handoff_id}/note", json={"text": f"已电话联系 {PHONE}"}, headers=csrf_headers(agent)
+    )
     assert response.status_code == 200
     assert response.json()["note"]["text"] == "已电话联系 138****5678"
     detail = client.get(f"/api/staff/handoffs/{handoff_id}").json()
@@ -228,28 +257,33 @@ def test_notes_stay_internal(client: TestClient, factory: sessionmaker, agent: s
     assert resident.get("/api/chat/updates", params={"after": cursor}).json()["messages"] == []
 
 
-def test_claim_and_assign(client: TestClient, factory: sessionmaker, make_staff: Callable[..., int],
-                          agent: str) -> None:
+def test_claim_and_assign(
+    client: TestClient, factory: sessionmaker, make_staff: Callable[..., int], agent: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
     colleague = make_staff("agent2")
     mine = client.post(f"/api/staff/handoffs/{handoff_id}/claim", headers=csrf_headers(agent))
     assert mine.status_code == 200 and mine.json()["handoff"]["assigned_to_name"] == "agent1"
-    refused = client.post(f"/api/staff/handoffs/{handoff_id}/claim", json={"staff_user_id": colleague},
-                          headers=csrf_headers(agent))
+    refused = client.post(
+        f"/api/staff/handoffs/{handoff_id}/claim", json={"staff_user_id": colleague}, headers=csrf_headers(agent)
+    )
     assert refused.status_code == 403 and "主管" in refused.json()["detail"]
 
     make_staff("boss", role="supervisor")
     boss = api_login(client, "boss")
-    given = client.post(f"/api/staff/handoffs/{handoff_id}/claim", json={"staff_user_id": colleague},
-                        headers=csrf_headers(boss))
+    given = client.post(
+        f"/api/staff/handoffs/{handoff_id}/claim", json={"staff_user_id": colleague}, headers=csrf_headers(boss)
+    )
     assert given.status_code == 200 and given.json()["handoff"]["assigned_to"] == colleague
-    nobody = client.post(f"/api/staff/handoffs/{handoff_id}/claim", json={"staff_user_id": 9999},
-                         headers=csrf_headers(boss))
+    nobody = client.post(
+        f"/api/staff/handoffs/{handoff_id}/claim", json={"staff_user_id": 9999}, headers=csrf_headers(boss)
+    )
     assert nobody.status_code == 422 and nobody.json()["detail"] == "请选择一位在岗的工作人员"
     assert audit_actions(factory, handoff_id) == ["handoff.claim", "handoff.assign"]
 
 
 # --- pages (forms) ------------------------------------------------------------------------------------
+
 
 def test_page_escapes_resident_html(client: TestClient, factory: sessionmaker, agent: str) -> None:
     handoff_id = open_handoff(factory, "tg-1001", lines=(("resident", "<script>alert(1)</script>"),))
@@ -261,8 +295,9 @@ def test_page_escapes_resident_html(client: TestClient, factory: sessionmaker, a
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in queue.text and "<script>alert(1)" not in queue.text
 
 
-def test_page_shows_transcript_with_escalation_marker_and_forms(client: TestClient, factory: sessionmaker,
-                                                                agent: str) -> None:
+def test_page_shows_transcript_with_escalation_marker_and_forms(
+    client: TestClient, factory: sessionmaker, agent: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
     page = client.get(f"/staff/handoffs/{handoff_id}").text
     assert page.index("低保怎么申请") < page.index(f"转人工 #{handoff_id} 开始") < page.index("已为您转接工作人员")
@@ -275,8 +310,9 @@ def test_page_forms_reply_note_and_resolve(client: TestClient, factory: sessionm
     handoff_id = open_handoff(factory, sender, lines=(("resident", "转人工"),))
     token = hidden_csrf(client.get(f"/staff/handoffs/{handoff_id}").text)
 
-    replied = client.post(f"/staff/handoffs/{handoff_id}/reply", data={"text": "请说", "csrf_token": token},
-                          follow_redirects=False)
+    replied = client.post(
+        f"/staff/handoffs/{handoff_id}/reply", data={"text": "请说", "csrf_token": token}, follow_redirects=False
+    )
     assert replied.status_code == 303 and replied.headers["location"].endswith("?notice=replied")
     client.post(f"/staff/handoffs/{handoff_id}/note", data={"text": "老人，耐心解释", "csrf_token": token})
     resolved = client.post(f"/staff/handoffs/{handoff_id}/resolve", data={"csrf_token": token})
@@ -288,16 +324,18 @@ def test_page_forms_reply_note_and_resolve(client: TestClient, factory: sessionm
     assert empty.status_code == 422 and "内容不能为空" in empty.text
 
 
-def test_supervisor_assigns_from_the_page(client: TestClient, factory: sessionmaker,
-                                          make_staff: Callable[..., int]) -> None:
+def test_supervisor_assigns_from_the_page(
+    client: TestClient, factory: sessionmaker, make_staff: Callable[..., int]
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
     colleague = make_staff("agent2")
     make_staff("boss", role="supervisor")
     api_login(client, "boss")
     page = client.get(f"/staff/handoffs/{handoff_id}").text
     assert 'id="assign-form"' in page
-    done = client.post(f"/staff/handoffs/{handoff_id}/assign",
-                       data={"staff_user_id": str(colleague), "csrf_token": hidden_csrf(page)})
+    done = client.post(
+        f"/staff/handoffs/{handoff_id}/assign", data={"staff_user_id": str(colleague), "csrf_token": hidden_csrf(page)}
+    )
     assert done.status_code == 200 and "已分配" in done.text
     with factory.begin() as session:
         assert session.get(Handoff, handoff_id).assigned_to == colleague
@@ -305,15 +343,19 @@ def test_supervisor_assigns_from_the_page(client: TestClient, factory: sessionma
 
 # --- access control -----------------------------------------------------------------------------------
 
+
 def test_login_is_required(client: TestClient, factory: sessionmaker) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
-    for path in ("/api/staff/handoffs", f"/api/staff/handoffs/{handoff_id}", "/api/staff/dashboard",
-                 "/api/staff/conversations"):
+    for path in (
+        "/api/staff/handoffs",
+        f"/api/staff/handoffs/{handoff_id}",
+        "/api/staff/dashboard",
+        "/api/staff/conversations",
+    ):
         response = client.get(path)
         assert response.status_code == 401 and response.json()["detail"] == "请先登录", path
     assert client.post(f"/api/staff/handoffs/{handoff_id}/resolve").status_code == 401
-    for path in ("/staff/handoffs", f"/staff/handoffs/{handoff_id}", "/staff/conversations",
-                 "/staff/dashboard"):
+    for path in ("/staff/handoffs", f"/staff/handoffs/{handoff_id}", "/staff/conversations", "/staff/dashboard"):
         page = client.get(path, follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"].startswith("/staff/login?next="), path
 
@@ -325,13 +367,13 @@ def test_agents_cannot_open_supervisor_pages(client: TestClient, agent: str) -> 
 
 
 @pytest.mark.parametrize("path", ["reply", "note", "claim", "resolve"])
-def test_writes_without_csrf_token_are_refused(client: TestClient, factory: sessionmaker, agent: str,
-                                               path: str) -> None:
+def test_writes_without_csrf_token_are_refused(
+    client: TestClient, factory: sessionmaker, agent: str, path: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001")
     response = client.post(f"/api/staff/handoffs/{handoff_id}/{path}", json={"text": "x"})
     assert response.status_code == 403 and "页面已过期" in response.json()["detail"]
-    wrong = client.post(f"/api/staff/handoffs/{handoff_id}/{path}", json={"text": "x"},
-                        headers=csrf_headers("forged"))
+    wrong = client.post(f"/api/staff/handoffs/{handoff_id}/{path}", json={"text": "x"}, headers=csrf_headers("forged"))
     assert wrong.status_code == 403
     form = client.post(f"/staff/handoffs/{handoff_id}/{path}", data={"text": "x"})
     assert form.status_code == 403
@@ -341,19 +383,26 @@ def test_writes_without_csrf_token_are_refused(client: TestClient, factory: sess
         assert session.scalars(select(HandoffNote)).first() is None
 
 
-def test_staff_actions_on_personal_data_are_audited(client: TestClient, factory: sessionmaker, agent: str,
-                                                    rasa: FakeRasa) -> None:
+def test_staff_actions_on_personal_data_are_audited(
+    client: TestClient, factory: sessionmaker, agent: str, rasa: FakeRasa
+) -> None:
     _, sender = web_resident(client)
     handoff_id = open_handoff(factory, sender, lines=(("resident", "转人工"),))
     client.get(f"/staff/handoffs/{handoff_id}")
     detail = client.get(f"/api/staff/handoffs/{handoff_id}").json()
     client.get(f"/api/staff/handoffs/{handoff_id}", params={"after": detail["last_id"]})  # polling: no record
-    client.post(f"/api/staff/handoffs/{handoff_id}/reply", json={"text": f"请核对电话 {PHONE}"},
-                headers=csrf_headers(agent))
+    client.post(
+        f"/api/staff/handoffs/{handoff_id}/reply", json={"text": f"请核对电话 {PHONE}"}, headers=csrf_headers(agent)
+    )
     client.post(f"/api/staff/handoffs/{handoff_id}/note", json={"text": "备注"}, headers=csrf_headers(agent))
     client.post(f"/api/staff/handoffs/{handoff_id}/resolve", headers=csrf_headers(agent))
-    assert audit_actions(factory, handoff_id) == ["handoff.view", "handoff.view", "handoff.reply",
-                                                  "handoff.note", "handoff.resolve"]
+    assert audit_actions(factory, handoff_id) == [
+        "handoff.view",
+        "handoff.view",
+        "handoff.reply",
+        "handoff.note",
+        "handoff.resolve",
+    ]
     with factory.begin() as session:
         records = list(session.scalars(select(AuditLog).where(AuditLog.action.like("handoff.%"))))
         assert all(r.staff_user_id is not None and r.ip == "testclient" for r in records)
@@ -366,8 +415,10 @@ def test_staff_actions_on_personal_data_are_audited(client: TestClient, factory:
 
 # --- search and any conversation ---------------------------------------------------------------------
 
-def test_search_finds_conversations_and_opens_their_transcript(client: TestClient, factory: sessionmaker,
-                                                               agent: str) -> None:
+
+def test_search_finds_conversations_and_opens_their_transcript(
+    client: TestClient, factory: sessionmaker, agent: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-1001", lines=(("resident", "殡葬补助怎么领"), ("resident", "转人工")))
     with factory.begin() as session:
         record_message("tg-2002", "resident", "高龄津贴多少钱", session=session)
@@ -384,27 +435,34 @@ def test_search_finds_conversations_and_opens_their_transcript(client: TestClien
     assert view.status_code == 200 and "高龄津贴多少钱" in view.text and "80周岁以上" in view.text
     assert 'id="reply-form"' not in view.text
     with factory.begin() as session:
-        assert session.scalars(select(AuditLog.target_id).where(
-            AuditLog.action == "conversation.view")).one() == str(plain)
+        assert session.scalars(select(AuditLog.target_id).where(AuditLog.action == "conversation.view")).one() == str(
+            plain
+        )
 
 
 # --- Telegram residents and the staff chat ------------------------------------------------------------
 
+
 @pytest.fixture
-def telegram_client(tmp_path: Path, fresh_database_url: str,
-                    telegram_server: FakeTelegramServer) -> Iterator[TestClient]:
+def telegram_client(
+    tmp_path: Path, fresh_database_url: str, telegram_server: FakeTelegramServer
+) -> Iterator[TestClient]:
     """The console with a Telegram token pointing at the fake Bot API and a staff chat configured."""
-    settings: Settings = make_settings(tmp_path, DATABASE_URL=fresh_database_url, TELEGRAM_BOT_TOKEN=TEST_TOKEN,
-                                       TELEGRAM_API_BASE_URL=telegram_server.base_url,
-                                       STAFF_TELEGRAM_CHAT_ID="-100777")
+    settings: Settings = make_settings(
+        tmp_path,
+        DATABASE_URL=fresh_database_url,
+        TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+        TELEGRAM_API_BASE_URL=telegram_server.base_url,
+        STAFF_TELEGRAM_CHAT_ID="-100777",
+    )
     with TestClient(create_app(settings)) as test_client:
         test_client.app.state.conversations.rasa = FakeRasa()
         yield test_client
 
 
 async def test_telegram_resident_gets_the_reply_and_the_rating_buttons(
-        telegram_client: TestClient, telegram_server: FakeTelegramServer,
-        make_staff: Callable[..., int]) -> None:
+    telegram_client: TestClient, telegram_server: FakeTelegramServer, make_staff: Callable[..., int]
+) -> None:
     factory = telegram_client.app.state.sessions
     with factory.begin() as session:
         from civil_affairs.staff_accounts import create_user
@@ -413,20 +471,26 @@ async def test_telegram_resident_gets_the_reply_and_the_rating_buttons(
     token = api_login(telegram_client, "agent1")
     handoff_id = open_handoff(factory, "tg-4242")
 
-    reply = await asyncio.to_thread(telegram_client.post, f"/api/staff/handoffs/{handoff_id}/reply",
-                                    json={"text": "您好，请讲"}, headers=csrf_headers(token))
+    reply = await asyncio.to_thread(
+        telegram_client.post,
+        f"/api/staff/handoffs/{handoff_id}/reply",
+        json={"text": "您好，请讲"},
+        headers=csrf_headers(token),
+    )
     assert reply.json()["delivered"] is True
     [sent] = await telegram_server.wait_for_messages(4242, 1)
     assert sent.text == "您好，请讲"
 
-    await asyncio.to_thread(telegram_client.post, f"/api/staff/handoffs/{handoff_id}/resolve",
-                            headers=csrf_headers(token))
+    await asyncio.to_thread(
+        telegram_client.post, f"/api/staff/handoffs/{handoff_id}/resolve", headers=csrf_headers(token)
+    )
     [_, rating] = await telegram_server.wait_for_messages(4242, 2)
     assert rating.text == RATING_REQUEST and ("5分 非常满意", "/rate_service:5") in rating.button_list
 
 
 async def test_telegram_refusal_is_reported_not_a_500(
-        telegram_client: TestClient, telegram_server: FakeTelegramServer) -> None:
+    telegram_client: TestClient, telegram_server: FakeTelegramServer
+) -> None:
     factory = telegram_client.app.state.sessions
     with factory.begin() as session:
         from civil_affairs.staff_accounts import create_user
@@ -435,14 +499,19 @@ async def test_telegram_refusal_is_reported_not_a_500(
     token = api_login(telegram_client, "agent1")
     handoff_id = open_handoff(factory, "tg-4243")
     telegram_server.fail_next("sendMessage", "Forbidden: bot was blocked by the user", 403)
-    reply = await asyncio.to_thread(telegram_client.post, f"/api/staff/handoffs/{handoff_id}/reply",
-                                    json={"text": "您好"}, headers=csrf_headers(token))
+    reply = await asyncio.to_thread(
+        telegram_client.post,
+        f"/api/staff/handoffs/{handoff_id}/reply",
+        json={"text": "您好"},
+        headers=csrf_headers(token),
+    )
     assert reply.status_code == 200
     assert reply.json()["delivered"] is False and "未能送达" in reply.json()["warning"]
 
 
 async def test_sensitive_web_message_is_queued_and_announced_to_the_staff_chat(
-        telegram_client: TestClient, telegram_server: FakeTelegramServer) -> None:
+    telegram_client: TestClient, telegram_server: FakeTelegramServer
+) -> None:
     """Staff notification: the queue shows the new handoff at once and the staff chat hears of it."""
     # The resident speaks through the lifespan's client: a bare TestClient runs each request on a new
     # event loop, which the shared HTTP client of Delivery must not be bound to.

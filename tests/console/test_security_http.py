@@ -7,8 +7,8 @@ Issue 9 items 4 and 13: a 20 MB JSON body to ``POST /api/chat`` used to be read 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -58,6 +58,7 @@ def proxied(tmp_path: Path, fresh_database_url: str) -> Iterator[TestClient]:
 
 # --- body limit (item 4) --------------------------------------------------------------------------------
 
+
 def test_twenty_megabyte_chat_body_is_refused_before_parsing(client: TestClient, rasa: FakeRasa) -> None:
     body = json.dumps({"message": "低保" * (10 * 1024 * 1024 // 2)})
     response = client.post("/api/chat", content=body, headers={"Content-Type": "application/json"})
@@ -86,14 +87,16 @@ def test_limit_is_exact(client: TestClient, rasa: FakeRasa) -> None:
     assert len(fits) == DEFAULT_BODY_LIMIT
     assert client.post("/api/chat", content=fits, headers={"Content-Type": "application/json"}).status_code == 200
     too_big = fits[:-2] + b" " + suffix
-    assert client.post("/api/chat", content=too_big,
-                       headers={"Content-Type": "application/json"}).status_code == 413
+    assert client.post("/api/chat", content=too_big, headers={"Content-Type": "application/json"}).status_code == 413
 
 
 def test_staff_routes_and_the_login_form_are_limited_too(client: TestClient, agent: str) -> None:
     big = "x" * (DEFAULT_BODY_LIMIT + 1)
-    faq = client.post("/api/staff/faq", content=json.dumps({"key": "k", "answer": big}),
-                      headers={**csrf_headers(agent), "Content-Type": "application/json"})
+    faq = client.post(
+        "/api/staff/faq",
+        content=json.dumps({"key": "k", "answer": big}),
+        headers={**csrf_headers(agent), "Content-Type": "application/json"},
+    )
     assert faq.status_code == 413
     # CVE-2024-47874 was reachable anonymously through the login form's multipart parser.
     anonymous = TestClient(client.app)
@@ -107,31 +110,47 @@ def test_imports_get_a_larger_limit_but_still_one(client: TestClient, agent: str
     page = client.get("/staff/faq/import")
     token = hidden_csrf(page.text)
     half_megabyte = ("key,question,answer\n" + "a" * 500_000).encode()
-    accepted = client.post("/staff/faq/import", data={"csrf_token": token},
-                           files={"file": ("faq.csv", half_megabyte, "text/csv")})
+    accepted = client.post(
+        "/staff/faq/import", data={"csrf_token": token}, files={"file": ("faq.csv", half_megabyte, "text/csv")}
+    )
     assert accepted.status_code != 413
     huge = b"a" * (IMPORT_BODY_LIMIT + 1)
-    refused = client.post("/staff/faq/import", data={"csrf_token": token},
-                          files={"file": ("faq.csv", huge, "text/csv")})
+    refused = client.post(
+        "/staff/faq/import", data={"csrf_token": token}, files={"file": ("faq.csv", huge, "text/csv")}
+    )
     assert refused.status_code == 413
 
 
 def test_malformed_content_length_is_400(client: TestClient, rasa: FakeRasa) -> None:
-    response = client.post("/api/chat", content=b'{"message": "hi"}',
-                           headers={"Content-Type": "application/json", "Content-Length": "12abc"})
+    response = client.post(
+        "/api/chat",
+        content=b'{"message": "hi"}',
+        headers={"Content-Type": "application/json", "Content-Length": "12abc"},
+    )
     assert response.status_code == 400 and rasa.received == []
 
 
 # --- headers on every page (item 13) ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/chat"), ("GET", "/staff/login"), ("GET", "/static/chat.js"), ("GET", "/api/chat/updates"),
-    ("GET", "/api/staff/handoffs"), ("GET", "/staff/handoffs"), ("GET", "/no/such/page"), ("GET", "/healthz"),
-    ("POST", "/api/chat"),
-])
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/chat"),
+        ("GET", "/staff/login"),
+        ("GET", "/static/chat.js"),
+        ("GET", "/api/chat/updates"),
+        ("GET", "/api/staff/handoffs"),
+        ("GET", "/staff/handoffs"),
+        ("GET", "/no/such/page"),
+        ("GET", "/healthz"),
+        ("POST", "/api/chat"),
+    ],
+)
 def test_security_headers_on_every_answer(client: TestClient, rasa: FakeRasa, method: str, path: str) -> None:
-    response = client.request(method, path, json={"message": "你好"} if method == "POST" else None,
-                              follow_redirects=False)
+    response = client.request(
+        method, path, json={"message": "你好"} if method == "POST" else None, follow_redirects=False
+    )
     csp = response.headers.get("content-security-policy", "")
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
     assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
@@ -159,6 +178,7 @@ def test_no_inline_script_or_handler_in_any_template() -> None:
 
 # --- Secure cookies over HTTPS (item 13) -----------------------------------------------------------------
 
+
 def _cookie_headers(response) -> list[str]:  # noqa: ANN001 (httpx.Response)
     return response.headers.get_list("set-cookie")
 
@@ -176,15 +196,17 @@ def test_cookies_are_secure_behind_a_trusted_https_proxy(proxied: TestClient, ma
     assert all("; secure" in c.lower() for c in _cookie_headers(login_page))
     assert login_page.headers["strict-transport-security"].startswith("max-age=")
     make_staff_in(proxied, "agent9")
-    login = proxied.post("/api/staff/login", json={"username": "agent9", "password": "correct-horse-battery"},
-                         headers=https)
+    login = proxied.post(
+        "/api/staff/login", json={"username": "agent9", "password": "correct-horse-battery"}, headers=https
+    )
     [session_cookie] = _cookie_headers(login)
     assert session_cookie.startswith("staff_session=") and "; secure" in session_cookie.lower()
 
 
 def test_forwarded_headers_from_anyone_else_are_ignored(client: TestClient, rasa: FakeRasa) -> None:
-    response = client.post("/api/chat", json={"message": "你好"},
-                           headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.9.9.9"})
+    response = client.post(
+        "/api/chat", json={"message": "你好"}, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.9.9.9"}
+    )
     [cookie] = _cookie_headers(response)
     assert "secure" not in cookie.lower() and "strict-transport-security" not in response.headers
 
@@ -197,8 +219,11 @@ def test_https_public_address_makes_cookies_secure(tmp_path: Path, fresh_databas
 
 def test_trusted_proxy_address_reaches_the_audit_log(proxied: TestClient, make_staff_in) -> None:  # noqa: ANN001
     make_staff_in(proxied, "agent8")
-    proxied.post("/api/staff/login", json={"username": "agent8", "password": "wrong-password-123"},
-                 headers={"X-Forwarded-For": "203.0.113.7"})
+    proxied.post(
+        "/api/staff/login",
+        json={"username": "agent8", "password": "wrong-password-123"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
     with proxied.app.state.sessions.begin() as session:
         [entry] = session.query(AuditLog).filter(AuditLog.action == "login_failed").all()
         assert entry.ip == "203.0.113.7"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
@@ -14,13 +14,18 @@ from tests.console.conftest import PASSWORD, api_login, csrf_headers, hidden_csr
 
 
 def _fail(client: TestClient, username: str, times: int) -> list[tuple[int, dict]]:
-    return [(r.status_code, r.json()) for r in (
-        client.post("/api/staff/login", json={"username": username, "password": "wrong-password"})
-        for _ in range(times))]
+    return [
+        (r.status_code, r.json())
+        for r in (
+            client.post("/api/staff/login", json={"username": username, "password": "wrong-password"})
+            for _ in range(times)
+        )
+    ]
 
 
 def test_unknown_names_are_locked_exactly_like_existing_ones(
-        client: TestClient, make_staff: Callable[..., int]) -> None:
+    client: TestClient, make_staff: Callable[..., int]
+) -> None:
     """Before the fix only existing names got 429, so the lockout listed the real usernames."""
     make_staff("clerk")
     assert _fail(client, "clerk", MAX_FAILED_LOGINS + 1) == _fail(client, "ghost", MAX_FAILED_LOGINS + 1)
@@ -30,7 +35,8 @@ def test_unknown_names_are_locked_exactly_like_existing_ones(
 
 
 def test_an_admin_unlocks_a_locked_account_from_the_page(
-        client: TestClient, make_staff: Callable[..., int], factory: sessionmaker) -> None:
+    client: TestClient, make_staff: Callable[..., int], factory: sessionmaker
+) -> None:
     make_staff("boss", role="admin")
     make_staff("clerk")
     _fail(client, "clerk", MAX_FAILED_LOGINS)
@@ -41,8 +47,9 @@ def test_an_admin_unlocks_a_locked_account_from_the_page(
     assert page.status_code == 200 and "锁定至" in page.text and "解除锁定" in page.text
     listed = {a["username"]: a for a in client.get("/api/staff/accounts").json()["accounts"]}
     assert listed["clerk"]["locked_until"] is not None and listed["boss"]["locked_until"] is None
-    done = client.post("/staff/accounts/clerk/unlock", data={"csrf_token": hidden_csrf(page.text)},
-                       follow_redirects=False)
+    done = client.post(
+        "/staff/accounts/clerk/unlock", data={"csrf_token": hidden_csrf(page.text)}, follow_redirects=False
+    )
     assert done.status_code == 303
     assert "锁定至" not in client.get("/staff/accounts").text
     with factory.begin() as session:
@@ -54,7 +61,8 @@ def test_an_admin_unlocks_a_locked_account_from_the_page(
 
 
 def test_unlock_through_the_api_needs_an_admin_and_the_csrf_token(
-        client: TestClient, make_staff: Callable[..., int]) -> None:
+    client: TestClient, make_staff: Callable[..., int]
+) -> None:
     make_staff("boss", role="admin")
     make_staff("lead", role="supervisor")
     make_staff("clerk")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 from fastapi.testclient import TestClient
@@ -27,13 +27,27 @@ async def test_metrics_are_for_scrapers_on_this_machine_only(client: TestClient)
     assert response.status_code == 200 and "# HELP" in response.text
 
 
-def test_the_health_page_shows_restarts_and_failures(client: TestClient, migrated_settings: Settings,
-                                                     make_staff: Callable[..., int]) -> None:
-    write_status(status_path(migrated_settings), SupervisorStatus(launcher_pid=4242, updated_at=time.time(),
-                 processes=[ProcessStatus(name="rasa-1", role="rasa", state="running", pid=5151, restarts=2),
-                            ProcessStatus(name="bot", role="bot", state="failed", restarts=4,
-                                          last_exit_code=1,
-                                          message="gave up restarting it")]))
+def test_the_health_page_shows_restarts_and_failures(
+    client: TestClient, migrated_settings: Settings, make_staff: Callable[..., int]
+) -> None:
+    write_status(
+        status_path(migrated_settings),
+        SupervisorStatus(
+            launcher_pid=4242,
+            updated_at=time.time(),
+            processes=[
+                ProcessStatus(name="rasa-1", role="rasa", state="running", pid=5151, restarts=2),
+                ProcessStatus(
+                    name="bot",
+                    role="bot",
+                    state="failed",
+                    restarts=4,
+                    last_exit_code=1,
+                    message="gave up restarting it",
+                ),
+            ],
+        ),
+    )
     make_staff("agent7")
     api_login(client, "agent7")
     assert client.get("/api/staff/health").status_code == 403  # agents do not see it
@@ -41,8 +55,10 @@ def test_the_health_page_shows_restarts_and_failures(client: TestClient, migrate
     api_login(client, "boss7")
     data = client.get("/api/staff/health").json()
     assert data["supervised"] is True and data["launcher_pid"] == 4242
-    assert [(p["name"], p["state"], p["restarts"]) for p in data["processes"]] == \
-        [("rasa-1", "running", 2), ("bot", "failed", 4)]
+    assert [(p["name"], p["state"], p["restarts"]) for p in data["processes"]] == [
+        ("rasa-1", "running", 2),
+        ("bot", "failed", 4),
+    ]
     page = client.get("/staff/health").text
     assert "已放弃重启" in page and "gave up restarting it" in page and "5151" in page
 

@@ -30,15 +30,22 @@ from tests.console.test_handoffs import FakeRasa, open_handoff
 
 def _views(factory: sessionmaker, handoff_id: int) -> list[tuple[int, str]]:
     with factory.begin() as session:
-        return [(row.staff_user_id, row.detail) for row in session.scalars(
-            select(AuditLog).where(AuditLog.action == "handoff.view", AuditLog.target_id == str(handoff_id))
-            .order_by(AuditLog.id))]
+        return [
+            (row.staff_user_id, row.detail)
+            for row in session.scalars(
+                select(AuditLog)
+                .where(AuditLog.action == "handoff.view", AuditLog.target_id == str(handoff_id))
+                .order_by(AuditLog.id)
+            )
+        ]
 
 
 # --- item 8 ---------------------------------------------------------------------------------------------
 
-def test_reading_with_after_but_without_a_view_is_audited(client: TestClient, factory: sessionmaker,
-                                                          agent: str) -> None:
+
+def test_reading_with_after_but_without_a_view_is_audited(
+    client: TestClient, factory: sessionmaker, agent: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-5005")
     response = client.get(f"/api/staff/handoffs/{handoff_id}", params={"after": 1})
     assert response.status_code == 200 and len(response.json()["messages"]) >= 3
@@ -46,8 +53,9 @@ def test_reading_with_after_but_without_a_view_is_audited(client: TestClient, fa
     assert who is not None and "after=1" in detail
 
 
-def test_the_page_polling_after_an_audited_view_is_not_audited_again(client: TestClient, factory: sessionmaker,
-                                                                     agent: str) -> None:
+def test_the_page_polling_after_an_audited_view_is_not_audited_again(
+    client: TestClient, factory: sessionmaker, agent: str
+) -> None:
     handoff_id = open_handoff(factory, "tg-5006")
     full = client.get(f"/api/staff/handoffs/{handoff_id}").json()
     assert len(_views(factory, handoff_id)) == 1
@@ -59,8 +67,9 @@ def test_the_page_polling_after_an_audited_view_is_not_audited_again(client: Tes
     assert len(_views(factory, handoff_id)) == 1
 
 
-def test_another_agents_polling_is_audited_under_their_own_name(client: TestClient, factory: sessionmaker,
-                                                                 make_staff, agent: str) -> None:  # noqa: ANN001
+def test_another_agents_polling_is_audited_under_their_own_name(
+    client: TestClient, factory: sessionmaker, make_staff, agent: str
+) -> None:  # noqa: ANN001
     handoff_id = open_handoff(factory, "tg-5007")
     client.get(f"/api/staff/handoffs/{handoff_id}")  # agent1 viewed it
     other = TestClient(client.app)
@@ -71,6 +80,7 @@ def test_another_agents_polling_is_audited_under_their_own_name(client: TestClie
 
 
 # --- item 9: search ----------------------------------------------------------------------------------------
+
 
 def test_search_never_matches_sender_ids(client: TestClient, factory: sessionmaker, agent: str) -> None:
     with factory.begin() as session:
@@ -98,8 +108,10 @@ def test_wildcards_in_a_search_match_only_themselves(client: TestClient, factory
 
 # --- item 9: web sender ids ---------------------------------------------------------------------------------
 
-def test_the_cookie_is_stored_nowhere(client: TestClient, factory: sessionmaker,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+
+def test_the_cookie_is_stored_nowhere(
+    client: TestClient, factory: sessionmaker, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     client.app.state.conversations.rasa = FakeRasa()
     resident = TestClient(client.app)
@@ -117,8 +129,9 @@ def test_the_cookie_is_stored_nowhere(client: TestClient, factory: sessionmaker,
     assert all(cookie not in record.getMessage() for record in caplog.records)  # nor in any log line
 
 
-def test_existing_web_conversations_keep_working_after_the_migration(tmp_path: Path,
-                                                                     seeded_sqlite_template: Path) -> None:
+def test_existing_web_conversations_keep_working_after_the_migration(
+    tmp_path: Path, seeded_sqlite_template: Path
+) -> None:
     """A database at 0007 with ``web-<cookie>`` rows: after the upgrade the same cookie finds its chat."""
     path = tmp_path / "data" / "test.db"
     path.parent.mkdir(parents=True)
@@ -128,17 +141,33 @@ def test_existing_web_conversations_keep_working_after_the_migration(tmp_path: P
     cookie, old_sender = "0123456789abcdef" * 2, "web-" + "0123456789abcdef" * 2
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO conversation (sender_id, channel, created_at, last_message_at) "
-                                   "VALUES (:s, 'web', '2026-11-01 10:00:00', '2026-11-01 10:00:00')"),
-                           {"s": old_sender})
+        connection.execute(
+            sa.text(
+                "INSERT INTO conversation (sender_id, channel, created_at, last_message_at) "
+                "VALUES (:s, 'web', '2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+            ),
+            {"s": old_sender},
+        )
         conversation_id = connection.execute(sa.text("SELECT id FROM conversation")).scalar_one()
-        connection.execute(sa.text("INSERT INTO conversation_message (conversation_id, author, text, at) "
-                                   "VALUES (:c, 'staff', '工作人员的回复', '2026-11-01 10:01:00')"),
-                           {"c": conversation_id})
-        connection.execute(sa.text("INSERT INTO rasa_tracker_event (sender_id, type_name, timestamp, data) "
-                                   "VALUES (:s, 'user', 1.0, '{}')"), {"s": old_sender})
-        connection.execute(sa.text("INSERT INTO conversation (sender_id, channel, created_at, last_message_at) "
-                                   "VALUES ('tg-77', 'telegram', '2026-11-01 10:00:00', '2026-11-01 10:00:00')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO conversation_message (conversation_id, author, text, at) "
+                "VALUES (:c, 'staff', '工作人员的回复', '2026-11-01 10:01:00')"
+            ),
+            {"c": conversation_id},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO rasa_tracker_event (sender_id, type_name, timestamp, data) VALUES (:s, 'user', 1.0, '{}')"
+            ),
+            {"s": old_sender},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO conversation (sender_id, channel, created_at, last_message_at) "
+                "VALUES ('tg-77', 'telegram', '2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+            )
+        )
     command.upgrade(alembic_config(url), "head")
     with engine.begin() as connection:
         senders = set(connection.execute(sa.text("SELECT sender_id FROM conversation")).scalars())

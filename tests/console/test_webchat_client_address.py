@@ -32,7 +32,8 @@ async def test_the_rasa_client_sends_the_current_client_address_in_the_metadata(
 
 
 def test_the_web_chat_passes_a_digest_of_the_address_never_the_address(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[str | None] = []
 
     async def fake_send(sender_id: str, text: str, **_: object) -> list[RasaMessage]:

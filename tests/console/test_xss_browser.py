@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
@@ -34,8 +34,15 @@ async_playwright, expect = playwright_api.async_playwright, playwright_api.expec
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PAYLOAD = "<img src=x onerror=\"window.__xss=(window.__xss||0)+1;alert('xss')\">低保"
 PASSWORD = "correct-horse-battery"
 
@@ -55,11 +62,14 @@ class ConsoleServer:
 
     def __init__(self, app: FastAPI) -> None:
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, lifespan="on", loop="asyncio"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on", loop="asyncio"
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "ConsoleServer":
+    def __enter__(self) -> ConsoleServer:
         self.thread.start()
         for _ in range(200):
             if self.server.started:
@@ -91,8 +101,7 @@ async def browser() -> AsyncIterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-zenhei)")
     async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                                    args=CHROMIUM_ARGS)
+        instance = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             yield instance
         finally:
@@ -153,8 +162,9 @@ async def test_resident_html_is_text_on_every_page(browser: object, console: tup
     assert dialogs == []
 
 
-async def test_the_policy_stops_an_injected_script_even_so(browser: object,
-                                                           console: tuple[ConsoleServer, FastAPI]) -> None:
+async def test_the_policy_stops_an_injected_script_even_so(
+    browser: object, console: tuple[ConsoleServer, FastAPI]
+) -> None:
     """Defence in depth: had escaping failed, the CSP still forbids inline handlers and scripts."""
     server, _app = console
     page = await (await browser.new_context()).new_page()
@@ -172,8 +182,9 @@ async def test_the_policy_stops_an_injected_script_even_so(browser: object,
     assert ran is False
 
 
-async def test_staff_confirm_buttons_work_without_inline_handlers(browser: object,
-                                                                  console: tuple[ConsoleServer, FastAPI]) -> None:
+async def test_staff_confirm_buttons_work_without_inline_handlers(
+    browser: object, console: tuple[ConsoleServer, FastAPI]
+) -> None:
     """The cancel-a-day button asks first (its handler moved to /static/staff.js for the CSP)."""
     server, _app = console
     page = await (await browser.new_context(locale="zh-CN")).new_page()

@@ -16,8 +16,8 @@ it, so one fake Telegram sees everything both sides send.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -63,8 +63,9 @@ def topology() -> str:
 
 
 @pytest.fixture(scope="session")
-def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, stack_telegram: FakeTelegramServer,
-          topology: str) -> Iterator[Stack]:
+def stack(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, stack_telegram: FakeTelegramServer, topology: str
+) -> Iterator[Stack]:
     """Action server(s), Rasa server(s) and console worker(s) running on free ports for the whole session."""
     running = start_stack(tmp_path_factory.mktemp("stack"), topology, trained_model, stack_telegram)
     try:

@@ -48,7 +48,7 @@ class Chat:
             elif count > self.seen and time.monotonic() - quiet_since >= QUIET:
                 break
             await asyncio.sleep(0.1)
-        new = self.server.sent_messages(self.chat_id)[self.seen:count]
+        new = self.server.sent_messages(self.chat_id)[self.seen : count]
         self.seen = count
         assert new, "the bot did not answer"
         return new
@@ -72,7 +72,7 @@ def with_buttons(messages: list[SentMessage]) -> SentMessage:
 
 
 def a_bookable_day(today: date) -> tuple[str, date | None]:
-    """"下周三" when it is a working day, else None (then a date button is pressed)."""
+    """ "下周三" when it is a working day, else None (then a date button is pressed)."""
     day = parse_date("下周三", today)
     try:
         return "下周三", day if day and WorkCalendar.from_package().is_workday(day) else None
@@ -80,10 +80,12 @@ def a_bookable_day(today: date) -> tuple[str, date | None]:
         return "下周三", None
 
 
-async def test_book_reschedule_and_cancel_on_telegram(stack: Stack, start_bot: StartBot, bot_env: dict[str, str],
-                                                      telegram_server: FakeTelegramServer) -> None:
-    await start_bot(Settings.from_env({**bot_env, "RASA_URL": stack.settings.rasa_url,
-                                       "RASA_TIMEOUT_SECONDS": "30"}, dotenv=None))
+async def test_book_reschedule_and_cancel_on_telegram(
+    stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
+) -> None:
+    await start_bot(
+        Settings.from_env({**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "30"}, dotenv=None)
+    )
     chat = Chat(telegram_server, CHAT)
     today = local_now().date()
 

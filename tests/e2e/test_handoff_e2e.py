@@ -33,8 +33,15 @@ async_playwright, expect = playwright_api.async_playwright, playwright_api.expec
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CHAT = 880001
 WAIT = 30.0  # seconds: a real-model answer can take a few seconds on a loaded 2-core machine
 WAIT_MS = int(WAIT * 1000)
@@ -92,8 +99,7 @@ async def browser() -> AsyncIterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-zenhei)")
     async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                                    args=CHROMIUM_ARGS)
+        instance = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             yield instance
         finally:
@@ -129,11 +135,24 @@ async def open_from_queue(page: object, handoff_id: int) -> None:
 
 
 async def test_telegram_resident_is_served_by_staff_then_by_the_bot_again(
-        stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer,
-        browser: object, staff_account: tuple[str, str]) -> None:
-    await start_bot(Settings.from_env({**bot_env, "RASA_URL": stack.settings.rasa_url,
-                                       "DATABASE_URL": stack.settings.database_url,
-                                       "RASA_TIMEOUT_SECONDS": "20"}, dotenv=None))
+    stack: Stack,
+    start_bot: StartBot,
+    bot_env: dict[str, str],
+    telegram_server: FakeTelegramServer,
+    browser: object,
+    staff_account: tuple[str, str],
+) -> None:
+    await start_bot(
+        Settings.from_env(
+            {
+                **bot_env,
+                "RASA_URL": stack.settings.rasa_url,
+                "DATABASE_URL": stack.settings.database_url,
+                "RASA_TIMEOUT_SECONDS": "20",
+            },
+            dotenv=None,
+        )
+    )
     page = await staff_queue_page(browser, stack, staff_account)
 
     telegram_server.push_text(CHAT, "转人工")
@@ -157,8 +176,7 @@ async def test_telegram_resident_is_served_by_staff_then_by_the_bot_again(
 
     # The resident writes again: staff see it at once (masked); the bot says nothing.
     telegram_server.push_text(CHAT, f"我身份证号{FAKE_ID}，电话{FAKE_PHONE}，想问低保复核的事")
-    await expect(transcript).to_contain_text(f"我身份证号{FAKE_ID_MASKED}，电话{FAKE_PHONE_MASKED}",
-                                             timeout=WAIT_MS)
+    await expect(transcript).to_contain_text(f"我身份证号{FAKE_ID_MASKED}，电话{FAKE_PHONE_MASKED}", timeout=WAIT_MS)
     html = await page.content()
     assert FAKE_ID not in html and FAKE_PHONE not in html
     await asyncio.sleep(1.5)
@@ -177,8 +195,9 @@ async def test_telegram_resident_is_served_by_staff_then_by_the_bot_again(
     assert "身份证" in answer.text  # the bot answers again
 
 
-async def test_web_chat_resident_is_served_by_staff(stack: Stack, browser: object,
-                                                    staff_account: tuple[str, str]) -> None:
+async def test_web_chat_resident_is_served_by_staff(
+    stack: Stack, browser: object, staff_account: tuple[str, str]
+) -> None:
     staff = await staff_queue_page(browser, stack, staff_account)
     resident_context = await browser.new_context(locale="zh-CN")
     resident = await resident_context.new_page()

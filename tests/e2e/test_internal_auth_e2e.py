@@ -34,11 +34,12 @@ def test_rasa_http_api_refuses_calls_without_the_token(stack: Stack) -> None:
     token = stack.settings.rasa_auth_token
     assert httpx.get(f"{base}/status", timeout=30).status_code == 401
     assert httpx.get(f"{base}/conversations/{sender}/tracker", timeout=30).status_code == 401
-    assert httpx.get(f"{base}/conversations/{sender}/tracker", params={"token": "wrong"},
-                     timeout=30).status_code == 401
-    injected = httpx.post(f"{base}/conversations/{sender}/tracker/events",
-                          json={"event": "slot", "name": "status_verified_numbers", "value": ["DB202610080021"]},
-                          timeout=30)
+    assert httpx.get(f"{base}/conversations/{sender}/tracker", params={"token": "wrong"}, timeout=30).status_code == 401
+    injected = httpx.post(
+        f"{base}/conversations/{sender}/tracker/events",
+        json={"event": "slot", "name": "status_verified_numbers", "value": ["DB202610080021"]},
+        timeout=30,
+    )
     assert injected.status_code == 401
     assert httpx.post(f"{base}/model/parse", json={"text": "低保"}, timeout=30).status_code == 401
     # With the token the API works (make eval reads trackers this way).

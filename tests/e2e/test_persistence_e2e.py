@@ -54,8 +54,7 @@ def test_a_booking_form_continues_after_rasa_is_killed_and_restarted(stack: Stac
     try:
         with make_session_factory(engine)() as session:
             [appointment] = session.scalars(select(Appointment).where(Appointment.sender_id == sender)).all()
-            stored = " ".join(session.scalars(
-                select(TrackerEvent.data).where(TrackerEvent.sender_id == sender)))
+            stored = " ".join(session.scalars(select(TrackerEvent.data).where(TrackerEvent.sender_id == sender)))
     finally:
         engine.dispose()
     assert appointment.phone == PHONE

@@ -42,8 +42,16 @@ from tests.helpers.telegram_fixtures import TEST_TOKEN
 pytestmark = [pytest.mark.model, pytest.mark.postgres, pytest.mark.redis]
 
 PROCESSES = ["actions-1", "actions-2", "action-balancer", "rasa-1", "rasa-2", "console-1", "console-2", "bot"]
-QUESTIONS = ["低保怎么申请", "高龄津贴怎么领", "结婚登记要带什么", "特困供养有哪些条件", "临时救助怎么申请",
-             "残疾人两项补贴是什么", "离婚登记需要什么材料", "惠民殡葬有什么补贴"]
+QUESTIONS = [
+    "低保怎么申请",
+    "高龄津贴怎么领",
+    "结婚登记要带什么",
+    "特困供养有哪些条件",
+    "临时救助怎么申请",
+    "残疾人两项补贴是什么",
+    "离婚登记需要什么材料",
+    "惠民殡葬有什么补贴",
+]
 ANSWER_WAIT = 120.0  # a Telegram answer may wait for the bot's restart on a loaded machine
 QUIET = 2.0
 RESEND_TEXTS = {RESEND_TEXT, BUSY_TEXT}
@@ -92,18 +100,31 @@ def launched(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> I
         pytest.skip(f"replica topology: {why}")
     tmp = tmp_path_factory.mktemp("replicas")
     telegram = FakeTelegramServer(token_check=TEST_TOKEN).start()
-    env = stack_environment(tmp, "replicas", telegram, database_suffix="kill",
-                            RUN_ROLES="actions,rasa,console,bot", TELEGRAM_MODE="polling",
-                            RESTART_BACKOFF_MAX_SECONDS="2", RESTART_MAX_FAST_FAILURES="50",
-                            HEALTH_CHECK_INTERVAL_SECONDS="5", MODEL_DIR=str(trained_model.parent),
-                            RASA_TIMEOUT_SECONDS="30",
-                            # the scripted residents send a message every 0.3 s, far beyond a person
-                            CHAT_RATE_LIMIT="1000/10")
+    env = stack_environment(
+        tmp,
+        "replicas",
+        telegram,
+        database_suffix="kill",
+        RUN_ROLES="actions,rasa,console,bot",
+        TELEGRAM_MODE="polling",
+        RESTART_BACKOFF_MAX_SECONDS="2",
+        RESTART_MAX_FAST_FAILURES="50",
+        HEALTH_CHECK_INTERVAL_SECONDS="5",
+        MODEL_DIR=str(trained_model.parent),
+        RASA_TIMEOUT_SECONDS="30",
+        # the scripted residents send a message every 0.3 s, far beyond a person
+        CHAT_RATE_LIMIT="1000/10",
+    )
     output = tmp / "launcher.out"
     with output.open("wb") as out:
-        popen = subprocess.Popen([sys.executable, "-m", "launcher"], cwd=PROJECT_ROOT,
-                                 env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)},
-                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "launcher"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     handle = Launched(popen, Settings.from_env(env, dotenv=None), env, output, telegram)
     try:
         handle.wait(handle.all_running, 1500, "every process to serve")
@@ -155,6 +176,7 @@ def test_one_conversation_continues_on_either_replica(launched: Launched) -> Non
 
 # --- steady load with kills ---------------------------------------------------------------------------
 
+
 @dataclass
 class Log:
     """What happened to every resident message."""
@@ -186,8 +208,14 @@ async def web_resident(base_url: str, questions: list[str], stop: asyncio.Event,
             await asyncio.sleep(0.3)
 
 
-async def telegram_resident(server: FakeTelegramServer, chat_id: int, questions: list[str],
-                            stop: asyncio.Event, log: Log, sent_updates: list[int]) -> None:
+async def telegram_resident(
+    server: FakeTelegramServer,
+    chat_id: int,
+    questions: list[str],
+    stop: asyncio.Event,
+    log: Log,
+    sent_updates: list[int],
+) -> None:
     """A Telegram resident: sends, waits for the whole answer, then sends the next message."""
     turn = 0
     while not stop.is_set():
@@ -265,18 +293,23 @@ def kill(launched: Launched, name: str) -> int:
     return process.restarts
 
 
-async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_killed(
-        launched: Launched) -> None:
+async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_killed(launched: Launched) -> None:
     settings, server = launched.settings, launched.telegram
     console = f"http://127.0.0.1:{settings.console_port}"
     stop, web_log, telegram_log = asyncio.Event(), Log(), Log()
     sent_updates: list[int] = []
     codes: list[str] = []
-    residents = [asyncio.create_task(web_resident(console, QUESTIONS[i:] + QUESTIONS[:i], stop, web_log))
-                 for i in range(3)]
-    residents += [asyncio.create_task(telegram_resident(server, 990_000 + i,
-                                                        QUESTIONS[i + 3:] + QUESTIONS[:i + 3],
-                                                        stop, telegram_log, sent_updates)) for i in range(3)]
+    residents = [
+        asyncio.create_task(web_resident(console, QUESTIONS[i:] + QUESTIONS[:i], stop, web_log)) for i in range(3)
+    ]
+    residents += [
+        asyncio.create_task(
+            telegram_resident(
+                server, 990_000 + i, QUESTIONS[i + 3 :] + QUESTIONS[: i + 3], stop, telegram_log, sent_updates
+            )
+        )
+        for i in range(3)
+    ]
     booking = asyncio.create_task(web_booking(console, web_log, codes))
 
     await asyncio.sleep(8)
@@ -285,15 +318,21 @@ async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_kil
     actions_restarts = kill(launched, "actions-1")
     await asyncio.sleep(12)
     bot_restarts = kill(launched, "bot")
-    await asyncio.to_thread(launched.wait, lambda: launched.process("bot").restarts > bot_restarts
-                            and launched.process("bot").state == "running", 300, "the bot's restart")
+    await asyncio.to_thread(
+        launched.wait,
+        lambda: launched.process("bot").restarts > bot_restarts and launched.process("bot").state == "running",
+        300,
+        "the bot's restart",
+    )
     await asyncio.sleep(10)
     stop.set()
     webchat_id = await asyncio.wait_for(booking, timeout=600)
     await asyncio.wait_for(asyncio.gather(*residents), timeout=2 * ANSWER_WAIT)
 
-    print(f"\nweb: {web_log.answered} answered, {web_log.resend} asked to send again; "
-          f"telegram: {telegram_log.answered} answered, {telegram_log.resend} asked to send again")
+    print(
+        f"\nweb: {web_log.answered} answered, {web_log.resend} asked to send again; "
+        f"telegram: {telegram_log.answered} answered, {telegram_log.resend} asked to send again"
+    )
     assert web_log.problems == [], "\n".join(web_log.problems)
     assert telegram_log.problems == [], "\n".join(telegram_log.problems)
     assert web_log.answered > 10 and telegram_log.answered > 5
@@ -304,10 +343,18 @@ async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_kil
     # Telegram delivers an answered update again after the bot's restart: no second answer.
     chat = 990_000
     before = len(server.sent_messages(chat))
-    server.push_update({"update_id": sent_updates[0],
-                        "message": {"message_id": 1, "date": int(time.time()), "text": QUESTIONS[0],
-                                    "chat": {"id": chat, "type": "private", "first_name": "居民"},
-                                    "from": {"id": chat, "is_bot": False, "first_name": "居民"}}})
+    server.push_update(
+        {
+            "update_id": sent_updates[0],
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "text": QUESTIONS[0],
+                "chat": {"id": chat, "type": "private", "first_name": "居民"},
+                "from": {"id": chat, "is_bot": False, "first_name": "居民"},
+            },
+        }
+    )
     await asyncio.sleep(5)
     assert len(server.sent_messages(chat)) == before
 
@@ -315,10 +362,13 @@ async def test_nothing_lost_and_nothing_twice_while_rasa_actions_and_bot_are_kil
     try:
         with make_session_factory(engine)() as session:
             booked = session.scalars(
-                select(Appointment).where(Appointment.sender_id == web_sender_id(webchat_id))).all()
-            unfinished = session.scalars(select(TelegramUpdate).where(
-                TelegramUpdate.update_id.in_(sent_updates),
-                TelegramUpdate.state.in_(("received", "processing")))).all()
+                select(Appointment).where(Appointment.sender_id == web_sender_id(webchat_id))
+            ).all()
+            unfinished = session.scalars(
+                select(TelegramUpdate).where(
+                    TelegramUpdate.update_id.in_(sent_updates), TelegramUpdate.state.in_(("received", "processing"))
+                )
+            ).all()
     finally:
         engine.dispose()
     assert len(booked) == 1 and codes and booked[0].code in codes[-1]

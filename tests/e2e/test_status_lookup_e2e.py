@@ -20,8 +20,8 @@ from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.staff_accounts import create_user
 from launcher import processes
-from launcher.ports import free_port
 from launcher.children import start, stop, wait_ready
+from launcher.ports import free_port
 from tests.conftest import make_settings
 from tests.e2e.conftest import Stack
 from tests.helpers.applications import fictitious_id
@@ -38,8 +38,10 @@ STAFF_PASSWORD = "status-e2e-password"
 def real_settings(bot_env: dict[str, str], stack: Stack) -> Settings:
     # The resident here types faster than a person would (the lookup allowances are under test, not
     # the per-chat flood limit).
-    return Settings.from_env({**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "20",
-                              "CHAT_RATE_LIMIT": "1000/10"}, dotenv=None)
+    return Settings.from_env(
+        {**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "20", "CHAT_RATE_LIMIT": "1000/10"},
+        dotenv=None,
+    )
 
 
 def add_application(stack: Stack, sequence: int, name: str) -> str:
@@ -47,8 +49,14 @@ def add_application(stack: Stack, sequence: int, name: str) -> str:
     engine = make_engine(stack.settings.database_url)
     try:
         with make_session_factory(engine).begin() as session:
-            data = check_application(type_name="低保", applicant_name=name, id_number=fictitious_id(sequence),
-                                     phone=None, office="测试镇", secret_key=stack.settings.secret_key)
+            data = check_application(
+                type_name="低保",
+                applicant_name=name,
+                id_number=fictitious_id(sequence),
+                phone=None,
+                office="测试镇",
+                secret_key=stack.settings.secret_key,
+            )
             return create_application(data, session=session).number
     finally:
         engine.dispose()
@@ -62,7 +70,7 @@ class Chat:
 
     async def expect(self, count: int) -> list[SentMessage]:
         messages = await self.server.wait_for_messages(self.chat_id, self.seen + count, timeout=WAIT)
-        new, self.seen = messages[self.seen:], len(messages)
+        new, self.seen = messages[self.seen :], len(messages)
         return new
 
     async def say(self, text: str, count: int = 1) -> list[SentMessage]:
@@ -95,10 +103,19 @@ def notifying_console(stack: Stack, telegram_server: FakeTelegramServer, tmp_pat
     port = free_port()
     settings = make_settings(tmp_path, CONSOLE_PORT=str(port), DATABASE_URL=stack.settings.database_url)
     spec = processes.console(settings)
-    spec.env.update({"DATA_DIR": str(settings.data_dir), "DATABASE_URL": stack.settings.database_url,
-                     "CONSOLE_PORT": str(port), "APP_ENV": "test", "RASA_URL": stack.settings.rasa_url,
-                     "TELEGRAM_BOT_TOKEN": TEST_TOKEN, "TELEGRAM_API_BASE_URL": telegram_server.base_url,
-                     "STAFF_ADMIN_USERNAME": "", "STAFF_ADMIN_PASSWORD": ""})
+    spec.env.update(
+        {
+            "DATA_DIR": str(settings.data_dir),
+            "DATABASE_URL": stack.settings.database_url,
+            "CONSOLE_PORT": str(port),
+            "APP_ENV": "test",
+            "RASA_URL": stack.settings.rasa_url,
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+            "TELEGRAM_API_BASE_URL": telegram_server.base_url,
+            "STAFF_ADMIN_USERNAME": "",
+            "STAFF_ADMIN_PASSWORD": "",
+        }
+    )
     running = start(spec, tmp_path / "logs")
     try:
         wait_ready(running, [running])
@@ -108,8 +125,12 @@ def notifying_console(stack: Stack, telegram_server: FakeTelegramServer, tmp_pat
 
 
 async def test_lookup_failures_lockout_subscription_and_notice(
-        stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer,
-        notifying_console: str) -> None:
+    stack: Stack,
+    start_bot: StartBot,
+    bot_env: dict[str, str],
+    telegram_server: FakeTelegramServer,
+    notifying_console: str,
+) -> None:
     followed = add_application(stack, 201, "测试用户一")
     guessed = add_application(stack, 202, "测试用户二")
     locked_target = add_application(stack, 203, "测试用户三")
@@ -133,8 +154,10 @@ async def test_lookup_failures_lockout_subscription_and_notice(
     assert wrong_pair.text == unknown.text == malformed.text
     assert wrong_pair.text.encode() == unknown.text.encode()
     assert "没有查到" in wrong_pair.text and guessed not in wrong_pair.text
-    print(f"reply time after the last 6: wrong pair {wrong_time * 1000:.0f} ms, "
-          f"unknown number {unknown_time * 1000:.0f} ms")
+    print(
+        f"reply time after the last 6: wrong pair {wrong_time * 1000:.0f} ms, "
+        f"unknown number {unknown_time * 1000:.0f} ms"
+    )
 
     # Five failures in this chat: the sixth lookup is refused even with the right pair.
     guesser = Chat(telegram_server, 880003)
@@ -152,13 +175,16 @@ async def test_lookup_failures_lockout_subscription_and_notice(
         create_user("status_e2e_agent", STAFF_PASSWORD, session=session)
     engine.dispose()
     async with httpx.AsyncClient(base_url=notifying_console, timeout=30) as console:
-        login = await console.post("/api/staff/login",
-                                   json={"username": "status_e2e_agent", "password": STAFF_PASSWORD})
+        login = await console.post(
+            "/api/staff/login", json={"username": "status_e2e_agent", "password": STAFF_PASSWORD}
+        )
         assert login.status_code == 200, login.text
         changed_at = time.perf_counter()
-        response = await console.post(f"/api/staff/applications/{followed}/status",
-                                      headers={"X-CSRF-Token": login.json()["csrf_token"]},
-                                      json={"status": "入户调查", "note": "工作人员将于本周内上门"})
+        response = await console.post(
+            f"/api/staff/applications/{followed}/status",
+            headers={"X-CSRF-Token": login.json()["csrf_token"]},
+            json={"status": "入户调查", "note": "工作人员将于本周内上门"},
+        )
         assert response.status_code == 200, response.text
     [notice] = await resident.expect(1)
     delay = time.perf_counter() - changed_at
@@ -171,8 +197,9 @@ async def test_lookup_failures_lockout_subscription_and_notice(
     assert "已取消 1 项" in unsubscribed.text
 
 
-async def test_several_lookups_in_one_conversation(stack: Stack, start_bot: StartBot, bot_env: dict[str, str],
-                                                   telegram_server: FakeTelegramServer) -> None:
+async def test_several_lookups_in_one_conversation(
+    stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
+) -> None:
     first = add_application(stack, 211, "测试用户四")
     second = add_application(stack, 212, "测试用户五")
     await start_bot(real_settings(bot_env, stack))

@@ -21,12 +21,14 @@ StartBot = Callable[[Settings], Awaitable[Application]]
 
 
 def real_settings(bot_env: dict[str, str], stack: Stack) -> Settings:
-    return Settings.from_env({**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "20"},
-                             dotenv=None)
+    return Settings.from_env(
+        {**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "20"}, dotenv=None
+    )
 
 
-async def test_start_menu_button_and_policy_answer(stack: Stack, start_bot: StartBot, bot_env: dict[str, str],
-                                                   telegram_server: FakeTelegramServer) -> None:
+async def test_start_menu_button_and_policy_answer(
+    stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
+) -> None:
     await start_bot(real_settings(bot_env, stack))
 
     telegram_server.push_command(CHAT, "/start")
@@ -42,8 +44,9 @@ async def test_start_menu_button_and_policy_answer(stack: Stack, start_bot: Star
     assert "身份证" in answers[2].text and "依据" in answers[2].text
 
 
-async def test_sticker_gets_a_polite_answer(stack: Stack, start_bot: StartBot, bot_env: dict[str, str],
-                                            telegram_server: FakeTelegramServer) -> None:
+async def test_sticker_gets_a_polite_answer(
+    stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
+) -> None:
     await start_bot(real_settings(bot_env, stack))
     telegram_server.push_sticker(CHAT)
     [reply] = await telegram_server.wait_for_messages(CHAT, 1, timeout=WAIT)
@@ -51,7 +54,8 @@ async def test_sticker_gets_a_polite_answer(stack: Stack, start_bot: StartBot, b
 
 
 async def test_rasa_down_gives_busy_message_and_help_still_works(
-        start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer) -> None:
+    start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
+) -> None:
     from launcher.ports import free_port
 
     nothing_listens = f"http://127.0.0.1:{free_port()}"

@@ -58,7 +58,7 @@ def _valid_id(candidate: str) -> bool:
     """GB 11643: 17 digits, a check character and a real birth date."""
     if not re.fullmatch(r"\d{17}[\dX]", candidate.upper()):
         return False
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(candidate, _ID_WEIGHTS)) % 11]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(candidate, _ID_WEIGHTS, strict=False)) % 11]
     if candidate[-1].upper() != check:
         return False
     try:
@@ -77,7 +77,7 @@ def personal_numbers(text: str) -> list[str]:
         if PLANTED_ID in digits.upper() or PLANTED_PHONE in digits:
             found.append("planted number")
         # Any 18-character window of the run that is a valid ID number.
-        if any(_valid_id(digits[i:i + 18]) for i in range(0, max(0, len(digits) - 17))):
+        if any(_valid_id(digits[i : i + 18]) for i in range(0, max(0, len(digits) - 17))):
             found.append("ID number")
         bare = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
         if re.fullmatch(r"1[3-9]\d{9}", bare):
@@ -100,14 +100,21 @@ def test_the_detector_finds_numbers_in_any_spacing_and_ignores_masked_ones() -> 
         assert "ID number" in personal_numbers(f"说：{spelling}。"), spelling
     for spelling in PHONE_SPELLINGS + ["电话13812345678"]:
         assert "mobile number" in personal_numbers(f"电话{spelling}，"), spelling
-    for clean in ["320***********1238", "139****4321", "DB202610080021", "2026-12-08 09:00-09:30",
-                  "a3f0" + "1398765432113987654321" + "b" * 40, "热线 12345 110 120"]:
+    for clean in [
+        "320***********1238",
+        "139****4321",
+        "DB202610080021",
+        "2026-12-08 09:00-09:30",
+        "a3f0" + "1398765432113987654321" + "b" * 40,
+        "热线 12345 110 120",
+    ]:
         assert personal_numbers(clean) == [], clean
     assert secrets_in(f"POST https://x/bot{TEST_TOKEN}/sendMessage", []) == ["bot token in a URL"]
     assert secrets_in("https://x/bot123456789:***/sendMessage", []) == []
 
 
 # --- driving sensitive traffic through the running service --------------------------------------------
+
 
 def _wait_for(check, timeout: float = 60.0):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
@@ -147,10 +154,16 @@ def drive_sensitive_traffic(stack: Stack) -> None:
 
             handoff_id = _wait_for(open_web_handoff)
             staff.get(f"/api/staff/handoffs/{handoff_id}")
-            staff.post(f"/api/staff/handoffs/{handoff_id}/note", headers=headers,
-                       json={"text": f"居民身份证 {ID_SPELLINGS[1]}，电话 {PHONE_SPELLINGS[2]}"})
-            staff.post(f"/api/staff/handoffs/{handoff_id}/reply", headers=headers,
-                       json={"text": f"已收到，您留的电话是 {PHONE_SPELLINGS[0]} 吗？"})
+            staff.post(
+                f"/api/staff/handoffs/{handoff_id}/note",
+                headers=headers,
+                json={"text": f"居民身份证 {ID_SPELLINGS[1]}，电话 {PHONE_SPELLINGS[2]}"},
+            )
+            staff.post(
+                f"/api/staff/handoffs/{handoff_id}/reply",
+                headers=headers,
+                json={"text": f"已收到，您留的电话是 {PHONE_SPELLINGS[0]} 吗？"},
+            )
         resident.post("/api/chat", json={"message": f"对，{PHONE_SPELLINGS[2]}，身份证{ID_SPELLINGS[2]}"})
     if stack.telegram is not None:  # the handoff was announced in the staff chat, through the bot token URL
         _wait_for(lambda: stack.telegram.calls("sendMessage"), timeout=30)
@@ -158,23 +171,31 @@ def drive_sensitive_traffic(stack: Stack) -> None:
 
 # --- what is scanned ----------------------------------------------------------------------------------
 
+
 def e2e_folders(request: pytest.FixtureRequest, stack: Stack) -> list[Path]:
     """The stack's folders and the temporary folders of this session's end-to-end tests."""
     base = request.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
-    prefixes = {re.sub(r"[\W]", "_", item.name)[:30] for item in request.session.items
-                if "tests/e2e/" in str(item.path).replace("\\", "/")}
+    prefixes = {
+        re.sub(r"[\W]", "_", item.name)[:30]
+        for item in request.session.items
+        if "tests/e2e/" in str(item.path).replace("\\", "/")
+    }
     prefixes |= {"stack", "replicas"}
     folders = {stack.log_dir.parent.resolve(), stack.settings.data_dir.resolve()}
-    folders |= {path.resolve() for path in base.iterdir()
-                if path.is_dir() and any(path.name.startswith(p) for p in prefixes)}
+    folders |= {
+        path.resolve() for path in base.iterdir() if path.is_dir() and any(path.name.startswith(p) for p in prefixes)
+    }
     return sorted(folders)
 
 
 def log_files(folders: list[Path]) -> list[Path]:
     found: set[Path] = set()
     for folder in folders:
-        found |= {p.resolve() for p in folder.rglob("*")
-                  if p.is_file() and (p.suffix in (".log", ".out") or p.parent.name == "logs")}
+        found |= {
+            p.resolve()
+            for p in folder.rglob("*")
+            if p.is_file() and (p.suffix in (".log", ".out") or p.parent.name == "logs")
+        }
     return sorted(found)
 
 
@@ -231,8 +252,9 @@ def test_no_log_file_holds_a_personal_number_or_a_token(stack: Stack, scanned: t
     assert problems == []
 
 
-def test_no_database_text_holds_a_personal_number_or_a_token(stack: Stack,
-                                                             scanned: tuple[list[Path], list[str]]) -> None:
+def test_no_database_text_holds_a_personal_number_or_a_token(
+    stack: Stack, scanned: tuple[list[Path], list[str]]
+) -> None:
     _, urls = scanned
     tokens = [TEST_TOKEN.split(":", 1)[1], stack.settings.rasa_auth_token, stack.settings.action_server_token]
     problems = []

@@ -20,9 +20,23 @@ def fictitious_id(sequence: int, birth: str = "19600101") -> str:
     return body + check_digit(body)
 
 
-def add_application(session: Session, *, secret_key: str, sequence: int = 1, type_name: str = "低保",
-                    name: str = "测试用户一", office: str = "测试镇", at: datetime | None = None) -> Application:
+def add_application(
+    session: Session,
+    *,
+    secret_key: str,
+    sequence: int = 1,
+    type_name: str = "低保",
+    name: str = "测试用户一",
+    office: str = "测试镇",
+    at: datetime | None = None,
+) -> Application:
     """Store one application with a fictitious applicant."""
-    data = check_application(type_name=type_name, applicant_name=name, id_number=fictitious_id(sequence),
-                             phone=None, office=office, secret_key=secret_key)
+    data = check_application(
+        type_name=type_name,
+        applicant_name=name,
+        id_number=fictitious_id(sequence),
+        phone=None,
+        office=office,
+        secret_key=secret_key,
+    )
     return create_application(data, session=session, at=at)

@@ -162,7 +162,7 @@ class FakeTelegramServer(ThreadedServer):
 
     # ----------------------------------------------------------------- lifecycle
 
-    def __enter__(self) -> "FakeTelegramServer":
+    def __enter__(self) -> FakeTelegramServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -364,7 +364,13 @@ class FakeTelegramServer(ThreadedServer):
         """Queue a photo (two sizes), optionally with a caption."""
         sizes = [
             {"file_id": "AgACAgIAAxk-photo-s", "file_unique_id": "AQADs", "width": 90, "height": 90, "file_size": 1200},
-            {"file_id": "AgACAgIAAxk-photo-m", "file_unique_id": "AQADm", "width": 800, "height": 800, "file_size": 64000},
+            {
+                "file_id": "AgACAgIAAxk-photo-m",
+                "file_unique_id": "AQADm",
+                "width": 800,
+                "height": 800,
+                "file_size": 64000,
+            },
         ]
         content: dict[str, Any] = {"photo": sizes}
         if caption:

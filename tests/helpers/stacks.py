@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url
 from civil_affairs.config import Settings
 from civil_affairs.setup_db import prepare_database
 from launcher import processes
-from launcher.ports import free_ports
 from launcher.children import Running
+from launcher.ports import free_ports
 from launcher.supervisor import Child, RestartPolicy, Supervisor
 from scripts.bench_booking import postgres_database
 from tests.conftest import POSTGRES_URL, REDIS_URL, postgres_reachable, redis_reachable, reset_postgres
@@ -36,8 +36,14 @@ from tests.helpers.telegram_fixtures import TEST_TOKEN
 STAFF_CHAT_ID = -100900  # the staff group chat the stack announces new handoffs in
 TOPOLOGIES = ("default", "replicas")
 # Restarts in tests: quick, and never given up (a loaded machine makes Rasa slow, not broken).
-TEST_POLICY = RestartPolicy(backoff_initial=0.5, backoff_max=2.0, max_fast_failures=1000, health_interval=5.0,
-                            health_max_failures=12, stop_grace=15.0)
+TEST_POLICY = RestartPolicy(
+    backoff_initial=0.5,
+    backoff_max=2.0,
+    max_fast_failures=1000,
+    health_interval=5.0,
+    health_max_failures=12,
+    stop_grace=15.0,
+)
 
 
 def replicas_unavailable() -> str | None:
@@ -60,25 +66,40 @@ def replica_database(suffix: str) -> str:
     return url
 
 
-def stack_environment(tmp: Path, topology: str, telegram: FakeTelegramServer, *,
-                      database_suffix: str = "replicas", **extra: str) -> dict[str, str]:
+def stack_environment(
+    tmp: Path, topology: str, telegram: FakeTelegramServer, *, database_suffix: str = "replicas", **extra: str
+) -> dict[str, str]:
     """The settings of a private stack, as environment variables for every process."""
     rasa = free_ports(2)
     actions = free_ports(3)  # the balancer sits just below the first action server
     env = {
-        "APP_ENV": "test", "DATA_DIR": str(tmp / "data"), "RASA_TIMEOUT_SECONDS": "20",
-        "RASA_PORT": str(rasa), "ACTION_PORT": str(actions + 1), "CONSOLE_PORT": str(free_ports(1)),
-        "TELEGRAM_BOT_TOKEN": TEST_TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "STAFF_TELEGRAM_CHAT_ID": str(STAFF_CHAT_ID), "RUN_ROLES": "actions,rasa,console",
-        "STAFF_ADMIN_USERNAME": "", "STAFF_ADMIN_PASSWORD": "",
+        "APP_ENV": "test",
+        "DATA_DIR": str(tmp / "data"),
+        "RASA_TIMEOUT_SECONDS": "20",
+        "RASA_PORT": str(rasa),
+        "ACTION_PORT": str(actions + 1),
+        "CONSOLE_PORT": str(free_ports(1)),
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "STAFF_TELEGRAM_CHAT_ID": str(STAFF_CHAT_ID),
+        "RUN_ROLES": "actions,rasa,console",
+        "STAFF_ADMIN_USERNAME": "",
+        "STAFF_ADMIN_PASSWORD": "",
     }
     if topology == "default":
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'data' / 'test.db'}"
         prepare_database(env["DATABASE_URL"])
     else:
-        env.update({"DATABASE_URL": replica_database(database_suffix), "REDIS_URL": REDIS_URL,
-                    "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}", "RASA_REPLICAS": "2",
-                    "ACTION_REPLICAS": "2", "CONSOLE_WORKERS": "2"})
+        env.update(
+            {
+                "DATABASE_URL": replica_database(database_suffix),
+                "REDIS_URL": REDIS_URL,
+                "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+                "RASA_REPLICAS": "2",
+                "ACTION_REPLICAS": "2",
+                "CONSOLE_WORKERS": "2",
+            }
+        )
     env.update(extra)
     return env
 
@@ -105,7 +126,7 @@ class Watcher:
             with self.lock:
                 self.supervisor.poll()
 
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         self._thread.start()
         return self
 
@@ -166,8 +187,9 @@ class Stack:
 
     def say(self, sender: str, text: str) -> list[dict]:
         """Send one message through Rasa's REST channel and return the bot's messages."""
-        response = httpx.post(f"{self.settings.rasa_url}/webhooks/rest/webhook",
-                              json={"sender": sender, "message": text}, timeout=60)
+        response = httpx.post(
+            f"{self.settings.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
         response.raise_for_status()
         return response.json()
 
@@ -176,8 +198,7 @@ class Stack:
         return "\n".join(m.get("text", "") for m in self.say(sender, text))
 
 
-def start_stack(tmp: Path, topology: str, model: Path, telegram: FakeTelegramServer,
-                **extra: str) -> Stack:
+def start_stack(tmp: Path, topology: str, model: Path, telegram: FakeTelegramServer, **extra: str) -> Stack:
     """Start the service as the launcher does, with a watcher that restarts what dies."""
     env = stack_environment(tmp, topology, telegram, **extra)
     # The tokens the launcher would generate, known to the tests (Rasa's HTTP API needs one).
@@ -186,8 +207,13 @@ def start_stack(tmp: Path, topology: str, model: Path, telegram: FakeTelegramSer
     for spec in specs:
         spec.env.update(env)
     log_dir = tmp / "logs"
-    supervisor = Supervisor(specs, log_dir, tmp / "data" / "run" / "supervisor.json", TEST_POLICY,
-                            report=lambda line: print(f"[supervisor] {line}", flush=True))
+    supervisor = Supervisor(
+        specs,
+        log_dir,
+        tmp / "data" / "run" / "supervisor.json",
+        TEST_POLICY,
+        report=lambda line: print(f"[supervisor] {line}", flush=True),
+    )
     try:
         supervisor.start_all()
     except BaseException:

@@ -7,10 +7,27 @@ from typing import Any
 from rasa_sdk import Tracker
 
 
-def make_tracker(text: str = "", intent: str = "ask_benefits", slots: dict[str, Any] | None = None,
-                 entities: list[dict[str, Any]] | None = None, sender_id: str = "test-sender") -> Tracker:
+def make_tracker(
+    text: str = "",
+    intent: str = "ask_benefits",
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    sender_id: str = "test-sender",
+) -> Tracker:
     """A tracker whose latest message is ``text`` classified as ``intent`` with ``entities``."""
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-              "entities": entities or [], "intent_ranking": []}
-    return Tracker(sender_id, slots or {}, latest, [{"event": "user", "text": text, "parse_data": latest}],
-                   False, None, {}, "action_listen")
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "intent_ranking": [],
+    }
+    return Tracker(
+        sender_id,
+        slots or {},
+        latest,
+        [{"event": "user", "text": text, "parse_data": latest}],
+        False,
+        None,
+        {},
+        "action_listen",
+    )

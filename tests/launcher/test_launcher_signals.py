@@ -82,15 +82,24 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., Launched]]:
     def start(via_make: bool = False) -> Launched:
         data_dir = tmp_path / f"data{len(started)}"
         data_dir.mkdir()
-        env = {**os.environ, "DATA_DIR": str(data_dir), "FAKE_PORT_BASE": str(free_ports(3)),
-               "PYTHONPATH": str(PROJECT_ROOT), "APP_ENV": "test",
-               "DATABASE_URL": f"sqlite:///{data_dir / 'unused.db'}"}
-        argv = (["make", "--no-print-directory", "run", "LAUNCHER=tests.helpers.fake_launcher"] if via_make
-                else [sys.executable, "-m", "tests.helpers.fake_launcher"])
+        env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "FAKE_PORT_BASE": str(free_ports(3)),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "APP_ENV": "test",
+            "DATABASE_URL": f"sqlite:///{data_dir / 'unused.db'}",
+        }
+        argv = (
+            ["make", "--no-print-directory", "run", "LAUNCHER=tests.helpers.fake_launcher"]
+            if via_make
+            else [sys.executable, "-m", "tests.helpers.fake_launcher"]
+        )
         output = data_dir / "launcher.out"
         with output.open("wb") as out:
-            popen = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+            popen = subprocess.Popen(
+                argv, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         launched = Launched(popen, data_dir, output)
         started.append(launched)
         launched.wait_until(launched.all_running)
@@ -155,13 +164,13 @@ def test_a_child_killed_is_restarted_and_the_others_keep_serving(launch: Callabl
     def rasa_back() -> bool:
         status = launched.status
         rasa = next(p for p in status.processes if p.name == "rasa") if status else None
-        return (rasa is not None and rasa.state == "running" and rasa.restarts == 1
-                and rasa.pid != before["rasa"])
+        return rasa is not None and rasa.state == "running" and rasa.restarts == 1 and rasa.pid != before["rasa"]
 
     launched.wait_until(rasa_back, timeout=30)
     after = launched.pids()
-    assert {name: after[name] for name in ("actions", "console", "bot")} == \
-        {name: before[name] for name in ("actions", "console", "bot")}
+    assert {name: after[name] for name in ("actions", "console", "bot")} == {
+        name: before[name] for name in ("actions", "console", "bot")
+    }
     assert "rasa exited with code -9; restarting" in launched.output.read_text()
     launched.popen.send_signal(signal.SIGINT)  # Ctrl-C
     assert launched.popen.wait(timeout=60) == 0

@@ -14,8 +14,7 @@ MODEL = Path("/models/m.tar.gz")
 
 
 def settings_for(**environ: str) -> Settings:
-    return Settings.from_env({"APP_ENV": "test", "TELEGRAM_BOT_TOKEN": "123456:" + "x" * 35, **environ},
-                             dotenv=None)
+    return Settings.from_env({"APP_ENV": "test", "TELEGRAM_BOT_TOKEN": "123456:" + "x" * 35, **environ}, dotenv=None)
 
 
 def option(argv: list[str], name: str) -> str:
@@ -40,8 +39,9 @@ def test_hosts_are_configurable_and_readiness_follows_them() -> None:
 
 
 def test_rasa_api_needs_a_token_that_is_generated_per_start_and_shared_by_every_process() -> None:
-    specs = processes.all_processes(settings_for(RASA_REPLICAS="2", REDIS_URL="redis://127.0.0.1:6379/1",
-                                                 ACTION_REPLICAS="2"), MODEL)
+    specs = processes.all_processes(
+        settings_for(RASA_REPLICAS="2", REDIS_URL="redis://127.0.0.1:6379/1", ACTION_REPLICAS="2"), MODEL
+    )
     rasas = [s for s in specs if s.role == "rasa"]
     token = rasas[0].env["RASA_AUTH_TOKEN"]
     action_token = rasas[0].env["ACTION_SERVER_TOKEN"]
@@ -90,7 +90,12 @@ def test_short_tokens_are_refused() -> None:
 def test_the_rasa_entry_takes_the_token_from_the_environment() -> None:
     argv = ["run", "--enable-api", "--auth-token", "env:RASA_AUTH_TOKEN", "--port", "5005"]
     assert resolve_secret_args(argv, {"RASA_AUTH_TOKEN": "t0ken-value-123456"}) == [
-        "run", "--enable-api", "--auth-token=t0ken-value-123456", "--port", "5005"]
+        "run",
+        "--enable-api",
+        "--auth-token=t0ken-value-123456",
+        "--port",
+        "5005",
+    ]
     assert resolve_secret_args(["--auth-token=env:X"], {"X": "v" * 16}) == ["--auth-token=" + "v" * 16]
     assert resolve_secret_args(["--auth-token", "literal"], {}) == ["--auth-token=literal"]
     # A token that starts with "-" must not be taken for an option by Rasa's parser.

@@ -12,21 +12,41 @@ from launcher.ports import free_port
 from launcher.processes import ProcessSpec
 from launcher.supervisor import RestartPolicy, Supervisor
 
-FAST = RestartPolicy(backoff_initial=0.2, backoff_max=0.8, fast_failure_seconds=30, max_fast_failures=3,
-                     health_interval=0.3, health_max_failures=2, stop_grace=3)
+FAST = RestartPolicy(
+    backoff_initial=0.2,
+    backoff_max=0.8,
+    fast_failure_seconds=30,
+    max_fast_failures=3,
+    health_interval=0.3,
+    health_max_failures=2,
+    stop_grace=3,
+)
 
 
 def fake(name: str, tmp_path: Path, *args: str, port: int = 0, heartbeat: bool = False) -> ProcessSpec:
-    argv = [sys.executable, "-m", "tests.helpers.fake_service", "--name", name,
-            "--events", str(tmp_path / "events.log"), *args]
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.helpers.fake_service",
+        "--name",
+        name,
+        "--events",
+        str(tmp_path / "events.log"),
+        *args,
+    ]
     beat = str(tmp_path / f"{name}.heartbeat") if heartbeat else ""
     if port:
         argv += ["--port", str(port)]
     if beat:
         argv += ["--heartbeat", beat]
-    return ProcessSpec(name=name, role="rasa", argv=argv,
-                       ready_url=f"http://127.0.0.1:{port}/" if port else "",
-                       heartbeat_file=beat, ready_timeout=20)
+    return ProcessSpec(
+        name=name,
+        role="rasa",
+        argv=argv,
+        ready_url=f"http://127.0.0.1:{port}/" if port else "",
+        heartbeat_file=beat,
+        ready_timeout=20,
+    )
 
 
 def watch(supervisor: Supervisor, until: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -43,8 +63,7 @@ def test_a_process_that_keeps_failing_is_given_up_with_an_alert_while_others_ser
     lines: list[str] = []
     steady = fake("steady", tmp_path, port=free_port())
     crashing = fake("crashing", tmp_path, "--exit-after", "1.5", port=free_port())
-    supervisor = Supervisor([steady, crashing], tmp_path / "logs", tmp_path / "status.json", FAST,
-                            report=lines.append)
+    supervisor = Supervisor([steady, crashing], tmp_path / "logs", tmp_path / "status.json", FAST, report=lines.append)
     try:
         supervisor.start_all()
         steady_pid = supervisor.children[0].running.popen.pid
@@ -70,8 +89,7 @@ def test_a_process_that_stops_answering_is_killed_and_restarted(tmp_path: Path) 
     try:
         supervisor.start_all()
         first_pid = supervisor.children[0].running.popen.pid
-        watch(supervisor, lambda: supervisor.children[0].restarts == 1
-              and supervisor.children[0].state == "running")
+        watch(supervisor, lambda: supervisor.children[0].restarts == 1 and supervisor.children[0].state == "running")
         child = supervisor.children[0]
         assert child.running.popen.pid != first_pid
         assert child.last_exit_code == -9  # killed, it never exited by itself

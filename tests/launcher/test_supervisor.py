@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from launcher.children import ProcessFailed, first_exited, start, stop, wait_ready
 from launcher.ports import free_port
 from launcher.processes import ProcessSpec
-from launcher.children import ProcessFailed, first_exited, start, stop, wait_ready
 
 
 def spec(name: str, code: str, ready_url: str = "", timeout: float = 20) -> ProcessSpec:
@@ -17,8 +17,14 @@ def spec(name: str, code: str, ready_url: str = "", timeout: float = 20) -> Proc
 
 
 def test_a_process_that_dies_while_starting_is_reported_with_its_log(tmp_path: Path) -> None:
-    dying = start(spec("dying", "import sys; print('boom: missing model'); sys.exit(3)",
-                       ready_url=f"http://127.0.0.1:{free_port()}/"), tmp_path)
+    dying = start(
+        spec(
+            "dying",
+            "import sys; print('boom: missing model'); sys.exit(3)",
+            ready_url=f"http://127.0.0.1:{free_port()}/",
+        ),
+        tmp_path,
+    )
     with pytest.raises(ProcessFailed, match=r"dying exited with code 3[\s\S]*boom: missing model"):
         wait_ready(dying, [dying])
     stop(dying)
@@ -26,9 +32,14 @@ def test_a_process_that_dies_while_starting_is_reported_with_its_log(tmp_path: P
 
 def test_a_server_becomes_ready_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    server = start(spec("web", f"import http.server as h; h.HTTPServer(('127.0.0.1', {port}), "
-                               "h.SimpleHTTPRequestHandler).serve_forever()",
-                        ready_url=f"http://127.0.0.1:{port}/"), tmp_path)
+    server = start(
+        spec(
+            "web",
+            f"import http.server as h; h.HTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler).serve_forever()",
+            ready_url=f"http://127.0.0.1:{port}/",
+        ),
+        tmp_path,
+    )
     wait_ready(server, [server])
     assert first_exited([server]) is None
     stop(server, grace=5)

@@ -22,9 +22,22 @@ pytestmark = pytest.mark.model
 
 def test_quick_bench_writes_a_report_with_every_figure(tmp_path: Path) -> None:
     model = ensure_model(PROJECT_ROOT / "models")
-    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "bench_load.py"), "--quick",
-                           "--model", str(model), "--output-dir", str(tmp_path)],
-                          check=False, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1500)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "scripts" / "bench_load.py"),
+            "--quick",
+            "--model",
+            str(model),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        check=False,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     report = json.loads((tmp_path / "bench-load.json").read_text(encoding="utf-8"))

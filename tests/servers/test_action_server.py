@@ -16,8 +16,8 @@ import pytest
 
 from civil_affairs.config import Settings
 from launcher import processes
-from launcher.ports import free_port
 from launcher.children import Running, start, stop, wait_ready
+from launcher.ports import free_port
 from servers.action_server import TOKEN_HEADER
 
 RAW_ID = "110105 19491231 002X"
@@ -40,23 +40,42 @@ class ActionServer:
 def action_call(action: str, text: str = "低保怎么申请") -> dict:
     """A call as Rasa sends it (next action and the tracker)."""
     latest = {"text": text, "intent": {"name": "ask_benefits", "confidence": 0.9}, "entities": []}
-    return {"next_action": action, "sender_id": "tg-42", "version": "3.6.2", "domain": {},
-            "tracker": {"sender_id": "tg-42", "slots": {}, "latest_message": latest,
-                        "events": [{"event": "user", "text": text, "parse_data": latest}],
-                        "paused": False, "followup_action": None, "active_loop": {},
-                        "latest_action_name": "action_listen"}}
+    return {
+        "next_action": action,
+        "sender_id": "tg-42",
+        "version": "3.6.2",
+        "domain": {},
+        "tracker": {
+            "sender_id": "tg-42",
+            "slots": {},
+            "latest_message": latest,
+            "events": [{"event": "user", "text": text, "parse_data": latest}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
     tmp = tmp_path_factory.mktemp("action-server")
-    settings = processes.with_service_tokens(Settings.from_env(
-        {"APP_ENV": "test", "DATA_DIR": str(tmp), "ACTION_PORT": str(free_port()), "LOG_FORMAT": "text"},
-        dotenv=None))
+    settings = processes.with_service_tokens(
+        Settings.from_env(
+            {"APP_ENV": "test", "DATA_DIR": str(tmp), "ACTION_PORT": str(free_port()), "LOG_FORMAT": "text"},
+            dotenv=None,
+        )
+    )
     spec = processes.action_server(settings)
     argv = ["tests.helpers.probe_actions" if part == "actions" else part for part in spec.argv]
-    env = {**spec.env, "DATA_DIR": str(tmp), "ACTION_PORT": str(settings.action_port), "APP_ENV": "test",
-           "LOG_FORMAT": "text"}
+    env = {
+        **spec.env,
+        "DATA_DIR": str(tmp),
+        "ACTION_PORT": str(settings.action_port),
+        "APP_ENV": "test",
+        "LOG_FORMAT": "text",
+    }
     running = start(processes.ProcessSpec(**{**spec.__dict__, "argv": argv, "env": env}), tmp / "logs")
     try:
         wait_ready(running)
@@ -81,8 +100,11 @@ def test_the_action_server_listens_on_loopback_only(action_server: ActionServer)
     assert listening_addresses(action_server.settings.action_port) == {"0100007F"}  # 127.0.0.1
 
 
-@pytest.mark.parametrize("headers", [{}, {TOKEN_HEADER: "wrong-token-of-some-length"}, {TOKEN_HEADER: ""}],
-                         ids=["no token", "wrong token", "empty token"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {TOKEN_HEADER: "wrong-token-of-some-length"}, {TOKEN_HEADER: ""}],
+    ids=["no token", "wrong token", "empty token"],
+)
 def test_an_action_call_without_the_token_is_refused(action_server: ActionServer, headers: dict) -> None:
     answer = httpx.post(f"{action_server.url}/webhook", json=action_call("action_probe_ok"), headers=headers)
     assert answer.status_code == 401
@@ -92,8 +114,9 @@ def test_an_action_call_without_the_token_is_refused(action_server: ActionServer
 
 def test_an_action_call_with_the_token_runs_and_health_needs_none(action_server: ActionServer) -> None:
     token = action_server.settings.action_server_token
-    answer = httpx.post(f"{action_server.url}/webhook", json=action_call("action_probe_ok"),
-                        headers={TOKEN_HEADER: token})
+    answer = httpx.post(
+        f"{action_server.url}/webhook", json=action_call("action_probe_ok"), headers={TOKEN_HEADER: token}
+    )
     assert answer.status_code == 200
     assert answer.json()["responses"][0]["text"] == "ran for tg-42"
     assert httpx.get(f"{action_server.url}/health").status_code == 200
@@ -101,8 +124,11 @@ def test_an_action_call_with_the_token_runs_and_health_needs_none(action_server:
 
 def test_a_failing_action_is_answered_without_the_tracker_and_logged_masked(action_server: ActionServer) -> None:
     token = action_server.settings.action_server_token
-    answer = httpx.post(f"{action_server.url}/webhook", json=action_call("action_probe_fail", SECRET_WORDS),
-                        headers={TOKEN_HEADER: token})
+    answer = httpx.post(
+        f"{action_server.url}/webhook",
+        json=action_call("action_probe_fail", SECRET_WORDS),
+        headers={TOKEN_HEADER: token},
+    )
     assert answer.status_code == 500
     assert answer.json() == {"error": "action failed", "action_name": "action_probe_fail"}
     deadline = time.monotonic() + 10

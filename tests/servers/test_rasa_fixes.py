@@ -20,8 +20,10 @@ from civil_affairs.config import PROJECT_ROOT, Settings
 from launcher import processes
 from servers import rasa_fixes
 
-GOOD = {"events": [{"event": "slot", "name": "last_faq_key", "value": "dibao-apply", "timestamp": None}],
-        "responses": [{"text": "低保的申请流程是……", "buttons": []}]}
+GOOD = {
+    "events": [{"event": "slot", "name": "last_faq_key", "value": "dibao-apply", "timestamp": None}],
+    "responses": [{"text": "低保的申请流程是……", "buttons": []}],
+}
 BAD = {"events": [{"event": 42}], "responses": "not a list"}
 
 
@@ -69,7 +71,13 @@ def test_the_launcher_starts_rasa_through_this_module(tmp_path: Path) -> None:
     assert argv[1:4] == ["-m", "servers.rasa_run", "run"]
     assert "--model" in argv and "--endpoints" in argv
     # The module hands its arguments to Rasa's own command line.
-    shown = subprocess.run([sys.executable, "-m", "servers.rasa_run", "run", "--help"], check=False, cwd=PROJECT_ROOT,
-                           capture_output=True, text=True, timeout=300)
+    shown = subprocess.run(
+        [sys.executable, "-m", "servers.rasa_run", "run", "--help"],
+        check=False,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "--enable-api" in shown.stdout and "--credentials" in shown.stdout

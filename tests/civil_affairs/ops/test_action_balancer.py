@@ -30,7 +30,7 @@ class Upstream:
             await asyncio.sleep(1)
         return web.json_response({"events": [], "responses": [{"text": self.name}]})
 
-    async def start(self) -> "Upstream":
+    async def start(self) -> Upstream:
         app = web.Application()
         app.router.add_post("/webhook", self.webhook)
         app.router.add_get("/health", lambda _r: web.json_response({"status": "ok"}))

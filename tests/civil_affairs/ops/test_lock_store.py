@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
 
 import pytest
 
@@ -25,15 +25,13 @@ def replicas(redis_prefix: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
         store.close()
 
 
-def test_tickets_issued_at_the_same_moment_by_two_replicas_are_distinct(
-        replicas: list[ReplicaLockStore]) -> None:
+def test_tickets_issued_at_the_same_moment_by_two_replicas_are_distinct(replicas: list[ReplicaLockStore]) -> None:
     with ThreadPoolExecutor(8) as pool:
         tickets = list(pool.map(lambda i: replicas[i % 2].issue_ticket("tg-1", 30), range(40)))
     assert sorted(tickets) == list(range(40))
 
 
-async def test_one_conversation_is_served_in_ticket_order_across_replicas(
-        replicas: list[ReplicaLockStore]) -> None:
+async def test_one_conversation_is_served_in_ticket_order_across_replicas(replicas: list[ReplicaLockStore]) -> None:
     served: list[int] = []
 
     async def handle(number: int) -> None:
@@ -54,7 +52,8 @@ async def test_one_conversation_is_served_in_ticket_order_across_replicas(
 
 
 async def test_the_ticket_of_a_replica_that_died_is_dropped_once_its_heartbeat_stops(
-        replicas: list[ReplicaLockStore]) -> None:
+    replicas: list[ReplicaLockStore],
+) -> None:
     dying, survivor = replicas
     dying.issue_ticket("tg-7", 60)  # held, never returned: the process is killed
     dying.close()

@@ -23,8 +23,12 @@ def epoch(moment: datetime) -> float:
 
 
 def event(sender: str, kind: str, moment: datetime) -> TrackerEvent:
-    return TrackerEvent(sender_id=sender, type_name=kind, timestamp=epoch(moment),
-                        data=json.dumps({"event": kind, "timestamp": epoch(moment)}))
+    return TrackerEvent(
+        sender_id=sender,
+        type_name=kind,
+        timestamp=epoch(moment),
+        data=json.dumps({"event": kind, "timestamp": epoch(moment)}),
+    )
 
 
 def test_old_transcripts_and_ended_sessions_go_the_current_session_stays(migrated_settings: Settings) -> None:
@@ -35,20 +39,24 @@ def test_old_transcripts_and_ended_sessions_go_the_current_session_stays(migrate
         with sessions.begin() as session:
             record_message("web-old", "resident", "低保怎么申请", session=session).at = old
             record_message("web-new", "resident", "特困怎么申请", session=session).at = recent
-            session.add_all([
-                # an active conversation whose first session ended long ago
-                event("tg-1", "session_started", old), event("tg-1", "user", old),
-                event("tg-1", "session_started", recent), event("tg-1", "user", recent),
-                # a conversation idle for longer than the retention
-                event("tg-2", "session_started", old), event("tg-2", "user", old + timedelta(minutes=1)),
-                TelegramUpdate(bot_id=1, update_id=1, state="answered", received_at=NOW - timedelta(days=8)),
-                TelegramUpdate(bot_id=1, update_id=2, state="answered", received_at=NOW - timedelta(days=1)),
-            ])
+            session.add_all(
+                [
+                    # an active conversation whose first session ended long ago
+                    event("tg-1", "session_started", old),
+                    event("tg-1", "user", old),
+                    event("tg-1", "session_started", recent),
+                    event("tg-1", "user", recent),
+                    # a conversation idle for longer than the retention
+                    event("tg-2", "session_started", old),
+                    event("tg-2", "user", old + timedelta(minutes=1)),
+                    TelegramUpdate(bot_id=1, update_id=1, state="answered", received_at=NOW - timedelta(days=8)),
+                    TelegramUpdate(bot_id=1, update_id=2, state="answered", received_at=NOW - timedelta(days=1)),
+                ]
+            )
         report = run_retention(sessions, 180, now=NOW, batch=1)  # batches of one: the loop is exercised
         with sessions() as session:
             lines = list(session.scalars(select(ConversationMessage.text)))
-            kept = sorted((e.sender_id, e.type_name, e.timestamp)
-                          for e in session.scalars(select(TrackerEvent)))
+            kept = sorted((e.sender_id, e.type_name, e.timestamp) for e in session.scalars(select(TrackerEvent)))
             updates = list(session.scalars(select(TelegramUpdate.update_id)))
         assert lines == ["特困怎么申请"]
         assert kept == [("tg-1", "session_started", epoch(recent)), ("tg-1", "user", epoch(recent))]
@@ -59,9 +67,9 @@ def test_old_transcripts_and_ended_sessions_go_the_current_session_stays(migrate
         engine.dispose()
 
 
-def test_the_script_purges_with_the_configured_days(migrated_settings: Settings,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_script_purges_with_the_configured_days(
+    migrated_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_settings.database_url)
     monkeypatch.setenv("DATA_DIR", str(migrated_settings.data_dir))
     engine = make_engine(migrated_settings.database_url)

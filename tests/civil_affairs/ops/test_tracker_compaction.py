@@ -7,7 +7,7 @@ states the policies compute from them (``past_states``); both are counted here, 
 from __future__ import annotations
 
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -55,13 +55,16 @@ def sender(database_url: str) -> Iterator[str]:
 
 def stored_count(store: MaskingSQLTrackerStore, sender_id: str) -> int:
     with store.sessionmaker() as session:
-        return session.scalar(select(func.count()).select_from(TrackerEvent)
-                              .where(TrackerEvent.sender_id == sender_id))
+        return session.scalar(select(func.count()).select_from(TrackerEvent).where(TrackerEvent.sender_id == sender_id))
 
 
 def user(text: str, intent: str = "ask_benefits") -> UserUttered:
-    return UserUttered(text, {"name": intent, "confidence": 0.9}, [],
-                       {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []})
+    return UserUttered(
+        text,
+        {"name": intent, "confidence": 0.9},
+        [],
+        {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+    )
 
 
 def session_start() -> list:
@@ -70,9 +73,14 @@ def session_start() -> list:
 
 def faq_turn(n: int) -> list:
     """One policy question and its answer, as Rasa stores them."""
-    return [user(f"低保怎么申请{n}"), ActionExecuted("action_answer_faq"), BotUttered(f"答案{n}"),
-            SlotSet("last_faq_query", f"低保怎么申请{n}"), SlotSet("misunderstood_count", float(n % 2)),
-            ActionExecuted("action_listen")]
+    return [
+        user(f"低保怎么申请{n}"),
+        ActionExecuted("action_answer_faq"),
+        BotUttered(f"答案{n}"),
+        SlotSet("last_faq_query", f"低保怎么申请{n}"),
+        SlotSet("misunderstood_count", float(n % 2)),
+        ActionExecuted("action_listen"),
+    ]
 
 
 def form_turn(text: str, slot: str | None = None, value: object = None) -> list:
@@ -98,14 +106,14 @@ async def talk(store: MaskingSQLTrackerStore, sender_id: str, turns: list[list])
 
 def states_computed(tracker: DialogueStateTracker, domain: Domain) -> int:
     """Dialogue states one policy prediction computes on this tracker (Domain.get_active_state calls)."""
-    with mock.patch.object(Domain, "get_active_state", autospec=True,
-                           side_effect=Domain.get_active_state) as counted:
+    with mock.patch.object(Domain, "get_active_state", autospec=True, side_effect=Domain.get_active_state) as counted:
         tracker.past_states(domain)
     return counted.call_count
 
 
 async def test_work_per_message_stops_growing_with_the_conversation(
-        store: MaskingSQLTrackerStore, sender: str, domain: Domain) -> None:
+    store: MaskingSQLTrackerStore, sender: str, domain: Domain
+) -> None:
     await talk(store, sender, [session_start()] + [faq_turn(n) for n in range(20)])
     at_20 = await store.retrieve(sender)
     await talk(store, sender, [faq_turn(n) for n in range(20, 80)])
@@ -118,7 +126,8 @@ async def test_work_per_message_stops_growing_with_the_conversation(
 
 
 async def test_compacted_tracker_is_in_the_same_state_as_the_whole_one(
-        store: MaskingSQLTrackerStore, sender: str, domain: Domain) -> None:
+    store: MaskingSQLTrackerStore, sender: str, domain: Domain
+) -> None:
     turns = [session_start()] + [faq_turn(n) for n in range(12)]
     turns += [[ConversationPaused()] + faq_turn(12)]
     turns += [faq_turn(n) for n in range(13, 30)]
@@ -134,11 +143,12 @@ async def test_compacted_tracker_is_in_the_same_state_as_the_whole_one(
     assert compacted.latest_message.text == whole.latest_message.text
     assert compacted.latest_action_name == whole.latest_action_name
     # The states the rules look at (the last turns) are the same.
-    assert compacted.past_states(domain)[-2 * KEEP_TURNS + 1:] == whole.past_states(domain)[-2 * KEEP_TURNS + 1:]
+    assert compacted.past_states(domain)[-2 * KEEP_TURNS + 1 :] == whole.past_states(domain)[-2 * KEEP_TURNS + 1 :]
 
 
 async def test_saving_a_compacted_tracker_appends_only_its_new_events(
-        store: MaskingSQLTrackerStore, sender: str) -> None:
+    store: MaskingSQLTrackerStore, sender: str
+) -> None:
     await talk(store, sender, [session_start()] + [faq_turn(n) for n in range(15)])
     before = stored_count(store, sender)
     tracker = await store.retrieve(sender)
@@ -156,9 +166,16 @@ async def test_saving_a_compacted_tracker_appends_only_its_new_events(
 async def test_a_long_form_is_never_cut(store: MaskingSQLTrackerStore, sender: str) -> None:
     """The booking action identifies a form run by its activation event: it stays in the tracker."""
     turns = [session_start()] + [faq_turn(n) for n in range(10)]
-    turns += [[user("我想预约结婚登记", "book_appointment"), ActionExecuted("booking_form"),
-               ActiveLoop("booking_form"), SlotSet("requested_slot", "booking_kind"), BotUttered("办什么？"),
-               ActionExecuted("action_listen")]]
+    turns += [
+        [
+            user("我想预约结婚登记", "book_appointment"),
+            ActionExecuted("booking_form"),
+            ActiveLoop("booking_form"),
+            SlotSet("requested_slot", "booking_kind"),
+            BotUttered("办什么？"),
+            ActionExecuted("action_listen"),
+        ]
+    ]
     turns += [form_turn(f"回答{n}", "booking_kind", "marriage") for n in range(2 * KEEP_TURNS)]
     await talk(store, sender, turns)
     tracker = await store.retrieve(sender)

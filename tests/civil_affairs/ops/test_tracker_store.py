@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -48,19 +48,27 @@ def sender(database_url: str) -> Iterator[str]:
 
 def stored_rows(store: MaskingSQLTrackerStore, sender_id: str) -> list[TrackerEvent]:
     with store.sessionmaker() as session:
-        return list(session.scalars(select(TrackerEvent).where(TrackerEvent.sender_id == sender_id)
-                                    .order_by(TrackerEvent.id)))
+        return list(
+            session.scalars(select(TrackerEvent).where(TrackerEvent.sender_id == sender_id).order_by(TrackerEvent.id))
+        )
 
 
 def user_says(text: str, message_id: str = "") -> UserUttered:
-    parse_data = {"text": text, "intent": {"name": "inform", "confidence": 0.9},
-                  "entities": [{"entity": "id_number", "value": ID_NUMBER, "start": 0, "end": 18}]}
-    return UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data,
-                       metadata={MESSAGE_ID_KEY: message_id} if message_id else None)
+    parse_data = {
+        "text": text,
+        "intent": {"name": "inform", "confidence": 0.9},
+        "entities": [{"entity": "id_number", "value": ID_NUMBER, "start": 0, "end": 18}],
+    }
+    return UserUttered(
+        text,
+        parse_data["intent"],
+        parse_data["entities"],
+        parse_data,
+        metadata={MESSAGE_ID_KEY: message_id} if message_id else None,
+    )
 
 
-async def test_personal_numbers_are_masked_before_they_are_stored(store: MaskingSQLTrackerStore,
-                                                                  sender: str) -> None:
+async def test_personal_numbers_are_masked_before_they_are_stored(store: MaskingSQLTrackerStore, sender: str) -> None:
     tracker = await store.get_or_create_tracker(sender)
     tracker.update(user_says(f"我的身份证号是{ID_NUMBER}，电话{PHONE}"))
     tracker.update(SlotSet("party1_name", "张伟"))
@@ -80,9 +88,9 @@ async def test_personal_numbers_are_masked_before_they_are_stored(store: Masking
     assert restored.latest_message.text == "我的身份证号是361***********1230，电话139****2456"
 
 
-async def test_a_restored_tracker_continues_with_only_new_events_appended(store: MaskingSQLTrackerStore,
-                                                                          sender: str,
-                                                                          domain: Domain) -> None:
+async def test_a_restored_tracker_continues_with_only_new_events_appended(
+    store: MaskingSQLTrackerStore, sender: str, domain: Domain
+) -> None:
     sealed = seal(ID_NUMBER, "test-secret")
     tracker = await store.get_or_create_tracker(sender)
     tracker.update(user_says("我想预约结婚登记"))
@@ -103,8 +111,7 @@ async def test_a_restored_tracker_continues_with_only_new_events_appended(store:
     assert len(rows) == count + 1 and rows[-1].type_name == "user"
 
 
-async def test_the_answer_to_a_tagged_message_can_be_found_again(store: MaskingSQLTrackerStore,
-                                                                 sender: str) -> None:
+async def test_the_answer_to_a_tagged_message_can_be_found_again(store: MaskingSQLTrackerStore, sender: str) -> None:
     tracker = await store.get_or_create_tracker(sender)
     for message_id, answer in (("m-1", "第一个回答"), ("m-2", "第二个回答")):
         tracker.update(user_says("问题", message_id))
@@ -115,7 +122,8 @@ async def test_the_answer_to_a_tagged_message_can_be_found_again(store: MaskingS
 
     with store.sessionmaker() as session:
         assert answered_turn(sender, "m-1", session=session) == [
-            {"text": "第一个回答", "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
+            {"text": "第一个回答", "buttons": [{"title": "转人工", "payload": "/request_human"}]}
+        ]
         assert answered_turn(sender, "m-2", session=session)[0]["text"] == "第二个回答"
         assert answered_turn(sender, "m-3", session=session) is None
 

@@ -51,5 +51,5 @@ def install() -> None:
         return
     from rasa.core.actions.action import RemoteAction
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
     _INSTALLED = True

@@ -29,14 +29,18 @@ TARGET_EACH_INTENT_F1 = 0.90
 
 async def cross_validate(config: Path, data_dir: Path, folds: int, seed: int, out: Path) -> tuple[dict, dict]:
     """Train on each fold's rest, parse the fold; returns Rasa's intent and entity evaluations."""
-    from sklearn.model_selection import StratifiedKFold
-
     import rasa.model_training
     from rasa.core.agent import Agent
-    from rasa.nlu.test import _get_active_entity_extractors, evaluate_entities, evaluate_intents, get_eval_data
+    from rasa.nlu.test import (
+        _get_active_entity_extractors,
+        evaluate_entities,
+        evaluate_intents,
+        get_eval_data,
+    )
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold
 
     # Every YAML file of nlu/ (the folder also holds the jieba dictionary, which is no training data).
     data = TrainingData().merge(*(load_data(str(path)) for path in sorted(data_dir.glob("*.yml"))))

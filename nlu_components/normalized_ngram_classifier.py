@@ -107,6 +107,7 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
 
     def _features(self, texts: list[str], fit: bool = False) -> Any:
         folded = [normalize(t) for t in texts]
+        assert self._model is not None, "train() or load() sets the model first"
         vectorizers = self._model["vectorizers"]
         parts = [v.fit_transform(folded) if fit else v.transform(folded) for v in vectorizers]
         return hstack(parts).tocsr()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from civil_affairs.config import PROJECT_ROOT, Settings
 
-TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu", "dialogue")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu", "dialogue", "nlu_components")
 
 
 def training_files(root: Path = PROJECT_ROOT) -> list[Path]:
@@ -23,7 +23,9 @@ def training_files(root: Path = PROJECT_ROOT) -> list[Path]:
     files: list[Path] = []
     for name in TRAINING_INPUTS:
         path = root / name
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+        # The custom component's code shapes the model as its data does (not its __pycache__).
+        found = (p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        files.extend(sorted(found) if path.is_dir() else [path])
     return files
 
 

@@ -40,9 +40,22 @@ USER_DICT = Path(__file__).resolve().parent.parent / "nlu" / "jieba" / "userdict
 # Dialect words and homophone slips folded to the standard word (longest first). Only spellings
 # that mean nothing else in residents' messages: 中 (= OK) and 么 stay, they are too ambiguous.
 FOLDS = (
-    ("么子", "什么"), ("啥子", "什么"), ("啥", "什么"), ("咋个", "怎么"), ("咋", "怎么"), ("冇得", "没有"),
-    ("冇", "没"), ("俺们", "我们"), ("俺", "我"), ("咱们", "我们"), ("咱", "我们"), ("晓得", "知道"),
-    ("底保", "低保"), ("抵保", "低保"), ("低宝", "低保"), ("唔系", "不是"),
+    ("么子", "什么"),
+    ("啥子", "什么"),
+    ("啥", "什么"),
+    ("咋个", "怎么"),
+    ("咋", "怎么"),
+    ("冇得", "没有"),
+    ("冇", "没"),
+    ("俺们", "我们"),
+    ("俺", "我"),
+    ("咱们", "我们"),
+    ("咱", "我们"),
+    ("晓得", "知道"),
+    ("底保", "低保"),
+    ("抵保", "低保"),
+    ("低宝", "低保"),
+    ("唔系", "不是"),
 )
 _SPACES = re.compile(r"\s+")
 
@@ -84,24 +97,40 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """C: inverse regularisation (TF-IDF rows are unit length, so it is larger than for counts)."""
-        return {"C": 30.0, "max_iter": 1000, "char_min_ngram": 1, "char_max_ngram": 4,
-                "ranking_length": 10, "random_state": 42}
+        return {
+            "C": 30.0,
+            "max_iter": 1000,
+            "char_min_ngram": 1,
+            "char_max_ngram": 4,
+            "ranking_length": 10,
+            "random_state": 42,
+        }
 
     @staticmethod
     def required_packages() -> list[str]:
         """Python packages this component imports."""
         return ["sklearn", "jieba", "opencc"]
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: dict[str, Any] | None = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> NormalizedNgramIntentClassifier:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> NormalizedNgramIntentClassifier:
         """A new, untrained classifier."""
         return cls(config, model_storage, resource)
 
@@ -117,14 +146,23 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if not examples:
             return self._resource
-        self._model = {"vectorizers": [
-            TfidfVectorizer(analyzer=words, sublinear_tf=True),
-            TfidfVectorizer(analyzer="char_wb", sublinear_tf=True,
-                            ngram_range=(self.config["char_min_ngram"], self.config["char_max_ngram"])),
-        ]}
+        self._model = {
+            "vectorizers": [
+                TfidfVectorizer(analyzer=words, sublinear_tf=True),
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    sublinear_tf=True,
+                    ngram_range=(self.config["char_min_ngram"], self.config["char_max_ngram"]),
+                ),
+            ]
+        }
         features = self._features([e.get(TEXT) for e in examples], fit=True)
-        classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
-                                        class_weight="balanced", random_state=self.config["random_state"])
+        classifier = LogisticRegression(
+            C=self.config["C"],
+            max_iter=self.config["max_iter"],
+            class_weight="balanced",
+            random_state=self.config["random_state"],
+        )
         classifier.fit(features, [e.get(INTENT) for e in examples])
         self._model["classifier"] = classifier
         self.persist()
@@ -137,12 +175,11 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
         texts = [m.get(TEXT) or "" for m in messages]
         classifier = self._model["classifier"]
         probabilities = classifier.predict_proba(self._features(texts))
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             order = np.argsort(-row)
             ranking = [{"name": str(classifier.classes_[i]), "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
-            message.set("intent_ranking", ranking[: self.config["ranking_length"]] or ranking,
-                        add_to_output=True)
+            message.set("intent_ranking", ranking[: self.config["ranking_length"]] or ranking, add_to_output=True)
         return messages
 
     def persist(self) -> None:
@@ -151,8 +188,14 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
             (directory / "model.pkl").write_bytes(pickle.dumps(self._model))
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> NormalizedNgramIntentClassifier:
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> NormalizedNgramIntentClassifier:
         """The classifier as trained (the model file is written by our own training only)."""
         try:
             with model_storage.read_from(resource) as directory:

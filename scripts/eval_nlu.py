@@ -49,14 +49,21 @@ async def cross_validate(config: Path, data_dir: Path, folds: int, seed: int, ou
     intent_results, entity_results = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for number, (train_index, test_index) in enumerate(
-                StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(examples, labels), 1):
+            StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(examples, labels), 1
+        ):
             started = time.monotonic()
-            train = TrainingData(training_examples=[examples[i] for i in train_index],
-                                 entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
-                                 lookup_tables=data.lookup_tables)
-            test = TrainingData(training_examples=[examples[i] for i in test_index],
-                                entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
-                                lookup_tables=data.lookup_tables)
+            train = TrainingData(
+                training_examples=[examples[i] for i in train_index],
+                entity_synonyms=data.entity_synonyms,
+                regex_features=data.regex_features,
+                lookup_tables=data.lookup_tables,
+            )
+            test = TrainingData(
+                training_examples=[examples[i] for i in test_index],
+                entity_synonyms=data.entity_synonyms,
+                regex_features=data.regex_features,
+                lookup_tables=data.lookup_tables,
+            )
             train_file = Path(tmp) / f"fold{number}.yml"
             RasaYAMLWriter().dump(train_file, train)
             model = rasa.model_training.train_nlu(str(config), str(train_file), str(Path(tmp) / f"model{number}"))
@@ -67,13 +74,20 @@ async def cross_validate(config: Path, data_dir: Path, folds: int, seed: int, ou
             print(f"  fold {number}/{folds}: {time.monotonic() - started:.0f} s", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     intent = evaluate_intents(intent_results, str(out), False, True, True, report_as_dict=True)
-    entity = evaluate_entities(entity_results, _get_active_entity_extractors(entity_results), str(out),
-                               False, False, True, report_as_dict=True)
-    confusions = Counter((r.intent_target, r.intent_prediction) for r in intent_results
-                         if r.intent_target != r.intent_prediction)
-    (out / "confusions.json").write_text(json.dumps(
-        [{"true": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common()],
-        ensure_ascii=False, indent=1), encoding="utf-8")
+    entity = evaluate_entities(
+        entity_results, _get_active_entity_extractors(entity_results), str(out), False, False, True, report_as_dict=True
+    )
+    confusions = Counter(
+        (r.intent_target, r.intent_prediction) for r in intent_results if r.intent_target != r.intent_prediction
+    )
+    (out / "confusions.json").write_text(
+        json.dumps(
+            [{"true": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common()],
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return intent, entity
 
 
@@ -93,9 +107,14 @@ def main() -> int:
     seconds = time.monotonic() - started
     report = intent["report"]
     macro = report["macro avg"]["f1-score"]
-    per_intent = sorted(((name, values["f1-score"]) for name, values in report.items()
-                         if isinstance(values, dict) and name not in ("macro avg", "weighted avg", "micro avg")),
-                        key=lambda item: item[1])
+    per_intent = sorted(
+        (
+            (name, values["f1-score"])
+            for name, values in report.items()
+            if isinstance(values, dict) and name not in ("macro avg", "weighted avg", "micro avg")
+        ),
+        key=lambda item: item[1],
+    )
     print(f"\nNLU {args.folds}-fold cross-validation, seed {args.seed} ({seconds:.0f} s; reports in {args.out})")
     print(f"  intent macro F1 : {macro:.4f}  (target ≥ {TARGET_INTENT_MACRO_F1})")
     print(f"  intent accuracy : {report.get('accuracy', 0):.4f}")
@@ -109,8 +128,10 @@ def main() -> int:
     print("  top confusions  : " + ", ".join(f"{c['true']}→{c['predicted']} {c['count']}" for c in confusions))
     below = [name for name, f1 in per_intent if f1 < TARGET_EACH_INTENT_F1]
     if macro < TARGET_INTENT_MACRO_F1 or below:
-        print(f"  NOTE: below target (macro {TARGET_INTENT_MACRO_F1}, each intent {TARGET_EACH_INTENT_F1}): "
-              + (", ".join(below) or "macro only"))
+        print(
+            f"  NOTE: below target (macro {TARGET_INTENT_MACRO_F1}, each intent {TARGET_EACH_INTENT_F1}): "
+            + (", ".join(below) or "macro only")
+        )
     return 0
 
 

@@ -25,18 +25,36 @@ CASES = Path(__file__).with_name("routing_cases.yml")
 MIN_ACCURACY = 0.92
 # Each route is one action (dialogue/rules.yml); nlu_fallback also reaches the FAQ search.
 ROUTES = {
-    "book_appointment": "booking", "cancel_appointment": "cancel", "reschedule_appointment": "reschedule",
-    "check_status": "status", "subscribe_status": "subscribe", "unsubscribe_status": "unsubscribe",
-    "request_human": "handoff", "complain": "handoff", "emergency": "emergency",
-    "ask_benefits": "faq", "ask_elderly": "faq", "ask_disability_children": "faq", "ask_marriage": "faq",
-    "ask_funeral": "faq", "ask_other_policy": "faq", "choose_faq": "faq", "nlu_fallback": "faq",
-    "greet": "chitchat", "goodbye": "chitchat", "thank": "chitchat", "affirm": "chitchat",
-    "deny": "chitchat", "bot_challenge": "chitchat", "ask_help": "chitchat", "faq_none": "chitchat",
-    "inform": "inform", "out_of_scope": "out_of_scope",
+    "book_appointment": "booking",
+    "cancel_appointment": "cancel",
+    "reschedule_appointment": "reschedule",
+    "check_status": "status",
+    "subscribe_status": "subscribe",
+    "unsubscribe_status": "unsubscribe",
+    "request_human": "handoff",
+    "complain": "handoff",
+    "emergency": "emergency",
+    "ask_benefits": "faq",
+    "ask_elderly": "faq",
+    "ask_disability_children": "faq",
+    "ask_marriage": "faq",
+    "ask_funeral": "faq",
+    "ask_other_policy": "faq",
+    "choose_faq": "faq",
+    "nlu_fallback": "faq",
+    "greet": "chitchat",
+    "goodbye": "chitchat",
+    "thank": "chitchat",
+    "affirm": "chitchat",
+    "deny": "chitchat",
+    "bot_challenge": "chitchat",
+    "ask_help": "chitchat",
+    "faq_none": "chitchat",
+    "inform": "inform",
+    "out_of_scope": "out_of_scope",
 }
 # Each route that matters most to residents must be mostly right on its own, not only on average.
-MIN_PER_ROUTE = {"booking": 0.85, "cancel": 0.85, "reschedule": 0.85, "status": 0.85, "handoff": 0.85,
-                 "emergency": 0.9}
+MIN_PER_ROUTE = {"booking": 0.85, "cancel": 0.85, "reschedule": 0.85, "status": 0.85, "handoff": 0.85, "emergency": 0.9}
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -80,7 +98,7 @@ def test_the_trained_model_routes_residents_requests() -> None:
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
     misses = []
-    for case, intent in zip(cases, intents):
+    for case, intent in zip(cases, intents, strict=True):
         total[case["route"]] += 1
         if ROUTES.get(intent) == case["route"]:
             right[case["route"]] += 1

@@ -15,21 +15,18 @@ from fastapi import (
     APIRouter,
     BackgroundTasks,
     Depends,
-    File,
     Form,
     HTTPException,
     Request,
     Response,
-    UploadFile,
     status,
 )
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civil_affairs import audit
-from civil_affairs.applications.import_csv import CsvFormatError, ImportReport, import_csv
 from civil_affairs.applications.lookup import describe
 from civil_affairs.applications.notify import notify_subscribers, subscribers
 from civil_affairs.applications.numbers import format_number
@@ -85,7 +82,7 @@ def _delivery(request: Request) -> Delivery:
     return delivery or request.app.state.conversations.delivery
 
 
-def _schedule_notice(request: Request, tasks: BackgroundTasks, numbers: list[str]) -> None:
+def schedule_notice(request: Request, tasks: BackgroundTasks, numbers: list[str]) -> None:
     """Tell subscribers after the response (and so after the commit) of the change."""
     for number in numbers:
         tasks.add_task(notify_subscribers, number, sessions=sessions(request), delivery=_delivery(request))
@@ -156,7 +153,7 @@ def _create(body: dict[str, Any], staff: StaffContext, request: Request, *, sess
     return application
 
 
-def _create_committed(body: dict[str, Any], staff: StaffContext, request: Request) -> str:
+def create_committed(body: dict[str, Any], staff: StaffContext, request: Request) -> str:
     """Create in its own transaction; a number taken by a concurrent window is retried with the next."""
     for attempt in range(CREATE_ATTEMPTS):
         try:
@@ -168,7 +165,7 @@ def _create_committed(body: dict[str, Any], staff: StaffContext, request: Reques
     raise AssertionError("unreachable")
 
 
-def _change(
+def change_application_status(
     number: str, status_text: str, note: str, staff: StaffContext, request: Request, *, session: Session
 ) -> Application:
     """Change one application's status, audited; raises HTTPException 404 or ApplicationError."""
@@ -190,7 +187,9 @@ def _change(
     return application
 
 
-def _search(request: Request, staff: StaffContext, q: str, type_code: str, status_code: str) -> list[Application]:
+def audited_search(
+    request: Request, staff: StaffContext, q: str, type_code: str, status_code: str
+) -> list[Application]:
     """Search, audited (the list shows applicants' names)."""
     with sessions(request).begin() as session:
         rows = search_applications(
@@ -216,7 +215,7 @@ def _search(request: Request, staff: StaffContext, q: str, type_code: str, statu
 # --- pages ------------------------------------------------------------------------------------------
 
 
-def _page_context(**extra: Any) -> dict[str, Any]:
+def page_context(**extra: Any) -> dict[str, Any]:
     return {
         "nav": "applications",
         "types": APPLICATION_TYPES,
@@ -235,11 +234,11 @@ def applications_page(
     request: Request, q: str = "", type: str = "", status_code: str = "", staff: StaffContext = Depends(current_staff)
 ) -> Response:
     """Search by number, ID number, name or last 6; newest changes first."""
-    rows = _search(request, staff, q, type, status_code)
+    rows = audited_search(request, staff, q, type, status_code)
     return render(
         request,
         "staff/applications_list.html",
-        _page_context(rows=rows, q=q, type_code=type, status_code=status_code),
+        page_context(rows=rows, q=q, type_code=type, status_code=status_code),
         staff=staff,
     )
 
@@ -247,7 +246,7 @@ def applications_page(
 @router.get("/staff/applications/new", include_in_schema=False)
 def application_new_page(request: Request, staff: StaffContext = Depends(current_staff)) -> Response:
     """The form for a new application."""
-    return render(request, "staff/applications_new.html", _page_context(values={}, problem=""), staff=staff)
+    return render(request, "staff/applications_new.html", page_context(values={}, problem=""), staff=staff)
 
 
 @router.post("/staff/applications/new", include_in_schema=False)
@@ -271,75 +270,18 @@ def application_new_submit(
         "note": note,
     }
     try:
-        number = _create_committed(body, staff, request)
+        number = create_committed(body, staff, request)
     except ApplicationError as exc:
         # The ID number is not echoed back into the form.
         values = {k: v for k, v in body.items() if k != "id_number"}
         return render(
             request,
             "staff/applications_new.html",
-            _page_context(values=values, problem=str(exc)),
+            page_context(values=values, problem=str(exc)),
             staff=staff,
             status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     return RedirectResponse(f"/staff/applications/{quote(number)}?saved=1", status_code=status.HTTP_303_SEE_OTHER)
-
-
-@router.get("/staff/applications/import", include_in_schema=False)
-def applications_import_page(request: Request, staff: StaffContext = Depends(current_staff)) -> Response:
-    """The upload form for the bureau's CSV exports."""
-    return render(request, "staff/applications_import.html", _page_context(report=None, error=""), staff=staff)
-
-
-def _import(request: Request, filename: str, content: bytes, staff: StaffContext) -> tuple[ImportReport | None, str]:
-    """Import one file all-or-nothing, audited either way."""
-    report: ImportReport | None = None
-    error = ""
-    with sessions(request).begin() as session:
-        try:
-            if len(content) > MAX_IMPORT_BYTES:
-                raise CsvFormatError(f"文件太大（上限 {MAX_IMPORT_BYTES // 1024 // 1024} MB）")
-            report = import_csv(
-                content, session=session, secret_key=request.app.state.settings.secret_key, staff_user_id=staff.user_id
-            )
-        except CsvFormatError as exc:
-            error = str(exc)
-        if report is None:
-            detail = f"{filename}：{error}，未导入"
-        elif report.rejected:
-            detail = f"{filename}（{report.encoding}）：{len(report.rejected)} 行有错误，整个文件未导入"
-        else:
-            detail = (
-                f"{filename}（{report.encoding}）：新增申请 {report.created} 件，进度变更 {report.status_changes} 条"
-            )
-        audit.record(
-            audit.APPLICATION_IMPORT,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type=TARGET,
-            detail=detail,
-            ip=client_ip(request),
-        )
-    return report, error
-
-
-@router.post("/staff/applications/import", include_in_schema=False)
-def applications_import_submit(
-    request: Request, tasks: BackgroundTasks, file: UploadFile = File(...), staff: StaffContext = Depends(check_csrf)
-) -> Response:
-    """Import a CSV and show the report, row by row for rejected rows."""
-    filename = file.filename or ""
-    report, error = _import(request, filename, file.file.read(MAX_IMPORT_BYTES + 1), staff)
-    if report is not None and report.ok:
-        _schedule_notice(request, tasks, report.changed_numbers)
-    code = status.HTTP_200_OK if report is not None and report.ok else status.HTTP_422_UNPROCESSABLE_ENTITY
-    return render(
-        request,
-        "staff/applications_import.html",
-        _page_context(report=report, error=error, filename=filename),
-        staff=staff,
-        status_code=code,
-    )
 
 
 @router.get("/staff/applications/{number}", include_in_schema=False)
@@ -366,7 +308,7 @@ def application_page(
     return render(
         request,
         "staff/applications_detail.html",
-        _page_context(
+        page_context(
             application=application,
             view=view,
             events=events,
@@ -390,73 +332,13 @@ def application_status_submit(
     """Change the status; subscribed residents are told after the response."""
     try:
         with sessions(request).begin() as session:
-            canonical = _change(number, status_code, note, staff, request, session=session).number
+            canonical = change_application_status(number, status_code, note, staff, request, session=session).number
     except ApplicationError as exc:
         return RedirectResponse(
             f"/staff/applications/{quote(number)}?problem={quote(str(exc))}", status_code=status.HTTP_303_SEE_OTHER
         )
-    _schedule_notice(request, tasks, [canonical])
+    schedule_notice(request, tasks, [canonical])
     return RedirectResponse(f"/staff/applications/{quote(canonical)}?saved=1", status_code=status.HTTP_303_SEE_OTHER)
 
 
 # --- JSON API ----------------------------------------------------------------------------------------
-
-
-@router.get("/api/staff/applications")
-def api_applications(
-    request: Request, q: str = "", type: str = "", status_code: str = "", staff: StaffContext = Depends(current_staff)
-) -> dict[str, Any]:
-    """Applications matching a number, ID number, name or last 6 (names masked)."""
-    return {"applications": [summary_json(a) for a in _search(request, staff, q, type, status_code)]}
-
-
-@router.post("/api/staff/applications")
-def api_application_create(
-    request: Request, body: ApplicationIn, staff: StaffContext = Depends(check_csrf)
-) -> JSONResponse:
-    """Create an application; answers 201 with its number."""
-    try:
-        number = _create_committed(body.dict(), staff, request)
-    except ApplicationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    return JSONResponse(
-        {"number": number, "display_number": format_number(number)}, status_code=status.HTTP_201_CREATED
-    )
-
-
-@router.get("/api/staff/applications/{number}")
-def api_application(request: Request, number: str, staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
-    """One application with its history."""
-    with sessions(request).begin() as session:
-        application = find_application(number, session=session)
-        if application is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
-        audit.record(
-            audit.APPLICATION_VIEW,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type=TARGET,
-            target_id=application.number,
-            ip=client_ip(request),
-        )
-        return detail_json(application, session=session)
-
-
-@router.post("/api/staff/applications/{number}/status")
-def api_application_status(
-    request: Request, number: str, body: StatusIn, tasks: BackgroundTasks, staff: StaffContext = Depends(check_csrf)
-) -> dict[str, Any]:
-    """Change the status; subscribed residents are told right after the response."""
-    try:
-        with sessions(request).begin() as session:
-            application = _change(number, body.status, body.note, staff, request, session=session)
-            result = {
-                "number": application.number,
-                "status": application.status,
-                "status_label": STATUS_LABELS[application.status],
-                "subscribers": len(subscribers(application.id, session=session)),
-            }
-    except ApplicationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    _schedule_notice(request, tasks, [result["number"]])
-    return result

@@ -11,38 +11,27 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
-import yaml
 from fastapi import (
     APIRouter,
-    Body,
     Depends,
-    File,
     Form,
     HTTPException,
     Request,
     Response,
-    UploadFile,
     status,
 )
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from civil_affairs import audit, clock
 from civil_affairs.faq.store import (
     FaqData,
     FaqValidationError,
-    ImportReport,
     as_data,
-    export_csv,
-    export_yaml,
     find_entry,
-    import_records,
     list_faq,
-    list_unanswered,
     near_miss_lines,
     parse_faq,
-    read_csv,
-    read_yaml,
     resolve_unanswered,
     upsert_faq,
 )
@@ -68,7 +57,7 @@ def entry_json(entry: FaqEntry) -> dict[str, Any]:
     return data
 
 
-def _save(data: FaqData, created: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry:
+def save_entry(data: FaqData, created: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry:
     """Write one entry and audit it as a create or an update."""
     entry = upsert_faq(data, session=session)
     audit.record(
@@ -83,7 +72,7 @@ def _save(data: FaqData, created: bool, staff: StaffContext, ip: str, *, session
     return entry
 
 
-def _set_active(key: str, active: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry | None:
+def set_entry_active(key: str, active: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry | None:
     """Deactivate or reactivate an entry (through upsert_faq, so search re-indexes); None if missing."""
     entry = find_entry(key, session=session)
     if entry is None:
@@ -268,7 +257,7 @@ def faq_create_submit(
                 from_unanswered=from_unanswered,
                 code=status.HTTP_409_CONFLICT,
             )
-        _save(data, True, staff, client_ip(request), session=session)
+        save_entry(data, True, staff, client_ip(request), session=session)
         if from_unanswered is not None and resolve_unanswered(from_unanswered, session=session):
             audit.record(
                 audit.UNANSWERED_RESOLVE,
@@ -313,7 +302,7 @@ def faq_edit_submit(
     with sessions(request).begin() as session:
         if find_entry(key, session=session) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
-        _save(data, False, staff, client_ip(request), session=session)
+        save_entry(data, False, staff, client_ip(request), session=session)
     return RedirectResponse(_saved_url(key), status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -336,195 +325,6 @@ def _saved_url(key: str) -> str:
 
 def _toggle(request: Request, key: str, active: bool, staff: StaffContext) -> Response:
     with sessions(request).begin() as session:
-        if _set_active(key, active, staff, client_ip(request), session=session) is None:
+        if set_entry_active(key, active, staff, client_ip(request), session=session) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
     return RedirectResponse(_saved_url(key), status_code=status.HTTP_303_SEE_OTHER)
-
-
-@router.get("/staff/faq/import", include_in_schema=False)
-def faq_import_page(request: Request, staff: StaffContext = Depends(current_staff)) -> Response:
-    """The upload form for a YAML or CSV file."""
-    return render(request, "staff/faq_import.html", {"nav": "faq", "report": None, "error": ""}, staff=staff)
-
-
-def _read_upload(filename: str, content: bytes) -> list[dict[str, Any]]:
-    """Records of an uploaded file; raises FaqValidationError for a file that cannot be read."""
-    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    kind = IMPORT_FORMATS.get(suffix)
-    if kind is None:
-        raise FaqValidationError(["只支持 .yaml、.yml 或 .csv 文件"])
-    if len(content) > MAX_IMPORT_BYTES:
-        raise FaqValidationError([f"文件太大（上限 {MAX_IMPORT_BYTES // 1024 // 1024} MB）"])
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FaqValidationError(["文件须为 UTF-8 编码（Excel 请选择“CSV UTF-8”另存）"]) from exc
-    if kind == "csv":
-        return read_csv(text)
-    try:
-        return read_yaml(text)
-    except yaml.YAMLError as exc:
-        raise FaqValidationError(["YAML 格式有误，无法读取"]) from exc
-
-
-@router.post("/staff/faq/import", include_in_schema=False)
-def faq_import_submit(
-    request: Request, file: UploadFile = File(...), staff: StaffContext = Depends(check_csrf)
-) -> Response:
-    """Import a file all-or-nothing and show what happened, row by row for rejected rows."""
-    filename = file.filename or ""
-    report: ImportReport | None = None
-    error = ""
-    with sessions(request).begin() as session:
-        try:
-            records = _read_upload(filename, file.file.read(MAX_IMPORT_BYTES + 1))
-            report = import_records(records, session=session)
-        except FaqValidationError as exc:
-            error = str(exc)
-        if report is None:
-            detail = f"{filename}：无法读取，未导入"
-        elif report.rejected:
-            detail = f"{filename}：{len(report.rejected)} 行有错误，整个文件未导入"
-        else:
-            detail = f"{filename}：新增 {report.created} 条，更新 {report.updated} 条"
-        audit.record(
-            audit.FAQ_IMPORT,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type="faq",
-            detail=detail,
-            ip=client_ip(request),
-        )
-    code = status.HTTP_200_OK if report and not report.rejected else status.HTTP_422_UNPROCESSABLE_ENTITY
-    return render(
-        request,
-        "staff/faq_import.html",
-        {"nav": "faq", "report": report, "error": error, "filename": filename},
-        staff=staff,
-        status_code=code,
-    )
-
-
-@router.get("/staff/faq/export.{fmt}", include_in_schema=False)
-def faq_export(request: Request, fmt: str, staff: StaffContext = Depends(current_staff)) -> Response:
-    """Download every entry (active or not) as YAML or CSV, the formats the import reads."""
-    if fmt not in ("yaml", "csv"):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
-    with sessions(request).begin() as session:
-        body = export_yaml(session=session) if fmt == "yaml" else export_csv(session=session)
-        audit.record(
-            audit.FAQ_EXPORT,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type="faq",
-            detail=fmt.upper(),
-            ip=client_ip(request),
-        )
-    media = "application/x-yaml" if fmt == "yaml" else "text/csv"
-    filename = f"faq-{clock.local_today().isoformat()}.{fmt}"
-    return Response(
-        body.encode("utf-8"),
-        media_type=f"{media}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
-
-
-def _unanswered_rows(request: Request, staff: StaffContext) -> list[UnansweredQuestion]:
-    """Open unanswered questions, most frequent first; viewing them is audited."""
-    with sessions(request).begin() as session:
-        rows = list_unanswered(session=session, limit=UNANSWERED_LIMIT)
-        audit.record(
-            audit.UNANSWERED_VIEW,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type="unanswered",
-            detail=f"{len(rows)} 条",
-            ip=client_ip(request),
-        )
-    return rows
-
-
-@router.get("/staff/unanswered", include_in_schema=False)
-def unanswered_page(request: Request, staff: StaffContext = Depends(current_staff)) -> Response:
-    """Questions the bot could not answer, to turn into FAQ entries or mark resolved."""
-    return render(
-        request, "staff/unanswered.html", {"nav": "unanswered", "rows": _unanswered_rows(request, staff)}, staff=staff
-    )
-
-
-@router.post("/staff/unanswered/{question_id}/resolve", include_in_schema=False)
-def unanswered_resolve_submit(
-    request: Request, question_id: int, staff: StaffContext = Depends(check_csrf)
-) -> Response:
-    """Take a question off the list (it returns if residents ask it again)."""
-    with sessions(request).begin() as session:
-        if resolve_unanswered(question_id, session=session) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "没有这个问题")
-        audit.record(
-            audit.UNANSWERED_RESOLVE,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type="unanswered",
-            target_id=question_id,
-            detail="标记为已处理",
-            ip=client_ip(request),
-        )
-    return RedirectResponse("/staff/unanswered", status_code=status.HTTP_303_SEE_OTHER)
-
-
-# --- JSON API ----------------------------------------------------------------------------------------
-
-
-@router.get("/api/staff/faq")
-def api_faq_list(
-    request: Request, q: str = "", category: str = "", staff: StaffContext = Depends(current_staff)
-) -> dict[str, Any]:
-    """Entries filtered by a text and a category."""
-    with sessions(request).begin() as session:
-        entries = list_faq(session=session, query=q.strip(), category=category)
-        return {"entries": [entry_json(e) for e in entries]}
-
-
-@router.post("/api/staff/faq")
-def api_faq_save(
-    request: Request, body: dict[str, Any] = Body(...), staff: StaffContext = Depends(check_csrf)
-) -> JSONResponse:
-    """Create or update the entry with ``body['key']`` (201 when created)."""
-    try:
-        data = parse_faq(body)
-    except FaqValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.problems) from exc
-    with sessions(request).begin() as session:
-        created = find_entry(data.key, session=session) is None
-        entry = _save(data, created, staff, client_ip(request), session=session)
-        payload = {"created": created, "entry": entry_json(entry)}
-    return JSONResponse(payload, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-@router.post("/api/staff/faq/{key}/deactivate")
-def api_faq_deactivate(request: Request, key: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
-    """Stop answering with an entry."""
-    with sessions(request).begin() as session:
-        entry = _set_active(key, False, staff, client_ip(request), session=session)
-        if entry is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
-        return {"entry": entry_json(entry)}
-
-
-@router.get("/api/staff/unanswered")
-def api_unanswered(request: Request, staff: StaffContext = Depends(current_staff)) -> dict[str, Any]:
-    """Open unanswered questions, most frequent first."""
-    rows = _unanswered_rows(request, staff)
-    return {
-        "questions": [
-            {
-                "id": r.id,
-                "text": r.text,
-                "count": r.count,
-                "intent": r.intent,
-                "first_seen": r.first_seen.isoformat(),
-                "last_seen": r.last_seen.isoformat(),
-            }
-            for r in rows
-        ]
-    }

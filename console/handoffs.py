@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from civil_affairs import audit
@@ -31,12 +29,10 @@ from civil_affairs.conversations.handoff import (
     note_staff_reply,
     queue,
     resolve,
-    search_conversations,
 )
 from civil_affairs.conversations.handoff_views import (
     STATUS_LABELS,
     assignable_staff,
-    conversation_rows,
     conversation_view,
     handoff_row,
     note_row,
@@ -45,7 +41,7 @@ from civil_affairs.conversations.handoff_views import (
     staff_names,
 )
 from civil_affairs.models import Handoff, StaffUser
-from console.deps import StaffContext, check_csrf, client_ip, current_staff, render, sessions
+from console.deps import StaffContext, client_ip, current_staff, render, sessions
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -290,7 +286,7 @@ def queue_page(
     )
 
 
-def _handoff_page(
+def handoff_page_view(
     request: Request,
     handoff_id: int,
     staff: StaffContext,
@@ -335,109 +331,4 @@ def handoff_page(
         "assigned": "已分配",
         "resolved": "已结束人工服务，已请居民评价",
     }
-    return _handoff_page(request, parse_id(handoff_id), staff, notice=notices.get(notice, ""))
-
-
-async def _page_action(
-    request: Request, handoff_id: str, staff: StaffContext, notice: str, action: Callable[[int], Any]
-) -> Response:
-    """Run a form action; on success back to the page (POST/redirect/GET), else the page with the error."""
-    number = parse_id(handoff_id)
-    try:
-        result = action(number)
-        if hasattr(result, "__await__"):
-            result = await result
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_404_NOT_FOUND:
-            raise
-        error, code = str(exc.detail), exc.status_code
-        return await run_in_threadpool(lambda: _handoff_page(request, number, staff, error=error, code=code))
-    if isinstance(result, ReplyOutcome) and not result.delivered:
-        return await run_in_threadpool(
-            lambda: _handoff_page(request, number, staff, error=NOT_DELIVERED_TEXT, code=status.HTTP_502_BAD_GATEWAY)
-        )
-    return RedirectResponse(f"/staff/handoffs/{number}?notice={notice}", status_code=status.HTTP_303_SEE_OTHER)
-
-
-@router.post("/staff/handoffs/{handoff_id}/reply", include_in_schema=False)
-async def reply_submit(
-    request: Request, handoff_id: str, text: str = Form(""), staff: StaffContext = Depends(check_csrf)
-) -> Response:
-    """Reply from the page's form."""
-    return await _page_action(
-        request, handoff_id, staff, "replied", lambda n: send_reply(request, n, staff, clean_staff_text(text))
-    )
-
-
-@router.post("/staff/handoffs/{handoff_id}/note", include_in_schema=False)
-async def note_submit(
-    request: Request, handoff_id: str, text: str = Form(""), staff: StaffContext = Depends(check_csrf)
-) -> Response:
-    """Add an internal note from the page's form."""
-    return await _page_action(
-        request,
-        handoff_id,
-        staff,
-        "noted",
-        lambda n: run_in_threadpool(add_staff_note, request, n, staff, clean_staff_text(text)),
-    )
-
-
-@router.post("/staff/handoffs/{handoff_id}/claim", include_in_schema=False)
-async def claim_submit(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> Response:
-    """Claim the conversation for oneself."""
-    return await _page_action(
-        request, handoff_id, staff, "claimed", lambda n: run_in_threadpool(claim_handoff, request, n, staff, None)
-    )
-
-
-@router.post("/staff/handoffs/{handoff_id}/assign", include_in_schema=False)
-async def assign_submit(
-    request: Request, handoff_id: str, staff_user_id: str = Form(""), staff: StaffContext = Depends(check_csrf)
-) -> Response:
-    """Assign the conversation to a colleague (supervisors and admins)."""
-    raw = staff_user_id
-    assignee = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else -1
-    return await _page_action(
-        request, handoff_id, staff, "assigned", lambda n: run_in_threadpool(claim_handoff, request, n, staff, assignee)
-    )
-
-
-@router.post("/staff/handoffs/{handoff_id}/resolve", include_in_schema=False)
-async def resolve_submit(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> Response:
-    """End the human service; the bot takes over and asks for a rating."""
-    return await _page_action(request, handoff_id, staff, "resolved", lambda n: resolve_handoff(request, n, staff))
-
-
-@router.get("/staff/conversations", include_in_schema=False)
-def conversations_page(request: Request, q: str = "", staff: StaffContext = Depends(current_staff)) -> Response:
-    """Search past conversations by their (masked) text; without a query, the most recent ones."""
-    q = q.strip()[:MAX_SEARCH_CHARS]
-    rows = search_rows(request, staff, q)
-    return render(request, "staff/conversations.html", {"nav": "conversations", "rows": rows, "q": q}, staff=staff)
-
-
-def search_rows(request: Request, staff: StaffContext, q: str) -> list[dict[str, Any]]:
-    with sessions(request).begin() as session:
-        found = search_conversations(q, session=session)
-        rows = conversation_rows(found, session=session)
-        audit.record(
-            audit.CONVERSATION_SEARCH,
-            session=session,
-            staff_user_id=staff.user_id,
-            target_type="conversation",
-            detail=f"“{q}”：{len(rows)} 条" if q else f"最近会话：{len(rows)} 条",
-            ip=client_ip(request),
-        )
-        return rows
-
-
-@router.get("/staff/conversations/{conversation_id}", include_in_schema=False)
-def conversation_page(request: Request, conversation_id: str, staff: StaffContext = Depends(current_staff)) -> Response:
-    """Any conversation's transcript, read-only, with links to its handoffs."""
-    number = parse_id(conversation_id, NO_CONVERSATION_TEXT)
-    view = audited_view(request, staff, number, audit.CONVERSATION_VIEW, "conversation", number)
-    return render(request, "staff/conversation_view.html", {"nav": "conversations", "view": view}, staff=staff)
-
-
-# --- JSON API ----------------------------------------------------------------------------------------
+    return handoff_page_view(request, parse_id(handoff_id), staff, notice=notices.get(notice, ""))

@@ -6,10 +6,17 @@ from fastapi import FastAPI
 
 from console import (
     applications,
+    applications_api,
+    applications_import,
+    appointment_capacity,
     appointments,
     auth,
+    conversations,
     dashboard,
     faq,
+    faq_api,
+    faq_files,
+    handoff_forms,
     handoffs,
     handoffs_api,
     health,
@@ -25,10 +32,17 @@ def register(app: FastAPI) -> None:
     app.include_router(webchat.router)
     app.include_router(auth.router)
     app.include_router(faq.router)
+    app.include_router(faq_files.router)
+    app.include_router(faq_api.router)
     app.include_router(appointments.router)
+    app.include_router(appointment_capacity.router)
     app.include_router(applications.router)
+    app.include_router(applications_import.router)
+    app.include_router(applications_api.router)
     app.include_router(handoffs.router)
+    app.include_router(handoff_forms.router)
     app.include_router(handoffs_api.router)
+    app.include_router(conversations.router)
     app.include_router(dashboard.router)
     app.include_router(system_health.router)
     app.include_router(staff_accounts.router)

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import select
 
 from civil_affairs.conversations.rasa_client import MessageLost, RasaUnavailable
-from civil_affairs.conversations.service import BUSY_TEXT, RESEND_TEXT, RateLimited
+from civil_affairs.conversations.rate_limit import RateLimited
+from civil_affairs.conversations.service import BUSY_TEXT, RESEND_TEXT
 from civil_affairs.conversations.transcripts import clean_text, transcript, web_sender_id
 from civil_affairs.models import Conversation
 from civil_affairs.throttle import CURRENT_CLIENT_ADDRESS, client_digest

@@ -79,7 +79,7 @@ def cross_validate(
     records: list[dict], folds: int = 5, seed: int = 0
 ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
     """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search."""
-    from civil_affairs.faq.search import FaqIndex
+    from civil_affairs.faq.bm25 import FaqIndex
 
     items = items_of(records)
     labels = [i.key for i in items]

@@ -18,8 +18,6 @@ import logging
 import re
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,6 +40,7 @@ from civil_affairs.conversations.rasa_client import (
     RasaMessage,
     RasaUnavailable,
 )
+from civil_affairs.conversations.rate_limit import ChatRateLimiter, RateLimited
 from civil_affairs.conversations.transcripts import channel_of, clean_text, record_message
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Handoff
@@ -69,7 +68,6 @@ SLOW_DOWN_TEXT = "您发送得太快了，请稍等一会儿再发。紧急情�
 URGENT_WHILE_HELD_TEXT = "您的消息已标记为紧急，工作人员会优先处理。"
 # Per chat: at most 15 messages in 10 seconds and 60 in a minute (a person typing or pressing buttons
 # stays well below; a script flooding one chat does not). CHAT_RATE_LIMIT changes it.
-RATE_LIMITS: tuple[tuple[int, float], ...] = Settings.chat_rate_limit
 # Petitions, corruption reports, media threats and abuse aimed at staff go to a person at once.
 SENSITIVE_RE = re.compile(
     r"上访|信访|举报.{0,6}(干部|领导|贪|腐|受贿|吃拿卡要)|贪污|腐败|受贿|行贿|吃拿卡要|曝光|找记者|找媒体|上新闻"
@@ -88,68 +86,6 @@ def parse_rating(text: str) -> int | None:
 def is_sensitive(text: str) -> bool:
     """Content that a person, not the bot, should answer."""
     return bool(SENSITIVE_RE.search(text))
-
-
-class RateLimited(Exception):
-    """The chat sent too many messages; ``reply`` is what to show (empty: stay quiet)."""
-
-    def __init__(self, reply: list[RasaMessage]) -> None:
-        super().__init__("rate limited")
-        self.reply = reply
-
-
-class ChatRateLimiter:
-    """Sliding-window limits per chat, kept in this process's memory.
-
-    A chat over a limit is told once per window to slow down and is otherwise ignored until the
-    window has room again, so a burst of 10,000 identical messages costs neither Rasa calls nor
-    database rows. Words of danger are still answered with the hotlines, at most once per window.
-    """
-
-    MAX_CHATS = 50_000  # forget idle chats beyond this many, so memory stays bounded
-
-    def __init__(
-        self, limits: tuple[tuple[int, float], ...] = RATE_LIMITS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limits = limits
-        self.clock = clock
-        self._window = max(seconds for _count, seconds in limits)
-        self._seen: dict[str, deque[float]] = {}
-        self._told: dict[str, float] = {}
-        self._hotline: dict[str, float] = {}
-
-    def check(self, sender_id: str) -> str:
-        """``ok`` (counted), ``notify`` (over the limit, tell the resident) or ``quiet`` (over, told already)."""
-        now = self.clock()
-        seen = self._seen.get(sender_id)
-        if seen is None:
-            if len(self._seen) >= self.MAX_CHATS:
-                self._forget_idle(now)
-            seen = self._seen[sender_id] = deque()
-        while seen and now - seen[0] > self._window:
-            seen.popleft()
-        for count, seconds in self.limits:
-            if sum(1 for t in seen if now - t <= seconds) >= count:
-                if self._told.get(sender_id, float("-inf")) > now:
-                    return "quiet"
-                self._told[sender_id] = now + seconds
-                return "notify"
-        seen.append(now)
-        return "ok"
-
-    def hotline_due(self, sender_id: str) -> bool:
-        """True at most once per window: a limited chat that writes words of danger gets the hotlines."""
-        now = self.clock()
-        if self._hotline.get(sender_id, float("-inf")) > now:
-            return False
-        self._hotline[sender_id] = now + self.limits[0][1]
-        return True
-
-    def _forget_idle(self, now: float) -> None:
-        for sender_id in [s for s, seen in self._seen.items() if not seen or now - seen[-1] > self._window]:
-            self._seen.pop(sender_id, None)
-            self._told.pop(sender_id, None)
-            self._hotline.pop(sender_id, None)
 
 
 class ConversationService:

@@ -17,6 +17,7 @@ from civil_affairs.conversations.handoff_views import (
     staff_names,
     viewed_recently,
 )
+from console.conversations import search_rows
 from console.deps import StaffContext, check_csrf, client_ip, current_staff, sessions
 from console.handoffs import (
     BAD_ASSIGNEE_TEXT,
@@ -32,7 +33,6 @@ from console.handoffs import (
     parse_id,
     queue_rows,
     resolve_handoff,
-    search_rows,
     send_reply,
 )
 

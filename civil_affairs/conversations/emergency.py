@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import re
 
+from civil_affairs.text import normalize
+
 SELF_HARM_RE = re.compile(
-    r"自杀|轻生|不想活|活不下去|撑不下去|跳楼|跳河|跳下去|寻死|想死|割腕|喝农药|吃安眠药|结束生命|了结自己"
+    r"自杀|轻生|不想活|活不下去|撑不下去|跳楼|跳河|跳江|跳下去|寻死|想死|割腕|割脉|喝农药|吃安眠药|安眠药|结束生命|了结自己|"
+    r"活[着著]没(有)?意思|活够了|死了算了|一死了之|不如死了|自尽|上吊|烧炭|卧轨|想不开|"
+    r"药(都|已经)?(准备|买|攒)好了|(准备|买|攒)好了?(农)?药"
 )
 DANGER_RE = re.compile(
     r"救命|危险|有危险|被打|打我|打她|打他|往死里打|家暴|虐待|关在|锁在|不给饭|不给吃|饿了好几天|走失|迷路|走丢|"
     r"找不到(爸妈|家|父母|家人)|一个人在哭|弃婴|遗弃|扔在|丢在|冻|冷得|晕倒|昏迷|倒在|着火|失火|起火|受伤|流血|快不行|"
-    r"流浪|乞讨|露宿|桥洞|无家可归|没地方住|不省人事|要出人命|报警"
+    r"流浪|乞讨|露宿|桥洞|无家可归|没地方住|不省人事|要出人命|报警|"
+    r"砍死|砍人|拿刀|持刀|拿[着著]刀|提[着著]刀|要杀|杀了我|杀人|弄死|掐死|掐我|捅人|殴打|施暴|拳打脚踢|"
+    r"(用|拿).{0,3}(皮带|棍子|棒子|衣架).{0,2}(抽|打)|抽打|躲在.{0,4}(厕所|房间|屋里|柜子)|哭喊|惨叫"
 )
 STREET_RE = re.compile(r"流浪|乞讨|冻|露宿|桥洞|街上|路边|无家可归|没地方住|回不了家")
 
@@ -47,18 +53,18 @@ def hotline_reply(text: str, *, hotline: str, bureau: str) -> str:
 
 
 def is_self_harm(text: str) -> bool:
-    """Words of suicide or self-harm."""
-    return bool(SELF_HARM_RE.search(text))
+    """Words of suicide or self-harm (traditional characters and full-width forms folded first)."""
+    return bool(SELF_HARM_RE.search(normalize(text)))
 
 
 def looks_urgent(text: str) -> bool:
     """Someone seems to be in danger now (self-harm, violence, a lost child, a person in the cold…)."""
-    return is_self_harm(text) or bool(DANGER_RE.search(text))
+    return is_self_harm(text) or bool(DANGER_RE.search(normalize(text)))
 
 
 def is_street_case(text: str) -> bool:
     """A homeless or stranded person: the rescue station is the right help."""
-    return bool(STREET_RE.search(text))
+    return bool(STREET_RE.search(normalize(text)))
 
 
 # Anger at the service, or asking for a person / a named official; a policy question alone is not one.
@@ -70,4 +76,4 @@ COMPLAINT_RE = re.compile(
 
 def sounds_like_complaint(text: str) -> bool:
     """Words of a complaint or of wanting a person, as opposed to a plain policy question."""
-    return bool(COMPLAINT_RE.search(text))
+    return bool(COMPLAINT_RE.search(normalize(text)))

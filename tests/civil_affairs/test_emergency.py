@@ -69,3 +69,28 @@ def test_hotline_reply_fits_the_danger(text: str, must: tuple[str, ...], must_no
 
     reply = hotline_reply(text, hotline="12345", bureau="区民政局")
     assert all(number in reply for number in must) and not any(word in reply for word in must_not)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "感觉活着没有意思了 安眠药我攒好了",
+        "这日子活够了 死了算了",
+        "他喝醉了拿着菜刀说要杀了我 我躲在房间里",
+        "楼下有个小孩一直在惨叫 像是被大人用衣架抽",
+    ],
+)
+def test_danger_in_plain_words_without_the_textbook_terms(text: str) -> None:
+    """Residents in danger rarely say 自杀 or 家暴: what they describe must still count."""
+    assert looks_urgent(text)
+
+
+@pytest.mark.parametrize("text", ["砍树要办什么手续", "打死也不信低保这么难办", "离婚冷静期怎么算"])
+def test_everyday_words_are_not_danger(text: str) -> None:
+    assert not looks_urgent(text)
+
+
+def test_traditional_characters_are_read_too() -> None:
+    assert looks_urgent("隔壁有人拿著刀說要殺人")
+    assert is_self_harm("我真的不想活了")
+    assert is_self_harm("活著沒意思")

@@ -36,8 +36,9 @@ def register(app: FastAPI) -> None:
     app.include_router(faq_api.router)
     app.include_router(appointments.router)
     app.include_router(appointment_capacity.router)
-    app.include_router(applications.router)
+    # before applications: its /staff/applications/import would otherwise be read as an application number
     app.include_router(applications_import.router)
+    app.include_router(applications.router)
     app.include_router(applications_api.router)
     app.include_router(handoffs.router)
     app.include_router(handoff_forms.router)

@@ -61,7 +61,7 @@ def runner_up_policy_intent(message: dict[str, Any]) -> str | None:
 
 def _choice_index(value: str | None) -> int | None:
     """1-based ordinal from the ``choice`` entity ("1", "2", "3")."""
-    if value and str(value).strip().isdigit():
+    if value and str(value).strip().isdecimal():
         return int(str(value).strip()) - 1
     return None
 

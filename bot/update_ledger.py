@@ -45,7 +45,7 @@ STARTUP_GRACE_SECONDS = 3.0
 def bot_id_of(token: str) -> int:
     """The bot's numeric id, the part of its token before the colon."""
     head = token.split(":", 1)[0]
-    return int(head) if head.isdigit() else 0
+    return int(head) if head.isdecimal() else 0
 
 
 class UpdateLedger:

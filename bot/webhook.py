@@ -52,7 +52,7 @@ def plausible_update(data: object) -> bool:
 async def read_limited(request: Request, limit: int = MAX_UPDATE_BYTES) -> bytes | None:
     """The request body, or None when it exceeds ``limit`` (checked while reading, chunked or not)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         return None
     body = bytearray()
     async for chunk in request.stream():

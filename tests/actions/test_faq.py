@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.common import services
-from actions.faq import ActionAnswerFaq, ActionFaqNone, is_elliptical
+from actions.faq import ActionAnswerFaq, ActionFaqNone, _choice_index, is_elliptical
 from civil_affairs.config import Settings
 from civil_affairs.faq.store import parse_faq, upsert_faq
 from civil_affairs.models import UnansweredQuestion
@@ -111,3 +111,9 @@ def test_low_confidence_policy_guess_still_picks_the_category() -> None:
     ]
     assert runner_up_policy_intent({"intent_ranking": ranking}) == "ask_marriage"
     assert runner_up_policy_intent({"intent_ranking": [ranking[0], ranking[2]]}) is None
+
+
+def test_a_superscript_digit_is_not_a_choice_number() -> None:
+    """``"²".isdigit()`` is true but ``int("²")`` raises: the choice reader must say "no choice"."""
+    assert _choice_index("²") is None
+    assert _choice_index("2") == 1

@@ -24,8 +24,8 @@ from civil_affairs.ops import metrics
 from civil_affairs.privacy import mask_personal_data
 from civil_affairs.text import normalize
 
-CSV_FIELDS = (
-    "key",
+# What an entry holds besides its key: the editor's fields, the CSV columns and what an upsert writes.
+ENTRY_FIELDS = (
     "category",
     "question",
     "alternatives",
@@ -38,6 +38,7 @@ CSV_FIELDS = (
     "variants",
     "near_misses",
 )
+CSV_FIELDS = ("key", *ENTRY_FIELDS)
 LIST_SEPARATOR = "|"
 # A near miss written as one line: "低保申请表交到哪里 => dibao-how-to-apply" (no key: no entry answers it).
 NEAR_MISS_ARROWS = ("=>", "→")
@@ -182,19 +183,7 @@ def upsert_faq(data: FaqData, *, session: Session) -> FaqEntry:
     if entry is None:
         entry = FaqEntry(key=data.key)
         session.add(entry)
-    for name in (
-        "category",
-        "question",
-        "answer",
-        "alternatives",
-        "keywords",
-        "source",
-        "locality",
-        "reviewed",
-        "active",
-        "variants",
-        "near_misses",
-    ):
+    for name in ENTRY_FIELDS:
         setattr(entry, name, getattr(data, name))
     entry.updated_at = utcnow()
     session.flush()

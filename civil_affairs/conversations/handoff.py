@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from civil_affairs import clock
 from civil_affairs.booking.work_calendar import load_calendar
 from civil_affairs.config import Settings
-from civil_affairs.conversations.transcripts import get_or_create_conversation
+from civil_affairs.conversations.transcripts import get_or_create_conversation, last_resident_line
 from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH, PRIORITY_NORMAL
@@ -171,15 +171,7 @@ def queue(
     ).all()
     items = []
     for handoff, conversation in rows:
-        last = (
-            session.scalars(
-                select(ConversationMessage.text)
-                .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.author == "resident")
-                .order_by(ConversationMessage.id.desc())
-                .limit(1)
-            ).first()
-            or ""
-        )
+        last = last_resident_line(conversation.id, session=session)
         end = handoff.first_response_at or handoff.resolved_at or now
         items.append(
             QueueItem(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from civil_affairs import clock
 from civil_affairs.conversations.handoff import REASON_LABELS, QueueItem
-from civil_affairs.conversations.transcripts import transcript
+from civil_affairs.conversations.transcripts import last_resident_line, transcript
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote, StaffUser
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH
@@ -260,15 +260,7 @@ def conversation_rows(conversations: list[Conversation], *, session: Session) ->
         latest = session.scalars(
             select(Handoff).where(Handoff.conversation_id == conversation.id).order_by(Handoff.id.desc()).limit(1)
         ).first()
-        last = (
-            session.scalars(
-                select(ConversationMessage.text)
-                .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.author == "resident")
-                .order_by(ConversationMessage.id.desc())
-                .limit(1)
-            ).first()
-            or ""
-        )
+        last = last_resident_line(conversation.id, session=session)
         rows.append(
             {
                 "id": conversation.id,

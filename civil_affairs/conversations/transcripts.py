@@ -103,3 +103,16 @@ def transcript(
     if authors is not None:
         stmt = stmt.where(ConversationMessage.author.in_(list(authors)))
     return list(session.scalars(stmt))
+
+
+def last_resident_line(conversation_id: int, *, session: Session) -> str:
+    """What the resident wrote last in a conversation (shown in the queue and in search results)."""
+    return (
+        session.scalars(
+            select(ConversationMessage.text)
+            .where(ConversationMessage.conversation_id == conversation_id, ConversationMessage.author == "resident")
+            .order_by(ConversationMessage.id.desc())
+            .limit(1)
+        ).first()
+        or ""
+    )

@@ -59,7 +59,8 @@ def is_self_harm(text: str) -> bool:
 
 def looks_urgent(text: str) -> bool:
     """Someone seems to be in danger now (self-harm, violence, a lost child, a person in the cold…)."""
-    return is_self_harm(text) or bool(DANGER_RE.search(normalize(text)))
+    folded = normalize(text)
+    return bool(SELF_HARM_RE.search(folded) or DANGER_RE.search(folded))
 
 
 def is_street_case(text: str) -> bool:

@@ -26,7 +26,6 @@ MARRIAGE_AGE = {MALE: 22, FEMALE: 20}
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX")
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 EARLIEST_BIRTH_YEAR = 1900
 
@@ -52,8 +51,8 @@ class IdNumber:
 
 
 def normalize_id(text: str) -> str:
-    """Upper-case, half-width, without spaces or hyphens (residents type "3611 2219…" or "…x")."""
-    return re.sub(r"[\s\-]", "", (text or "").translate(_FULLWIDTH)).upper()
+    """Upper-case, half-width (NFKC), without spaces or hyphens (residents type "3611 2219…" or "…x")."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
 def check_digit(first17: str) -> str:
@@ -64,7 +63,7 @@ def check_digit(first17: str) -> str:
 
 def find_id_number(text: str) -> str | None:
     """The first 18-character ID-shaped token in free text, normalised; None when there is none."""
-    match = re.search(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])", (text or "").translate(_FULLWIDTH))
+    match = re.search(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])", unicodedata.normalize("NFKC", text or ""))
     return match.group(0).upper() if match else None
 
 
@@ -150,7 +149,7 @@ _LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 
 def parse_phone(text: str) -> str | None:
     """A mainland mobile (11 digits) or landline with area code (0793-1234567), normalised; else None."""
-    compact = re.sub(r"[\s\u3000]", "", (text or "").translate(_FULLWIDTH))
+    compact = re.sub(r"[\s\u3000]", "", unicodedata.normalize("NFKC", text or ""))
     mobile = _MOBILE_RE.search(compact.replace("-", ""))
     if mobile:
         return mobile.group(1)
@@ -167,13 +166,9 @@ class IdentityError(ValueError):
 _LAST6_RE = re.compile(r"(?<![0-9X])(\d{5}[\dX])(?![0-9X])")
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text or "").upper())
-
-
 def normalize_id_number(text: str) -> str:
     """The 18-character ID number in canonical form; raises IdentityError when it is not valid."""
-    value = _compact(text)
+    value = normalize_id(text)
     if not _ID_RE.fullmatch(value):
         raise IdentityError("身份证号须为18位（最后一位可以是X）")
     try:
@@ -192,7 +187,7 @@ def application_id_hash(id_number: str, secret_key: str) -> str:
 
 def last6_from_text(text: str) -> str | None:
     """The 6 characters a resident sent as the end of the ID ("36117X", a whole ID, "后六位是 12345x")."""
-    value = _compact(text)
+    value = normalize_id(text)
     if _ID_RE.fullmatch(value):
         return value[-6:]
     found = _LAST6_RE.findall(value)

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.config import Settings
 from civil_affairs.db import make_engine
 from civil_affairs.setup_db import prepare_database
+from scripts.bench_booking import postgres_database
 
 pytest_plugins = ["tests.helpers.telegram_fixtures"]
 
@@ -86,18 +87,36 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+def drop_postgres_database(url: str) -> None:
+    """Drop the database of ``url`` (its connections too), from the server's ``TEST_POSTGRES_URL`` database."""
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated and seeded database: a SQLite file, and PostgreSQL when one is reachable."""
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated and seeded database: a SQLite file, and PostgreSQL when one is reachable.
+
+    On PostgreSQL each test session gets a database of its own beside ``TEST_POSTGRES_URL``'s
+    (dropped at the end), so two suites on one server never wipe each other's tables.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'suite.db'}"
-    else:
-        if not postgres_reachable():
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-        url = POSTGRES_URL
-        reset_postgres(url)
-    prepare_database(url)
-    return url
+        prepare_database(url)
+        yield url
+        return
+    if not postgres_reachable():
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    name = f"{make_url(POSTGRES_URL).database}_suite_{os.getpid()}"
+    own = postgres_database(POSTGRES_URL, name)
+    if own is None:
+        pytest.fail(f"cannot create the PostgreSQL database {name} beside {POSTGRES_URL}")
+    reset_postgres(own)
+    prepare_database(own)
+    yield own
+    drop_postgres_database(own)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from console.deps import (
     StaffContext,
     check_csrf,
     client_ip,
+    csrf_and_role,
     current_staff,
     render,
     sessions,
@@ -262,11 +263,12 @@ def _cancel_day(request: Request, day: date, reason: str, staff: StaffContext) -
 
 @router.post("/staff/appointments/cancel-day", include_in_schema=False)
 async def cancel_day_submit(
-    request: Request, day: str = Form(...), reason: str = Form(...), staff: StaffContext = Depends(check_csrf)
+    request: Request,
+    day: str = Form(...),
+    reason: str = Form(...),
+    staff: StaffContext = Depends(csrf_and_role("supervisor")),
 ) -> Response:
     """Cancel every booked appointment of a day and tell the residents."""
-    if not staff.has_role("supervisor"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     when = parse_day(day)
     reason = reason.strip()[:100] or SINGLE_CANCEL_REASON
     notices = await run_in_threadpool(_cancel_day, request, when, reason, staff)

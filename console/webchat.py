@@ -143,7 +143,7 @@ async def chat_message(request: Request, body: ChatIn) -> JSONResponse:
 
 
 @router.get("/api/chat/updates")
-async def chat_updates(request: Request, after: str = "-1") -> JSONResponse:
+def chat_updates(request: Request, after: str = "-1") -> JSONResponse:
     """Messages from staff (and rating requests) newer than ``after``; ``after=-1`` only syncs the cursor.
 
     The web chat page polls this every few seconds, which is how staff replies reach a browser.

@@ -68,9 +68,16 @@ def _reply(
 
 
 class ChatIn(BaseModel):
-    """One message typed by the resident (the page always sends ``message``, an empty one too)."""
+    """One message typed by the resident; ``{}`` is an empty message."""
 
-    message: StrictStr
+    message: StrictStr = ""
+
+    @classmethod
+    def validate(cls, value: Any) -> ChatIn:
+        """Only a JSON object: pydantic 1 would read a list of pairs as one (``[]`` as ``{}``)."""
+        if not isinstance(value, (dict, cls)):
+            raise TypeError("not an object")
+        return super().validate(value)
 
 
 class ChatRoute(APIRoute):

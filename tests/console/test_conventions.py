@@ -189,6 +189,9 @@ def test_bodies_are_checked_by_their_model_with_chinese_answers(client: TestClie
     # A model without an example keeps the general answers.
     assert client.post("/api/staff/login", content=b"{").json()["detail"] == "请求内容须为有效的 JSON"
     assert client.post("/api/staff/login", json=[1, 2]).json()["detail"] == "请求内容格式不正确（类型不对）"
+    # The web chat answers in chat messages: ``{}`` is an empty message, ``[]`` (an object to pydantic 1) is not.
+    assert client.post("/api/chat", json={}).json()["messages"][0]["text"] == "请先输入您的问题。"
+    assert client.post("/api/chat", json=[]).status_code == 422
 
 
 def test_supervisor_writes_check_the_csrf_token_then_the_role(client: TestClient, agent: str) -> None:

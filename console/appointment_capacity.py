@@ -12,8 +12,8 @@ from civil_affairs.booking import work_calendar
 from console.appointments import parse_day
 from console.deps import (
     StaffContext,
-    check_csrf,
     client_ip,
+    csrf_and_role,
     render,
     require_role,
     sessions,
@@ -50,11 +50,9 @@ def capacity_slot_submit(
     slot_id: int,
     capacity: int = Form(...),
     active: str = Form(""),
-    staff: StaffContext = Depends(check_csrf),
+    staff: StaffContext = Depends(csrf_and_role("supervisor")),
 ) -> Response:
     """Change one slot's default capacity (and whether it is offered)."""
-    if not staff.has_role("supervisor"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     with sessions(request).begin() as session:
         try:
             slot = booking.set_slot_capacity(slot_id, capacity, active=bool(active), session=session)
@@ -83,11 +81,9 @@ def capacity_override_submit(
     slot_id: int = Form(...),
     capacity: str = Form(""),
     note: str = Form(""),
-    staff: StaffContext = Depends(check_csrf),
+    staff: StaffContext = Depends(csrf_and_role("supervisor")),
 ) -> Response:
     """Set (or, with an empty capacity, remove) the capacity of one slot on one date."""
-    if not staff.has_role("supervisor"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     when = parse_day(day)
     raw = capacity.strip()
     value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else None  # "²" is a digit too
@@ -139,11 +135,12 @@ def calendar_page(
 
 @router.post("/staff/appointments/calendar/seed", include_in_schema=False)
 def calendar_seed_submit(
-    request: Request, year: int = Form(...), replace: str = Form(""), staff: StaffContext = Depends(check_csrf)
+    request: Request,
+    year: int = Form(...),
+    replace: str = Form(""),
+    staff: StaffContext = Depends(csrf_and_role("supervisor")),
 ) -> Response:
     """Load a year from the chinese_calendar package, or start an empty year to fill by hand."""
-    if not staff.has_role("supervisor"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     with sessions(request).begin() as session:
         if year in work_calendar.package_years():
             count = work_calendar.seed_year_from_package(year, session=session, replace=bool(replace))
@@ -170,11 +167,9 @@ def calendar_day_submit(
     day: str = Form(...),
     kind: str = Form(""),
     name: str = Form(""),
-    staff: StaffContext = Depends(check_csrf),
+    staff: StaffContext = Depends(csrf_and_role("supervisor")),
 ) -> Response:
     """Make a date a holiday, a make-up working day, or (empty kind) an ordinary day."""
-    if not staff.has_role("supervisor"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     when = parse_day(day)
     with sessions(request).begin() as session:
         try:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from civil_affairs import audit, booking, clock
@@ -26,6 +27,7 @@ from console.deps import (
     StaffContext,
     check_csrf,
     client_ip,
+    csrf_and_role,
     current_staff,
     render,
     sessions,
@@ -41,6 +43,14 @@ CANCEL_NOTICE = (
     "请重新预约其他日期，给您带来不便敬请谅解。如有疑问可说“转人工”。"
 )
 SINGLE_CANCEL_REASON = "登记处工作安排调整"
+BAD_STATUS_TEXT = "status 必须是 arrived、no_show 或 cancelled"
+
+
+class StatusChangeIn(BaseModel):
+    """A staff status change posted to the JSON API; the reason is told to a resident whose booking is cancelled."""
+
+    status: str | None = None
+    reason: str | None = None
 
 
 def parse_day(value: str | None, default: date | None = None) -> date:
@@ -173,14 +183,14 @@ def api_day(
 async def api_status(
     request: Request,
     appointment_id: int,
-    payload: dict[str, Any] = Body(...),
+    payload: StatusChangeIn,
     staff: StaffContext = Depends(check_csrf),
 ) -> JSONResponse:
     """Mark arrived / no_show, or cancel (the resident is told in their chat)."""
-    new_status = str(payload.get("status") or "")
+    new_status = payload.status or ""
     if new_status not in booking.STAFF_STATUSES:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "status 必须是 arrived、no_show 或 cancelled")
-    reason = str(payload.get("reason") or "")[:100]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_STATUS_TEXT)
+    reason = (payload.reason or "")[:100]
     body, notices = await run_in_threadpool(_change_status, request, appointment_id, new_status, reason, staff)
     delivered = await _notify_cancelled(request, notices)
     return JSONResponse({"appointment": body, "notified": delivered})
@@ -262,11 +272,12 @@ def _cancel_day(request: Request, day: date, reason: str, staff: StaffContext) -
 
 @router.post("/staff/appointments/cancel-day", include_in_schema=False)
 async def cancel_day_submit(
-    request: Request, day: str = Form(...), reason: str = Form(...), staff: StaffContext = Depends(check_csrf)
+    request: Request,
+    day: str = Form(...),
+    reason: str = Form(...),
+    staff: StaffContext = Depends(csrf_and_role("supervisor")),
 ) -> Response:
     """Cancel every booked appointment of a day and tell the residents."""
-    if not staff.has_role("supervisor"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "权限不足")
     when = parse_day(day)
     reason = reason.strip()[:100] or SINGLE_CANCEL_REASON
     notices = await run_in_threadpool(_cancel_day, request, when, reason, staff)

@@ -1,12 +1,14 @@
 """Dependencies of the staff side: who is logged in, which role they need, and the CSRF check.
 
+Every staff route declares its minimum role in its signature: ``current_staff`` (any member) or
+``require_role`` to read, ``check_csrf`` (any member) or ``csrf_and_role`` to change something.
 Pages answer a missing login with a redirect to the login form; ``/api/*`` answers 401 JSON.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,16 +125,27 @@ def current_staff(request: Request) -> StaffContext:
     return staff
 
 
-def require_role(role: str) -> Callable[..., StaffContext]:
-    """A dependency that lets through ``role`` and the roles above it, and answers 403 to others."""
+def _checked_role(role: str) -> str:
+    """``role`` itself; a typo in a route's declaration fails at import, not at the first request."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    return role
+
+
+def _with_role(staff: StaffContext, role: str) -> StaffContext:
+    """``staff`` if their role is ``role`` or above, else 403."""
+    if not staff.has_role(role):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, FORBIDDEN_TEXT)
+    return staff
+
+
+def require_role(role: str) -> Callable[..., StaffContext]:
+    """A dependency that lets through ``role`` and the roles above it, and answers 403 to others."""
+    role = _checked_role(role)
 
     def dependency(staff: StaffContext = Depends(current_staff)) -> StaffContext:
         """The logged-in member, if their role is high enough."""
-        if not staff.has_role(role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, FORBIDDEN_TEXT)
-        return staff
+        return _with_role(staff, role)
 
     return dependency
 
@@ -156,3 +169,14 @@ async def check_csrf(request: Request, staff: StaffContext = Depends(current_sta
     if not tokens_match(staff.csrf_token, given):
         raise HTTPException(status.HTTP_403_FORBIDDEN, CSRF_TEXT)
     return staff
+
+
+def csrf_and_role(role: str) -> Callable[..., Awaitable[StaffContext]]:
+    """``check_csrf``, then ``require_role``'s check: for state-changing requests that need ``role``."""
+    role = _checked_role(role)
+
+    async def dependency(staff: StaffContext = Depends(check_csrf)) -> StaffContext:
+        """The logged-in member, if the request carries their CSRF token and their role is high enough."""
+        return _with_role(staff, role)
+
+    return dependency

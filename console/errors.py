@@ -2,12 +2,16 @@
 
 FastAPI's own validation errors are English lists that echo the input back; a number too large for
 the database (SQLite refuses integers past 2**63) used to end as a 500. Both are answered here.
+JSON endpoints take a pydantic model; a model may declare an example object (``Config.schema_extra``),
+which is then shown when the body is not a JSON object at all.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 INVALID_INPUT_TEXT = "请求内容格式不正确"
 BAD_JSON_TEXT = "请求内容须为有效的 JSON"
+BAD_JSON_EXAMPLE_TEXT = "请求内容须为 JSON，例如 {example}"
 FIELD_TEXTS = {
     "missing": "缺少必填项",
     "type_error": "类型不对",
@@ -45,11 +50,28 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts)
 
 
-def validation_detail(exc: RequestValidationError) -> str:
+def body_example(request: Request) -> Any:
+    """The example object the route's body model declares, or None."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    config = getattr(getattr(field, "type_", None), "__config__", None)
+    extra = getattr(config, "schema_extra", None)
+    return extra.get("example") if isinstance(extra, dict) else None
+
+
+def _not_an_object(error: dict[str, Any]) -> bool:
+    """True when the body as a whole is wrong: not JSON, or JSON but not an object (``[1, 2]``, a form)."""
+    kind = str(error.get("type", ""))
+    whole = tuple(error.get("loc", ())) == ("body",) and kind.startswith("type_error")
+    return whole or kind.startswith("value_error.jsondecode") or kind == "json_invalid"
+
+
+def validation_detail(exc: RequestValidationError, example: Any = None) -> str:
     """One Chinese sentence naming the fields that were wrong (never the submitted values)."""
     problems: list[str] = []
     for error in exc.errors():
         kind = str(error.get("type", ""))
+        if _not_an_object(error) and example is not None:
+            return BAD_JSON_EXAMPLE_TEXT.format(example=json.dumps(example, ensure_ascii=False))
         if kind.startswith("value_error.jsondecode") or kind == "json_invalid":
             return BAD_JSON_TEXT
         label = next(
@@ -63,7 +85,8 @@ def validation_detail(exc: RequestValidationError) -> str:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"detail": validation_detail(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    detail = validation_detail(exc, body_example(request))
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import (
     APIRouter,
-    Body,
     Depends,
     HTTPException,
     Request,
@@ -14,6 +13,7 @@ from fastapi import (
     status,
 )
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
 
 from civil_affairs import audit
 from civil_affairs.faq.store import (
@@ -29,6 +29,27 @@ from console.deps import StaffContext, check_csrf, client_ip, current_staff, ren
 from console.faq import NOT_FOUND_TEXT, UNANSWERED_LIMIT, entry_json, save_entry, set_entry_active
 
 router = APIRouter()
+
+
+class FaqIn(BaseModel):
+    """An entry posted to the JSON API, in ``entry_json``'s fields; lists may also be one string, a line each.
+
+    Only the types are checked here; ``parse_faq`` (shared with the editor and the file import) checks
+    the meaning and names every problem at once. Fields left out keep ``parse_faq``'s defaults.
+    """
+
+    key: str | None = None
+    category: str | None = None
+    question: str | None = None
+    answer: str | None = None
+    alternatives: list[str] | str | None = None
+    keywords: list[str] | str | None = None
+    source: str | None = None
+    locality: str | None = None
+    reviewed: str | None = None
+    active: bool | None = None
+    variants: list[str] | str | None = None
+    near_misses: list[dict[str, str]] | str | None = None
 
 
 def _unanswered_rows(request: Request, staff: StaffContext) -> list[UnansweredQuestion]:
@@ -88,12 +109,10 @@ def api_faq_list(
 
 
 @router.post("/api/staff/faq")
-def api_faq_save(
-    request: Request, body: dict[str, Any] = Body(...), staff: StaffContext = Depends(check_csrf)
-) -> JSONResponse:
-    """Create or update the entry with ``body['key']`` (201 when created)."""
+def api_faq_save(request: Request, body: FaqIn, staff: StaffContext = Depends(check_csrf)) -> JSONResponse:
+    """Create or update the entry with ``body.key`` (201 when created)."""
     try:
-        data = parse_faq(body)
+        data = parse_faq(body.dict(exclude_unset=True))
     except FaqValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.problems) from exc
     with sessions(request).begin() as session:

@@ -12,7 +12,6 @@ token (form field, or the ``X-CSRF-Token`` header for the API). Errors are short
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +53,6 @@ POLL_SECONDS = 2.5
 NO_HANDOFF_TEXT = "没有这个转人工会话"
 NO_CONVERSATION_TEXT = "没有这个会话"
 BAD_STATUS_TEXT = "status 只能是 open（待处理）、assigned（处理中）或 resolved（已结束）"
-BAD_JSON_TEXT = '请求内容须为 JSON，例如 {"text": "您好"}'
 EMPTY_TEXT = "内容不能为空"
 TOO_LONG_TEXT = f"内容太长（最多 {MAX_TEXT_CHARS} 字），请分几条发送"
 BAD_ASSIGNEE_TEXT = "请选择一位在岗的工作人员"
@@ -80,31 +78,14 @@ def parse_id(value: str, missing: str = NO_HANDOFF_TEXT) -> int:
     return int(value)
 
 
-def clean_staff_text(value: Any) -> str:
-    """The reply or note text, or 422 with a Chinese message."""
-    if not isinstance(value, str) or not value.strip():
+def clean_staff_text(value: str | None) -> str:
+    """The reply or note text (from the page's form or the API's ``TextIn``), or 422 with a Chinese message."""
+    if value is None or not value.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, EMPTY_TEXT)
     text = value.strip()
     if len(text) > MAX_TEXT_CHARS:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, TOO_LONG_TEXT)
     return text
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object (an empty body counts as ``{}``), or 422 with a Chinese message."""
-    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        # A form is not JSON (and the CSRF check may already have consumed it as a form).
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting overflows the parser
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT) from exc
-    if not isinstance(body, dict):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_JSON_TEXT)
-    return body
 
 
 def handoff_or_404(session: Any, handoff_id: int) -> Handoff:

@@ -1,13 +1,17 @@
 """The JSON API of the handoff queue (``/api/staff/handoffs``): the same checks, audit and errors as the pages
-in ``console.handoffs``, for the console's own polling and for integrations."""
+in ``console.handoffs``, for the console's own polling and for integrations.
+
+Bodies are pydantic models (an empty body is the same as ``{}``); the text is then checked by
+``clean_staff_text``, as the page's form posts are.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, StrictInt, StrictStr
 
 from civil_affairs import audit
 from civil_affairs.conversations.handoff_views import (
@@ -20,7 +24,6 @@ from civil_affairs.conversations.handoff_views import (
 from console.conversations import search_rows
 from console.deps import StaffContext, check_csrf, client_ip, current_staff, sessions
 from console.handoffs import (
-    BAD_ASSIGNEE_TEXT,
     MAX_SEARCH_CHARS,
     NOT_DELIVERED_TEXT,
     add_staff_note,
@@ -29,7 +32,6 @@ from console.handoffs import (
     claim_handoff,
     clean_staff_text,
     handoff_or_404,
-    json_body,
     parse_id,
     queue_rows,
     resolve_handoff,
@@ -38,6 +40,24 @@ from console.handoffs import (
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
+
+
+class TextIn(BaseModel):
+    """A reply to the resident or an internal note."""
+
+    text: StrictStr | None = None
+
+    class Config:
+        schema_extra = {"example": {"text": "您好"}}
+
+
+class ClaimIn(BaseModel):
+    """Claim for oneself (no ``staff_user_id``), or assign to that colleague (supervisors and admins)."""
+
+    staff_user_id: StrictInt | None = None
+
+    class Config:
+        schema_extra = {"example": {"staff_user_id": 7}}
 
 
 @router.get("/api/staff/handoffs")
@@ -87,10 +107,12 @@ def api_handoff(
 
 
 @router.post("/api/staff/handoffs/{handoff_id}/reply")
-async def api_reply(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
+async def api_reply(
+    request: Request, handoff_id: str, body: TextIn | None = None, staff: StaffContext = Depends(check_csrf)
+) -> dict[str, Any]:
     """Send ``{"text"}`` to the resident; 409 when the handoff is already resolved."""
     number = parse_id(handoff_id)
-    text = clean_staff_text((await json_body(request)).get("text"))
+    text = clean_staff_text(body.text if body else None)
     outcome = await send_reply(request, number, staff, text)
     return {
         "handoff": outcome.handoff,
@@ -100,22 +122,22 @@ async def api_reply(request: Request, handoff_id: str, staff: StaffContext = Dep
 
 
 @router.post("/api/staff/handoffs/{handoff_id}/note")
-async def api_note(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
+def api_note(
+    request: Request, handoff_id: str, body: TextIn | None = None, staff: StaffContext = Depends(check_csrf)
+) -> dict[str, Any]:
     """Add the internal note ``{"text"}``."""
     number = parse_id(handoff_id)
-    text = clean_staff_text((await json_body(request)).get("text"))
-    return {"note": await run_in_threadpool(add_staff_note, request, number, staff, text)}
+    text = clean_staff_text(body.text if body else None)
+    return {"note": add_staff_note(request, number, staff, text)}
 
 
 @router.post("/api/staff/handoffs/{handoff_id}/claim")
-async def api_claim(request: Request, handoff_id: str, staff: StaffContext = Depends(check_csrf)) -> dict[str, Any]:
+def api_claim(
+    request: Request, handoff_id: str, body: ClaimIn | None = None, staff: StaffContext = Depends(check_csrf)
+) -> dict[str, Any]:
     """Claim for oneself; ``{"staff_user_id": n}`` assigns to someone else (supervisors and admins)."""
-    number = parse_id(handoff_id)
-    body = await json_body(request)
-    assignee = body.get("staff_user_id")
-    if assignee is not None and (not isinstance(assignee, int) or isinstance(assignee, bool)):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, BAD_ASSIGNEE_TEXT)
-    return {"handoff": await run_in_threadpool(claim_handoff, request, number, staff, assignee)}
+    assignee = body.staff_user_id if body else None
+    return {"handoff": claim_handoff(request, parse_id(handoff_id), staff, assignee)}
 
 
 @router.post("/api/staff/handoffs/{handoff_id}/resolve")

@@ -16,7 +16,7 @@ from civil_affairs import audit
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.staff import ROLE_LABELS
 from civil_affairs.staff_accounts import get_user, list_users, locked_until, unlock
-from console.deps import StaffContext, check_csrf, client_ip, render, require_role, sessions
+from console.deps import StaffContext, client_ip, csrf_and_role, render, require_role, sessions
 
 router = APIRouter()
 
@@ -71,8 +71,7 @@ def accounts_page(request: Request, staff: StaffContext = Depends(require_role("
 def unlock_submit(
     username: str,
     request: Request,
-    staff: StaffContext = Depends(require_role("admin")),
-    _csrf: StaffContext = Depends(check_csrf),
+    staff: StaffContext = Depends(csrf_and_role("admin")),
 ) -> Response:
     """Unlock from the page's button and come back to the list."""
     _unlock(request, username, staff)
@@ -94,8 +93,7 @@ def api_accounts(request: Request, staff: StaffContext = Depends(require_role("a
 def api_unlock(
     username: str,
     request: Request,
-    staff: StaffContext = Depends(require_role("admin")),
-    _csrf: StaffContext = Depends(check_csrf),
+    staff: StaffContext = Depends(csrf_and_role("admin")),
 ) -> dict[str, object]:
     """Lift the username's login lock; ``{"unlocked": true}`` when it was locked."""
     return {"unlocked": _unlock(request, username, staff)}

@@ -8,14 +8,18 @@ holds the cookie itself.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, StrictStr
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
 
 from civil_affairs.conversations.rasa_client import MessageLost, RasaUnavailable
 from civil_affairs.conversations.rate_limit import RateLimited
@@ -27,7 +31,6 @@ from console.deps import client_ip
 from console.security import is_https
 
 logger = logging.getLogger(__name__)
-router = APIRouter()
 
 COOKIE_NAME = "webchat_id"
 COOKIE_MAX_AGE = 30 * 86400
@@ -64,17 +67,39 @@ def _reply(
     return _respond(request, {"messages": messages}, chat_id, new, code)
 
 
-async def _message_of(request: Request) -> str | None:
-    """The ``message`` of the JSON body, or None when the body is not ``{"message": "<text>"}``."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    if not isinstance(body, dict):
-        return None
-    message = body.get("message", "")
-    return message if isinstance(message, str) else None
+class ChatIn(BaseModel):
+    """One message typed by the resident; ``{}`` is an empty message."""
+
+    message: StrictStr = ""
+
+    @classmethod
+    def validate(cls, value: Any) -> ChatIn:
+        """Only a JSON object: pydantic 1 would read a list of pairs as one (``[]`` as ``{}``)."""
+        if not isinstance(value, (dict, cls)):
+            raise TypeError("not an object")
+        return super().validate(value)
+
+
+class ChatRoute(APIRoute):
+    """A body the chat cannot read is answered as a chat message: the page shows bubbles, not ``detail``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer_unreadable(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (RequestValidationError, HTTPException) as exc:
+                # FastAPI answers 400 to a body its JSON parser gives up on (invalid UTF-8, deep nesting).
+                if isinstance(exc, HTTPException) and exc.status_code != status.HTTP_400_BAD_REQUEST:
+                    raise
+                chat_id, new = _chat_id(request)
+                return _reply(request, [{"text": BAD_REQUEST_TEXT}], chat_id, new, status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+        return answer_unreadable
+
+
+router = APIRouter(route_class=ChatRoute)
 
 
 @router.get("/", include_in_schema=False)
@@ -90,13 +115,10 @@ async def chat_page(request: Request) -> Response:
 
 
 @router.post("/api/chat")
-async def chat_message(request: Request) -> JSONResponse:
+async def chat_message(request: Request, body: ChatIn) -> JSONResponse:
     """Forward one message to Rasa and return the bot's answers as JSON."""
     chat_id, new = _chat_id(request)
-    message = await _message_of(request)
-    if message is None:
-        return _reply(request, [{"text": BAD_REQUEST_TEXT}], chat_id, new, status.HTTP_422_UNPROCESSABLE_ENTITY)
-    text = clean_text(message)
+    text = clean_text(body.message)
     if not text:
         return _reply(request, [{"text": EMPTY_TEXT}], chat_id, new)
     if len(text) > MAX_MESSAGE_CHARS:
@@ -128,7 +150,7 @@ async def chat_message(request: Request) -> JSONResponse:
 
 
 @router.get("/api/chat/updates")
-async def chat_updates(request: Request, after: str = "-1") -> JSONResponse:
+def chat_updates(request: Request, after: str = "-1") -> JSONResponse:
     """Messages from staff (and rating requests) newer than ``after``; ``after=-1`` only syncs the cursor.
 
     The web chat page polls this every few seconds, which is how staff replies reach a browser.

@@ -212,7 +212,7 @@ def test_resolve_asks_for_a_rating_and_the_bot_answers_again(
     [
         ({"text": "   "}, "内容不能为空"),
         ({}, "内容不能为空"),
-        ({"text": 5}, "内容不能为空"),
+        ({"text": 5}, "text：类型不对"),  # the body model names the field (it used to say "内容不能为空")
         ({"text": "字" * 2001}, "内容太长"),
         ("not json", "请求内容须为 JSON"),
         ([1, 2], "请求内容须为 JSON"),

@@ -20,7 +20,15 @@ from civil_affairs.config import PROJECT_ROOT
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 TEXT_FILES = {"actions/texts.py", "bot/texts.py", "civil_affairs/conversations/texts.py"}
-SCANNED = ("actions", "bot", "civil_affairs/conversations", "console/webchat.py")
+SCANNED = (
+    "actions",
+    "bot",
+    "civil_affairs/conversations",
+    "console/webchat.py",
+    # Notices the background jobs push to residents (worded in civil_affairs/conversations/texts.py).
+    "civil_affairs/applications/notify.py",
+    "civil_affairs/booking/reminders.py",
+)
 # Calls whose string arguments read what a resident typed.
 READING_CALLS = {"compile", "search", "match", "fullmatch", "sub", "findall", "finditer", "split"}
 READING_METHODS = {"strip", "lstrip", "rstrip", "startswith", "endswith", "replace"}

@@ -48,6 +48,21 @@ RESEND_TEXT = "抱歉，刚才这条消息没有处理成功，请您再发一�
 EMPTY_TEXT = "请先输入您的问题。"
 SLOW_DOWN_TEXT = "您发送得太快了，请稍等一会儿再发。紧急情况请直接拨打 110 / 120。"
 
+# --- notices pushed to residents by background jobs ------------------------------------------------------
+
+# A subscribed application changed stage (civil_affairs/applications/notify.py); the meaning and
+# 说明 lines only when there are any.
+PROGRESS_NOTICE_HEADING = "您订阅的申请 {number}（{type_name}）有新进度："
+PROGRESS_NOTICE_STAGE = "当前进度：{stage}（{stage_date}）"
+PROGRESS_NOTICE_NOTE = "说明：{note}"
+PROGRESS_NOTICE_NEXT_STEP = "下一步：{next_step}"
+PROGRESS_UNSUBSCRIBE_TITLE = "取消进度提醒"
+# The day before an appointment (civil_affairs/booking/reminders.py).
+APPOINTMENT_REMINDER = (
+    "温馨提醒：您预约了{day} {slot} 的{kind}，预约码 {code}。\n请双方本人带好居民身份证按时到场。"
+    "如需改约或取消，请回复“改约”或“取消预约”；无法到场又未取消的，会记为爽约。"
+)
+
 # How a file the bot sent appears in the transcript (staff console, web chat history).
 DOCUMENT_LINE = "[文件] {filename}"
 

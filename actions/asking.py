@@ -20,10 +20,11 @@ class AskForSlot(Action, ABC):
     """Asks a form's question for one slot.
 
     To wire a question: subclass this with ``question`` (and ``marriage_question`` when a 结婚登记
-    booking words it differently, e.g. 男方/女方 for 一方/另一方) and a ``name()`` returning
-    ``action_ask_<slot>`` (every form that needs the slot) or ``action_ask_<form>_<slot>`` (one form
-    only); list that name under ``actions:`` in domain.yml and define no ``utter_ask_*`` response for
-    the slot. Abstract, so the action server registers only the subclasses.
+    booking words it differently, e.g. 男方/女方 for 一方/另一方), both taken from ``actions/texts.py``,
+    and a ``name()`` returning ``action_ask_<slot>`` (every form that needs the slot) or
+    ``action_ask_<form>_<slot>`` (one form only); list that name under ``actions:`` in domain.yml and
+    define no ``utter_ask_*`` response for the slot. Abstract, so the action server registers only
+    the subclasses.
     """
 
     question: str

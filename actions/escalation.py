@@ -12,7 +12,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import services
-from civil_affairs.conversations.emergency import HANDED_OVER_REPLY, hotline_reply
+from civil_affairs.conversations import texts
+from civil_affairs.conversations.emergency import hotline_reply
 from civil_affairs.conversations.handoff import acknowledgement, escalate, staff_alert
 
 logger = logging.getLogger(__name__)
@@ -38,5 +39,5 @@ async def send_emergency_help(dispatcher: CollectingDispatcher, tracker: Tracker
     bureau = services().settings.bureau
     dispatcher.utter_message(text=hotline_reply(text, hotline=bureau.hotline, bureau=bureau.name))
     await hand_over(tracker, "emergency")
-    dispatcher.utter_message(text=HANDED_OVER_REPLY)
+    dispatcher.utter_message(text=texts.HANDED_OVER_REPLY)
     return []

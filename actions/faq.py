@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.common import INTENT_CATEGORIES, services
 from actions.escalation import hand_over, send_emergency_help
 from civil_affairs.conversations.emergency import is_self_harm
@@ -30,15 +31,8 @@ MISUNDERSTOOD_LIMIT = 2
 # "那离婚呢？" / "还有补领的呢" / "如果是外地户口呢": short questions that lean on the previous one.
 _ELLIPTICAL_RE = re.compile(r"^(那|那么|还有|如果|要是|假如|另外)|呢$")
 ELLIPTICAL_MAX_CHARS = 14
-
-NOT_TEXT_REPLY = "我只能看懂文字消息。请用文字简单说说您想问的事，比如“低保怎么申请”。"
-UNKNOWN_REPLY = (
-    "抱歉，这个问题我暂时答不上来，已经记录下来，工作人员会尽快补充答案。"
-    "您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
-)
-NONE_REPLY = (
-    "抱歉没有找到您要问的问题，已经记录下来，工作人员会补充。您可以换个说法再问一次，或者说“转人工”请工作人员帮忙。"
-)
+# Searched once at start-up to fit the ranker; never shown to anyone.
+WARM_UP_QUERY = "低保怎么申请"
 
 
 def is_elliptical(text: str) -> bool:
@@ -73,19 +67,19 @@ def suggestion_buttons(candidates: list[Candidate], with_none: bool = True) -> l
         for c in candidates
     ]
     if with_none:
-        buttons.append({"title": "都不是", "payload": "/faq_none"})
+        buttons.append({"title": texts.FAQ_NONE_BUTTON_TITLE, "payload": "/faq_none"})
     return buttons
 
 
 def human_button() -> dict[str, str]:
-    return {"title": "转人工", "payload": "/request_human"}
+    return {"title": texts.HUMAN_BUTTON_TITLE, "payload": "/request_human"}
 
 
 async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, reply: str) -> list[EventType]:
     """The bot could not help; the second time in a row a person takes over."""
     count = int(tracker.get_slot("misunderstood_count") or 0) + 1
     if count >= MISUNDERSTOOD_LIMIT:
-        dispatcher.utter_message(text="抱歉，我没能帮上忙。" + await hand_over(tracker, "misunderstood"))
+        dispatcher.utter_message(text=texts.MISUNDERSTOOD_PREFIX + await hand_over(tracker, "misunderstood"))
         return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
     dispatcher.utter_message(text=reply, buttons=[human_button()])
     return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", float(count))]
@@ -104,7 +98,7 @@ class ActionAnswerFaq(Action):
         if intent == "choose_faq":
             return self._answer_choice(dispatcher, tracker)
         if not has_meaningful_text(text):
-            dispatcher.utter_message(text=NOT_TEXT_REPLY)
+            dispatcher.utter_message(text=texts.FAQ_NOT_TEXT)
             return []
         if is_self_harm(text):
             return await send_emergency_help(dispatcher, tracker)
@@ -136,7 +130,7 @@ class ActionAnswerFaq(Action):
                 related = result.related()
                 if related:
                     dispatcher.utter_message(
-                        text="您可能还想问：", buttons=suggestion_buttons(related, with_none=False)
+                        text=texts.FAQ_RELATED, buttons=suggestion_buttons(related, with_none=False)
                     )
                 return [
                     SlotSet("last_faq_key", entry.key),
@@ -146,14 +140,14 @@ class ActionAnswerFaq(Action):
                 ]
             if result.decision == "disambiguate":
                 shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
-                dispatcher.utter_message(text="您是想问下面哪个问题？请点选：", buttons=suggestion_buttons(shown))
+                dispatcher.utter_message(text=texts.FAQ_WHICH_ONE, buttons=suggestion_buttons(shown))
                 return [
                     SlotSet("faq_candidates", [c.key for c in shown]),
                     SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
                     SlotSet("last_faq_query", query),
                 ]
             record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
-        return await misunderstood(dispatcher, tracker, UNKNOWN_REPLY)
+        return await misunderstood(dispatcher, tracker, texts.FAQ_UNKNOWN)
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """The resident pressed a suggestion button or typed 第一个/第二个."""
@@ -167,7 +161,7 @@ class ActionAnswerFaq(Action):
         with app.sessions.begin() as session:
             entry = find_entry(key or "", session=session)
             if entry is None or not entry.active:
-                dispatcher.utter_message(text="请直接点选上面的问题按钮，或者把您的问题再说一遍。")
+                dispatcher.utter_message(text=texts.FAQ_CHOICE_UNCLEAR)
                 return []
             dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
             return [
@@ -189,7 +183,7 @@ class ActionFaqNone(Action):
             app = services()
             with app.sessions.begin() as session:
                 record_unanswered(str(text), session=session, intent="faq_none")
-        return await misunderstood(dispatcher, tracker, NONE_REPLY) + [SlotSet("unanswered_text", None)]
+        return await misunderstood(dispatcher, tracker, texts.FAQ_NONE) + [SlotSet("unanswered_text", None)]
 
 
 def warm_up_faq_ranker() -> None:
@@ -200,7 +194,7 @@ def warm_up_faq_ranker() -> None:
         started = time.perf_counter()
         app = services()
         with app.sessions.begin() as session:
-            app.faq.search(session, "低保怎么申请")
+            app.faq.search(session, WARM_UP_QUERY)
         logger.info("faq ranker ready in %.1f s", time.perf_counter() - started)
     except Exception:  # noqa: BLE001 - the action server must start even if the store is unreachable
         logger.exception("faq ranker warm-up failed; it will be fitted on the first question")

@@ -6,7 +6,7 @@ reply for a wrong pair, an unknown number and a malformed number, and pauses loo
 failures of the chat, of its client address or of the whole service. A successful lookup is recorded
 in the database, and only a chat with such a record can subscribe to that application: a tracker slot
 proves nothing, since whoever can post a tracker to the action server can fill it. What the actions
-say to the resident, the form's questions included, is in ``actions/status_texts.py``.
+say to the resident, the form's questions included, is in ``actions/texts.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import status_texts as texts
+from actions import texts
 from actions.asking import AskForSlot
 from actions.common import services
 from civil_affairs.applications.lookup import describe, lookup_status, proven_application
@@ -36,12 +36,7 @@ MAX_SLOT_CHARS = 60
 def contact_line() -> str:
     """Where a resident can ask in person or by phone, from the bureau settings."""
     bureau = services().settings.bureau
-    line = f"联系{bureau.name}"
-    if bureau.phone:
-        line += f"（电话 {bureau.phone}）"
-    if bureau.hours:
-        line += f"，办公时间 {bureau.hours}"
-    return line + f"，也可拨打 {bureau.hotline} 政务服务便民热线。"
+    return texts.contact_line(name=bureau.name, phone=bureau.phone, hours=bureau.hours, hotline=bureau.hotline)
 
 
 def _latest_number(tracker: Tracker) -> str | None:

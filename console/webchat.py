@@ -23,7 +23,9 @@ from starlette.exceptions import HTTPException
 
 from civil_affairs.conversations.rasa_client import MessageLost, RasaUnavailable
 from civil_affairs.conversations.rate_limit import RateLimited
-from civil_affairs.conversations.service import BUSY_TEXT, RESEND_TEXT
+from civil_affairs.conversations.texts import BUSY_TEXT, EMPTY_TEXT, RESEND_TEXT
+from civil_affairs.conversations.texts import WEBCHAT_BAD_REQUEST_TEXT as BAD_REQUEST_TEXT
+from civil_affairs.conversations.texts import WEBCHAT_TOO_LONG_TEXT as TOO_LONG_TEXT
 from civil_affairs.conversations.transcripts import clean_text, transcript, web_sender_id
 from civil_affairs.models import Conversation
 from civil_affairs.throttle import CURRENT_CLIENT_ADDRESS, client_digest
@@ -36,10 +38,6 @@ COOKIE_NAME = "webchat_id"
 COOKIE_MAX_AGE = 30 * 86400
 MAX_MESSAGE_CHARS = 2000
 MAX_CURSOR = 2**62  # message ids beyond this do not exist; larger numbers would overflow SQLite
-TOO_LONG_TEXT = "您的消息太长了，请分几次简短地说。"
-EMPTY_TEXT = "请先输入您的问题。"
-BAD_REQUEST_TEXT = "请求格式不对，请刷新页面后再试。"
-NOT_TEXT_TEXT = "消息须为文字，请刷新页面后再试。"
 
 
 def _chat_id(request: Request) -> tuple[str, bool]:

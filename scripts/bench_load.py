@@ -54,10 +54,10 @@ from bot import texts as bot_texts
 from civil_affairs.applications.records import check_application, create_application
 from civil_affairs.config import Settings
 from civil_affairs.conversations.rasa_client import REST_WEBHOOK_PATH
+from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.ops.supervisor_status import read_status
 from civil_affairs.rasa_model import ensure_model
-from console.webchat import BUSY_TEXT, RESEND_TEXT
 from tests.helpers.applications import fictitious_id
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import SEND_METHODS, FakeTelegramServer, SentMessage

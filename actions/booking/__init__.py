@@ -7,8 +7,9 @@ resident plainly asks something else (a policy question, "转人工", "不约了
 the form rejects and the rules in dialogue/booking.yml answer the question or stop the form.
 The checks themselves live in ``civil_affairs`` (identity, date_parsing, booking).
 
-Modules: ``answers`` (reading answers), ``texts`` (wording), ``form`` (the booking form),
-``questions`` (action_ask_<slot>), ``submit`` (booking), ``manage`` (cancel and reschedule).
+Modules: ``answers`` (reading answers), ``form`` (the booking form), ``questions``
+(action_ask_<slot>), ``submit`` (booking), ``manage`` (cancel and reschedule). What they say to
+residents is in ``actions/texts.py``.
 """
 
 from __future__ import annotations

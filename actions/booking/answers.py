@@ -10,7 +10,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking.texts import HUMAN_HINT
+from actions import texts
 from actions.common import services
 from civil_affairs import booking, clock
 from civil_affairs.booking.date_parsing import cn_number
@@ -130,31 +130,25 @@ def party_problem(kind: str, position: int, person: IdNumber, day: date) -> str 
     """Why this person cannot be party ``position`` of a ``kind`` booking on ``day``; None if they can."""
     if kind != "marriage":
         return None
-    role = role_label(kind, position)
+    role = texts.role_label(kind, position)
     expected = MALE if position == 1 else FEMALE
     if person.sex != expected:
-        shown = "男性" if person.sex == MALE else "女性"
-        return f"这个身份证号码显示是{shown}，这里需要填写{role}的身份证号码，请核对后重新输入。"
+        shown = texts.MALE_WORD if person.sex == MALE else texts.FEMALE_WORD
+        return texts.WRONG_SEX.format(sex=shown, role=role)
     problem = marriage_age_problem(person, day)
-    return problem + "请核对身份证号码，如有疑问可说“转人工”。" if problem else None
+    return problem + texts.AGE_PROBLEM_HINT if problem else None
 
 
 def reject_answer(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict[str, Any]:
     """Say what is wrong and ask again; after repeated failures also offer a person."""
     count = int(tracker.get_slot("booking_failures") or 0) + 1
-    dispatcher.utter_message(text=message + ("\n" + HUMAN_HINT if count >= FAILURE_HINT_AFTER else ""))
+    dispatcher.utter_message(text=message + ("\n" + texts.HUMAN_HINT if count >= FAILURE_HINT_AFTER else ""))
     return {slot: None, "booking_failures": float(count)}
 
 
 def unsealed_slot(tracker: Tracker, slot: str) -> str | None:
     """A personal number the form keeps sealed in ``slot`` (see civil_affairs.sealing)."""
     return unseal(tracker.get_slot(slot), services().settings.secret_key)
-
-
-def role_label(kind: str | None, position: int) -> str:
-    if kind in (None, "marriage"):
-        return "男方" if position == 1 else "女方"
-    return "一方" if position == 1 else "另一方"
 
 
 def infer_kind(text: str) -> str:

@@ -11,6 +11,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.booking import answers
 from actions.booking.answers import (
     QUESTION_INTENTS,
@@ -25,11 +26,9 @@ from actions.booking.answers import (
     match_slot,
     party_problem,
     reject_answer,
-    role_label,
     rules,
     unsealed_slot,
 )
-from actions.booking.texts import ACTIVE_ELSEWHERE_TEXT
 from actions.common import services
 from civil_affairs import booking
 from civil_affairs.booking.date_parsing import PAST, describe_date, parse_date
@@ -95,12 +94,7 @@ class BookingFormBase(FormValidationAction, ABC):
     ) -> dict[str, Any]:
         day = as_date(value) or parse_date(str(value or ""), local_today())
         if day is None:
-            return reject_answer(
-                dispatcher,
-                tracker,
-                "booking_date",
-                "抱歉，没看懂这个日期。可以点下面的日期按钮，或者输入“12月8日”“下周三”“七夕”这样的日期。",
-            )
+            return reject_answer(dispatcher, tracker, "booking_date", texts.DATE_UNREADABLE)
         problem = self._day_problem(day, kind, application_date)
         if problem:
             return reject_answer(dispatcher, tracker, "booking_date", problem)
@@ -115,13 +109,9 @@ class BookingFormBase(FormValidationAction, ABC):
             slots = booking.slot_availability(day, session=session, now=answers.now())
         chosen = match_slot(str(value or ""), slots)
         if chosen is None:
-            return reject_answer(
-                dispatcher, tracker, "booking_slot", "请点选下面的时段按钮，或者输入时间，比如“上午9点”。"
-            )
+            return reject_answer(dispatcher, tracker, "booking_slot", texts.SLOT_UNREADABLE)
         if chosen.free <= 0:
-            return reject_answer(
-                dispatcher, tracker, "booking_slot", f"{chosen.label} 这个时段已经约满了，请换一个时段。"
-            )
+            return reject_answer(dispatcher, tracker, "booking_slot", texts.SLOT_FULL.format(slot=chosen.label))
         return {"booking_slot": chosen.slot_code, "booking_failures": 0.0}
 
 
@@ -205,49 +195,32 @@ class ValidateBookingForm(BookingFormBase):
         day = as_date(value) or parse_date(str(value or ""), local_today(), direction=PAST)
         slot = "divorce_application_date"
         if day is None:
-            return reject_answer(
-                dispatcher,
-                tracker,
-                slot,
-                "没看懂这个日期，请输入离婚登记申请被受理的日期（受理回执单上的日期），比如“11月2日”。",
-            )
+            return reject_answer(dispatcher, tracker, slot, texts.APPLICATION_DATE_UNREADABLE)
         if day > local_today():
-            return reject_answer(dispatcher, tracker, slot, "申请受理日期不能晚于今天，请核对受理回执单上的日期。")
+            return reject_answer(dispatcher, tracker, slot, texts.APPLICATION_DATE_IN_FUTURE)
         app = services()
         with app.sessions.begin() as session:
             calendar = load_calendar(session=session)
             try:
                 first, last = booking.divorce_certificate_window(day, calendar)
             except CalendarYearMissing:
-                return reject_answer(
-                    dispatcher,
-                    tracker,
-                    slot,
-                    "这段时间的节假日安排还没有录入，暂时算不出冷静期，请说“转人工”由工作人员帮您预约。",
-                )
+                return reject_answer(dispatcher, tracker, slot, texts.CALENDAR_MISSING)
         window_first, window_last = booking.booking_window(answers.now(), rules())
         if last < window_first:
-            dispatcher.utter_message(
-                text=(
-                    f"按《民法典》第1077条，冷静期满后30日内双方应当亲自到登记机关申请发给离婚证，"
-                    f"您这份申请的领证期限到{describe_date(last)}已经结束，未申请的视为撤回离婚登记申请。"
-                    f"如仍要离婚，需要重新申请离婚登记。"
-                )
-            )
+            dispatcher.utter_message(text=texts.DIVORCE_WINDOW_EXPIRED.format(last=describe_date(last)))
             return {slot: day.isoformat(), "booking_abort": "expired"}
         if first > window_last:
             come_back = first - timedelta(days=rules().max_days_ahead)
             dispatcher.utter_message(
-                text=(
-                    f"您的离婚冷静期满后，可以领证的日期是{describe_date(first)}至{describe_date(last)}。"
-                    f"目前只开放{rules().max_days_ahead}天内的预约，请在{describe_date(come_back)}及以后再来预约。"
+                text=texts.DIVORCE_WINDOW_TOO_EARLY.format(
+                    first=describe_date(first),
+                    last=describe_date(last),
+                    days=rules().max_days_ahead,
+                    come_back=describe_date(come_back),
                 )
             )
             return {slot: day.isoformat(), "booking_abort": "too_early"}
-        dispatcher.utter_message(
-            text=f"冷静期满后可以领证的日期是{describe_date(first)}至{describe_date(last)}，"
-            f"下面只列出这个范围内可以预约的日期。"
-        )
+        dispatcher.utter_message(text=texts.DIVORCE_WINDOW.format(first=describe_date(first), last=describe_date(last)))
         return {slot: day.isoformat(), "booking_failures": 0.0}
 
     def validate_booking_date(
@@ -271,8 +244,8 @@ class ValidateBookingForm(BookingFormBase):
     ) -> dict[str, Any]:
         name = clean_name(str(value or ""))
         if name is None:
-            role = role_label(tracker.get_slot("booking_kind"), position)
-            return reject_answer(dispatcher, tracker, slot, f"请只输入{role}的姓名（和身份证上一致），比如“张伟”。")
+            role = texts.role_label(tracker.get_slot("booking_kind"), position)
+            return reject_answer(dispatcher, tracker, slot, texts.NAME_UNREADABLE.format(role=role))
         return {slot: name, "booking_failures": 0.0}
 
     def validate_party1_name(
@@ -289,16 +262,14 @@ class ValidateBookingForm(BookingFormBase):
         self, slot: str, position: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         kind = tracker.get_slot("booking_kind") or "marriage"
-        role = role_label(kind, position)
+        role = texts.role_label(kind, position)
         text = str(value or "")
         try:
             person = parse_id_number(find_id_number(text) or text, today=local_today())
         except IdNumberError as exc:
-            return reject_answer(dispatcher, tracker, slot, f"{role}的{exc.message}")
+            return reject_answer(dispatcher, tracker, slot, texts.ID_PROBLEM.format(role=role, problem=exc.message))
         if position == 2 and unsealed_slot(tracker, "party1_id") == person.value:
-            return reject_answer(
-                dispatcher, tracker, slot, "两位当事人的身份证号码不能相同，请输入另一方的身份证号码。"
-            )
+            return reject_answer(dispatcher, tracker, slot, texts.SAME_ID_TWICE)
         day = as_date(tracker.get_slot("booking_date")) or local_today()
         problem = party_problem(kind, position, person, day)
         if problem:
@@ -313,7 +284,7 @@ class ValidateBookingForm(BookingFormBase):
             existing = booking.find_active_by_person(person.value, session=session, secret_key=app.settings.secret_key)
             if existing is not None:
                 # Typing someone's ID number must not reveal their booking code, date or kind.
-                dispatcher.utter_message(text=ACTIVE_ELSEWHERE_TEXT.format(role=role))
+                dispatcher.utter_message(text=texts.ACTIVE_ELSEWHERE.format(role=role))
                 return {slot: None, "booking_abort": "active"}
         return {slot: seal(person.value, app.settings.secret_key), "booking_failures": 0.0}
 
@@ -332,12 +303,7 @@ class ValidateBookingForm(BookingFormBase):
     ) -> dict[str, Any]:
         phone = parse_phone(str(value or ""))
         if phone is None:
-            return reject_answer(
-                dispatcher,
-                tracker,
-                "booking_phone",
-                "请输入11位手机号码（如 13912345678），或带区号的固定电话（如 0793-1234567）。",
-            )
+            return reject_answer(dispatcher, tracker, "booking_phone", texts.PHONE_UNREADABLE)
         return {"booking_phone": seal(phone, services().settings.secret_key), "booking_failures": 0.0}
 
     def validate_booking_confirmed(
@@ -345,5 +311,5 @@ class ValidateBookingForm(BookingFormBase):
     ) -> dict[str, Any]:
         if value is True or value is False:
             return {"booking_confirmed": value}
-        dispatcher.utter_message(text="请点“确认预约”提交，或点“不约了”放弃这次预约。")
+        dispatcher.utter_message(text=texts.CONFIRM_UNCLEAR)
         return {"booking_confirmed": None}

@@ -12,6 +12,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.booking import answers
 from actions.booking.answers import (
     CODE_RE,
@@ -28,10 +29,12 @@ from actions.booking.answers import (
 )
 from actions.booking.form import BookingFormBase
 from actions.booking.submit import ics_message, reset_events
-from actions.booking.texts import confirmation_text
 from actions.common import services
 from civil_affairs import booking
 from civil_affairs.booking.date_parsing import describe_date
+
+# Recorded on the appointment for staff (the console shows why it was cancelled).
+CANCEL_REASON = "居民在线取消"
 
 # --- cancelling and rescheduling ---------------------------------------------------------------------
 
@@ -62,9 +65,7 @@ class ManageFormBase(BookingFormBase, ABC):
     ) -> dict[str, Any]:
         found = CODE_RE.search(str(value or ""))
         if not found:
-            return reject_answer(
-                dispatcher, tracker, "booking_code", "请发送预约成功时收到的预约码，格式像 YY20261208-417。"
-            )
+            return reject_answer(dispatcher, tracker, "booking_code", texts.CODE_UNREADABLE)
         code = re.sub(r"\s", "", found.group(0)).upper()
         if "-" not in code:
             code = code[:10] + "-" + code[10:]
@@ -75,15 +76,17 @@ class ManageFormBase(BookingFormBase, ABC):
     ) -> dict[str, Any]:
         found = LAST6_RE.search(str(value or "").upper())
         if not found:
-            return reject_answer(
-                dispatcher, tracker, "booking_id_last6", "请输入任一方身份证号码的最后6位（最后一位可能是X）。"
-            )
+            return reject_answer(dispatcher, tracker, "booking_id_last6", texts.LAST6_UNREADABLE)
         app = services()
         with app.sessions.begin() as session:  # commits the counted failure too
             appointment, error = booking.check_code(
                 tracker.get_slot("booking_code") or "", found.group(1).upper(), session=session, **code_checker(tracker)
             )
-            summary = f"{describe_date(appointment.day)} {appointment.slot.label}" if appointment else ""
+            found_text = (
+                texts.BOOKING_FOUND.format(day=describe_date(appointment.day), slot=appointment.slot.label)
+                if appointment
+                else ""
+            )
         if error is not None:
             if error.code in ("verify",):
                 result = reject_answer(dispatcher, tracker, "booking_id_last6", error.message)
@@ -91,7 +94,7 @@ class ManageFormBase(BookingFormBase, ABC):
                 return result
             dispatcher.utter_message(text=error.message)
             return {"booking_id_last6": None, "booking_abort": error.code}
-        dispatcher.utter_message(text=f"已找到您的预约：{summary}。")
+        dispatcher.utter_message(text=found_text)
         return {"booking_id_last6": found.group(1).upper(), "booking_failures": 0.0}
 
     async def required_slots(
@@ -124,7 +127,7 @@ class ValidateCancelBookingForm(ManageFormBase):
     ) -> dict[str, Any]:
         if value is True or value is False:
             return {"cancel_confirmed": value}
-        dispatcher.utter_message(text="请点“确认取消”或“保留预约”。")
+        dispatcher.utter_message(text=texts.CANCEL_UNCLEAR)
         return {"cancel_confirmed": None}
 
 
@@ -154,8 +157,8 @@ class ActionAskCancelConfirmed(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(
-            text=f"确定要取消预约 {tracker.get_slot('booking_code')} 吗？取消后名额会让给其他人。",
-            buttons=[{"title": "确认取消", "payload": "/affirm"}, {"title": "保留预约", "payload": "/deny"}],
+            text=texts.ASK_CANCEL.format(code=tracker.get_slot("booking_code")),
+            buttons=[dict(b) for b in texts.CANCEL_BUTTONS],
         )
         return []
 
@@ -170,7 +173,7 @@ class ActionCancelBooking(Action):
         if tracker.get_slot("booking_abort"):
             return reset_events()
         if tracker.get_slot("cancel_confirmed") is not True:
-            dispatcher.utter_message(text="好的，预约保留不变，请按时到场。")
+            dispatcher.utter_message(text=texts.KEPT)
             return reset_events()
         app = services()
         try:
@@ -182,14 +185,14 @@ class ActionCancelBooking(Action):
                     **code_checker(tracker),
                 )
                 if appointment is not None:
-                    booking.cancel(appointment, session=session, reason="居民在线取消")
+                    booking.cancel(appointment, session=session, reason=CANCEL_REASON)
                     code = appointment.code
         except booking.BookingError as exc:
             error = exc
         if error is not None:
             dispatcher.utter_message(text=error.message)
             return reset_events()
-        dispatcher.utter_message(text=f"预约 {code} 已取消。需要时可以随时重新预约。")
+        dispatcher.utter_message(text=texts.CANCELLED.format(code=code))
         return reset_events()
 
 
@@ -229,7 +232,7 @@ class ActionRescheduleBooking(Action):
                     now=answers.now(),
                     rules=rules(),
                 )
-                text = confirmation_text(new, title=f"改约成功！原预约 {old.code} 已作废，新的预约码如下。")
+                text = texts.confirmation(new, title=texts.RESCHEDULED_TITLE.format(old_code=old.code))
                 document = ics_message(new)
         except booking.BookingError as exc:
             dispatcher.utter_message(text=exc.message)
@@ -237,7 +240,7 @@ class ActionRescheduleBooking(Action):
                 return [SlotSet("booking_slot", None), FollowupAction("reschedule_form")]
             return reset_events()
         except (TypeError, ValueError):
-            dispatcher.utter_message(text="抱歉，改约信息不完整，请重新说“改约”。")
+            dispatcher.utter_message(text=texts.RESCHEDULE_INCOMPLETE)
             return reset_events()
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(json_message=document)
@@ -253,5 +256,5 @@ class ActionStopBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent, _ = intent_of(tracker)
         if intent not in ("request_human", "emergency", "complain"):
-            dispatcher.utter_message(text="好的，已退出预约，没有保存任何信息。还有别的问题可以直接问我。")
+            dispatcher.utter_message(text=texts.STOPPED)
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_events()

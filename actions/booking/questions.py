@@ -7,6 +7,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.asking import AskForSlot
 from actions.booking import answers
 from actions.booking.answers import (
@@ -15,7 +16,6 @@ from actions.booking.answers import (
     choice_payload,
     kind_and_application,
     local_today,
-    role_label,
     rules,
     unsealed_slot,
 )
@@ -31,49 +31,46 @@ from civil_affairs.privacy import mask_id, mask_phone
 class AskDivorceApplicationDate(AskForSlot):
     """When the divorce application (离婚登记申请) was accepted; the 冷静期 counts from it."""
 
-    question = (
-        "预约冷静期满后领离婚证，需要先算出可以领证的日期。请问离婚登记申请是哪天被受理的？"
-        "（看受理回执单上的日期，比如“11月2日”）"
-    )
+    question = texts.ASK_DIVORCE_APPLICATION_DATE
 
     def name(self) -> str:
         return "action_ask_divorce_application_date"
 
 
 class AskParty1Name(AskForSlot):
-    question = "请输入一方当事人的姓名（和身份证上一致）。"
-    marriage_question = "请输入男方的姓名（和身份证上一致）。"
+    question = texts.ASK_PARTY1_NAME
+    marriage_question = texts.ASK_PARTY1_NAME_MARRIAGE
 
     def name(self) -> str:
         return "action_ask_party1_name"
 
 
 class AskParty1Id(AskForSlot):
-    question = "请输入这一方的18位身份证号码。号码只用于预约核对，系统不保存完整号码。"
-    marriage_question = "请输入男方的18位身份证号码。号码只用于预约核对，系统不保存完整号码。"
+    question = texts.ASK_PARTY1_ID
+    marriage_question = texts.ASK_PARTY1_ID_MARRIAGE
 
     def name(self) -> str:
         return "action_ask_party1_id"
 
 
 class AskParty2Name(AskForSlot):
-    question = "请输入另一方当事人的姓名（和身份证上一致）。"
-    marriage_question = "请输入女方的姓名（和身份证上一致）。"
+    question = texts.ASK_PARTY2_NAME
+    marriage_question = texts.ASK_PARTY2_NAME_MARRIAGE
 
     def name(self) -> str:
         return "action_ask_party2_name"
 
 
 class AskParty2Id(AskForSlot):
-    question = "请输入另一方的18位身份证号码。"
-    marriage_question = "请输入女方的18位身份证号码。"
+    question = texts.ASK_PARTY2_ID
+    marriage_question = texts.ASK_PARTY2_ID_MARRIAGE
 
     def name(self) -> str:
         return "action_ask_party2_id"
 
 
 class AskBookingPhone(AskForSlot):
-    question = "请留一个联系电话（手机号），登记处有变动时会联系您。"
+    question = texts.ASK_BOOKING_PHONE
 
     def name(self) -> str:
         return "action_ask_booking_phone"
@@ -82,14 +79,14 @@ class AskBookingPhone(AskForSlot):
 class AskBookingCode(AskForSlot):
     """The cancel and reschedule forms' first question."""
 
-    question = "请发送预约码（预约成功时收到的，格式像 YY20261208-417）。"
+    question = texts.ASK_BOOKING_CODE
 
     def name(self) -> str:
         return "action_ask_booking_code"
 
 
 class AskBookingIdLast6(AskForSlot):
-    question = "为保护个人信息，请再发送任一方身份证号码的最后6位（最后一位可能是X）。"
+    question = texts.ASK_BOOKING_ID_LAST6
 
     def name(self) -> str:
         return "action_ask_booking_id_last6"
@@ -113,21 +110,18 @@ class ActionAskBookingDate(Action):
                 application_date=application_date,
                 limit=MAX_DATE_BUTTONS,
             )
-        label = KIND_LABELS.get(kind, "婚姻登记")
+        label = KIND_LABELS.get(kind, texts.DEFAULT_KIND_LABEL)
         if not days:
-            dispatcher.utter_message(
-                text=f"抱歉，近期{label}的预约名额已满（或尚未开放）。"
-                "您可以输入想约的日期试试，或说“转人工”咨询工作人员。"
-            )
+            dispatcher.utter_message(text=texts.NO_FREE_DAYS.format(kind=label))
             return []
         buttons = [
-            {"title": f"{short_date(d.day)}（余{d.free}）", "payload": choice_payload(d.day.isoformat())} for d in days
+            {
+                "title": texts.DATE_BUTTON_TITLE.format(day=short_date(d.day), free=d.free),
+                "payload": choice_payload(d.day.isoformat()),
+            }
+            for d in days
         ]
-        dispatcher.utter_message(
-            text=f"您预约的是：{label}。请问想约哪一天？可以点下面有空位的日期，也可以直接输入，"
-            "比如“下周三”“12月8日”“七夕”。",
-            buttons=buttons,
-        )
+        dispatcher.utter_message(text=texts.ASK_BOOKING_DATE.format(kind=label), buttons=buttons)
         return []
 
 
@@ -144,9 +138,12 @@ class ActionAskBookingSlot(Action):
         app = services()
         with app.sessions.begin() as session:
             slots = [s for s in booking.slot_availability(day, session=session, now=answers.now()) if s.free > 0]
-        buttons = [{"title": f"{s.label}（余{s.free}个）", "payload": choice_payload(s.slot_code)} for s in slots]
+        buttons = [
+            {"title": texts.SLOT_BUTTON_TITLE.format(slot=s.label, free=s.free), "payload": choice_payload(s.slot_code)}
+            for s in slots
+        ]
         dispatcher.utter_message(
-            text=f"{describe_date(day, local_today())}还有这些时段可以预约，请选择：", buttons=buttons
+            text=texts.ASK_BOOKING_SLOT.format(day=describe_date(day, local_today())), buttons=buttons
         )
         return []
 
@@ -164,15 +161,20 @@ class ActionAskBookingConfirmed(Action):
         with app.sessions.begin() as session:
             slot = booking.slot_by_code(tracker.get_slot("booking_slot") or "", session=session)
             label = slot.label
-        lines = ["请核对预约信息：", f"业务：{KIND_LABELS[kind]}", f"时间：{describe_date(day)} {label}" if day else ""]
-        for position in (1, 2):
-            lines.append(
-                f"{role_label(kind, position)}：{tracker.get_slot(f'party{position}_name')}"
-                f"（身份证 {mask_id(unsealed_slot(tracker, f'party{position}_id') or '')}）"
+        parties = [
+            (
+                texts.role_label(kind, position),
+                tracker.get_slot(f"party{position}_name"),
+                mask_id(unsealed_slot(tracker, f"party{position}_id") or ""),
             )
-        lines.append(f"联系电话：{mask_phone(unsealed_slot(tracker, 'booking_phone') or '')}")
-        dispatcher.utter_message(
-            text="\n".join(line for line in lines if line),
-            buttons=[{"title": "确认预约", "payload": "/affirm"}, {"title": "不约了", "payload": "/deny"}],
+            for position in (1, 2)
+        ]
+        summary = texts.booking_summary(
+            kind=kind,
+            day=describe_date(day) if day else None,
+            slot=label,
+            parties=parties,
+            masked_phone=mask_phone(unsealed_slot(tracker, "booking_phone") or ""),
         )
+        dispatcher.utter_message(text=summary, buttons=[dict(b) for b in texts.CONFIRM_BUTTONS])
         return []

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
+from actions import texts
 from actions.booking import answers
 from actions.booking.answers import (
     BOOKING_FORM_SLOTS,
@@ -23,7 +24,6 @@ from actions.booking.answers import (
     party_problem,
     rules,
 )
-from actions.booking.texts import INCOMPLETE_TEXT, confirmation_text
 from actions.common import services
 from civil_affairs import booking
 from civil_affairs.booking.ics import CalendarEvent, build_ics
@@ -54,10 +54,8 @@ def documents_text(kind: str) -> str:
             session.scalar(select(FaqEntry).where(FaqEntry.key == key, FaqEntry.active == True))  # noqa: E712
             for key in booking.DOCUMENT_FAQ_KEYS.get(kind, ())
         ]
-        texts = [format_answer(e, app.settings.bureau) for e in entries if e is not None]
-    if not texts:
-        return "办理时请双方带好本人居民身份证。具体材料可以问我“" + KIND_LABELS[kind] + "要带什么”。"
-    return "办理时请带好以下材料：\n" + "\n\n".join(texts)
+        found = [format_answer(e, app.settings.bureau) for e in entries if e is not None]
+    return texts.documents(found, kind)
 
 
 def ics_message(appointment: Appointment) -> dict[str, Any]:
@@ -68,15 +66,15 @@ def ics_message(appointment: Appointment) -> dict[str, Any]:
         day=appointment.day,
         start=appointment.slot.start_time,
         end=appointment.slot.end_time,
-        summary=f"{KIND_LABELS[appointment.kind]}（预约码 {appointment.code}）",
-        description="请双方本人携带居民身份证按时到场。改约或取消请在聊天中说“改约”或“取消预约”。",
-        location=bureau.address or f"{bureau.name}婚姻登记处",
+        summary=texts.ICS_SUMMARY.format(kind=KIND_LABELS[appointment.kind], code=appointment.code),
+        description=texts.ICS_DESCRIPTION,
+        location=bureau.address or texts.ICS_LOCATION_FALLBACK.format(bureau=bureau.name),
     )
     return {
         "document": {
             "filename": f"{appointment.code}.ics",
             "content": build_ics(event),
-            "caption": "预约已加入日历文件，点开即可添加到手机日历。",
+            "caption": texts.ICS_CAPTION,
         }
     }
 
@@ -170,12 +168,12 @@ class ActionSubmitBooking(Action):
         if tracker.get_slot("booking_abort"):
             return reset_events()
         if tracker.get_slot("booking_confirmed") is not True:
-            dispatcher.utter_message(text="好的，这次预约没有提交。需要时随时说“预约结婚登记”。")
+            dispatcher.utter_message(text=texts.NOT_SUBMITTED)
             return reset_events()
         app = services()
         request = submitted_request(tracker)
         if request is None:
-            dispatcher.utter_message(text=INCOMPLETE_TEXT)
+            dispatcher.utter_message(text=texts.INCOMPLETE)
             return reset_events()
         kind = request.kind
         try:
@@ -193,10 +191,10 @@ class ActionSubmitBooking(Action):
             return reset_events()
         logger.info("booked %s for %s", appointment.code, tracker.sender_id)
         try:
-            dispatcher.utter_message(text=confirmation_text(appointment))
+            dispatcher.utter_message(text=texts.confirmation(appointment))
             dispatcher.utter_message(text=documents_text(kind))
             dispatcher.utter_message(json_message=ics_message(appointment))
         except Exception:  # the booking stands; an unhandled error would echo the tracker in a 500
             logger.exception("booking %s made but its confirmation failed", appointment.code)
-            dispatcher.utter_message(text=f"预约成功，预约码：{appointment.code}。请记好预约码。")
+            dispatcher.utter_message(text=texts.BOOKED_SHORT.format(code=appointment.code))
         return reset_events()

@@ -16,14 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.applications.lookup import StatusView, describe
 from civil_affairs.applications.records import get_by_number
+from civil_affairs.conversations import texts
 from civil_affairs.models import Application, StatusSubscription
 
 if TYPE_CHECKING:
     from civil_affairs.conversations.delivery import Delivery
 
 logger = logging.getLogger(__name__)
-
-UNSUBSCRIBE_TITLE = "取消进度提醒"
 
 
 def subscribe(application: Application, sender_id: str, *, session: Session) -> bool:
@@ -65,20 +64,23 @@ def subscribers(application_id: int, *, session: Session) -> list[str]:
 def notice_text(view: StatusView) -> str:
     """The message a subscriber gets when the status changes."""
     lines = [
-        f"您订阅的申请 {view.number}（{view.type_name}）有新进度：",
-        f"当前进度：{view.stage}（{view.stage_date}）",
+        texts.PROGRESS_NOTICE_HEADING.format(number=view.number, type_name=view.type_name),
+        texts.PROGRESS_NOTICE_STAGE.format(stage=view.stage, stage_date=view.stage_date),
     ]
     if view.meaning:
         lines.append(view.meaning)
     if view.note:
-        lines.append(f"说明：{view.note}")
-    lines.append(f"下一步：{view.next_step}")
+        lines.append(texts.PROGRESS_NOTICE_NOTE.format(note=view.note))
+    lines.append(texts.PROGRESS_NOTICE_NEXT_STEP.format(next_step=view.next_step))
     return "\n".join(lines)
 
 
 def unsubscribe_button(number: str) -> dict[str, str]:
     """The button under a notice (its payload fits Telegram's 64-byte callback data)."""
-    return {"title": UNSUBSCRIBE_TITLE, "payload": f'/unsubscribe_status{{"application_number":"{number}"}}'}
+    return {
+        "title": texts.PROGRESS_UNSUBSCRIBE_TITLE,
+        "payload": f'/unsubscribe_status{{"application_number":"{number}"}}',
+    }
 
 
 async def notify_subscribers(number: str, *, sessions: sessionmaker, delivery: Delivery) -> int:

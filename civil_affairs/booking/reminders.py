@@ -23,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 from civil_affairs import clock
 from civil_affairs.booking import DEFAULT_RULES, BookingRules
 from civil_affairs.booking.date_parsing import describe_date
+from civil_affairs.conversations import texts
 from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.models import Appointment
 from civil_affairs.models.base import utcnow
@@ -38,10 +39,8 @@ BATCH = 50
 def reminder_text(appointment: Appointment, today: datetime | None = None) -> str:
     """What the resident reads the day before."""
     day = describe_date(appointment.day, (today or clock.local_now()).date())
-    return (
-        f"温馨提醒：您预约了{day} {appointment.slot.label} 的{KIND_LABELS[appointment.kind]}，"
-        f"预约码 {appointment.code}。\n请双方本人带好居民身份证按时到场。"
-        f"如需改约或取消，请回复“改约”或“取消预约”；无法到场又未取消的，会记为爽约。"
+    return texts.APPOINTMENT_REMINDER.format(
+        day=day, slot=appointment.slot.label, kind=KIND_LABELS[appointment.kind], code=appointment.code
     )
 
 

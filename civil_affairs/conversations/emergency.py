@@ -5,15 +5,16 @@ The NLU model's ``emergency`` intent is checked against these patterns before th
 message as an emergency, because a false alarm ("我爷爷走了半年了…") answers a grieving resident
 with police numbers instead of their question. Self-harm words always count, whatever the intent.
 
-The hotline replies live here too, so that the action server (``actions/emergency.py``) and the
-conversation service (which answers danger words itself while staff hold a conversation, and when
-Rasa is down) send the same words.
+The choice of hotline reply lives here too (its words are in ``texts.py``), so that the action
+server (``actions/emergency.py``) and the conversation service (which answers danger words itself
+while staff hold a conversation, and when Rasa is down) send the same words.
 """
 
 from __future__ import annotations
 
 import re
 
+from civil_affairs.conversations import texts
 from civil_affairs.text import normalize
 
 SELF_HARM_RE = re.compile(
@@ -31,25 +32,12 @@ DANGER_RE = re.compile(
 STREET_RE = re.compile(r"流浪|乞讨|冻|露宿|桥洞|街上|路边|无家可归|没地方住|回不了家")
 
 
-SELF_HARM_REPLY = (
-    "您现在的感受很重要，请不要一个人扛着。如果有生命危险，请立刻拨打 110 或 120。"
-    "也可以拨打全国心理援助热线 12356，有专业人员倾听和帮助。请告诉身边信任的人陪着您。"
-)
-GENERAL_REPLY = (
-    "如果有人正处在危险中，请立刻拨打 110 报警；有人受伤或急病请拨打 120。"
-    "发现走失、被遗弃的儿童，或老人、儿童受到虐待、家暴，请马上报警 110。"
-)
-STREET_LINE = "发现流浪、乞讨或受冻的人员，可拨打 110，由民警护送到救助管理站；突发急病请拨打 120。"
-HOTLINE_LINE = "非紧急的求助，也可以拨打 {hotline} 政务服务便民热线或联系{bureau}。"
-HANDED_OVER_REPLY = "我们已把您的消息以最高优先级转给工作人员，工作人员会尽快在这里联系您。"
-
-
 def hotline_reply(text: str, *, hotline: str, bureau: str) -> str:
     """The emergency hotlines that fit ``text`` (12356 for self-harm, the rescue station for street cases)."""
-    reply = SELF_HARM_REPLY if is_self_harm(text) else GENERAL_REPLY
+    reply = texts.SELF_HARM_REPLY if is_self_harm(text) else texts.GENERAL_REPLY
     if is_street_case(text):
-        reply += STREET_LINE
-    return reply + HOTLINE_LINE.format(hotline=hotline, bureau=bureau)
+        reply += texts.STREET_LINE
+    return reply + texts.HOTLINE_LINE.format(hotline=hotline, bureau=bureau)
 
 
 def is_self_harm(text: str) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from civil_affairs import clock
 from civil_affairs.booking.work_calendar import load_calendar
 from civil_affairs.config import Settings
+from civil_affairs.conversations import texts
 from civil_affairs.conversations.transcripts import get_or_create_conversation, last_resident_line
 from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.base import utcnow
@@ -228,13 +229,10 @@ def acknowledgement(settings: Settings, now: datetime | None = None, *, session:
     now = now or clock.local_now()
     hours = OfficeHours.parse(settings.office_hours)
     calendar = load_calendar(session=session) if session is not None else None
-    text = "已为您转接工作人员，请稍候，工作人员会直接在这里回复您。您可以先把要办的事情说清楚。"
+    text = texts.HANDOFF_ACKNOWLEDGEMENT
     if not hours.is_open(now, calendar):
         opening = hours.next_opening(now, calendar)
-        text += (
-            f"\n现在是非工作时间，工作人员将在{describe_opening(opening, now)}上班后尽快回复您。"
-            f"紧急情况请拨打 110 / 120，其他事项也可拨打 {settings.bureau.hotline}。"
-        )
+        text += texts.AFTER_HOURS_LINE.format(opening=describe_opening(opening, now), hotline=settings.bureau.hotline)
     return text
 
 

@@ -24,8 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from civil_affairs.config import Settings
+from civil_affairs.conversations import texts
 from civil_affairs.conversations.delivery import Delivery
-from civil_affairs.conversations.emergency import HANDED_OVER_REPLY, hotline_reply, is_self_harm, looks_urgent
+from civil_affairs.conversations.emergency import hotline_reply, is_self_harm, looks_urgent
 from civil_affairs.conversations.handoff import (
     acknowledgement,
     active_handoff,
@@ -53,19 +54,7 @@ logger = logging.getLogger(__name__)
 # A replica that died holding a conversation's lock loses it within the lock store's heartbeat TTL.
 LOCK_TAKEOVER_SECONDS = 4.0
 RATING_PREFIX = "/rate_service:"
-RATING_BUTTONS = [
-    {"title": f"{n}分" + (" 非常满意" if n == 5 else " 很不满意" if n == 1 else ""), "payload": f"{RATING_PREFIX}{n}"}
-    for n in range(5, 0, -1)
-]
-RATING_REQUEST = "本次人工服务已结束，之后机器人会继续为您解答。请为这次服务打分（5分最满意）："
-RATING_THANKS = "感谢您的评价！还有问题可以继续问我。"
-RATING_ALREADY = "收到，谢谢！还有问题可以继续问我。"
-# What a resident reads when the bot cannot answer: it always names the emergency numbers.
-BUSY_TEXT = "系统繁忙，请稍后再试。紧急情况请立即拨打 110（报警）或 120（急救）。"
-RESEND_TEXT = "抱歉，刚才这条消息没有处理成功，请您再发一次。紧急情况请立即拨打 110（报警）或 120（急救）。"
-EMPTY_TEXT = "请先输入您的问题。"
-SLOW_DOWN_TEXT = "您发送得太快了，请稍等一会儿再发。紧急情况请直接拨打 110 / 120。"
-URGENT_WHILE_HELD_TEXT = "您的消息已标记为紧急，工作人员会优先处理。"
+RATING_BUTTONS = [{"title": texts.RATING_BUTTON_TITLES[n], "payload": f"{RATING_PREFIX}{n}"} for n in range(5, 0, -1)]
 # Per chat: at most 15 messages in 10 seconds and 60 in a minute (a person typing or pressing buttons
 # stays well below; a script flooding one chat does not). CHAT_RATE_LIMIT changes it.
 # Petitions, corruption reports, media threats and abuse aimed at staff go to a person at once.
@@ -153,7 +142,7 @@ class ConversationService:
                 metrics.MESSAGES.labels(channel=channel, outcome="limited").inc()
                 reply = self._limited_reply(sender_id, text, verdict)
                 if raise_when_limited:
-                    raise RateLimited(reply or [RasaMessage(text=SLOW_DOWN_TEXT)])
+                    raise RateLimited(reply or [RasaMessage(text=texts.SLOW_DOWN_TEXT)])
                 return reply
         try:
             answers = await self._send(sender_id, text, message_id or uuid.uuid4().hex, maybe_seen, expect_answer)
@@ -174,7 +163,7 @@ class ConversationService:
             return [RasaMessage(text=self._hotlines(text))]
         if verdict == "notify":
             logger.info("%s: rate limited", sender_id)
-            return [RasaMessage(text=SLOW_DOWN_TEXT)]
+            return [RasaMessage(text=texts.SLOW_DOWN_TEXT)]
         return []
 
     def _hotlines(self, text: str) -> str:
@@ -190,7 +179,7 @@ class ConversationService:
                 logger.info("%s: message %s was answered before a restart; replaying", sender_id, message_id)
                 return await self._say(sender_id, stored)
         if not text:
-            return [RasaMessage(text=EMPTY_TEXT)]
+            return [RasaMessage(text=texts.EMPTY_TEXT)]
         try:
             outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
         except SQLAlchemyError:
@@ -203,7 +192,7 @@ class ConversationService:
             # Words of danger: the hotlines go out whoever holds the conversation and whatever Rasa does.
             if handoff_id is not None and outcome in ("urgent-raised", "emergency-new"):
                 await self._announce_safely(handoff_id, raised=outcome == "urgent-raised")
-            follow_up = URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else HANDED_OVER_REPLY
+            follow_up = texts.URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else texts.HANDED_OVER_REPLY
             return await self._say_urgently(
                 sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=follow_up)]
             )
@@ -211,7 +200,7 @@ class ConversationService:
             logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
             return []
         if outcome in ("rated", "rated-before"):
-            reply = RATING_THANKS if outcome == "rated" else RATING_ALREADY
+            reply = texts.RATING_THANKS if outcome == "rated" else texts.RATING_ALREADY
             return await self._say(sender_id, [RasaMessage(text=reply)])
         if outcome == "sensitive":
             if handoff_id is not None:
@@ -237,7 +226,7 @@ class ConversationService:
             if new:
                 await self._announce_safely(urgent_id)
             return await self._say_urgently(
-                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=HANDED_OVER_REPLY)]
+                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=texts.HANDED_OVER_REPLY)]
             )
         return await self._say(sender_id, answers)
 
@@ -328,7 +317,11 @@ class ConversationService:
                     shown = (
                         answer.text
                         or answer.image
-                        or (f"[文件] {answer.document.get('filename', '')}" if answer.document else "")
+                        or (
+                            texts.DOCUMENT_LINE.format(filename=answer.document.get("filename", ""))
+                            if answer.document
+                            else ""
+                        )
                     )
                     record_message(
                         sender_id,
@@ -351,4 +344,4 @@ class ConversationService:
 
     async def ask_for_rating(self, sender_id: str) -> None:
         """After staff resolve: hand back to the bot and ask for a 1–5 rating."""
-        await self.delivery.to_resident(sender_id, RATING_REQUEST, buttons=RATING_BUTTONS)
+        await self.delivery.to_resident(sender_id, texts.RATING_REQUEST, buttons=RATING_BUTTONS)

@@ -1,8 +1,10 @@
 // Resident web chat: posts each message to /api/chat and shows the bot's answers.
 // Every text is inserted with textContent, never as HTML, so nothing a resident types can run.
+// The words it adds itself are data-* attributes of #log in templates/chat.html.
 (function () {
   "use strict";
   const log = document.getElementById("log");
+  const words = log.dataset;
   const form = document.getElementById("composer");
   const input = document.getElementById("message");
   const send = document.getElementById("send");
@@ -33,7 +35,7 @@
   function addDocument(doc) {
     const link = document.createElement("a");
     link.className = "msg bot download";
-    link.textContent = "下载：" + (doc.filename || "文件");
+    link.textContent = words.download + (doc.filename || words.file);
     link.download = doc.filename || "file.txt";
     link.href = URL.createObjectURL(new Blob([doc.content], { type: "text/calendar;charset=utf-8" }));
     log.appendChild(link);
@@ -53,13 +55,13 @@
       const data = await res.json();
       (data.messages || []).forEach(function (m) {
         if (m.text) add(m.text, "bot");
-        if (m.image) add("[图片] " + m.image, "bot");
+        if (m.image) add(words.image + m.image, "bot");
         if (m.document && m.document.content) addDocument(m.document);
         if (m.buttons && m.buttons.length) addButtons(m.buttons);
       });
-      if (!data.messages || !data.messages.length) add("收到。", "bot");
+      if (!data.messages || !data.messages.length) add(words.received, "bot");
     } catch (err) {
-      add("系统繁忙，请稍后再试", "bot");
+      add(words.busy, "bot");
     } finally {
       send.disabled = false;
       input.focus();
@@ -84,7 +86,7 @@
       const res = await fetch("/api/chat/updates?after=" + lastId, { credentials: "same-origin" });
       const data = await res.json();
       (data.messages || []).forEach(function (m) {
-        if (m.text) add((m.author === "staff" ? "工作人员：" : "") + m.text, "bot");
+        if (m.text) add((m.author === "staff" ? words.staff : "") + m.text, "bot");
         if (m.buttons && m.buttons.length) addButtons(m.buttons);
       });
       if (typeof data.last_id === "number") lastId = data.last_id;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import status_texts
+from actions import texts
 from actions.common import services
 from actions.status_lookup import (
     ActionLookupStatus,
@@ -43,7 +43,7 @@ async def test_right_pair_answers_and_records_the_proof(action_settings: Setting
     result, offer = dispatcher.messages
     assert result["text"].startswith("申请编号：") and "申请人：张*三" in result["text"]
     assert "当前进度：受理（" in result["text"]
-    assert offer["text"] == status_texts.SUBSCRIBE_OFFER and offer["buttons"] == [
+    assert offer["text"] == texts.SUBSCRIBE_OFFER and offer["buttons"] == [
         {"title": "订阅进度提醒", "payload": f'/subscribe_status{{"application_number":"{number}"}}'}
     ]
     assert SlotSet("application_number", None) in events and SlotSet("id_last6", None) in events
@@ -65,7 +65,7 @@ async def test_every_mismatch_gets_the_same_reply(action_settings: Settings) -> 
         == replies[2]
         == [
             {
-                "text": status_texts.LOOKUP_FAILED,
+                "text": texts.LOOKUP_FAILED,
                 "buttons": [],
                 "elements": [],
                 "custom": {},
@@ -86,7 +86,7 @@ async def test_validation_keeps_the_number_and_asks_again_for_bad_last6(action_s
     }
     assert form.validate_id_last6("12345x", dispatcher, make_tracker(), {}) == {"id_last6": "12345X"}
     assert form.validate_id_last6("不知道", dispatcher, make_tracker(), {}) == {"id_last6": None}
-    assert dispatcher.messages[0]["text"] == status_texts.ID_LAST6_INVALID
+    assert dispatcher.messages[0]["text"] == texts.ID_LAST6_INVALID
 
 
 async def _subscribe(number: str | None, sender: str, slots: dict | None = None) -> str:
@@ -105,7 +105,7 @@ def _subscribers(number: str) -> list[str]:
 
 async def test_subscribe_needs_a_successful_lookup_first(action_settings: Settings) -> None:
     number = _application(action_settings)
-    assert await _subscribe(number, "tg-7") == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(number, "tg-7") == texts.SUBSCRIBE_NEEDS_LOOKUP
     await _lookup(number, fictitious_id(301)[-6:], sender="tg-8")
     assert (await _subscribe(number, "tg-8")).startswith(f"已订阅申请 {number} ")
     assert _subscribers(number) == ["tg-8"]
@@ -120,8 +120,8 @@ async def test_a_forged_verified_slot_does_not_subscribe(action_settings: Settin
     """Issue 9 item 2: a tracker posted with ``status_verified_numbers`` set subscribed any chat."""
     number = _application(action_settings)
     forged = {"status_verified_numbers": [number]}
-    assert await _subscribe(number, "tg-666", forged) == status_texts.SUBSCRIBE_NEEDS_LOOKUP
-    assert await _subscribe(None, "tg-666", forged) == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(number, "tg-666", forged) == texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(None, "tg-666", forged) == texts.SUBSCRIBE_NEEDS_LOOKUP
     assert _subscribers(number) == []
 
 
@@ -130,8 +130,8 @@ async def test_a_proof_is_for_that_chat_and_that_application_only(action_setting
     with services().sessions.begin() as session:
         other = add_application(session, secret_key=action_settings.secret_key, sequence=302).number
     await _lookup(number, fictitious_id(301)[-6:], sender="tg-8")
-    assert await _subscribe(other, "tg-8") == status_texts.SUBSCRIBE_NEEDS_LOOKUP
-    assert await _subscribe(number, "tg-9") == status_texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(other, "tg-8") == texts.SUBSCRIBE_NEEDS_LOOKUP
+    assert await _subscribe(number, "tg-9") == texts.SUBSCRIBE_NEEDS_LOOKUP
     assert (await _subscribe(None, "tg-8")).startswith(f"已订阅申请 {number} ")  # the button-less "订阅"
 
 
@@ -148,8 +148,8 @@ async def test_the_lookup_counts_failures_per_client_address(action_settings: Se
         return dispatcher.messages[0]["text"]
 
     for cookie in range(MAX_FAILURES_PER_ADDRESS):
-        assert await attempt(cookie, "999999") == status_texts.LOOKUP_FAILED
-    assert await attempt(999, right) == status_texts.lookup_locked(contact_line())
+        assert await attempt(cookie, "999999") == texts.LOOKUP_FAILED
+    assert await attempt(999, right) == texts.lookup_locked(contact_line())
 
 
 async def test_the_form_asks_its_own_questions() -> None:
@@ -172,8 +172,8 @@ def test_the_lookup_result_shows_a_note_only_when_there_is_one() -> None:
         "meaning": "材料齐全，已受理。",
         "next_step": "等待入户调查",
     }
-    assert status_texts.lookup_result(**view, note=None) == (
+    assert texts.lookup_result(**view, note=None) == (
         "申请编号：DB202610080021\n业务类型：最低生活保障\n申请人：张*三\n受理单位：城关街道\n"
         "当前进度：受理（10月8日）\n材料齐全，已受理。\n下一步：等待入户调查"
     )
-    assert "材料齐全，已受理。\n说明：请补交户口本\n下一步" in status_texts.lookup_result(**view, note="请补交户口本")
+    assert "材料齐全，已受理。\n说明：请补交户口本\n下一步" in texts.lookup_result(**view, note="请补交户口本")

@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from civil_affairs.conversations.handoff import active_handoff, escalate
 from civil_affairs.conversations.rate_limit import RATE_LIMITS, ChatRateLimiter
-from civil_affairs.conversations.service import SLOW_DOWN_TEXT
+from civil_affairs.conversations.texts import SLOW_DOWN_TEXT
 from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY
 from tests.helpers.fake_telegram import FakeTelegramServer

@@ -20,7 +20,8 @@ from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.conversations.handoff import active_handoff, escalate
 from civil_affairs.conversations.rasa_client import MessageLost, RasaMessage, RasaUnavailable
 from civil_affairs.conversations.rate_limit import RATE_LIMITS, ChatRateLimiter, RateLimited
-from civil_affairs.conversations.service import BUSY_TEXT, RESEND_TEXT, SLOW_DOWN_TEXT, ConversationService
+from civil_affairs.conversations.service import ConversationService
+from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT, SLOW_DOWN_TEXT
 from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import ConversationMessage, Handoff

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from civil_affairs.config import Settings
 from civil_affairs.conversations.handoff import escalate
 from civil_affairs.conversations.rasa_client import RasaMessage
-from civil_affairs.conversations.service import RATING_REQUEST
+from civil_affairs.conversations.texts import RATING_REQUEST
 from civil_affairs.conversations.transcripts import get_or_create_conversation, record_message, web_sender_id
 from civil_affairs.models import AuditLog, Conversation, ConversationMessage, Handoff, HandoffNote
 from console.app import create_app

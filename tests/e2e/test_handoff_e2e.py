@@ -20,7 +20,7 @@ from telegram.ext import Application
 
 from civil_affairs.config import Settings
 from civil_affairs.conversations.handoff import active_handoff
-from civil_affairs.conversations.service import RATING_REQUEST
+from civil_affairs.conversations.texts import RATING_REQUEST
 from civil_affairs.conversations.transcripts import web_sender_id
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.staff_accounts import ensure_user

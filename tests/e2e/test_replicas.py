@@ -28,12 +28,12 @@ from sqlalchemy import select
 
 from bot import texts as bot_texts
 from civil_affairs.config import PROJECT_ROOT, Settings
+from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT
 from civil_affairs.conversations.transcripts import web_sender_id
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Appointment, TelegramUpdate
 from civil_affairs.ops.run_files import read_rasa_token
 from civil_affairs.ops.supervisor_status import ProcessStatus, SupervisorStatus, read_status
-from console.webchat import BUSY_TEXT, RESEND_TEXT
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import FakeTelegramServer
 from tests.helpers.stacks import forget_redis_keys, replicas_unavailable, stack_environment

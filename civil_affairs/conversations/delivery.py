@@ -7,6 +7,7 @@ gets it the next time the page polls ``/api/chat/updates``, which reads the tran
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -49,8 +50,12 @@ class Delivery:
         staff_user_id: int | None = None,
     ) -> bool:
         """Record the message in the transcript and deliver it; False when Telegram refused it."""
-        with self.sessions.begin() as session:
-            record_message(sender_id, author, text, session=session, buttons=buttons, staff_user_id=staff_user_id)
+
+        def record() -> None:  # in a thread: the event loop keeps serving other residents meanwhile
+            with self.sessions.begin() as session:
+                record_message(sender_id, author, text, session=session, buttons=buttons, staff_user_id=staff_user_id)
+
+        await asyncio.to_thread(record)
         chat_id = telegram_chat_id(sender_id)
         if chat_id is None:
             return True  # web chat: the page picks it up from the transcript

@@ -334,12 +334,14 @@ class ConversationService:
         await asyncio.to_thread(record)
         return answers
 
+    def _staff_alert_text(self, handoff_id: int, raised: bool) -> str:
+        with self.sessions.begin() as session:
+            return staff_alert(session.get(Handoff, handoff_id), raised=raised)
+
     async def announce(self, handoff_id: int, *, raised: bool = False) -> None:
         """Tell the staff Telegram chat about a new handoff, or one raised to urgent (when a chat is set)."""
 
-        with self.sessions.begin() as session:
-            handoff = session.get(Handoff, handoff_id)
-            text = staff_alert(handoff, raised=raised)
+        text = await asyncio.to_thread(self._staff_alert_text, handoff_id, raised)
         await self.delivery.to_staff_chat(text, f"{self.settings.public_base_url}/staff/handoffs/{handoff_id}")
 
     async def ask_for_rating(self, sender_id: str) -> None:

@@ -51,5 +51,9 @@ fi
 
 # The project's packages are importable from the venv wherever a command runs (scripts, tests,
 # `python -m …`), without path hacks: a .pth file adds the project root to sys.path.
-site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$PWD" > "$site/civil_affairs_project.pth"
+# A .venv that is a symlink belongs to another checkout (a git worktree sharing it): leave its
+# .pth pointing at that checkout.
+if [ ! -L .venv ]; then
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  echo "$PWD" > "$site/civil_affairs_project.pth"
+fi

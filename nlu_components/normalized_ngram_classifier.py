@@ -90,6 +90,53 @@ def words(text: str) -> list[str]:
     return [w for w in _jieba().lcut(text) if w.strip()]
 
 
+class FastScorer:
+    """The fitted vectorizers and classifier as plain arrays, to classify one message at a time.
+
+    Scoring a message through sklearn (two ``transform`` calls, each rebuilding the idf diagonal,
+    then ``predict_proba`` with its input checks) took about 11 ms here, most of NLU's time per
+    message; the same arithmetic on a dict of counts takes well under 1 ms. ``probabilities`` equals
+    ``predict_proba`` (``tests/nlu/test_fast_scorer.py`` compares them).
+    """
+
+    def __init__(self, vectorizers: list[TfidfVectorizer], classifier: LogisticRegression) -> None:
+        self.views = []
+        offset = 0
+        for vectorizer in vectorizers:
+            if not vectorizer.sublinear_tf or vectorizer.norm != "l2" or not vectorizer.use_idf:
+                raise ValueError("FastScorer assumes sublinear tf, idf and l2 norm per view")
+            self.views.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))
+            offset += len(vectorizer.vocabulary_)
+        self.coef = np.ascontiguousarray(classifier.coef_.T)  # (features, classes)
+        self.intercept = classifier.intercept_.copy()
+        self.classes = [str(c) for c in classifier.classes_]
+        self.multinomial = len(self.classes) > 2 and getattr(classifier, "multi_class", "auto") != "ovr"
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """P(intent) for one normalised text, in ``classes`` order."""
+        scores = self.intercept.copy()
+        for analyze, vocabulary, idf, offset in self.views:
+            counts: dict[int, int] = {}
+            for term in analyze(text):
+                column = vocabulary.get(term)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if not counts:
+                continue
+            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            values = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * idf[columns]
+            values /= np.sqrt(values @ values)
+            scores += values @ self.coef[columns + offset]
+        if self.multinomial:
+            exp = np.exp(scores - scores.max())
+            return exp / exp.sum()
+        if len(self.classes) == 2:
+            p = 1.0 / (1.0 + np.exp(-scores[-1]))
+            return np.array([1.0 - p, p])
+        sigmoid = 1.0 / (1.0 + np.exp(-scores))
+        return sigmoid / sigmoid.sum()
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
     """Logistic regression over TF-IDF word and character n-grams of dialect-normalised text."""
@@ -122,6 +169,7 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._scorer: FastScorer | None = None
 
     @classmethod
     def create(
@@ -165,6 +213,7 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
         )
         classifier.fit(features, [e.get(INTENT) for e in examples])
         self._model["classifier"] = classifier
+        self._scorer = None
         self.persist()
         return self._resource
 
@@ -172,12 +221,13 @@ class NormalizedNgramIntentClassifier(GraphComponent, IntentClassifier):
         """Set the intent and the ranking of each message."""
         if not self._model or not messages:
             return messages
-        texts = [m.get(TEXT) or "" for m in messages]
-        classifier = self._model["classifier"]
-        probabilities = classifier.predict_proba(self._features(texts))
-        for message, row in zip(messages, probabilities, strict=True):
+        if self._scorer is None:
+            self._scorer = FastScorer(self._model["vectorizers"], self._model["classifier"])
+        scorer = self._scorer
+        for message in messages:
+            row = scorer.probabilities(normalize(message.get(TEXT) or ""))
             order = np.argsort(-row)
-            ranking = [{"name": str(classifier.classes_[i]), "confidence": float(row[i])} for i in order]
+            ranking = [{"name": scorer.classes[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking[: self.config["ranking_length"]] or ranking, add_to_output=True)
         return messages

@@ -59,7 +59,10 @@ def is_street_case(text: str) -> bool:
 # Anger at the service, or asking for a person / a named official; a policy question alone is not one.
 COMPLAINT_RE = re.compile(
     r"投诉|举报|态度|不满|气死|生气|火大|骂|凭什么|刁难|不作为|推诿|踢皮球|乱收费|差评|欺负|太慢|拖了|没人管|没人理|"
-    r"答非所问|看不懂|听不懂|不像话|太差|垃圾|局长|领导|负责人|干部|工作人员|真人|人工|打不通|弄丢|丢了我的|不给办"
+    r"答非所问|看不懂|听不懂|不像话|太差|垃圾|局长|领导|负责人|干部|工作人员|真人|人工|打不通|弄丢|丢了我的|不给办|"
+    # Complaints about a decision or a case that residents word without anger (seen in the NLU's
+    # complain examples): asking for an account, a check, or reporting wrongdoing.
+    r"反映|不公平|不公正|个说法|个交代|个准话|派人来|派个人来|暗箱|冒领|骗保|信访|纪检|糊弄|没下文|没有下文|没有人理|没人回|石沉大海|推来推去"
 )
 
 

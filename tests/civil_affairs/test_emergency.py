@@ -48,6 +48,10 @@ def test_self_harm_and_street_cases_are_told_apart() -> None:
         ("气死我了 电话打不通 我要找你们局长", True),
         ("婚姻登记去年不是出了新规矩嘛 对我们老百姓来说哪里不一样了", False),
         ("我爸妈那一代没领过证 现在想补 能不能我替他们去办", False),
+        ("我报的临时救助都四个月了 村里推镇里 镇里推村里 冇得一个人给个准话", True),
+        ("村里评低保暗箱操作 我要反映", True),
+        ("以前要户口本的说法还对吗", False),
+        ("低保审批一般要多久", False),
     ],
 )
 def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -> None:

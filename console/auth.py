@@ -25,6 +25,7 @@ from civil_affairs.staff_accounts import (
     revoke_session,
     validate_session,
 )
+from civil_affairs.tokens import tokens_match
 from console.deps import (
     HOME_PATH,
     LOGIN_PATH,
@@ -37,7 +38,6 @@ from console.deps import (
     require_role,
     safe_next,
     sessions,
-    tokens_match,
 )
 from console.security import is_https
 

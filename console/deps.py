@@ -7,7 +7,6 @@ Pages answer a missing login with a redirect to the login form; ``/api/*`` answe
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from civil_affairs import clock
 from civil_affairs.models import StaffSession
 from civil_affairs.models.staff import ROLE_LABELS, ROLES
 from civil_affairs.staff_accounts import validate_session
+from civil_affairs.tokens import tokens_match
 
 SESSION_COOKIE = "staff_session"
 CSRF_FIELD = "csrf_token"
@@ -148,13 +148,6 @@ def require_role(role: str) -> Callable[..., StaffContext]:
         return _with_role(staff, role)
 
     return dependency
-
-
-def tokens_match(expected: str, given: str | None) -> bool:
-    """Constant-time comparison that also refuses empty and non-ASCII values."""
-    if not expected or not given:
-        return False
-    return secrets.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
 
 
 async def check_csrf(request: Request, staff: StaffContext = Depends(current_staff)) -> StaffContext:

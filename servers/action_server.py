@@ -16,24 +16,19 @@ Logging is the service's (``LOG_FORMAT``, masked).
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 import sys
 from typing import Any
 
 from civil_affairs.config import ConfigError, Settings
 from civil_affairs.ops.logs import configure_logging
+from civil_affairs.tokens import tokens_match
 
 logger = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Action-Token"
 # Paths served without the token: the launcher's and the balancer's liveness checks.
 OPEN_PATHS = frozenset({"/health"})
-
-
-def token_matches(given: str | None, token: str) -> bool:
-    """Constant-time comparison; an empty configured token never matches."""
-    return bool(token) and given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
 def build_app(actions_package: str, token: str) -> Any:
@@ -50,7 +45,7 @@ def build_app(actions_package: str, token: str) -> Any:
         """Refuse every call without Rasa's token (before the body is parsed)."""
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
             return None
-        if not token_matches(request.headers.get(TOKEN_HEADER), token):
+        if not tokens_match(token, request.headers.get(TOKEN_HEADER)):
             logger.warning("refused %s %s without a valid %s", request.method, request.path, TOKEN_HEADER)
             return response.json({"error": "unauthorized"}, status=401)
         return None

@@ -6,8 +6,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from civil_affairs.ops.action_balancer import ActionBalancer, build_app
+from civil_affairs.tokens import tokens_match
 from launcher.ports import free_port
-from servers.action_server import TOKEN_HEADER, token_matches
+from servers.action_server import TOKEN_HEADER
 
 TOKEN = "shared-action-token-0123456789"
 
@@ -18,7 +19,7 @@ async def test_the_token_reaches_the_action_server_and_a_missing_one_is_refused_
     async def webhook(request: web.Request) -> web.Response:
         given = request.headers.get(TOKEN_HEADER)
         seen.append(given)
-        if not token_matches(given, TOKEN):
+        if not tokens_match(TOKEN, given):
             return web.json_response({"error": "unauthorized"}, status=401)
         return web.json_response({"events": [], "responses": []})
 
@@ -42,7 +43,8 @@ async def test_the_token_reaches_the_action_server_and_a_missing_one_is_refused_
 
 
 def test_token_comparison() -> None:
-    assert token_matches(TOKEN, TOKEN)
-    assert not token_matches(TOKEN + "x", TOKEN)
-    assert not token_matches(None, TOKEN)
-    assert not token_matches("", "")  # an unset token never opens the door
+    assert tokens_match(TOKEN, TOKEN)
+    assert not tokens_match(TOKEN, TOKEN + "x")
+    assert not tokens_match(TOKEN, None)
+    assert not tokens_match("", "")  # an unset token never opens the door
+    assert not tokens_match(TOKEN, "令牌")  # non-ASCII is compared, never an error

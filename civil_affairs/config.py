@@ -161,6 +161,7 @@ class Settings:
     action_host: str = "127.0.0.1"
     rasa_auth_token: str = field(default="", repr=False)
     action_server_token: str = field(default="", repr=False)
+    rasa_rest_token: str = field(default="", repr=False)  # the channels' token for Rasa's REST channel
     model_dir: Path = PROJECT_ROOT / "models"
 
     console_host: str = "127.0.0.1"
@@ -257,6 +258,7 @@ class Settings:
             action_host=env.str("ACTION_HOST", cls.action_host),
             rasa_auth_token=env.str("RASA_AUTH_TOKEN", ""),
             action_server_token=env.str("ACTION_SERVER_TOKEN", ""),
+            rasa_rest_token=env.str("RASA_REST_TOKEN", ""),
             model_dir=Path(env.str("MODEL_DIR", str(PROJECT_ROOT / "models"))),
             console_host=console_host,
             console_port=console_port,
@@ -362,6 +364,7 @@ class Settings:
         for key, token in (
             ("RASA_AUTH_TOKEN", self.rasa_auth_token),
             ("ACTION_SERVER_TOKEN", self.action_server_token),
+            ("RASA_REST_TOKEN", self.rasa_rest_token),
         ):
             if token and len(token) < 16:
                 raise ConfigError(

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from civil_affairs.config import ConfigError, Settings
 from civil_affairs.db import make_engine
 from civil_affairs.ops.metrics import machine_registry
-from civil_affairs.ops.run_files import metrics_dir, rasa_token_path, status_path, write_private
+from civil_affairs.ops.run_files import metrics_dir, rasa_token_path, rest_token_path, status_path, write_private
 from civil_affairs.privacy import install_record_masking, quiet_url_loggers
 from civil_affairs.rasa_model import ensure_model
 from civil_affairs.setup_db import prepare_database
@@ -151,8 +151,10 @@ def main() -> int:
         print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2
     if "rasa" in settings.run_roles:
-        # For scripts of the same user (make eval) that read trackers through Rasa's HTTP API.
+        # For scripts of the same user (make eval) that post to Rasa's REST channel and read trackers
+        # through Rasa's HTTP API.
         write_private(rasa_token_path(settings), settings.rasa_auth_token)
+        write_private(rest_token_path(settings), settings.rasa_rest_token)
     model = prepare(settings)
     if model is not None:
         print(f"    model: {model.name}")

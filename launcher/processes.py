@@ -8,10 +8,13 @@ and ``bot`` (only with ``TELEGRAM_BOT_TOKEN``). With one replica of each, the na
 those of a single-machine install: rasa :5005, actions :5055, console :8000.
 
 Transport security: Rasa and the action servers listen on ``RASA_HOST``/``ACTION_HOST`` (loopback by
-default). Rasa's HTTP API needs ``RASA_AUTH_TOKEN`` and every action call carries
-``ACTION_SERVER_TOKEN`` (header ``X-Action-Token``, sent by Rasa through ``endpoints.yml``); both are
-generated once per launcher start when unset (``with_service_tokens``) and reach the processes only
-through their environment, never their command line (which every user of the host can read).
+default). Rasa's HTTP API needs ``RASA_AUTH_TOKEN``, every action call carries
+``ACTION_SERVER_TOKEN`` (header ``X-Action-Token``, sent by Rasa through ``endpoints.yml``) and every
+message to Rasa's REST channel carries ``RASA_REST_TOKEN`` (header ``X-Rasa-Rest-Token``, sent by the
+console and the bot, checked by ``servers.rest_channel``); all three are generated once per launcher
+start when unset (``with_service_tokens``) and reach the processes only through their environment,
+never their command line (which every user of the host can read). Each process gets only the
+tokens it uses.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from civil_affairs.ops.run_files import heartbeat_path, metrics_dir
 
 BIN = Path(sys.executable).parent
 ROLES = ("actions", "balancer", "rasa", "console", "bot")
+CHANNEL_ROLES = frozenset({"console", "bot"})
 # Channels stop first (they finish the messages they hold), then Rasa, then what Rasa calls.
 STOP_ORDER = ("bot", "console", "rasa", "balancer", "actions")
 # Placeholder in a console worker's argv for the number of the listening socket handed to it.
@@ -39,6 +43,8 @@ RASA_LOGGING_CONFIG = PROJECT_ROOT / "civil_affairs" / "ops" / "rasa_logging.yml
 # In Rasa's argv, the value of --auth-token: the entry module (servers.rasa_run) replaces it with
 # $RASA_AUTH_TOKEN, so the token never shows in `ps`.
 AUTH_TOKEN_FROM_ENV = "env:RASA_AUTH_TOKEN"
+# Every token the launcher hands out (generated per start when unset), each only to the processes using it.
+SERVICE_TOKENS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "RASA_REST_TOKEN")
 # The module that runs `rasa run` with the arguments of ``rasa_run_args``.
 RASA_ENTRY = [str(BIN / "python"), "-m", "servers.rasa_run"]
 
@@ -69,11 +75,13 @@ def _replica_name(base: str, index: int, count: int) -> str:
 
 
 def with_service_tokens(settings: Settings) -> Settings:
-    """``settings`` with ``RASA_AUTH_TOKEN`` and ``ACTION_SERVER_TOKEN``, generating what is unset.
+    """``settings`` with ``RASA_AUTH_TOKEN``, ``ACTION_SERVER_TOKEN`` and ``RASA_REST_TOKEN``,
+    generating what is unset.
 
     A generated token lives as long as this launcher. When the action servers and Rasa run on
     different machines (``RUN_ROLES`` has one without the other), the machines must share
-    ``ACTION_SERVER_TOKEN``, so it cannot be generated.
+    ``ACTION_SERVER_TOKEN``, so it cannot be generated; the same holds for ``RASA_REST_TOKEN`` when
+    Rasa and the channels (console, bot) run on different machines.
     """
     roles = settings.run_roles
     if ("actions" in roles) != ("rasa" in roles) and not settings.action_server_token:
@@ -81,10 +89,16 @@ def with_service_tokens(settings: Settings) -> Settings:
             "ACTION_SERVER_TOKEN must be set (the same value on every machine) when Rasa and "
             "the action servers run on different machines (RUN_ROLES)"
         )
+    if ("rasa" in roles) != bool(CHANNEL_ROLES & set(roles)) and not settings.rasa_rest_token:
+        raise ConfigError(
+            "RASA_REST_TOKEN must be set (the same value on every machine) when Rasa and "
+            "the channels (console, bot) run on different machines (RUN_ROLES)"
+        )
     return dataclasses.replace(
         settings,
         rasa_auth_token=settings.rasa_auth_token or secrets.token_hex(24),
         action_server_token=settings.action_server_token or secrets.token_hex(24),
+        rasa_rest_token=settings.rasa_rest_token or secrets.token_hex(24),
     )
 
 
@@ -94,18 +108,26 @@ def local_address(host: str) -> str:
 
 
 def _require_tokens(settings: Settings) -> None:
-    if not (settings.rasa_auth_token and settings.action_server_token):
+    if not (settings.rasa_auth_token and settings.action_server_token and settings.rasa_rest_token):
         raise ValueError("settings without service tokens: pass them through with_service_tokens() first")
 
 
-def base_env(settings: Settings, name: str = "") -> dict[str, str]:
-    env = dict(os.environ)
+def base_env(settings: Settings, name: str = "", *, tokens: tuple[str, ...] = SERVICE_TOKENS) -> dict[str, str]:
+    """The environment of a process: the launcher's, the settings it must agree on, and ``tokens``.
+
+    A token the process does not use is left out, even when the launcher's own environment has it.
+    """
+    env = {key: value for key, value in os.environ.items() if key not in SERVICE_TOKENS}
+    values = {
+        "RASA_AUTH_TOKEN": settings.rasa_auth_token,
+        "ACTION_SERVER_TOKEN": settings.action_server_token,
+        "RASA_REST_TOKEN": settings.rasa_rest_token,
+    }
     env.update(
         {
             "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
             "ACTION_SERVER_URL": settings.action_server_url,
-            "RASA_AUTH_TOKEN": settings.rasa_auth_token,
-            "ACTION_SERVER_TOKEN": settings.action_server_token,
+            **{key: values[key] for key in tokens},
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(settings)),
@@ -117,11 +139,13 @@ def base_env(settings: Settings, name: str = "") -> dict[str, str]:
 
 
 def channel_env(settings: Settings, name: str) -> dict[str, str]:
-    """The environment of a channel process (console, bot): without the internal tokens it never uses."""
-    env = base_env(settings, name)
-    for key in ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"):
-        env.pop(key, None)
-    return env
+    """The environment of a channel process (console, bot): only the REST channel's token."""
+    return base_env(settings, name, tokens=("RASA_REST_TOKEN",))
+
+
+def action_env(settings: Settings, name: str) -> dict[str, str]:
+    """The environment of an action server or the balancer: without the REST channel's token."""
+    return base_env(settings, name, tokens=("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"))
 
 
 def rasa_run_args(settings: Settings, model: Path, port: int, interface: str | None = None) -> list[str]:
@@ -191,7 +215,7 @@ def action_server(settings: Settings, index: int = 0) -> ProcessSpec:
             str(port),
         ],
         ready_url=f"http://{local_address(settings.action_host)}:{port}/health",
-        env=base_env(settings, name),
+        env=action_env(settings, name),
         ready_timeout=120.0,
         role="actions",
     )
@@ -205,7 +229,7 @@ def action_balancer(settings: Settings) -> ProcessSpec:
         argv=[str(BIN / "python"), "-m", "civil_affairs.ops.action_balancer"],
         ready_url=f"http://127.0.0.1:{port}/readyz",
         health_url=f"http://127.0.0.1:{port}/healthz",
-        env=base_env(settings, "action-balancer"),
+        env=action_env(settings, "action-balancer"),
         ready_timeout=60.0,
         role="balancer",
     )

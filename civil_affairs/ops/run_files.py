@@ -1,5 +1,5 @@
 """Run-time files of one machine, under ``$DATA_DIR/run``: the launcher's status, heartbeats, metrics,
-the Rasa API token it generated (mode 0600).
+the Rasa API and REST channel tokens it generated (mode 0600).
 
 The launcher and the processes it starts agree on these paths through the settings alone.
 """
@@ -41,6 +41,11 @@ def rasa_token_path(settings: Settings) -> Path:
     return run_dir(settings) / "rasa_auth_token"
 
 
+def rest_token_path(settings: Settings) -> Path:
+    """Where the launcher leaves the REST channel's token it generated, readable by its user only."""
+    return run_dir(settings) / "rasa_rest_token"
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to a file only its owner can read (mode 0600 from the start)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,14 +55,23 @@ def write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-def read_rasa_token(settings: Settings) -> str:
-    """``RASA_AUTH_TOKEN``, or the one the running launcher generated ("" when neither exists)."""
-    if settings.rasa_auth_token:
-        return settings.rasa_auth_token
+def _configured_or_left(configured: str, path: Path) -> str:
+    if configured:
+        return configured
     try:
-        return rasa_token_path(settings).read_text(encoding="utf-8").strip()
+        return path.read_text(encoding="utf-8").strip()
     except OSError:
         return ""
+
+
+def read_rasa_token(settings: Settings) -> str:
+    """``RASA_AUTH_TOKEN``, or the one the running launcher generated ("" when neither exists)."""
+    return _configured_or_left(settings.rasa_auth_token, rasa_token_path(settings))
+
+
+def read_rest_token(settings: Settings) -> str:
+    """``RASA_REST_TOKEN``, or the one the running launcher generated ("" when neither exists)."""
+    return _configured_or_left(settings.rasa_rest_token, rest_token_path(settings))
 
 
 def write_heartbeat(path: Path, *, ready: bool) -> None:

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             bootstrap_admin(settings, session=session)
         delivery = Delivery(settings, app.state.sessions)
         app.state.conversations = ConversationService(
-            settings, app.state.sessions, RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds), delivery
+            settings, app.state.sessions, RasaClient.for_settings(settings), delivery
         )
         app.state.booking_rules = rules_from_settings(settings)
         reminders = None

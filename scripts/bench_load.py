@@ -13,8 +13,8 @@ launcher, as ``tests/helpers/stacks.py`` configures it) on
 and driven through three paths, each at 1, 10 and 50 concurrent conversations (closed loop: a
 resident sends its next message when the answer to the previous one has arrived):
 
-- ``rest``: Rasa's REST channel alone (``/webhooks/rest/webhook``, spread over the replicas as the
-  channels spread them),
+- ``rest``: Rasa's REST channel alone (``/webhooks/rest/webhook`` with the launcher's
+  ``RASA_REST_TOKEN``, spread over the replicas as the channels spread them),
 - ``web``: the whole web-chat path (console → conversation service → Rasa → actions → database),
 - ``telegram``: the whole Telegram path, through a local fake Bot API (``tests/helpers``) that the
   bot long-polls; an answer is complete when as many Telegram messages arrived as Rasa REST and
@@ -56,8 +56,10 @@ from civil_affairs.config import Settings
 from civil_affairs.conversations.rasa_client import REST_WEBHOOK_PATH
 from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT
 from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.ops.run_files import read_rest_token
 from civil_affairs.ops.supervisor_status import read_status
 from civil_affairs.rasa_model import ensure_model
+from civil_affairs.tokens import REST_TOKEN_HEADER
 from tests.helpers.applications import fictitious_id
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import SEND_METHODS, FakeTelegramServer, SentMessage
@@ -190,9 +192,13 @@ def choose(buttons: list[tuple[str, str]], title_part: str) -> str | None:
 class RestPath:
     """Rasa's REST channel alone, each conversation on the replica the channels would choose."""
 
-    def __init__(self, rasa_urls: list[str], timeout: float) -> None:
+    def __init__(self, rasa_urls: list[str], timeout: float, rest_token: str) -> None:
         self.urls = [u.rstrip("/") + REST_WEBHOOK_PATH for u in rasa_urls]
-        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=200))
+        self.http = httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=200),
+            headers={REST_TOKEN_HEADER: rest_token},
+        )
 
     def open(self, sender: str) -> RestChat:
         return RestChat(self, sender)
@@ -497,14 +503,16 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-async def growth(rasa_url: str, turns: int, block: int, timeout: float, run_tag: str) -> dict[str, Any]:
+async def growth(
+    rasa_url: str, rest_token: str, turns: int, block: int, timeout: float, run_tag: str
+) -> dict[str, Any]:
     """One conversation asking the same question ``turns`` times over Rasa REST: median per block.
 
     Each turn is followed by the same question as the first message of a fresh conversation, so a
     change of the machine's load shows in both series, and only the conversation's length in the
     first one.
     """
-    path = RestPath([rasa_url], timeout)
+    path = RestPath([rasa_url], timeout, rest_token)
     chat = RestChat(path, f"bench-{run_tag}-growth")
     long_ms: list[float] = []
     fresh_ms: list[float] = []
@@ -682,7 +690,8 @@ async def bench_topology(
 
         expected: dict[tuple[int, int], list[int]] = {}
         paths = {
-            "rest": RestPath(list(service.settings.rasa_urls), TURN_TIMEOUT),
+            # The token the launcher generated and left in $DATA_DIR/run.
+            "rest": RestPath(list(service.settings.rasa_urls), TURN_TIMEOUT, read_rest_token(service.settings)),
             "web": WebPath(f"http://127.0.0.1:{service.settings.console_port}", TURN_TIMEOUT),
             "telegram": TelegramPath(telegram, expected),
         }
@@ -691,6 +700,7 @@ async def bench_topology(
             if args.growth_turns:
                 growth_result = await growth(
                     service.settings.rasa_urls[0],
+                    read_rest_token(service.settings),
                     args.growth_turns,
                     max(1, args.growth_turns // 4),
                     TURN_TIMEOUT,

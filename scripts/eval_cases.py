@@ -11,8 +11,10 @@ one), it reports the confident-wrong rate: policy cases (``faq`` and ``clarify``
 answer that is wrong (another entry than ``faq_keys``, or failing the answer checks), or any answer
 where a question back was expected.
 
-If nothing answers at RASA_URL, the script starts a private action server and Rasa server on free
-ports with a temporary copy of the database, so evaluating never changes the evaluated store.
+If nothing answers at RASA_URL (or its tokens are unknown here: ``RASA_AUTH_TOKEN`` and
+``RASA_REST_TOKEN``, or the ones the running launcher left in ``$DATA_DIR/run``), the script starts
+a private action server and Rasa server on free ports with a temporary copy of the database, so
+evaluating never changes the evaluated store.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ import httpx
 import yaml
 
 from civil_affairs.config import Settings
-from civil_affairs.ops.run_files import read_rasa_token
+from civil_affairs.ops.run_files import read_rasa_token, read_rest_token
+from civil_affairs.tokens import REST_TOKEN_HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -320,6 +323,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
                 "ACTION_REPLICA_URLS": "",
                 "RASA_AUTH_TOKEN": "",
                 "ACTION_SERVER_TOKEN": "",
+                "RASA_REST_TOKEN": "",
             }
         )
     )
@@ -330,7 +334,7 @@ def start_private_stack(settings: Settings, workdir: Path):  # type: ignore[no-u
         running = start(spec, workdir / "logs")
         started.append(running)
         wait_ready(running, started)
-    return private.rasa_url, private.rasa_auth_token, started
+    return private.rasa_url, private.rasa_auth_token, private.rasa_rest_token, started
 
 
 def main() -> int:
@@ -343,16 +347,16 @@ def main() -> int:
     settings = Settings.from_env()
     started = []
     rasa_url = settings.rasa_url
-    token = read_rasa_token(settings)
+    token, rest_token = read_rasa_token(settings), read_rest_token(settings)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            if not rasa_is_up(rasa_url, token):
+            if not (rest_token and rasa_is_up(rasa_url, token)):
                 print(
-                    "Rasa is not running (or its API token is unknown here): starting a private stack "
+                    "Rasa is not running (or its tokens are unknown here): starting a private stack "
                     "(temporary database copy)…"
                 )
-                rasa_url, token, started = start_private_stack(settings, Path(tmp))
-            with httpx.Client(timeout=60) as client:
+                rasa_url, token, rest_token, started = start_private_stack(settings, Path(tmp))
+            with httpx.Client(timeout=60, headers={REST_TOKEN_HEADER: rest_token}) as client:
                 results = [run_case(client, rasa_url, case, token) for case in cases]
         finally:
             from launcher.children import stop

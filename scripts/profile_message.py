@@ -216,7 +216,10 @@ async def profile(args: argparse.Namespace) -> None:
 
         # The conversation service's own work around Rasa: transcript, handoff check, answers.
         service = ConversationService(
-            settings, sessions, RasaClient("http://127.0.0.1:9", 1.0), Delivery(settings, sessions)
+            settings,
+            sessions,
+            RasaClient("http://127.0.0.1:9", 1.0, rest_token="never-sent"),
+            Delivery(settings, sessions),
         )
         channel_ms = []
         for message in texts:

@@ -1,4 +1,4 @@
-"""Async client for Rasa's REST channel (``POST /webhooks/rest/webhook``)."""
+"""Async client for Rasa's REST channel (``POST /webhooks/rest/webhook``), which needs ``RASA_REST_TOKEN``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 
+from civil_affairs.config import Settings
 from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY
 from civil_affairs.throttle import CLIENT_ADDRESS_KEY, CURRENT_CLIENT_ADDRESS
+from civil_affairs.tokens import REST_TOKEN_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +87,8 @@ class RasaClient:
     because they share the tracker store and the lock store. A replica that refuses the connection
     never saw the message, so the next one is tried at once and the refusing one rests a few
     seconds. A replica that fails after the message was sent may or may not have handled it:
-    ``RasaMaybeProcessed`` tells the caller to find out before sending it again.
+    ``RasaMaybeProcessed`` tells the caller to find out before sending it again. Every message
+    carries ``rest_token`` (``RASA_REST_TOKEN``): Rasa's channel refuses messages without it.
     """
 
     def __init__(
@@ -93,17 +96,26 @@ class RasaClient:
         base_url: str | Sequence[str],
         timeout_seconds: float,
         *,
+        rest_token: str,
         http: httpx.AsyncClient | None = None,
         rest_seconds: float = REST_SECONDS,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         if not urls:
             raise ValueError("RasaClient needs at least one Rasa URL")
+        if not rest_token:
+            logger.warning("RASA_REST_TOKEN is not set: Rasa will refuse every message (the launcher sets it)")
+        self._headers = {REST_TOKEN_HEADER: rest_token}
         self._urls = [url.rstrip("/") + REST_WEBHOOK_PATH for url in urls]
         self._timeout = timeout_seconds
         self._http = http or httpx.AsyncClient(timeout=timeout_seconds)
         self._rest_seconds = rest_seconds
         self._resting_until = [0.0] * len(self._urls)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, http: httpx.AsyncClient | None = None) -> RasaClient:
+        """The client of a channel process: every replica of ``RASA_URL``, its timeout and token."""
+        return cls(settings.rasa_urls, settings.rasa_timeout_seconds, rest_token=settings.rasa_rest_token, http=http)
 
     @property
     def replicas(self) -> int:
@@ -146,7 +158,8 @@ class RasaClient:
                 # httpx's timeout applies per network operation; wait_for bounds the whole exchange
                 # so that a slowly trickling answer cannot keep the resident waiting.
                 response = await asyncio.wait_for(
-                    self._http.post(self._urls[index], json=body, timeout=timeout), timeout=timeout
+                    self._http.post(self._urls[index], json=body, headers=self._headers, timeout=timeout),
+                    timeout=timeout,
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 logger.warning("Rasa replica %d refused the connection for %s; trying the next", index, sender_id)

@@ -103,7 +103,7 @@ class ConversationService:
         return cls(
             settings,
             sessions,
-            RasaClient(settings.rasa_urls, settings.rasa_timeout_seconds),
+            RasaClient.for_settings(settings),
             Delivery(settings, sessions),
             engine,
         )

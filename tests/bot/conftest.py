@@ -1,8 +1,8 @@
 """Fixtures for the Telegram adapter: a fake Telegram Bot API, a fake Rasa, and the running bot.
 
 Reusable by end-to-end tests with the real Rasa: take ``bot_env`` (settings pointing at the fake
-Telegram server), build ``Settings.from_env({**bot_env, "RASA_URL": ...}, dotenv=None)`` and
-``await start_bot(settings)``; the bot stops when the test ends.
+Telegram server), build ``Settings.from_env({**bot_env, **stack.rasa_env}, dotenv=None)`` (Rasa's URL
+and REST channel token) and ``await start_bot(settings)``; the bot stops when the test ends.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from aiohttp import web
 from telegram.ext import Application
 
 from civil_affairs.config import Settings
-from tests.helpers.telegram_fixtures import TEST_RASA_TIMEOUT_SECONDS, TEST_TOKEN  # noqa: F401
+from civil_affairs.tokens import REST_TOKEN_HEADER, tokens_match
+from tests.helpers.telegram_fixtures import TEST_RASA_TIMEOUT_SECONDS, TEST_REST_TOKEN, TEST_TOKEN  # noqa: F401
 from tests.helpers.threaded_server import ThreadedServer
 
 
@@ -125,6 +126,8 @@ class FakeRasaServer(ThreadedServer):
         await super()._cleanup()
 
     async def _webhook(self, request: web.Request) -> web.Response:
+        if not tokens_match(TEST_REST_TOKEN, request.headers.get(REST_TOKEN_HEADER)):
+            return web.json_response({"error": "unauthorized"}, status=401)  # as servers.rest_channel
         data = await request.json()
         sender, message = str(data.get("sender")), str(data.get("message"))
         with self._lock:

@@ -23,7 +23,10 @@ from civil_affairs.conversations.service import ConversationService
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import TrackerEvent
 from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY
+from civil_affairs.tokens import REST_TOKEN_HEADER
 from launcher.ports import free_port
+
+REST_TOKEN = "rest-token-of-the-replicas-01"
 
 
 class Replica:
@@ -51,6 +54,8 @@ class Replica:
         elif self.mode != "down":
 
             async def webhook(request: web.Request) -> web.Response:
+                if request.headers.get(REST_TOKEN_HEADER) != REST_TOKEN:
+                    return web.json_response({"error": "unauthorized"}, status=401)
                 self.received += 1
                 body = await request.json()
                 answers = [] if self.mode == "silent" else [{"text": f"回答：{body['message']}"}]
@@ -91,7 +96,7 @@ async def service_with(migrated_settings: Settings) -> AsyncIterator[Build]:
         service = ConversationService(
             migrated_settings,
             sessions,
-            RasaClient([r.url for r in replicas], 5.0),
+            RasaClient([r.url for r in replicas], 5.0, rest_token=REST_TOKEN),
             Delivery(migrated_settings, sessions),
         )
         services.append(service)

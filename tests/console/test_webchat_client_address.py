@@ -19,7 +19,9 @@ async def test_the_rasa_client_sends_the_current_client_address_in_the_metadata(
         bodies.append(json.loads(request.content))
         return httpx.Response(200, json=[{"recipient_id": "x", "text": "好的"}])
 
-    client = RasaClient("http://rasa.test", 5, http=httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    client = RasaClient(
+        "http://rasa.test", 5, rest_token="t" * 20, http=httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    )
     await client.send("web-" + "a" * 32, "查进度", message_id="m1")
     token = CURRENT_CLIENT_ADDRESS.set("digest-1")
     try:

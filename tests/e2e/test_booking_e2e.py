@@ -83,9 +83,7 @@ def a_bookable_day(today: date) -> tuple[str, date | None]:
 async def test_book_reschedule_and_cancel_on_telegram(
     stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
 ) -> None:
-    await start_bot(
-        Settings.from_env({**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "30"}, dotenv=None)
-    )
+    await start_bot(Settings.from_env({**bot_env, **stack.rasa_env, "RASA_TIMEOUT_SECONDS": "30"}, dotenv=None))
     chat = Chat(telegram_server, CHAT)
     today = local_now().date()
 

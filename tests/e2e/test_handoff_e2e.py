@@ -146,7 +146,7 @@ async def test_telegram_resident_is_served_by_staff_then_by_the_bot_again(
         Settings.from_env(
             {
                 **bot_env,
-                "RASA_URL": stack.settings.rasa_url,
+                **stack.rasa_env,
                 "DATABASE_URL": stack.settings.database_url,
                 "RASA_TIMEOUT_SECONDS": "20",
             },

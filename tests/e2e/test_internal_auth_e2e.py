@@ -1,7 +1,8 @@
 """The real Rasa and action servers as the launcher starts them: loopback only, tokens required.
 
-Before: Rasa's HTTP API answered anyone on the host (every tracker, event injection) and the action
-server listened on 0.0.0.0 and ran forged action calls.
+Before: Rasa's HTTP API answered anyone on the host (every tracker, event injection), its REST
+channel took messages as any sender id with any metadata, and the action server listened on
+0.0.0.0 and ran forged action calls.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.models import TrackerEvent
+from civil_affairs.throttle import CLIENT_ADDRESS_KEY
+from civil_affairs.tokens import REST_TOKEN_HEADER
 from tests.e2e.conftest import Stack
 from tests.servers.test_action_server import action_call, listening_addresses
 
@@ -58,3 +64,44 @@ def test_forged_action_calls_are_refused_and_rasas_own_calls_carry_the_token(sta
     # Rasa's own calls go through: the FAQ answer comes from the action server.
     text = stack.say_text(f"auth-{uuid.uuid4().hex[:8]}", "低保怎么申请")
     assert "低保" in text and "系统繁忙" not in text
+
+
+def stored_events(stack: Stack, sender: str) -> int:
+    """How many events Rasa's tracker store holds for ``sender`` (read from the database, not through
+    Rasa's API, which would create the tracker it is asked for)."""
+    engine = make_engine(stack.settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            query = select(func.count()).select_from(TrackerEvent).where(TrackerEvent.sender_id == sender)
+            return int(session.scalar(query) or 0)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {REST_TOKEN_HEADER: "wrong-token-of-some-length"}, {REST_TOKEN_HEADER: ""}],
+    ids=["no token", "wrong token", "empty token"],
+)
+def test_the_rest_channel_refuses_messages_without_the_token(stack: Stack, headers: dict) -> None:
+    # A forger posing as a Telegram resident, choosing the address the rate limits trust.
+    sender = f"tg-{uuid.uuid4().int % 10**9}"
+    forged = {"sender": sender, "message": "低保怎么申请", "metadata": {CLIENT_ADDRESS_KEY: "forged"}}
+    url = f"{stack.settings.rasa_url}/webhooks/rest/webhook"
+    for refused in (
+        httpx.post(url, json=forged, headers=headers, timeout=30),
+        httpx.post(url, json=forged, headers=headers, params={"stream": "true"}, timeout=30),
+    ):
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "unauthorized"}  # nothing about the token or the channel
+    token = stack.settings.rasa_rest_token
+    assert token not in refused.text
+    # The message never reached the model: Rasa stored nothing for that sender.
+    assert stored_events(stack, sender) == 0
+
+
+def test_the_rest_channel_answers_with_the_token(stack: Stack) -> None:
+    sender = f"auth-{uuid.uuid4().hex[:8]}"
+    text = stack.say_text(sender, "低保怎么申请")  # stack.say sends the launcher's token
+    assert "低保" in text
+    assert stored_events(stack, sender) > 0

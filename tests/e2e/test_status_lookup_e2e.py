@@ -39,7 +39,7 @@ def real_settings(bot_env: dict[str, str], stack: Stack) -> Settings:
     # The resident here types faster than a person would (the lookup allowances are under test, not
     # the per-chat flood limit).
     return Settings.from_env(
-        {**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "20", "CHAT_RATE_LIMIT": "1000/10"},
+        {**bot_env, **stack.rasa_env, "RASA_TIMEOUT_SECONDS": "20", "CHAT_RATE_LIMIT": "1000/10"},
         dotenv=None,
     )
 
@@ -109,7 +109,7 @@ def notifying_console(stack: Stack, telegram_server: FakeTelegramServer, tmp_pat
             "DATABASE_URL": stack.settings.database_url,
             "CONSOLE_PORT": str(port),
             "APP_ENV": "test",
-            "RASA_URL": stack.settings.rasa_url,
+            **stack.rasa_env,
             "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
             "TELEGRAM_API_BASE_URL": telegram_server.base_url,
             "STAFF_ADMIN_USERNAME": "",

@@ -21,9 +21,7 @@ StartBot = Callable[[Settings], Awaitable[Application]]
 
 
 def real_settings(bot_env: dict[str, str], stack: Stack) -> Settings:
-    return Settings.from_env(
-        {**bot_env, "RASA_URL": stack.settings.rasa_url, "RASA_TIMEOUT_SECONDS": "20"}, dotenv=None
-    )
+    return Settings.from_env({**bot_env, **stack.rasa_env, "RASA_TIMEOUT_SECONDS": "20"}, dotenv=None)
 
 
 async def test_start_menu_button_and_policy_answer(

@@ -239,10 +239,21 @@ def scanned(stack: Stack, request: pytest.FixtureRequest) -> tuple[list[Path], l
     return log_files(folders), database_urls(folders, stack)
 
 
+def service_tokens(stack: Stack) -> list[str]:
+    """The bot token's secret and the internal tokens, searched for by value."""
+    settings = stack.settings
+    return [
+        TEST_TOKEN.split(":", 1)[1],
+        settings.rasa_auth_token,
+        settings.action_server_token,
+        settings.rasa_rest_token,
+    ]
+
+
 def test_no_log_file_holds_a_personal_number_or_a_token(stack: Stack, scanned: tuple[list[Path], list[str]]) -> None:
     logs, _ = scanned
     assert any(p.name.startswith("rasa") for p in logs) and any(p.name.startswith("actions") for p in logs)
-    tokens = [TEST_TOKEN.split(":", 1)[1], stack.settings.rasa_auth_token, stack.settings.action_server_token]
+    tokens = service_tokens(stack)
     problems = []
     for path in logs:
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
@@ -256,7 +267,7 @@ def test_no_database_text_holds_a_personal_number_or_a_token(
     stack: Stack, scanned: tuple[list[Path], list[str]]
 ) -> None:
     _, urls = scanned
-    tokens = [TEST_TOKEN.split(":", 1)[1], stack.settings.rasa_auth_token, stack.settings.action_server_token]
+    tokens = service_tokens(stack)
     problems = []
     cells = 0
     for url in urls:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from civil_affairs.config import Settings
 from civil_affairs.setup_db import prepare_database
+from civil_affairs.tokens import REST_TOKEN_HEADER
 from launcher import processes
 from launcher.children import Running
 from launcher.ports import free_ports
@@ -185,10 +186,18 @@ class Stack:
             time.sleep(0.5)
         raise AssertionError(f"{name} not serving again after {timeout:.0f} s: {self.child(name).status()}")
 
+    @property
+    def rasa_env(self) -> dict[str, str]:
+        """Settings a channel started by a test (the in-process bot, a console) needs to reach Rasa."""
+        return {"RASA_URL": self.settings.rasa_url, "RASA_REST_TOKEN": self.settings.rasa_rest_token}
+
     def say(self, sender: str, text: str) -> list[dict]:
-        """Send one message through Rasa's REST channel and return the bot's messages."""
+        """Send one message through Rasa's REST channel (with its token) and return the bot's messages."""
         response = httpx.post(
-            f"{self.settings.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+            f"{self.settings.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers={REST_TOKEN_HEADER: self.settings.rasa_rest_token},
+            timeout=60,
         )
         response.raise_for_status()
         return response.json()

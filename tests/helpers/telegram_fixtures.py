@@ -21,6 +21,8 @@ from civil_affairs.config import Settings
 from tests.helpers.fake_telegram import FakeTelegramServer
 
 TEST_TOKEN = "123456789:TEST-token_for-the-fake-server"
+# RASA_REST_TOKEN of the bot's tests: the fake Rasa refuses messages without it, as the real one does.
+TEST_REST_TOKEN = "rest-token-of-the-fake-rasa-0123"
 # Short enough for fast tests, long enough for a loaded CI machine.
 TEST_RASA_TIMEOUT_SECONDS = 1.5
 
@@ -44,6 +46,7 @@ def bot_env(telegram_server: FakeTelegramServer, fresh_database_url: str, tmp_pa
         "TELEGRAM_API_BASE_URL": telegram_server.base_url,
         "TELEGRAM_MODE": "polling",
         "RASA_TIMEOUT_SECONDS": str(TEST_RASA_TIMEOUT_SECONDS),
+        "RASA_REST_TOKEN": TEST_REST_TOKEN,
     }
 
 

@@ -62,7 +62,7 @@ COMPLAINT_RE = re.compile(
     r"答非所问|看不懂|听不懂|不像话|太差|垃圾|局长|领导|负责人|干部|工作人员|真人|人工|打不通|弄丢|丢了我的|不给办|"
     # Complaints about a decision or a case that residents word without anger (seen in the NLU's
     # complain examples): asking for an account, a check, or reporting wrongdoing.
-    r"反映|不公平|不公正|个说法|个交代|个准话|派人来|派个人来|暗箱|冒领|骗保|信访|纪检|糊弄|没下文|没有下文|没有人理|没人回|石沉大海|推来推去"
+    r"反映|不公平|不公正|个说法|个交代|个准话|暗箱|冒领|骗保|信访|纪检|糊弄|没下文|没有下文|没有人理|没人回|石沉大海|推来推去"
 )
 
 

@@ -605,6 +605,9 @@ def start_service(tmp: Path, topology: str, model: Path, telegram: FakeTelegramS
         RASA_TIMEOUT_SECONDS=str(rasa_timeout),
         BOOKING_REMINDERS="off",
         RETENTION_INTERVAL_SECONDS="0",
+        # A simulated resident sends its 17 messages within a second or two, faster than any person:
+        # the per-chat flood limit (15 in 10 s by default) would answer the last ones "slow down".
+        CHAT_RATE_LIMIT="1000/10,6000/60",
     )
     output = tmp / f"launcher-{topology}.out"
     with output.open("wb") as out:

@@ -16,6 +16,8 @@ from civil_affairs.conversations.emergency import is_self_harm, is_street_case, 
         "我爸喝醉了在家打我妈 往死里打",
         "商场门口有个小孩走丢了 找不到爸妈",
         "桥洞下面有人晕倒了",
+        # Spelled out, not only 家暴: a resident asking this gets the hotlines, never "not our business".
+        "遭遇家庭暴力怎么办？",
     ],
 )
 def test_danger_is_recognised(text: str) -> None:

@@ -87,6 +87,17 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+def fresh_postgres_database(suffix: str) -> str:
+    """A fresh, migrated and seeded PostgreSQL database beside ``TEST_POSTGRES_URL``'s, named after it."""
+    name = f"{make_url(POSTGRES_URL).database}_{suffix}"
+    url = postgres_database(POSTGRES_URL, name)
+    if url is None:
+        raise RuntimeError(f"cannot create the PostgreSQL database {name}")
+    reset_postgres(url)
+    prepare_database(url)
+    return url
+
+
 def drop_postgres_database(url: str) -> None:
     """Drop the database of ``url`` (its connections too), from the server's ``TEST_POSTGRES_URL`` database."""
     admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -109,12 +120,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     if not postgres_reachable():
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    name = f"{make_url(POSTGRES_URL).database}_suite_{os.getpid()}"
-    own = postgres_database(POSTGRES_URL, name)
-    if own is None:
-        pytest.fail(f"cannot create the PostgreSQL database {name} beside {POSTGRES_URL}")
-    reset_postgres(own)
-    prepare_database(own)
+    own = fresh_postgres_database(f"suite_{os.getpid()}")
     yield own
     drop_postgres_database(own)
 

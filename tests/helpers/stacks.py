@@ -20,7 +20,6 @@ from pathlib import Path
 
 import httpx
 import redis
-from sqlalchemy.engine import make_url
 
 from civil_affairs.config import Settings
 from civil_affairs.setup_db import prepare_database
@@ -29,8 +28,7 @@ from launcher import processes
 from launcher.children import Running
 from launcher.ports import free_ports
 from launcher.supervisor import Child, RestartPolicy, Supervisor
-from scripts.bench_booking import postgres_database
-from tests.conftest import POSTGRES_URL, REDIS_URL, postgres_reachable, redis_reachable, reset_postgres
+from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_postgres_database, postgres_reachable, redis_reachable
 from tests.helpers.fake_telegram import FakeTelegramServer
 from tests.helpers.telegram_fixtures import TEST_TOKEN
 
@@ -54,17 +52,6 @@ def replicas_unavailable() -> str | None:
     if not redis_reachable():
         return f"Redis not reachable at {REDIS_URL}"
     return None
-
-
-def replica_database(suffix: str) -> str:
-    """A fresh, migrated and seeded PostgreSQL database beside the suite's, named after it."""
-    name = f"{make_url(POSTGRES_URL).database}_{suffix}"
-    url = postgres_database(POSTGRES_URL, name)
-    if url is None:
-        raise RuntimeError(f"cannot create the PostgreSQL database {name}")
-    reset_postgres(url)
-    prepare_database(url)
-    return url
 
 
 def stack_environment(
@@ -93,7 +80,7 @@ def stack_environment(
     else:
         env.update(
             {
-                "DATABASE_URL": replica_database(database_suffix),
+                "DATABASE_URL": fresh_postgres_database(database_suffix),
                 "REDIS_URL": REDIS_URL,
                 "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
                 "RASA_REPLICAS": "2",

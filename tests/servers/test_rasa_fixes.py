@@ -1,7 +1,9 @@
-"""Rasa started through servers.rasa_fixes: the action-answer schema is checked once, not per call.
+"""Rasa started through servers.rasa_fixes: the action-answer schema is checked once, not per call,
+and the event classes are looked up once, not per stored event.
 
 Counting work, not time: Rasa's own ``_validate_action_result`` re-validates the answer schema
-against the JSON Schema meta-schema on every action call; with the fix installed it never does.
+against the JSON Schema meta-schema on every action call, and ``Event.resolve_by_type`` walks every
+``Event`` subclass for every event it turns into an object; with the fixes installed neither does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import pytest
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core import events as rasa_events
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from civil_affairs.config import PROJECT_ROOT, Settings
 from launcher import processes
@@ -40,11 +45,14 @@ def schema_checks(calls: int) -> int:
 @pytest.fixture
 def installed() -> None:
     original = RemoteAction._validate_action_result
+    original_resolve = Event.__dict__["resolve_by_type"]
     rasa_fixes.action_response_validator.cache_clear()
+    rasa_fixes._EVENT_CLASSES.clear()
     rasa_fixes._INSTALLED = False
     rasa_fixes.install()
     yield
     RemoteAction._validate_action_result = original
+    Event.resolve_by_type = original_resolve
     rasa_fixes._INSTALLED = False
 
 
@@ -63,6 +71,51 @@ def test_installed_validator_rejects_what_rasa_rejects(installed: None) -> None:
     with pytest.raises(ValidationError) as raised:
         action._validate_action_result(BAD)
     assert "Failed to validate Action server response from API" in raised.value.message
+
+
+STORED = [
+    {"event": "action", "name": "action_session_start", "timestamp": 1.0},
+    {"event": "session_started", "timestamp": 1.0},
+    {"event": "action", "name": "action_listen", "timestamp": 1.0},
+    {"event": "user", "text": "低保怎么申请", "parse_data": {"intent": {"name": "ask_policy"}}, "timestamp": 2.0},
+    {"event": "slot", "name": "last_faq_key", "value": "dibao-apply", "timestamp": 3.0},
+    {"event": "action", "name": "action_answer_faq", "timestamp": 3.0},
+    {"event": "bot", "text": "低保的申请流程是……", "timestamp": 3.0},
+]
+
+
+def subclass_walks(events: list[dict]) -> tuple[DialogueStateTracker, int]:
+    """Rebuild a tracker from stored events, counting walks over Event's subclass tree."""
+    with mock.patch.object(
+        rasa_events.rasa.shared.utils.common,
+        "all_subclasses",
+        wraps=rasa_events.rasa.shared.utils.common.all_subclasses,
+    ) as walk:
+        tracker = DialogueStateTracker.from_dict("resident", events, [])
+        return tracker, sum(1 for call in walk.call_args_list if call.args[0] is Event)
+
+
+def test_rasa_alone_walks_the_event_classes_for_every_event() -> None:
+    _, walks = subclass_walks(STORED * 3)
+    assert walks == len(STORED) * 3
+
+
+def test_installed_event_lookup_walks_once_per_type(installed: None) -> None:
+    subclass_walks(STORED)  # each type name found once
+    tracker, walks = subclass_walks(STORED * 3)
+    assert walks == 0
+    kinds = [type(event) for event in tracker.events]
+    assert UserUttered in kinds and SlotSet in kinds and ActionExecuted in kinds
+    assert tracker.get_slot("last_faq_key") is None  # no such slot in an empty domain: same as Rasa
+    assert tracker.latest_message.text == "低保怎么申请"
+
+
+def test_installed_event_lookup_answers_unknown_names_as_rasa_does(installed: None) -> None:
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+    assert "no_such_event" not in rasa_fixes._EVENT_CLASSES
 
 
 def test_the_launcher_starts_rasa_through_this_module(tmp_path: Path) -> None:

@@ -78,6 +78,7 @@ APPLICATIONS = 50  # fictitious applications the residents look up
 TELEGRAM_SETTLE = 1.0  # when fewer messages than expected arrive, the answer is over after this quiet
 START_TIMEOUT = 900.0
 TURN_TIMEOUT = 60.0
+WARM_UP_CONVERSATIONS = 4  # per path before the measured runs: reaches every replica of the replica topology
 FAILED_TEXTS = {BUSY_TEXT, RESEND_TEXT, bot_texts.RESEND, bot_texts.RESEND_AFTER_RESTART}
 GROWTH_QUESTION = "低保怎么申请"
 # Targets of issue 11 (whole path = web chat; ratios to Rasa REST alone are reported beside them).
@@ -397,6 +398,7 @@ class RunResult:
     cpu_ms_per_message: float | None = None
     capacity_messages_per_second: float | None = None
     load_generator_cpu_ms_per_message: float | None = None
+    cpu_ms_per_message_by_process: dict[str, float] = field(default_factory=dict)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -560,6 +562,14 @@ class Service:
         """CPU time used so far by the launcher and every process it runs."""
         return _proc_cpu_seconds(self.popen.pid) + sum(_proc_cpu_seconds(p.pid) for p in self.processes() if p.pid)
 
+    def cpu_seconds_by_process(self) -> dict[str, float]:
+        """CPU time used so far by each process (the launcher's name: ``launcher``)."""
+        used = {"launcher": _proc_cpu_seconds(self.popen.pid)}
+        for process in self.processes():
+            if process.pid:
+                used[process.name] = _proc_cpu_seconds(process.pid)
+        return used
+
     def memory(self) -> dict[str, dict[str, float | None]]:
         """Resident and peak memory (MB) of each process, from /proc."""
         memory = {"load-generator (this process)": _proc_memory(os.getpid()), "launcher": _proc_memory(self.popen.pid)}
@@ -715,11 +725,26 @@ async def bench_topology(
                     f"meanwhile: {growth_result['fresh_conversation_median_ms_per_block']} ms",
                     flush=True,
                 )
+            # Warm every process and replica (jieba, the FAQ ranker, each path's connections) outside the
+            # figures: the first messages after a start otherwise stall for up to seconds.
+            for path_name in args.paths:
+                await run_load(
+                    path_name,
+                    paths[path_name],
+                    topology,
+                    WARM_UP_CONVERSATIONS,
+                    residents(WARM_UP_CONVERSATIONS),
+                    questions,
+                    True,  # one short conversation each (a policy question, a booking, a lookup)
+                    None if path_name == "telegram" else expected,
+                    f"{run_tag}-warm-up",
+                )
             for concurrency in args.concurrency:
                 for path_name in args.paths:
                     steps = len(script(Resident(0, "", ""), questions, args.quick))
                     rounds = 1 if args.quick else max(1, -(-MIN_TURNS_PER_RUN // (steps * concurrency)))
                     cpu_before, own_before = service.cpu_seconds(), _proc_cpu_seconds(os.getpid())
+                    by_process_before = service.cpu_seconds_by_process()
                     result = await run_load(
                         path_name,
                         paths[path_name],
@@ -739,6 +764,10 @@ async def bench_topology(
                         result.load_generator_cpu_ms_per_message = round(
                             (_proc_cpu_seconds(os.getpid()) - own_before) * 1000 / answered, 1
                         )
+                        result.cpu_ms_per_message_by_process = {
+                            name: round((used - by_process_before.get(name, 0.0)) * 1000 / answered, 1)
+                            for name, used in service.cpu_seconds_by_process().items()
+                        }
                     results.append(result)
                     print(format_result(result), flush=True)
         finally:
@@ -759,6 +788,12 @@ def format_result(r: RunResult) -> str:
         f"{r.messages_per_second:6.1f} msg/s  p50 {r.p50_ms} ms  p95 {r.p95_ms} ms  p99 {r.p99_ms} ms  "
         f"CPU {r.cpu_ms_per_message} ms/msg (idle-machine capacity {r.capacity_messages_per_second} msg/s)  "
         f"load {r.load_before:.1f}  {errors}"
+        + (
+            "\n      CPU ms/msg by process: "
+            + ", ".join(f"{name} {ms}" for name, ms in r.cpu_ms_per_message_by_process.items())
+            if r.cpu_ms_per_message_by_process
+            else ""
+        )
     )
 
 

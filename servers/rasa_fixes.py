@@ -9,16 +9,27 @@
   class with ``Event.resolve_by_type``, which walks the whole tree of ``Event`` subclasses (and
   asks ``inspect.isabstract`` of each) for every event: a sixth of Rasa's CPU per message in a
   profile. A found class is remembered by its type name; unknown names go to Rasa's own lookup.
+- **connections to the action server kept open**: Rasa opens a new HTTP session, and so a new TCP
+  connection that the action server must accept, for every action call (two to four per message).
+  Each endpoint now keeps one session per event loop. Idle connections are dropped after
+  ``KEEPALIVE_SECONDS``, before the action server (Sanic, 5 s) would close them under a request.
 
 Everything else is Rasa's: arguments, logging, channels, endpoints.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import functools
+import warnings
 from typing import Any
 
+import aiohttp
+
 _INSTALLED = False
+KEEPALIVE_SECONDS = 3.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s) on the action server
+_KEPT_SESSIONS: list[aiohttp.ClientSession] = []
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,6 +78,58 @@ def resolve_event_type(type_name: str, default: Any = None) -> Any:
     return _RASA_RESOLVE_BY_TYPE(type_name, default)  # Rasa's answer for unknown names (or an error)
 
 
+class _KeptSession:
+    """An endpoint's session for ``async with``, which leaves it open for the next call."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def endpoint_session(self: Any) -> _KeptSession:
+    """``EndpointConfig.session``, but one session per endpoint and event loop, reused."""
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    loop = asyncio.get_running_loop()
+    kept_loop, kept = getattr(self, "_kept_session", (None, None))
+    if kept is None or kept.closed or kept_loop is not loop:
+        if kept is not None:
+            _drop(kept)  # its loop is gone (tests run several loops); nothing can await its close
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+        kept = aiohttp.ClientSession(
+            headers=self.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        )
+        self._kept_session = (loop, kept)
+        _KEPT_SESSIONS.append(kept)
+    return _KeptSession(kept)
+
+
+def _drop(session: aiohttp.ClientSession) -> None:
+    """Close a kept session's connections without an event loop (aiohttp would warn at exit)."""
+    connector = session.connector
+    session.detach()
+    if connector is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # "close() is a coroutine": closed already
+            connector.close()
+    if session in _KEPT_SESSIONS:
+        _KEPT_SESSIONS.remove(session)
+
+
+def close_kept_sessions() -> None:
+    """Registered with ``atexit`` by ``install``."""
+    for session in list(_KEPT_SESSIONS):
+        _drop(session)
+
+
 def install() -> None:
     """Install the fixes into Rasa (idempotent). ``scripts/profile_message.py`` uses it too."""
     global _INSTALLED, _RASA_RESOLVE_BY_TYPE
@@ -74,8 +137,11 @@ def install() -> None:
         return
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
+    from rasa.utils.endpoints import EndpointConfig
 
     RemoteAction._validate_action_result = _validate_action_result
+    EndpointConfig.session = endpoint_session
+    atexit.register(close_kept_sessions)
     _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
-    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_event_type)
     _INSTALLED = True

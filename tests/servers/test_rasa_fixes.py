@@ -8,18 +8,21 @@ against the JSON Schema meta-schema on every action call, and ``Event.resolve_by
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from aiohttp import web
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from civil_affairs.config import PROJECT_ROOT, Settings
 from launcher import processes
@@ -46,6 +49,7 @@ def schema_checks(calls: int) -> int:
 def installed() -> None:
     original = RemoteAction._validate_action_result
     original_resolve = Event.__dict__["resolve_by_type"]
+    original_session = EndpointConfig.session
     rasa_fixes.action_response_validator.cache_clear()
     rasa_fixes._EVENT_CLASSES.clear()
     rasa_fixes._INSTALLED = False
@@ -53,6 +57,8 @@ def installed() -> None:
     yield
     RemoteAction._validate_action_result = original
     Event.resolve_by_type = original_resolve
+    EndpointConfig.session = original_session
+    rasa_fixes.close_kept_sessions()
     rasa_fixes._INSTALLED = False
 
 
@@ -116,6 +122,42 @@ def test_installed_event_lookup_answers_unknown_names_as_rasa_does(installed: No
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
     assert "no_such_event" not in rasa_fixes._EVENT_CLASSES
+
+
+async def connections_for(calls: int) -> tuple[int, list[dict]]:
+    """Send ``calls`` requests through one endpoint; how many TCP connections the server accepted."""
+    peers: set[tuple[str, int]] = set()
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.add(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": [], "token": request.headers.get("X-Action-Token")})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Action-Token": "secret"})
+    try:
+        answers = [await endpoint.request(json={"next_action": "x"}, method="post") for _ in range(calls)]
+    finally:
+        rasa_fixes.close_kept_sessions()
+        await runner.cleanup()
+    return len(peers), answers
+
+
+def test_rasa_alone_opens_a_connection_per_action_call() -> None:
+    connections, _ = asyncio.run(connections_for(4))
+    assert connections == 4
+
+
+def test_installed_endpoint_keeps_its_connection(installed: None) -> None:
+    connections, answers = asyncio.run(connections_for(4))
+    assert connections == 1
+    assert [answer["token"] for answer in answers] == ["secret"] * 4  # the endpoint's headers still sent
+    assert rasa_fixes._KEPT_SESSIONS == []  # closed without an event loop at exit
 
 
 def test_the_launcher_starts_rasa_through_this_module(tmp_path: Path) -> None:

@@ -67,8 +67,9 @@ COMPLAINT_RE = re.compile(
 
 
 def sounds_like_complaint(text: str) -> bool:
-    """Words of a complaint or of wanting a person, as opposed to a plain policy question."""
-    return bool(COMPLAINT_RE.search(normalize(text)))
+    """Words of a complaint or of wanting a person, as opposed to a plain policy question (dialect
+    folded first: 凭啥 is 凭什么, 冇人管 is 没人管)."""
+    return bool(COMPLAINT_RE.search(fold_dialect(text)))
 
 
 # How or where to report, complain or appeal ("怎么举报", "向哪里反映", "去哪申诉", "投诉电话是多少", "能举报吗"):

@@ -54,6 +54,9 @@ def test_self_harm_and_street_cases_are_told_apart() -> None:
         ("村里评低保暗箱操作 我要反映", True),
         ("以前要户口本的说法还对吗", False),
         ("低保审批一般要多久", False),
+        # Dialect folded first: 凭啥 is 凭什么, 冇人管 is 没人管.
+        ("凭啥停俺的低保", True),
+        ("报上去半年冇人管", True),
     ],
 )
 def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -> None:

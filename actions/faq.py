@@ -86,11 +86,16 @@ async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, repl
     return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", float(count))]
 
 
-def search_faq(session: Session, query: str, intent: str, context: str | None = None) -> SearchResult:
+def search_faq(
+    session: Session, query: str, intent: str, context: str | None = None, strict: bool | None = None
+) -> SearchResult:
     """The FAQ search and its decision for a message the NLU model classified as ``intent``: the
-    topic it recognised gets a bonus, and a message it could not place at all needs more certainty."""
+    topic it recognised gets a bonus, and a message it could not place at all needs more certainty
+    (``strict``; a caller whose default is not to answer may ask for it too)."""
+    if strict is None:
+        strict = intent in ("nlu_fallback", "")
     result = services().faq.search(
-        session, query, category=INTENT_CATEGORIES.get(intent), strict=intent in ("nlu_fallback", ""), context=context
+        session, query, category=INTENT_CATEGORIES.get(intent), strict=strict, context=context
     )
     logger.info(
         "faq decision=%s intent=%s best=%s p=%s",
@@ -120,14 +125,16 @@ def answer_with(
     ]
 
 
-async def answer_if_confident(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+async def answer_if_confident(
+    dispatcher: CollectingDispatcher, tracker: Tracker, strict: bool | None = None
+) -> list[EventType] | None:
     """Answer the latest message from the FAQ only when the search decides to answer it; otherwise
     say nothing, record nothing and return None (the caller does what it would have done)."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name") or ""
     query = (message.get("text") or "")[:MAX_QUERY_CHARS]
     with services().sessions.begin() as session:
-        result = search_faq(session, query, intent)
+        result = search_faq(session, query, intent, strict=strict)
         if result.decision == "answer" and result.best:
             return answer_with(dispatcher, session, result, query)
     return None

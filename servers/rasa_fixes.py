@@ -77,5 +77,5 @@ def install() -> None:
 
     RemoteAction._validate_action_result = _validate_action_result
     _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
-    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_event_type)
     _INSTALLED = True

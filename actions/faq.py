@@ -13,12 +13,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions import texts
 from actions.common import INTENT_CATEGORIES, services
 from actions.escalation import hand_over, send_emergency_help
 from civil_affairs.conversations.emergency import is_self_harm
-from civil_affairs.faq.search import Candidate
+from civil_affairs.faq.search import Candidate, SearchResult
 from civil_affairs.faq.store import find_entry, format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
 from civil_affairs.text import has_meaningful_text, normalize
@@ -85,6 +86,60 @@ async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, repl
     return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", float(count))]
 
 
+def search_faq(
+    session: Session, query: str, intent: str, context: str | None = None, strict: bool | None = None
+) -> SearchResult:
+    """The FAQ search and its decision for a message the NLU model classified as ``intent``: the
+    topic it recognised gets a bonus, and a message it could not place at all needs more certainty
+    (``strict``; a caller whose default is not to answer may ask for it too)."""
+    if strict is None:
+        strict = intent in ("nlu_fallback", "")
+    result = services().faq.search(
+        session, query, category=INTENT_CATEGORIES.get(intent), strict=strict, context=context
+    )
+    logger.info(
+        "faq decision=%s intent=%s best=%s p=%s",
+        result.decision,
+        intent,
+        result.best.key if result.best else None,
+        result.best.confidence if result.best else None,
+    )
+    return result
+
+
+def answer_with(
+    dispatcher: CollectingDispatcher, session: Session, result: SearchResult, query: str
+) -> list[EventType]:
+    """Send the confidently found entry (and close runner-ups as buttons); the slots that remember it."""
+    assert result.best is not None
+    entry = session.get(FaqEntry, result.best.entry_id)
+    dispatcher.utter_message(text=format_answer(entry, services().settings.bureau))
+    related = result.related()
+    if related:
+        dispatcher.utter_message(text=texts.FAQ_RELATED, buttons=suggestion_buttons(related, with_none=False))
+    return [
+        SlotSet("last_faq_key", entry.key),
+        SlotSet("last_faq_query", query),
+        SlotSet("faq_candidates", None),
+        SlotSet("misunderstood_count", 0.0),
+    ]
+
+
+async def answer_if_confident(
+    dispatcher: CollectingDispatcher, tracker: Tracker, strict: bool | None = None
+) -> list[EventType] | None:
+    """Answer the latest message from the FAQ only when the search decides to answer it; otherwise
+    say nothing, record nothing and return None (the caller does what it would have done)."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name") or ""
+    query = (message.get("text") or "")[:MAX_QUERY_CHARS]
+    with services().sessions.begin() as session:
+        result = search_faq(session, query, intent, strict=strict)
+        if result.decision == "answer" and result.best:
+            return answer_with(dispatcher, session, result, query)
+    return None
+
+
 class ActionAnswerFaq(Action):
     """Answers a policy question from the FAQ store, or offers candidates, or records it."""
 
@@ -108,36 +163,13 @@ class ActionAnswerFaq(Action):
         context = previous if previous and is_elliptical(text) else None
         if intent == "nlu_fallback":
             intent = runner_up_policy_intent(message) or intent
-        category = INTENT_CATEGORIES.get(intent)
         app = services()
         with app.sessions.begin() as session:
-            # Strict only when the model could not place the message at all.
-            result = app.faq.search(
-                session, query, category=category, strict=intent in ("nlu_fallback", ""), context=context
-            )
+            result = search_faq(session, query, intent, context)
             if context:
                 query = f"{context} {query}"  # what a further follow-up leans on
-            logger.info(
-                "faq decision=%s intent=%s best=%s p=%s",
-                result.decision,
-                intent,
-                result.best.key if result.best else None,
-                result.best.confidence if result.best else None,
-            )
             if result.decision == "answer" and result.best:
-                entry = session.get(FaqEntry, result.best.entry_id)
-                dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
-                related = result.related()
-                if related:
-                    dispatcher.utter_message(
-                        text=texts.FAQ_RELATED, buttons=suggestion_buttons(related, with_none=False)
-                    )
-                return [
-                    SlotSet("last_faq_key", entry.key),
-                    SlotSet("last_faq_query", query),
-                    SlotSet("faq_candidates", None),
-                    SlotSet("misunderstood_count", 0.0),
-                ]
+                return answer_with(dispatcher, session, result, query)
             if result.decision == "disambiguate":
                 shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
                 dispatcher.utter_message(text=texts.FAQ_WHICH_ONE, buttons=suggestion_buttons(shown))

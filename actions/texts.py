@@ -40,6 +40,13 @@ HUMAN_BUTTON_TITLE = "转人工"
 # Put before the handoff notice when the bot failed twice in a row.
 MISUNDERSTOOD_PREFIX = "抱歉，我没能帮上忙。"
 
+# --- handing over (actions/handoff.py) --------------------------------------------------------------------
+
+# After the FAQ answer to "怎么举报/去哪申诉": a person stays one reply away.
+REPORT_PERSON_OFFER = "如果需要工作人员帮您跟进具体情况，回复“转人工”或点下面的按钮。"
+# The complaint words left a booking or status-lookup form, but the bot answered instead of staff.
+FORM_SET_ASIDE = "刚才正在办的预约或查询已先停下，需要时跟我说一声就能重新开始。"
+
 # --- status lookup (办件进度查询, actions/status_lookup.py) -------------------------------------------------
 
 ASK_APPLICATION_NUMBER = "请发送申请编号（写在受理回执上，例如 DB202610080021）。"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from civil_affairs.conversations import texts
-from civil_affairs.text import normalize
+from civil_affairs.text import fold_dialect, normalize
 
 SELF_HARM_RE = re.compile(
     r"自杀|轻生|不想活|活不下去|撑不下去|跳楼|跳河|跳江|跳下去|寻死|想死|割腕|割脉|喝农药|吃安眠药|安眠药|结束生命|了结自己|"
@@ -67,5 +67,43 @@ COMPLAINT_RE = re.compile(
 
 
 def sounds_like_complaint(text: str) -> bool:
-    """Words of a complaint or of wanting a person, as opposed to a plain policy question."""
-    return bool(COMPLAINT_RE.search(normalize(text)))
+    """Words of a complaint or of wanting a person, as opposed to a plain policy question (dialect
+    folded first: 凭啥 is 凭什么, 冇人管 is 没人管)."""
+    return bool(COMPLAINT_RE.search(fold_dialect(text)))
+
+
+# How or where to report, complain or appeal ("怎么举报", "向哪里反映", "去哪申诉", "投诉电话是多少", "能举报吗"):
+# a question about the procedure, which the FAQ answers, as opposed to the complaint itself. Read
+# after ``fold_dialect`` (咋→怎么, 啥/么子→什么), so dialect and traditional forms count too.
+_REPORT_RE = re.compile(r"举报|投诉|反映|申诉|复核|复议|异议|告状|揭发|检举|讨说法|讨个说法")
+_HOW_RE = re.compile(
+    r"怎么|怎样|如何|哪里|哪儿|哪个|哪些|哪家|向哪|去哪|到哪|上哪|找谁|向谁|跟谁|给谁|何处|"
+    r"什么(电话|号码|部门|单位|地方|渠道|途径|办法|程序|手续)|电话是多少|电话多少|渠道|途径|流程|程序|步骤|方式|"
+    r"有没有.{0,2}(地方|部门|单位|渠道|电话)"
+)
+_CHANNEL_RE = re.compile(r"电话|热线|邮箱|地址|渠道|方式|途径|流程|程序")  # 投诉电话, 举报渠道
+# "能举报吗", "可以去区民政局投诉不": whether one can report, which the same FAQ entries answer.
+_CAN_RE = re.compile(r"能|可以|能否")
+_YES_NO_RE = re.compile(r"吗|么|不$|不 ")
+HOW_TO_REPORT_RE = re.compile(
+    rf"({_HOW_RE.pattern}).{{0,12}}({_REPORT_RE.pattern})|({_REPORT_RE.pattern}).{{0,12}}({_HOW_RE.pattern})"
+    rf"|({_REPORT_RE.pattern})({_CHANNEL_RE.pattern})"
+    rf"|({_CAN_RE.pattern}).{{0,8}}({_REPORT_RE.pattern}).{{0,6}}({_YES_NO_RE.pattern})"
+)
+# What keeps such a question with staff: anger (a rhetorical 怎么回事 is no how-to question), a case
+# already reported and stuck (反映了几次没人管), or a named person (某某, 张某, 李主任, 姓王的).
+GRIEVANCE_RE = re.compile(
+    r"气死|生气|火大|骂|凭什么|垃圾|不像话|太差|差劲|受够|忍无可忍|欺人太甚|欺负|刁难|太过分|岂有此理|"
+    r"什么玩意|搞什么|怎么回事|怎么搞的|怎么办事|怎么当的|怎么做事|有没有王法|坑人|不作为|推诿|踢皮球|糊弄|"
+    r"不管|没人管|没人理|没下文|石沉大海|(举报|投诉|反映|申诉)(了|过)|"
+    r"某某|[\u4e00-\u9fff]某(?![些种个天年月日地处方位家件项])|姓[\u4e00-\u9fff]{1,2}的|"
+    r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏吕丁沈姚卢汪范傅钟]"
+    r"(主任|书记|村长|支书|科长|局长|乡长|镇长|所长|站长|会计|组长|队长|干部|经理|馆长|院长)"
+)
+
+
+def asks_how_to_report(text: str) -> bool:
+    """A question about how or where to report, complain or appeal, without anger, a named person or
+    words of danger: the FAQ can answer it, with a person on offer."""
+    folded = fold_dialect(text)
+    return bool(HOW_TO_REPORT_RE.search(folded)) and not GRIEVANCE_RE.search(folded) and not looks_urgent(text)

@@ -54,6 +54,9 @@ def test_self_harm_and_street_cases_are_told_apart() -> None:
         ("村里评低保暗箱操作 我要反映", True),
         ("以前要户口本的说法还对吗", False),
         ("低保审批一般要多久", False),
+        # Dialect folded first: 凭啥 is 凭什么, 冇人管 is 没人管.
+        ("凭啥停俺的低保", True),
+        ("报上去半年冇人管", True),
     ],
 )
 def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -> None:
@@ -100,3 +103,59 @@ def test_traditional_characters_are_read_too() -> None:
     assert looks_urgent("隔壁有人拿著刀說要殺人")
     assert is_self_harm("我真的不想活了")
     assert is_self_harm("活著沒意思")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "发现低保优亲厚友、违规办理，怎么举报？",
+        "有人冒领高龄津贴，应该向哪里反映？",
+        "对低保审批结果有异议去哪里申诉",
+        "有人骗低保 该找谁举报",
+        "殡仪馆乱收费 打什么电话投诉",
+        "民政局的投诉电话是多少",
+        "低保复核结果不服 复核的流程是怎样的",
+        "发现有人骗低保能举报吗",
+        "乡里办事的人态度很差 能投诉不",
+        # Traditional characters.
+        "低保優親厚友怎麼舉報",
+        "對低保審批結果有異議 去哪裡申訴",
+        # Dialect, folded first (咋→怎么, 么子/啥→什么).
+        "低保不批 咋申诉",
+        "俺村有人冒领补贴 咋个举报",
+        "民政的事投诉打么子电话",
+        "有人吃人情保 向啥部门反映",
+    ],
+)
+def test_questions_about_how_to_report_are_recognised(text: str) -> None:
+    from civil_affairs.conversations.emergency import asks_how_to_report
+
+    assert asks_how_to_report(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A grievance told with anger, or about a named case: staff, not the FAQ.
+        "你们工作人员态度太差了，我要投诉",
+        "我的低保被取消了凭什么",
+        "我要举报某某社区主任冒领",
+        "我要举报王主任冒领低保 找谁",
+        "张某冒领高龄津贴 去哪举报",
+        "你们怎么回事 我要投诉",
+        "气死了 去哪里投诉你们",
+        "我都反映过三次了 到底找谁",
+        "凭啥不给俺低保 去哪讨说法",
+        "妳們態度太差了 我要投訴 去哪投訴",
+        # Words of danger stay with staff too.
+        "邻居家暴孩子 应该向哪里举报",
+        # No procedure asked, or no report at all.
+        "我要投诉",
+        "低保怎么申请",
+        "高龄津贴去哪里领",
+    ],
+)
+def test_grievances_and_other_messages_are_not_how_to_report_questions(text: str) -> None:
+    from civil_affairs.conversations.emergency import asks_how_to_report
+
+    assert not asks_how_to_report(text)

@@ -1,0 +1,116 @@
+"""action_handoff: a person on request and on complaints; a question about how to report is answered."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import texts as action_texts
+from actions.common import services
+from actions.handoff import ActionHandoff
+from civil_affairs.config import Settings
+from civil_affairs.models import Handoff
+from tests.helpers.trackers import make_tracker
+
+# Questions about the procedure of reporting or appealing, as residents write them (simplified,
+# traditional, dialect): the FAQ answers them, with a person one reply away.
+HOW_TO_REPORT = [
+    ("发现低保优亲厚友、违规办理，怎么举报？", "dibao-report-misconduct"),
+    ("对低保审批结果有异议去哪里申诉", "dibao-appeal"),
+    ("村干部把低保给了自己亲戚 该去哪里举报", "dibao-report-misconduct"),
+    ("舉報低保優親厚友要找誰", "dibao-report-misconduct"),
+    ("俺村低保人情保 咋个举报", "dibao-report-misconduct"),
+    ("殡仪馆乱收费 打么子电话投诉", "funeral-fee-complaint"),
+]
+# Grievances told with anger or about a named person, and explicit requests: staff, as before.
+GRIEVANCES = [
+    "你们工作人员态度太差了，我要投诉",
+    "我的低保被取消了凭什么",
+    "我要举报某某社区主任冒领",
+    "张某冒领低保 去哪里举报",
+    "你們態度太差了 我要投訴 去哪投訴",
+    "凭啥停俺的低保 咋个申诉",
+]
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def handoff_reasons() -> list[str]:
+    with services().sessions.begin() as session:
+        return list(session.scalars(select(Handoff.reason).order_by(Handoff.id)))
+
+
+def event_value(events: list, name: str) -> object:
+    return next((e["value"] for e in events if e.get("event") == "slot" and e.get("name") == name), None)
+
+
+async def test_how_to_report_questions_are_answered_with_a_person_on_offer(action_settings: Settings, domain) -> None:
+    for n, (text, key) in enumerate(HOW_TO_REPORT):
+        dispatcher = CollectingDispatcher()
+        events = await ActionHandoff().run(dispatcher, make_tracker(text, "complain", sender_id=f"r{n}"), domain)
+        reply = texts(dispatcher)
+        assert "依据" in reply, text  # the FAQ answer with its source
+        assert key is None or event_value(events, "last_faq_key") == key, (text, events)
+        assert dispatcher.messages[-1]["text"] == action_texts.REPORT_PERSON_OFFER
+        assert dispatcher.messages[-1]["buttons"] == [{"title": "转人工", "payload": "/request_human"}]
+        assert action_texts.FORM_SET_ASIDE not in reply
+    assert handoff_reasons() == []
+
+
+async def test_grievances_still_go_to_staff(action_settings: Settings, domain) -> None:
+    for n, text in enumerate(GRIEVANCES):
+        dispatcher = CollectingDispatcher()
+        events = await ActionHandoff().run(dispatcher, make_tracker(text, "complain", sender_id=f"g{n}"), domain)
+        assert "依据" not in texts(dispatcher), text
+        assert action_texts.REPORT_PERSON_OFFER not in texts(dispatcher), text
+        assert event_value(events, "last_faq_key") is None
+    assert handoff_reasons() == ["complaint"] * len(GRIEVANCES)
+
+
+async def test_asking_for_a_person_is_a_handoff_even_when_worded_as_a_question(
+    action_settings: Settings, dispatcher, domain
+) -> None:
+    await ActionHandoff().run(dispatcher, make_tracker("转人工 我想问低保怎么举报", "request_human"), domain)
+    assert "依据" not in texts(dispatcher)
+    assert handoff_reasons() == ["requested"]
+
+
+async def test_how_to_report_question_the_faq_cannot_answer_goes_to_staff(action_settings: Settings, domain) -> None:
+    """Not a confident answer (no entry on it; the search must be sure before it replaces a person)."""
+    unanswerable = ["小区物业乱停车 怎么举报", "邻居家乱搭乱建 向哪里举报", "有人冒领高龄津贴，应该向哪里反映？"]
+    for n, text in enumerate(unanswerable):
+        dispatcher = CollectingDispatcher()
+        await ActionHandoff().run(dispatcher, make_tracker(text, "complain", sender_id=f"u{n}"), domain)
+        assert action_texts.REPORT_PERSON_OFFER not in texts(dispatcher), text
+        assert "依据" not in texts(dispatcher), text
+    assert handoff_reasons() == ["complaint"] * len(unanswerable)
+
+
+async def test_answer_after_a_form_was_left_says_the_form_stopped(action_settings: Settings, domain) -> None:
+    for n, left_by in enumerate(("action_stop_booking", "action_deactivate_loop")):
+        dispatcher = CollectingDispatcher()
+        base = make_tracker("发现低保优亲厚友、违规办理，怎么举报？", "complain", sender_id=f"f{n}")
+        tracker = Tracker(base.sender_id, base.slots, base.latest_message, base.events, False, None, {}, left_by)
+        await ActionHandoff().run(dispatcher, tracker, domain)
+        assert "依据" in texts(dispatcher)
+        assert [m["text"] for m in dispatcher.messages[-2:]] == [
+            action_texts.FORM_SET_ASIDE,
+            action_texts.REPORT_PERSON_OFFER,
+        ]
+    assert handoff_reasons() == []
+
+
+async def test_policy_question_heard_as_a_complaint_in_a_form_is_answered_and_says_so(
+    action_settings: Settings, dispatcher, domain
+) -> None:
+    base = make_tracker("结婚登记要带什么材料", "complain")
+    tracker = Tracker(
+        base.sender_id, base.slots, base.latest_message, base.events, False, None, {}, "action_stop_booking"
+    )
+    await ActionHandoff().run(dispatcher, tracker, domain)
+    assert "身份证" in texts(dispatcher)
+    assert dispatcher.messages[-1]["text"] == action_texts.FORM_SET_ASIDE
+    assert handoff_reasons() == []

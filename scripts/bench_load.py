@@ -78,6 +78,7 @@ APPLICATIONS = 50  # fictitious applications the residents look up
 TELEGRAM_SETTLE = 1.0  # when fewer messages than expected arrive, the answer is over after this quiet
 START_TIMEOUT = 900.0
 TURN_TIMEOUT = 60.0
+SHARED_SERVERS = {"postgresql (whole server)": ("postgres",), "redis (whole server)": ("redis-server",)}
 WARM_UP_CONVERSATIONS = 4  # per path before the measured runs: reaches every replica of the replica topology
 FAILED_TEXTS = {BUSY_TEXT, RESEND_TEXT, bot_texts.RESEND, bot_texts.RESEND_AFTER_RESTART}
 GROWTH_QUESTION = "低保怎么申请"
@@ -563,11 +564,15 @@ class Service:
         return _proc_cpu_seconds(self.popen.pid) + sum(_proc_cpu_seconds(p.pid) for p in self.processes() if p.pid)
 
     def cpu_seconds_by_process(self) -> dict[str, float]:
-        """CPU time used so far by each process (the launcher's name: ``launcher``)."""
+        """CPU time used so far by each process (the launcher's name: ``launcher``), and by the whole
+        PostgreSQL and Redis servers of the machine (shared: other work on them counts too)."""
         used = {"launcher": _proc_cpu_seconds(self.popen.pid)}
         for process in self.processes():
             if process.pid:
                 used[process.name] = _proc_cpu_seconds(process.pid)
+        if self.topology == "replicas":
+            for server, commands in SHARED_SERVERS.items():
+                used[server] = sum(_proc_cpu_seconds(pid) for pid in _pids_of(commands))
         return used
 
     def memory(self) -> dict[str, dict[str, float | None]]:
@@ -586,6 +591,19 @@ def _proc_cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_of(commands: tuple[str, ...]) -> list[int]:
+    """Processes whose command name is one of ``commands`` (PostgreSQL's backends, Redis)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in commands:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def _proc_memory(pid: int) -> dict[str, float | None]:

@@ -82,9 +82,11 @@ class RasaMessage:
 class RasaClient:
     """Sends one resident message to Rasa and returns the bot's answers.
 
-    With several Rasa replicas each conversation sticks to one replica (by its sender id), which
-    keeps its lock on one server in the common case; any replica can serve any conversation,
-    because they share the tracker store and the lock store. A replica that refuses the connection
+    With several Rasa replicas a conversation goes to the replica this process has fewest messages
+    waiting at, and among equally busy ones to its own (by its sender id): a hash alone left one
+    replica with most of the conversations under load while the other idled. Any replica can serve
+    any conversation, because they share the tracker store and the lock store (which keeps one
+    conversation's messages in order). A replica that refuses the connection
     never saw the message, so the next one is tried at once and the refusing one rests a few
     seconds. A replica that fails after the message was sent may or may not have handled it:
     ``RasaMaybeProcessed`` tells the caller to find out before sending it again. Every message
@@ -111,6 +113,7 @@ class RasaClient:
         self._http = http or httpx.AsyncClient(timeout=timeout_seconds)
         self._rest_seconds = rest_seconds
         self._resting_until = [0.0] * len(self._urls)
+        self._in_flight = [0] * len(self._urls)
 
     @classmethod
     def for_settings(cls, settings: Settings, *, http: httpx.AsyncClient | None = None) -> RasaClient:
@@ -126,11 +129,12 @@ class RasaClient:
         await self._http.aclose()
 
     def _order(self, sender_id: str, avoid: int | None) -> list[int]:
-        """Replicas to try: the conversation's own first, resting ones and ``avoid`` last."""
+        """Replicas to try: the least busy first (the conversation's own among equals), resting
+        ones and ``avoid`` last."""
         first = zlib.crc32(sender_id.encode("utf-8")) % len(self._urls)
         order = [(first + i) % len(self._urls) for i in range(len(self._urls))]
         now = time.monotonic()
-        return sorted(order, key=lambda i: (i == avoid, self._resting_until[i] > now))
+        return sorted(order, key=lambda i: (i == avoid, self._resting_until[i] > now, self._in_flight[i]))
 
     async def send(
         self,
@@ -154,6 +158,7 @@ class RasaClient:
             body.setdefault("metadata", {})[CLIENT_ADDRESS_KEY] = client
         timeout = self._timeout + extra_seconds
         for index in self._order(sender_id, avoid):
+            self._in_flight[index] += 1
             try:
                 # httpx's timeout applies per network operation; wait_for bounds the whole exchange
                 # so that a slowly trickling answer cannot keep the resident waiting.
@@ -177,6 +182,8 @@ class RasaClient:
             except httpx.HTTPError as exc:
                 logger.warning("Rasa unreachable for %s: %s", sender_id, type(exc).__name__)
                 raise RasaUnavailable(type(exc).__name__) from exc
+            finally:
+                self._in_flight[index] -= 1
             return self._answers(response, sender_id, index)
         logger.warning("no Rasa replica accepted the connection for %s", sender_id)
         raise RasaUnavailable("unreachable")

@@ -48,6 +48,7 @@ from civil_affairs.models import Handoff
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY
 from civil_affairs.ops import metrics
 from civil_affairs.ops.tracker_events import answered_turn
+from civil_affairs.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,9 @@ def parse_rating(text: str) -> int | None:
 
 
 def is_sensitive(text: str) -> bool:
-    """Content that a person, not the bot, should answer."""
-    return bool(SENSITIVE_RE.search(text))
+    """Content that a person, not the bot, should answer (traditional and full-width forms folded
+    first, as for the danger words: 舉報村幹部 is 举报村干部)."""
+    return bool(SENSITIVE_RE.search(normalize(text)))
 
 
 class ConversationService:

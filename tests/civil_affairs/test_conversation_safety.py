@@ -20,7 +20,7 @@ from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.conversations.handoff import active_handoff, escalate
 from civil_affairs.conversations.rasa_client import MessageLost, RasaMessage, RasaUnavailable
 from civil_affairs.conversations.rate_limit import RATE_LIMITS, ChatRateLimiter, RateLimited
-from civil_affairs.conversations.service import ConversationService
+from civil_affairs.conversations.service import ConversationService, is_sensitive
 from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT, SLOW_DOWN_TEXT
 from civil_affairs.conversations.transcripts import record_message
 from civil_affairs.db import make_engine, make_session_factory
@@ -283,3 +283,16 @@ def test_the_limit_is_a_setting(tmp_path) -> None:  # noqa: ANN001
     for bad in ("x", "0/10", "5/0", "5"):
         with pytest.raises(ConfigError, match="CHAT_RATE_LIMIT"):
             make_settings(tmp_path, CHAT_RATE_LIMIT=bad)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我要举报村干部违规办低保", "我要舉報村幹部違規辦低保", "找記者曝光你們", "ＸＸ局长受贿"],
+)
+def test_sensitive_content_is_recognised_in_traditional_and_full_width_forms(text: str) -> None:
+    assert is_sensitive(text)
+
+
+@pytest.mark.parametrize("text", ["低保怎么申请", "結婚登記要帶什麼", "怎么查低保审批进度"])
+def test_policy_questions_are_not_sensitive(text: str) -> None:
+    assert not is_sensitive(text)

@@ -13,7 +13,7 @@
   connection that the action server must accept, for every action call (two to four per message).
   Each endpoint now keeps one session per event loop. Idle connections are dropped after
   ``KEEPALIVE_SECONDS``, before the action server (Sanic, 5 s) would close them under a request.
-  The request body (the conversation) is encoded with ``ujson`` (a pinned dependency of Sanic's),
+  The request body (the conversation) is encoded with ``ujson`` (which Rasa and Sanic require),
   about three times faster than ``json``: encoding it was 4% of Rasa's CPU per message.
 
 Everything else is Rasa's: arguments, logging, channels, endpoints.

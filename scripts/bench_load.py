@@ -58,6 +58,7 @@ from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.ops.run_files import read_rest_token
 from civil_affairs.ops.supervisor_status import read_status
+from civil_affairs.privacy import mask_personal_data
 from civil_affairs.rasa_model import ensure_model
 from civil_affairs.tokens import REST_TOKEN_HEADER
 from tests.helpers.applications import fictitious_id
@@ -73,7 +74,7 @@ TOPOLOGIES = ("default", "replicas")
 CONCURRENCY = (1, 10, 50)
 QUICK_CONCURRENCY = (1, 2)
 # Conversations each resident runs one after the other: enough turns for percentiles at low load.
-MIN_TURNS_PER_RUN = 150
+MIN_TURNS_PER_RUN = 500  # per run (path x concurrency): 150 gave p95s that moved by 200 ms between runs
 APPLICATIONS = 50  # fictitious applications the residents look up
 TELEGRAM_SETTLE = 1.0  # when fewer messages than expected arrive, the answer is over after this quiet
 START_TIMEOUT = 900.0
@@ -410,6 +411,7 @@ class RunResult:
     capacity_messages_per_second: float | None = None
     load_generator_cpu_ms_per_message: float | None = None
     cpu_ms_per_message_by_process: dict[str, float] = field(default_factory=dict)
+    p50_ms_by_step: dict[str, float | None] = field(default_factory=dict)  # "03 text 低保…": median ms
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -427,6 +429,7 @@ async def converse(
     errors: dict[str, int],
     counts: dict[tuple[int, int], list[int]] | None,
     notes: dict[str, int],
+    by_step: dict[int, list[float]] | None = None,
 ) -> None:
     """One resident's conversation; a failed step is counted and the conversation goes on."""
     buttons: list[tuple[str, str]] = []
@@ -448,6 +451,8 @@ async def converse(
                 notes["telegram answers ended by quiet"] = notes.get("telegram answers ended by quiet", 0) + 1
             if answer.ok:
                 latencies.append(answer.seconds)
+                if by_step is not None:
+                    by_step.setdefault(index, []).append(answer.seconds)
                 buttons = answer.buttons
                 if counts is not None:
                     counts.setdefault((resident.variant, index), []).append(answer.messages)
@@ -470,11 +475,11 @@ async def run_load(
     run_tag: str,
 ) -> RunResult:
     """``concurrency`` residents at once, each running conversations until the run has enough turns."""
-    steps_per_conversation = len(script(residents[0], questions, quick))
-    rounds = 1 if quick else max(1, -(-MIN_TURNS_PER_RUN // (steps_per_conversation * concurrency)))
+    rounds = max(1, len(residents) // concurrency)  # conversations each simulated resident runs in turn
     latencies: list[float] = []
     errors: dict[str, int] = {}
     notes: dict[str, int] = {}
+    by_step: dict[int, list[float]] = {}
     load_before = os.getloadavg()[0]
     pool = iter(residents)
 
@@ -485,13 +490,21 @@ async def run_load(
                 resident.number, resident.application, resident.application_last6, variant=slot * rounds + round_
             )
             chat = path.open(f"bench-{run_tag}-{path_name}-{concurrency}-{slot}-{round_}")
-            await converse(chat, resident, script(resident, questions, quick), latencies, errors, counts, notes)
+            steps = script(resident, questions, quick)
+            await converse(chat, resident, steps, latencies, errors, counts, notes, by_step)
 
     started = time.perf_counter()
     await asyncio.gather(*(resident_loop(slot) for slot in range(concurrency)))
     seconds = time.perf_counter() - started
     turns = len(latencies) + sum(errors.values())
     ms = [s * 1000 for s in latencies]
+    steps = script(residents[0], questions, quick)
+    step_ms = {
+        f"{index + 1:02d} {steps[index].kind} {mask_personal_data(steps[index].value)[:12]}": _round(
+            percentile([s * 1000 for s in v], 50)
+        )
+        for index, v in sorted(by_step.items())
+    }
     return RunResult(
         topology,
         path_name,
@@ -509,6 +522,7 @@ async def run_load(
         _round(statistics.fmean(ms) if ms else None),
         load_before,
         os.getloadavg()[0],
+        p50_ms_by_step=step_ms,
     )
 
 
@@ -770,7 +784,7 @@ async def bench_topology(
             for concurrency in args.concurrency:
                 for path_name in args.paths:
                     steps = len(script(Resident(0, "", ""), questions, args.quick))
-                    rounds = 1 if args.quick else max(1, -(-MIN_TURNS_PER_RUN // (steps * concurrency)))
+                    rounds = 1 if args.quick else max(1, -(-args.min_turns // (steps * concurrency)))
                     cpu_before, own_before = service.cpu_seconds(), _proc_cpu_seconds(os.getpid())
                     by_process_before = service.cpu_seconds_by_process()
                     result = await run_load(
@@ -951,6 +965,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=None,
         help="RASA_TIMEOUT_SECONDS of the channels (default: the service's 4; --quick: 20)",
+    )
+    parser.add_argument(
+        "--min-turns", type=int, default=MIN_TURNS_PER_RUN, help="messages per run at least (whole conversations)"
     )
     parser.add_argument("--model", type=Path, default=None, help="a trained model (default: train or reuse models/)")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 from civil_affairs.config import Settings
 from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY
@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 REST_WEBHOOK_PATH = "/webhooks/rest/webhook"
 REST_SECONDS = 5.0
+_INVALID_JSON = object()
 
 
 class RasaUnavailable(Exception):
@@ -99,7 +100,7 @@ class RasaClient:
         timeout_seconds: float,
         *,
         rest_token: str,
-        http: httpx.AsyncClient | None = None,
+        http: aiohttp.ClientSession | None = None,
         rest_seconds: float = REST_SECONDS,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
@@ -110,13 +111,14 @@ class RasaClient:
         self._headers = {REST_TOKEN_HEADER: rest_token}
         self._urls = [url.rstrip("/") + REST_WEBHOOK_PATH for url in urls]
         self._timeout = timeout_seconds
-        self._http = http or httpx.AsyncClient(timeout=timeout_seconds)
+        self._http = http
+        self._http_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop() if http else None
         self._rest_seconds = rest_seconds
         self._resting_until = [0.0] * len(self._urls)
         self._in_flight = [0] * len(self._urls)
 
     @classmethod
-    def for_settings(cls, settings: Settings, *, http: httpx.AsyncClient | None = None) -> RasaClient:
+    def for_settings(cls, settings: Settings, *, http: aiohttp.ClientSession | None = None) -> RasaClient:
         """The client of a channel process: every replica of ``RASA_URL``, its timeout and token."""
         return cls(settings.rasa_urls, settings.rasa_timeout_seconds, rest_token=settings.rasa_rest_token, http=http)
 
@@ -126,7 +128,27 @@ class RasaClient:
 
     async def aclose(self) -> None:
         """Close the underlying HTTP connection pool."""
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
+
+    def _session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http.closed or self._http_loop is not loop:
+            # Only connecting has a timeout of its own (a replica that never accepts is skipped);
+            # ``send`` bounds the whole exchange.
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=self._timeout))
+            self._http_loop = loop
+        return self._http
+
+    async def _post(self, url: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """(HTTP status, decoded JSON answer or ``_INVALID_JSON``); the body is read only on success."""
+        async with self._session().post(url, json=body, headers=self._headers) as response:
+            if not 200 <= response.status < 300:
+                return response.status, None
+            try:
+                return response.status, await response.json(content_type=None)
+            except ValueError:
+                return response.status, _INVALID_JSON
 
     def _order(self, sender_id: str, avoid: int | None) -> list[int]:
         """Replicas to try: the least busy first (the conversation's own among equals), resting
@@ -160,47 +182,43 @@ class RasaClient:
         for index in self._order(sender_id, avoid):
             self._in_flight[index] += 1
             try:
-                # httpx's timeout applies per network operation; wait_for bounds the whole exchange
-                # so that a slowly trickling answer cannot keep the resident waiting.
-                response = await asyncio.wait_for(
-                    self._http.post(self._urls[index], json=body, headers=self._headers, timeout=timeout),
-                    timeout=timeout,
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout):
+                # Bounds the whole exchange, so that a slowly trickling answer cannot keep the
+                # resident waiting.
+                status, payload = await asyncio.wait_for(self._post(self._urls[index], body), timeout=timeout)
+            except (aiohttp.ClientConnectorError, aiohttp.ServerTimeoutError):
+                # Refused, or not accepted in time (only connecting has its own timeout): never sent.
                 logger.warning("Rasa replica %d refused the connection for %s; trying the next", index, sender_id)
                 self._resting_until[index] = time.monotonic() + self._rest_seconds
                 continue
             except asyncio.TimeoutError as exc:
                 logger.warning("Rasa timed out after %.1f s for %s", timeout, sender_id)
                 raise RasaUnavailable("timeout") from exc
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
                 logger.warning(
                     "Rasa replica %d failed after the message was sent for %s: %s", index, sender_id, type(exc).__name__
                 )
                 self._resting_until[index] = time.monotonic() + self._rest_seconds
                 raise RasaMaybeProcessed(type(exc).__name__, replica=index, dropped=True) from exc
-            except httpx.HTTPError as exc:
+            except aiohttp.ClientError as exc:
                 logger.warning("Rasa unreachable for %s: %s", sender_id, type(exc).__name__)
                 raise RasaUnavailable(type(exc).__name__) from exc
             finally:
                 self._in_flight[index] -= 1
-            return self._answers(response, sender_id, index)
+            return self._answers(status, payload, sender_id, index)
         logger.warning("no Rasa replica accepted the connection for %s", sender_id)
         raise RasaUnavailable("unreachable")
 
     @staticmethod
-    def _answers(response: httpx.Response, sender_id: str, index: int) -> list[RasaMessage]:
-        if response.status_code >= 500:
-            logger.warning("Rasa answered HTTP %s for %s", response.status_code, sender_id)
-            raise RasaMaybeProcessed(f"HTTP {response.status_code}", replica=index, dropped=False)
-        if not response.is_success:
-            logger.warning("Rasa answered HTTP %s for %s", response.status_code, sender_id)
-            raise RasaUnavailable(f"HTTP {response.status_code}")
-        try:
-            payload = response.json()
-        except ValueError as exc:
+    def _answers(status: int, payload: Any, sender_id: str, index: int) -> list[RasaMessage]:
+        if status >= 500:
+            logger.warning("Rasa answered HTTP %s for %s", status, sender_id)
+            raise RasaMaybeProcessed(f"HTTP {status}", replica=index, dropped=False)
+        if not 200 <= status < 300:
+            logger.warning("Rasa answered HTTP %s for %s", status, sender_id)
+            raise RasaUnavailable(f"HTTP {status}")
+        if payload is _INVALID_JSON:
             logger.warning("Rasa answered invalid JSON for %s", sender_id)
-            raise RasaUnavailable("invalid JSON") from exc
+            raise RasaUnavailable("invalid JSON")
         if not isinstance(payload, list):
             logger.warning("Rasa answered an unexpected JSON shape for %s", sender_id)
             raise RasaUnavailable("unexpected JSON shape")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import zlib
 
-import httpx
+from aiohttp import web
 
 from civil_affairs.conversations.rasa_client import RasaClient
+from tests.fake_rasa_rest import Handler, fake_rasa
 
 
 def sender_for(replica: int, skip: int = 0) -> str:
@@ -23,36 +24,35 @@ def sender_for(replica: int, skip: int = 0) -> str:
 
 
 async def test_a_busy_replica_is_passed_over_and_an_idle_client_keeps_the_own_replica() -> None:
-    seen: list[tuple[str, str]] = []
+    seen: list[str] = []
     release = asyncio.Event()
 
-    async def answer(request: httpx.Request) -> httpx.Response:
-        sender = request.content.decode()
-        seen.append((request.url.host, sender))
-        if "slow" in sender:
-            await release.wait()
-        return httpx.Response(200, json=[{"text": "好的"}])
+    def replica(name: str) -> Handler:
+        async def answer(request: web.Request) -> web.Response:
+            body = await request.json()
+            seen.append(name)
+            if body["message"].startswith("slow"):
+                await release.wait()
+            return web.json_response([{"text": "好的"}])
 
-    client = RasaClient(
-        ["http://a.test", "http://b.test"],
-        5,
-        rest_token="t" * 20,
-        http=httpx.AsyncClient(transport=httpx.MockTransport(answer)),
-    )
-    first, second, third = sender_for(0), sender_for(0, skip=1), sender_for(0, skip=2)
-    # Idle: the conversation's own replica.
-    await client.send(first, "你好")
-    assert seen[-1][0] == "a.test"
-    # a.test holds a message; the next conversation whose own replica is a.test goes to b.test.
-    slow = asyncio.create_task(client.send(second, "slow 低保怎么申请"))
-    while len(seen) < 2:
-        await asyncio.sleep(0)
-    assert seen[-1][0] == "a.test"
-    await client.send(third, "高龄津贴")
-    assert seen[-1][0] == "b.test"
-    release.set()
-    await slow
-    # Idle again: back to its own replica.
-    await client.send(third, "谢谢")
-    assert seen[-1][0] == "a.test"
-    await client.aclose()
+        return answer
+
+    async with fake_rasa(replica("a")) as a, fake_rasa(replica("b")) as b:
+        client = RasaClient([a, b], 5, rest_token="t" * 20)
+        first, second, third = sender_for(0), sender_for(0, skip=1), sender_for(0, skip=2)
+        # Idle: the conversation's own replica.
+        await client.send(first, "你好")
+        assert seen[-1] == "a"
+        # a holds a message; the next conversation whose own replica is a goes to b.
+        slow = asyncio.create_task(client.send(second, "slow 低保怎么申请"))
+        while len(seen) < 2:
+            await asyncio.sleep(0.01)
+        assert seen[-1] == "a"
+        await client.send(third, "高龄津贴")
+        assert seen[-1] == "b"
+        release.set()
+        await slow
+        # Idle again: back to its own replica.
+        await client.send(third, "谢谢")
+        assert seen[-1] == "a"
+        await client.aclose()

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import pytest
+from aiohttp import web
 from fastapi.testclient import TestClient
 
 from civil_affairs.conversations.rasa_client import RasaClient, RasaMessage
 from civil_affairs.throttle import CLIENT_ADDRESS_KEY, CURRENT_CLIENT_ADDRESS, client_digest
+from tests.fake_rasa_rest import fake_rasa
 
 
 async def test_the_rasa_client_sends_the_current_client_address_in_the_metadata() -> None:
     bodies: list[dict] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=[{"recipient_id": "x", "text": "好的"}])
+    async def answer(request: web.Request) -> web.Response:
+        bodies.append(await request.json())
+        return web.json_response([{"recipient_id": "x", "text": "好的"}])
 
-    client = RasaClient(
-        "http://rasa.test", 5, rest_token="t" * 20, http=httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    )
-    await client.send("web-" + "a" * 32, "查进度", message_id="m1")
-    token = CURRENT_CLIENT_ADDRESS.set("digest-1")
-    try:
-        await client.send("web-" + "a" * 32, "查进度", message_id="m2")
-    finally:
-        CURRENT_CLIENT_ADDRESS.reset(token)
-    await client.aclose()
+    async with fake_rasa(answer) as url:
+        client = RasaClient(url, 5, rest_token="t" * 20)
+        await client.send("web-" + "a" * 32, "查进度", message_id="m1")
+        token = CURRENT_CLIENT_ADDRESS.set("digest-1")
+        try:
+            await client.send("web-" + "a" * 32, "查进度", message_id="m2")
+        finally:
+            CURRENT_CLIENT_ADDRESS.reset(token)
+        await client.aclose()
     assert CLIENT_ADDRESS_KEY not in bodies[0]["metadata"]
     assert bodies[1]["metadata"][CLIENT_ADDRESS_KEY] == "digest-1"
 

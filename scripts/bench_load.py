@@ -54,7 +54,7 @@ from bot import texts as bot_texts
 from civil_affairs.applications.records import check_application, create_application
 from civil_affairs.config import Settings
 from civil_affairs.conversations.rasa_client import REST_WEBHOOK_PATH
-from civil_affairs.conversations.texts import BUSY_TEXT, RESEND_TEXT
+from civil_affairs.conversations.texts import BUSY_TEXT, HANDED_OVER_REPLY, HANDOFF_ACKNOWLEDGEMENT, RESEND_TEXT
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.ops.run_files import read_rest_token
 from civil_affairs.ops.supervisor_status import read_status
@@ -163,6 +163,12 @@ class Answer:
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, payload or callback data)
     error: str = ""
     settled: bool = False  # Telegram: fewer messages than the web chat showed; ended by quiet
+    handed_over: bool = False  # the bot handed the conversation to staff and goes quiet in it
+
+
+def handed_over(texts: list[str]) -> bool:
+    """The conversation went to staff (a complaint, words of danger): the bot says no more in it."""
+    return any(HANDOFF_ACKNOWLEDGEMENT in t or HANDED_OVER_REPLY in t for t in texts)
 
 
 def telegram_count(messages: list[dict[str, Any]]) -> int:
@@ -182,7 +188,9 @@ def json_answer(messages: list[dict[str, Any]], started: float) -> Answer:
         return Answer(False, time.perf_counter() - started, error="no answer")
     if any(t in FAILED_TEXTS for t in texts):
         return Answer(False, time.perf_counter() - started, error="busy or resend")
-    return Answer(True, time.perf_counter() - started, telegram_count(messages), buttons)
+    return Answer(
+        True, time.perf_counter() - started, telegram_count(messages), buttons, handed_over=handed_over(texts)
+    )
 
 
 def choose(buttons: list[tuple[str, str]], title_part: str) -> str | None:
@@ -364,7 +372,7 @@ class TelegramChat:
         if with_buttons:
             self.last_message_id = with_buttons[-1].message_id
         buttons = [(title, data or "") for m in got for title, data in m.button_list]
-        return Answer(True, seconds, len(got), buttons, settled=len(got) != expected)
+        return Answer(True, seconds, len(got), buttons, settled=len(got) != expected, handed_over=handed_over(texts))
 
     async def say(self, text: str) -> Answer:
         started, started_mono = time.perf_counter(), time.monotonic()
@@ -456,6 +464,12 @@ async def converse(
                 buttons = answer.buttons
                 if counts is not None:
                     counts.setdefault((resident.variant, index), []).append(answer.messages)
+                if answer.handed_over:
+                    # A resident handed to staff waits for a person; typing on would meet silence.
+                    notes["conversations handed to staff (ended there)"] = (
+                        notes.get("conversations handed to staff (ended there)", 0) + 1
+                    )
+                    break
             else:
                 errors[answer.error] = errors.get(answer.error, 0) + 1
                 buttons = []

@@ -610,7 +610,7 @@ class Service:
                 used[process.name] = _proc_cpu_seconds(process.pid)
         if self.topology == "replicas":
             for server, commands in SHARED_SERVERS.items():
-                used[server] = sum(_proc_cpu_seconds(pid) for pid in _pids_of(commands))
+                used[server] = sum(_proc_cpu_seconds(pid, reaped_children=True) for pid in _pids_of(commands))
         return used
 
     def memory(self) -> dict[str, dict[str, float | None]]:
@@ -622,13 +622,17 @@ class Service:
         return memory
 
 
-def _proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (0 when it is gone)."""
+def _proc_cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """User + system CPU time of a process (0 when it is gone); with ``reaped_children``, plus that of
+    its children that have exited (PostgreSQL's backends end with their connections)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _pids_of(commands: tuple[str, ...]) -> list[int]:

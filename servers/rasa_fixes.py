@@ -12,7 +12,7 @@
 - **connections to the action server kept open**: Rasa opens a new HTTP session, and so a new TCP
   connection that the action server must accept, for every action call (two to four per message).
   Each endpoint now keeps one session per event loop. Idle connections are dropped after
-  ``KEEPALIVE_SECONDS``, before the action server (Sanic, 5 s) would close them under a request.
+  ``IDLE_CONNECTION_SECONDS``, before the action server (Sanic, 5 s) would close them under a request.
   The request body (the conversation) is encoded with ``ujson`` (which Rasa and Sanic require),
   about three times faster than ``json``: encoding it was 4% of Rasa's CPU per message.
 
@@ -30,8 +30,9 @@ from typing import Any
 import aiohttp
 import ujson
 
+from civil_affairs.conversations.rasa_client import IDLE_CONNECTION_SECONDS
+
 _INSTALLED = False
-KEEPALIVE_SECONDS = 3.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s) on the action server
 _KEPT_SESSIONS: list[aiohttp.ClientSession] = []
 
 
@@ -108,7 +109,7 @@ def endpoint_session(self: Any) -> _KeptSession:
             headers=self.headers,
             auth=auth,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
             json_serialize=ujson.dumps,
         )
         self._kept_session = (loop, kept)

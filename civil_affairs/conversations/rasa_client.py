@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 REST_WEBHOOK_PATH = "/webhooks/rest/webhook"
 REST_SECONDS = 5.0
+# Idle keep-alive connections to Rasa and to the action server are dropped after this, before the
+# servers (Sanic: 5 s) close them, so that a message is never written into a closing connection.
+IDLE_CONNECTION_SECONDS = 3.0
 _INVALID_JSON = object()
 
 
@@ -136,7 +139,10 @@ class RasaClient:
         if self._http is None or self._http.closed or self._http_loop is not loop:
             # Only connecting has a timeout of its own (a replica that never accepts is skipped);
             # ``send`` bounds the whole exchange.
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=self._timeout))
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, connect=self._timeout),
+                connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+            )
             self._http_loop = loop
         return self._http
 

@@ -232,9 +232,14 @@ def warm_up_faq_ranker() -> None:
         logger.exception("faq ranker warm-up failed; it will be fitted on the first question")
 
 
+# Entry modules of an action server: the service's (``python -m servers.action_server``, as the
+# launcher starts it) and rasa-sdk's own command line.
+ACTION_SERVER_ENTRIES = ("servers.action_server", "rasa_sdk")
+
+
 def _in_action_server() -> bool:
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return bool(spec and spec.name.startswith("rasa_sdk"))
+    return bool(spec and spec.name.startswith(ACTION_SERVER_ENTRIES))
 
 
 if _in_action_server():

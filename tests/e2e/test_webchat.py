@@ -37,3 +37,12 @@ def test_web_chat_refuses_empty_and_overlong_messages_politely(stack: Stack) -> 
         long = browser.post("/api/chat", json={"message": "字" * 2001}).json()["messages"][0]["text"]
         assert "太长" in long
         assert browser.post("/api/chat", json={}).json()["messages"][0]["text"] == "请先输入您的问题。"
+
+
+def test_every_action_server_fitted_the_faq_ranker_before_it_was_ready(stack: Stack) -> None:
+    """A first fit takes seconds, longer than the channels wait: the first resident after a start
+    was answered "系统繁忙" when the launcher's entry module skipped the warm-up."""
+    action_servers = [c.running for c in stack.supervisor.children if c.spec.role == "actions" and c.running]
+    assert action_servers
+    for running in action_servers:
+        assert "faq ranker ready in" in running.log_path.read_text(encoding="utf-8", errors="replace")

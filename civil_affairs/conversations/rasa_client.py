@@ -103,7 +103,6 @@ class RasaClient:
         timeout_seconds: float,
         *,
         rest_token: str,
-        http: aiohttp.ClientSession | None = None,
         rest_seconds: float = REST_SECONDS,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
@@ -114,16 +113,16 @@ class RasaClient:
         self._headers = {REST_TOKEN_HEADER: rest_token}
         self._urls = [url.rstrip("/") + REST_WEBHOOK_PATH for url in urls]
         self._timeout = timeout_seconds
-        self._http = http
-        self._http_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop() if http else None
+        self._http: aiohttp.ClientSession | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
         self._rest_seconds = rest_seconds
         self._resting_until = [0.0] * len(self._urls)
         self._in_flight = [0] * len(self._urls)
 
     @classmethod
-    def for_settings(cls, settings: Settings, *, http: aiohttp.ClientSession | None = None) -> RasaClient:
+    def for_settings(cls, settings: Settings) -> RasaClient:
         """The client of a channel process: every replica of ``RASA_URL``, its timeout and token."""
-        return cls(settings.rasa_urls, settings.rasa_timeout_seconds, rest_token=settings.rasa_rest_token, http=http)
+        return cls(settings.rasa_urls, settings.rasa_timeout_seconds, rest_token=settings.rasa_rest_token)
 
     @property
     def replicas(self) -> int:

@@ -34,6 +34,8 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from civil_affairs.tfidf import view_vector
+
 logger = logging.getLogger(__name__)
 
 USER_DICT = Path(__file__).resolve().parent.parent / "nlu" / "jieba" / "userdict.txt"
@@ -116,17 +118,9 @@ class FastScorer:
         """P(intent) for one normalised text, in ``classes`` order."""
         scores = self.intercept.copy()
         for analyze, vocabulary, idf, offset in self.views:
-            counts: dict[int, int] = {}
-            for term in analyze(text):
-                column = vocabulary.get(term)
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-            if not counts:
-                continue
-            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            values = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * idf[columns]
-            values /= np.sqrt(values @ values)
-            scores += values @ self.coef[columns + offset]
+            columns, values = view_vector(analyze(text), vocabulary, idf)
+            if len(columns):
+                scores += values @ self.coef[columns + offset]
         if self.multinomial:
             exp = np.exp(scores - scores.max())
             return exp / exp.sum()

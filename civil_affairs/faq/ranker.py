@@ -35,6 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from civil_affairs.text import fold_dialect, pinyin_syllables, question_clauses, tokenize
+from civil_affairs.tfidf import view_vector
 
 NONE_CLASS = "__none__"
 VIEW_WEIGHTS = {"chars": 1.0, "words": 0.8, "pinyin": 0.5}
@@ -175,19 +176,10 @@ class Featurizer:
         return sp.csr_matrix((values, columns, indptr), shape=(len(texts), self.size))
 
     def _add_views(self, text: str, weight: float, into: dict[int, float]) -> None:
-        idf = self._idf
-        for analyzer, columns, view_weight in self._tables:
-            counts: dict[int, int] = {}
-            for term in analyzer(text):
-                column = columns.get(term)
-                if column is not None:
-                    counts[column] = counts.get(column, 0) + 1
-            if not counts:
-                continue
-            values = {c: (1.0 + np.log(n)) * idf[c] for c, n in counts.items()}
-            norm = float(np.sqrt(sum(v * v for v in values.values())))
-            for column, value in values.items():
-                into[column] = into.get(column, 0.0) + weight * view_weight * value / norm
+        for analyzer, vocabulary, view_weight in self._tables:
+            columns, values = view_vector(analyzer(text), vocabulary, self._idf)
+            for column, value in zip(columns.tolist(), values.tolist(), strict=True):
+                into[column] = into.get(column, 0.0) + weight * view_weight * value
 
     def vector(self, text: str, context: str | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """(column indices, values) of ``text``'s L2-normalised vector, as ``transform`` computes it;

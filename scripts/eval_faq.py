@@ -119,9 +119,9 @@ def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibrati
     outside = [n for n, i in enumerate(items) if i.key == NONE_CLASS]
     counts: Counter = Counter()
     for n in policy:
-        decision, keys, _ = decide(ranked[n], items[n].text, calibration)
+        decision, keys, _ = decide(ranked[n], calibration)
         counts[decision, items[n].key in keys] += 1
-    outside_answered = sum(decide(ranked[n], items[n].text, calibration)[0] == "answer" for n in outside)
+    outside_answered = sum(decide(ranked[n], calibration)[0] == "answer" for n in outside)
     total = len(policy)
     answered = counts["answer", True] + counts["answer", False]
     return {
@@ -143,7 +143,7 @@ def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wron
     policy questions as "don't know" (a question the FAQ answers should at least get choices)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([decision_features(r, i.text) for r, i in zip(ranked, items, strict=False)])
+    x = np.array([decision_features(r) for r in ranked])
     y = np.array([i.key != NONE_CLASS and r[0][0] == i.key for r, i in zip(ranked, items, strict=False)])
     model = LogisticRegression(C=10.0, max_iter=1000).fit(x, y)
     base = Calibration(tuple(round(float(c), 4) for c in model.coef_[0]), round(float(model.intercept_[0]), 4))

@@ -18,11 +18,11 @@ Decision = Literal["answer", "disambiguate", "unknown"]
 CALIBRATION_FEATURES = ("best", "gap_2", "gap_3", "gap_none")
 
 
-def decision_features(ranked: Sequence[tuple[str, float]], text: str) -> list[float]:
+def decision_features(ranked: Sequence[tuple[str, float]]) -> list[float]:
     """What the confidence is read from: the best margin and its lead over the 2nd and 3rd entry and
     over ``__none__``. The message length is left out: fitted on the variants it made long messages
     look surer (their stories are tidier than residents' real ones) and added 0.3 points answered in
-    cross-validation. ``text`` is kept for callers and future features."""
+    cross-validation."""
     real = [s for k, s in ranked if k != NONE_CLASS] + [-2.0, -2.0, -2.0]
     none_score = next((s for k, s in ranked if k == NONE_CLASS), -2.0)
     return [real[0], real[0] - real[1], real[0] - real[2], real[0] - none_score]
@@ -45,9 +45,9 @@ class Calibration:
     offer_score: float = -0.55
     offer_window: float = 0.5
 
-    def probability(self, ranked: Sequence[tuple[str, float]], text: str) -> float:
+    def probability(self, ranked: Sequence[tuple[str, float]]) -> float:
         """Calibrated probability that the best real entry is the one asked about."""
-        z = self.intercept + float(np.dot(self.coef, decision_features(ranked, text)))
+        z = self.intercept + float(np.dot(self.coef, decision_features(ranked)))
         return float(1.0 / (1.0 + np.exp(-z)))
 
 
@@ -55,7 +55,7 @@ DEFAULT_CALIBRATION = Calibration()
 
 
 def decide(
-    ranked: Sequence[tuple[str, float]], text: str, calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
+    ranked: Sequence[tuple[str, float]], calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
 ) -> tuple[Decision, list[str], float]:
     """("answer" | "disambiguate" | "unknown", keys to answer with or offer, probability).
 
@@ -66,7 +66,7 @@ def decide(
     real = [(k, s) for k, s in ranked if k != NONE_CLASS]
     if not real:
         return "unknown", [], 0.0
-    probability = calibration.probability(ranked, text)
+    probability = calibration.probability(ranked)
     best_key, best = real[0]
     if probability >= calibration.answer_probability:
         return "answer", [best_key], probability

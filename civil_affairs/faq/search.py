@@ -22,13 +22,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, decide
+from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, Decision, decide
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
 
@@ -42,8 +42,6 @@ RELATED_MAX_PROBABILITY = 0.98
 PATCH_LIMIT = 10  # more changed entries than this (an import): wait for the background refit
 REFIT_DELAY_SECONDS = 1.0
 WATCH_INTERVAL_SECONDS = 30.0
-
-Decision = Literal["answer", "disambiguate", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -251,7 +249,7 @@ class FaqSearcher:
                 answer_probability=max(calibration.answer_probability, STRICT_ANSWER_PROBABILITY),
                 offer_score=calibration.offer_score + STRICT_OFFER_RAISE,
             )
-        decision, keys, probability = decide(ranked, text, calibration)
+        decision, keys, probability = decide(ranked, calibration)
         metas = state.entries if state else {}
         candidates = [
             Candidate(
@@ -266,10 +264,6 @@ class FaqSearcher:
         ]
         by_key = {c.key: c for c in candidates}
         return SearchResult(decision, candidates, [by_key[k] for k in keys if k in by_key], probability)
-
-    def decide(self, ranked: list[tuple[str, float]], text: str) -> Decision:
-        """The three-way decision alone (see ``civil_affairs.faq.decision.decide``)."""
-        return decide(ranked, text, self.calibration)[0]
 
 
 @dataclass(frozen=True)

@@ -85,21 +85,46 @@ def divorce_certificate_window(
     return first, last
 
 
+def counters_between(day_from: date, day_to: date, *, session: Session) -> dict[tuple[date, int], int]:
+    """Places taken per (day, slot id), from the counters."""
+    rows = session.execute(
+        select(SlotDay.day, SlotDay.slot_id, SlotDay.booked).where(SlotDay.day >= day_from, SlotDay.day <= day_to)
+    )
+    return {(day, slot_id): booked for day, slot_id, booked in rows}
+
+
+def _day_slots(
+    day: date,
+    slots: list[BookingSlot],
+    calendar: WorkCalendar,
+    overrides: dict[tuple[date, int], int],
+    taken: dict[tuple[date, int], int],
+    now: datetime | None,
+) -> list[SlotAvailability]:
+    """Every slot of ``day`` with places left, from rows already read (slots already begun today have none)."""
+    result = []
+    for slot in slots:
+        capacity = effective_capacity(day, slot, calendar, overrides)
+        booked = taken.get((day, slot.id), 0)
+        if now is not None and day == now.date() and slot.start_time <= now.time():
+            capacity = min(capacity, booked)
+        result.append(SlotAvailability(slot.code, slot.label, slot.start_time, capacity, booked))
+    return result
+
+
 def slot_availability(
     day: date, *, session: Session, calendar: WorkCalendar | None = None, now: datetime | None = None
 ) -> list[SlotAvailability]:
     """Every active slot of ``day`` with places left (slots already begun today have none)."""
     calendar = calendar or load_calendar(session=session)
-    overrides = overrides_between(day, day, session=session)
-    counters = {r.slot_id: r for r in session.scalars(select(SlotDay).where(SlotDay.day == day))}
-    result = []
-    for slot in active_slots(session=session):
-        capacity = effective_capacity(day, slot, calendar, overrides)
-        booked = counters[slot.id].booked if slot.id in counters else 0
-        if now is not None and day == now.date() and slot.start_time <= now.time():
-            capacity = min(capacity, booked)
-        result.append(SlotAvailability(slot.code, slot.label, slot.start_time, capacity, booked))
-    return result
+    return _day_slots(
+        day,
+        active_slots(session=session),
+        calendar,
+        overrides_between(day, day, session=session),
+        counters_between(day, day, session=session),
+        now,
+    )
 
 
 def available_days(
@@ -113,7 +138,8 @@ def available_days(
 ) -> list[DayAvailability]:
     """Days in the booking window (and, for the divorce certificate, the legal window) with free places.
 
-    Days of a year missing from the holiday table are left out (logged), never guessed.
+    Days of a year missing from the holiday table are left out (logged), never guessed. The window's
+    rows are read in five queries whatever its length: this runs each time the date is asked.
     """
     calendar = load_calendar(session=session)
     first, last = booking_window(now, rules)
@@ -123,18 +149,24 @@ def available_days(
         except CalendarYearMissing:
             return []
         first, last = max(first, legal_first), min(last, legal_last)
+    if first > last:
+        return []
+    slots = active_slots(session=session)
+    overrides = overrides_between(first, last, session=session)
+    taken = counters_between(first, last, session=session)
     days = []
     day = first
     while day <= last:
+        day_overrides = {key: capacity for key, capacity in overrides.items() if key[0] == day}
         try:
-            slots = slot_availability(day, session=session, calendar=calendar, now=now)
-            open_day = day_is_open(day, calendar, overrides_between(day, day, session=session))
+            day_slots = _day_slots(day, slots, calendar, day_overrides, taken, now)
+            open_day = day_is_open(day, calendar, day_overrides)
         except CalendarYearMissing as exc:
             logger.warning("booking: %s", exc)
             break
-        free = sum(s.free for s in slots)
+        free = sum(s.free for s in day_slots)
         if open_day and free > 0:
-            days.append(DayAvailability(day, free, slots))
+            days.append(DayAvailability(day, free, day_slots))
             if limit and len(days) >= limit:
                 break
         day += timedelta(days=1)

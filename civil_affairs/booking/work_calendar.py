@@ -79,9 +79,9 @@ class WorkCalendar:
 
 def load_calendar(*, session: Session) -> WorkCalendar:
     """The whole table as a WorkCalendar (a few hundred rows at most)."""
-    rows = session.scalars(select(CalendarDay)).all()
+    rows = session.execute(select(CalendarDay.day, CalendarDay.kind, CalendarDay.name))
     years = frozenset(session.scalars(select(CalendarYear.year)).all())
-    return WorkCalendar({r.day: (r.kind, r.name) for r in rows}, years)
+    return WorkCalendar({day: (kind, name) for day, kind, name in rows}, years)
 
 
 def package_years() -> list[int]:

@@ -153,6 +153,25 @@ def test_an_override_opens_a_saturday_and_closes_a_slot(session: Session) -> Non
     assert {s.slot_code: s.capacity for s in booking.slot_availability(date(2026, 9, 24), session=session)}["am2"] == 0
 
 
+def test_the_offered_days_agree_with_each_days_own_availability(session: Session) -> None:
+    """available_days reads the whole window at once; each day must read as it does on its own."""
+    slots = {s.code: s.id for s in booking.active_slots(session=session)}
+    booking.set_override(date(2026, 9, 26), slots["am1"], 10, "测试加开", session=session)  # a Saturday
+    booking.set_override(date(2026, 9, 24), slots["am2"], 0, session=session)
+    booking.set_override(date(2026, 9, 28), slots["pm1"], 1, session=session)
+    _capacity(session, "am1", 1)
+    _book(session, date(2026, 9, 29), serial=1)
+    _book(session, date(2026, 9, 28), "pm1", serial=2)
+    days = booking.available_days(session=session, now=NOW)
+    assert date(2026, 9, 26) in [d.day for d in days]
+    for offered in days:
+        alone = booking.slot_availability(offered.day, session=session, now=NOW)
+        assert offered.slots == alone and offered.free == sum(s.free for s in alone) > 0
+    by_day = {d.day: {s.slot_code: s.free for s in d.slots} for d in days}
+    assert by_day[date(2026, 9, 29)]["am1"] == 0 and by_day[date(2026, 9, 28)]["pm1"] == 0
+    assert by_day[date(2026, 9, 24)]["am2"] == 0 and by_day[date(2026, 9, 26)]["pm1"] == 0
+
+
 def test_divorce_certificate_window_after_cooling_off() -> None:
     calendar = WorkCalendar.from_package()
     # Filed 20 Aug 2026: 30 days end on Sat 19 Sep → extended to the next working day, Sun 20 Sep

@@ -6,10 +6,13 @@ entry point and frames each unit of work with ``with session_factory.begin() as 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -19,6 +22,11 @@ from sqlalchemy.pool import QueuePool
 SQLITE_POOL_SIZE = 5
 SQLITE_POOL_OVERFLOW = 20
 SQLITE_SYNCHRONOUS = "NORMAL"  # see _configure_sqlite
+# A server connection idle for longer than this is tested (``SELECT 1``) before it is handed out.
+# SQLAlchemy's ``pool_pre_ping`` tests every checkout: a round trip per transaction, several per
+# message, on a connection that served the previous message milliseconds before. A connection the
+# server dropped while in use fails that one transaction, and SQLAlchemy then replaces the pool.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def make_engine(database_url: str, **kwargs: object) -> Engine:
@@ -34,12 +42,32 @@ def make_engine(database_url: str, **kwargs: object) -> Engine:
             kwargs["poolclass"] = QueuePool
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
-    else:
-        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(database_url, future=True, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", _configure_sqlite)
+    elif not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "connect", _note_checkin)
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_if_idle)
     return engine
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Test a connection that sat idle (the server or a firewall may have closed it meanwhile)."""
+    if time.monotonic() - record.info.get("checked_in_at", 0.0) <= PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:  # any driver error: the pool drops this connection and opens another
+        raise DisconnectionError("an idle connection no longer answers") from exc
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ from civil_affairs.conversations.rasa_client import (
     RasaUnavailable,
 )
 from civil_affairs.conversations.rate_limit import ChatRateLimiter, RateLimited
-from civil_affairs.conversations.transcripts import channel_of, clean_text, record_message
+from civil_affairs.conversations.transcripts import channel_of, clean_text, record_lines, stored_line
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Handoff
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY
@@ -77,6 +77,13 @@ def is_sensitive(text: str) -> bool:
     """Content that a person, not the bot, should answer (traditional and full-width forms folded
     first, as for the danger words: 舉報村幹部 is 举报村干部)."""
     return bool(SENSITIVE_RE.search(normalize(text)))
+
+
+def _shown(answer: RasaMessage) -> str:
+    """What the transcript shows of one answer: its text, else its image, else the document's name."""
+    if answer.text or answer.image:
+        return answer.text or answer.image or ""
+    return texts.DOCUMENT_LINE.format(filename=answer.document.get("filename", "")) if answer.document else ""
 
 
 class ConversationService:
@@ -285,7 +292,7 @@ class ConversationService:
 
     def _before_bot(self, sender_id: str, text: str) -> tuple[str, int | None]:
         with self.sessions.begin() as session:
-            record_message(sender_id, "resident", text, session=session)
+            record_lines(sender_id, [stored_line("resident", text)], session=session)
             active = active_handoff(sender_id, session=session)
             # Danger first: before the paused branch (staff may be away for the night) and before Rasa.
             if active is not None and looks_urgent(text):
@@ -314,24 +321,12 @@ class ConversationService:
 
     async def _say(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
         def record() -> None:
+            lines = [
+                stored_line("bot", _shown(answer), [{"title": b.title, "payload": b.payload} for b in answer.buttons])
+                for answer in answers
+            ]
             with self.sessions.begin() as session:
-                for answer in answers:
-                    shown = (
-                        answer.text
-                        or answer.image
-                        or (
-                            texts.DOCUMENT_LINE.format(filename=answer.document.get("filename", ""))
-                            if answer.document
-                            else ""
-                        )
-                    )
-                    record_message(
-                        sender_id,
-                        "bot",
-                        shown,
-                        session=session,
-                        buttons=[{"title": b.title, "payload": b.payload} for b in answer.buttons],
-                    )
+                record_lines(sender_id, lines, session=session)
 
         await asyncio.to_thread(record)
         return answers

@@ -176,3 +176,61 @@ def test_the_launcher_starts_rasa_through_this_module(tmp_path: Path) -> None:
     )
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "--enable-api" in shown.stdout and "--credentials" in shown.stdout
+
+
+def _answers() -> list[object]:
+    """Action answers, valid and not: every kind of event Rasa's actions send, and broken copies."""
+    events = [
+        rasa_events.SlotSet("booking_date", "2026-12-01").as_dict(),
+        rasa_events.SlotSet("requested_slot", None).as_dict(),
+        rasa_events.BotUttered("您好", {"buttons": [{"title": "是", "payload": "/affirm"}]}).as_dict(),
+        ActionExecuted("action_listen").as_dict(),
+        UserUttered("低保", {"name": "ask_dibao", "confidence": 0.9}, [{"entity": "x", "value": "y"}]).as_dict(),
+        rasa_events.ActiveLoop("booking_form").as_dict(),
+        rasa_events.ActiveLoop(None).as_dict(),
+        rasa_events.FollowupAction("action_listen").as_dict(),
+        rasa_events.AllSlotsReset().as_dict(),
+        rasa_events.Restarted().as_dict(),
+        rasa_events.SessionStarted().as_dict(),
+        rasa_events.ActionExecutionRejected("booking_form").as_dict(),
+        rasa_events.EntitiesAdded([{"entity": "date", "value": "明天"}]).as_dict(),
+    ]
+    broken = [
+        {"event": "slot", "value": 1},  # no name
+        {"event": "slot", "name": 3, "value": 1},
+        {"event": "user", "text": 5},
+        {"event": "user", "parse_data": {"entities": [{"entity": "x"}]}},  # an entity without a value
+        {"event": "action", "name": ["not", "a", "string"]},
+        {"event": "entities"},
+        {"event": "no_such_event"},
+        {"event": 42},
+        {"name": "requested_slot"},
+        "slot",
+        {"event": "bot", "timestamp": "yesterday"},
+        {"event": "bot", "metadata": []},
+    ]
+    answers: list[object] = [{"events": [e], "responses": []} for e in events + broken]
+    answers += [
+        {"events": events, "responses": [{"text": "好的"}]},
+        {"events": events + broken[:1], "responses": []},
+        {"events": [], "responses": "not a list"},
+        {"events": "not a list"},
+        {"responses": [{"text": "只有回答"}]},
+        {},
+        [],
+    ]
+    return answers
+
+
+def test_checking_each_event_against_its_own_branch_gives_rasas_verdict_on_every_answer() -> None:
+    full = rasa_fixes.action_response_validator()
+    verdicts = [(rasa_fixes.answer_is_valid(answer), full.is_valid(answer)) for answer in _answers()]
+    assert [fast for fast, _ in verdicts] == [rasa for _, rasa in verdicts]
+    assert {rasa for _, rasa in verdicts} == {True, False}  # both kinds were tried
+
+
+def test_installed_validator_gives_rasas_error_for_an_invalid_event(installed: None) -> None:
+    action = RemoteAction("action_answer_faq", None)
+    with pytest.raises(ValidationError) as raised:
+        action._validate_action_result({"events": [{"event": "slot", "name": 3, "value": 1}], "responses": []})
+    assert "Failed to validate Action server response from API" in raised.value.message

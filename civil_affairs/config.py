@@ -153,7 +153,6 @@ class Settings:
     action_port: int = 5055
     action_replicas: int = 1
     action_replica_urls: tuple[str, ...] = ("http://127.0.0.1:5055/webhook",)
-    action_balancer_port: int = 5054
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     rasa_timeout_seconds: float = 4.0
     # Transport security of the internal servers (see README "Security of the internal servers").
@@ -227,13 +226,9 @@ class Settings:
         action_replica_urls = env.urls(
             "ACTION_REPLICA_URLS", [f"http://127.0.0.1:{action_port + i}/webhook" for i in range(action_replicas)]
         )
-        action_balancer_port = env.int("ACTION_BALANCER_PORT", action_port - 1)
-        # One action server is called directly; several are reached through the loopback balancer.
-        default_action_url = (
-            action_replica_urls[0]
-            if len(action_replica_urls) == 1
-            else f"http://127.0.0.1:{action_balancer_port}/webhook"
-        )
+        # Rasa calls the first; with several, each Rasa process spreads its calls over all of them
+        # (civil_affairs.ops.action_failover).
+        default_action_url = action_replica_urls[0]
         console_port = env.int("CONSOLE_PORT", 8000)
         console_host = env.str("CONSOLE_HOST", "127.0.0.1")
         settings = cls(
@@ -251,7 +246,6 @@ class Settings:
             action_port=action_port,
             action_replicas=action_replicas,
             action_replica_urls=tuple(action_replica_urls),
-            action_balancer_port=action_balancer_port,
             action_server_url=env.str("ACTION_SERVER_URL", default_action_url),
             rasa_timeout_seconds=env.float("RASA_TIMEOUT_SECONDS", 4.0),
             rasa_host=env.str("RASA_HOST", cls.rasa_host),

@@ -2,8 +2,8 @@
 
 One machine runs the roles in ``RUN_ROLES`` (all of them by default): ``actions`` (``ACTION_REPLICAS``
 action servers on consecutive ports from ``ACTION_PORT``), ``rasa`` (``RASA_REPLICAS`` Rasa servers on
-consecutive ports from ``RASA_PORT``, plus the loopback action balancer when there are several action
-servers), ``console`` (``CONSOLE_WORKERS`` workers sharing one listening socket the launcher holds)
+consecutive ports from ``RASA_PORT``; each spreads its action calls over all the action servers),
+``console`` (``CONSOLE_WORKERS`` workers sharing one listening socket the launcher holds)
 and ``bot`` (only with ``TELEGRAM_BOT_TOKEN``). With one replica of each, the names and ports are
 those of a single-machine install: rasa :5005, actions :5055, console :8000.
 
@@ -31,10 +31,10 @@ from civil_affairs.config import PROJECT_ROOT, ConfigError, Settings
 from civil_affairs.ops.run_files import heartbeat_path, metrics_dir
 
 BIN = Path(sys.executable).parent
-ROLES = ("actions", "balancer", "rasa", "console", "bot")
+ROLES = ("actions", "rasa", "console", "bot")
 CHANNEL_ROLES = frozenset({"console", "bot"})
 # Channels stop first (they finish the messages they hold), then Rasa, then what Rasa calls.
-STOP_ORDER = ("bot", "console", "rasa", "balancer", "actions")
+STOP_ORDER = ("bot", "console", "rasa", "actions")
 # Placeholder in a console worker's argv for the number of the listening socket handed to it.
 LISTEN_FD = "{listen_fd}"
 # Rasa's logging file: installs record masking in the Rasa process (Rasa's CLI then adds its own
@@ -127,6 +127,7 @@ def base_env(settings: Settings, name: str = "", *, tokens: tuple[str, ...] = SE
         {
             "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
             "ACTION_SERVER_URL": settings.action_server_url,
+            "ACTION_REPLICA_URLS": ",".join(settings.action_replica_urls),
             **{key: values[key] for key in tokens},
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -144,7 +145,7 @@ def channel_env(settings: Settings, name: str) -> dict[str, str]:
 
 
 def action_env(settings: Settings, name: str) -> dict[str, str]:
-    """The environment of an action server or the balancer: without the REST channel's token."""
+    """The environment of an action server: without the REST channel's token."""
     return base_env(settings, name, tokens=("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"))
 
 
@@ -221,20 +222,6 @@ def action_server(settings: Settings, index: int = 0) -> ProcessSpec:
     )
 
 
-def action_balancer(settings: Settings) -> ProcessSpec:
-    """The loopback balancer Rasa calls when there are several action servers."""
-    port = settings.action_balancer_port
-    return ProcessSpec(
-        name="action-balancer",
-        argv=[str(BIN / "python"), "-m", "civil_affairs.ops.action_balancer"],
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-        env=action_env(settings, "action-balancer"),
-        ready_timeout=60.0,
-        role="balancer",
-    )
-
-
 def console(settings: Settings, index: int = 0) -> ProcessSpec:
     """A worker of the staff console and resident web chat, serving the launcher's shared socket."""
     name = _replica_name("console", index, settings.console_workers)
@@ -271,8 +258,6 @@ def all_processes(settings: Settings, model: Path | None) -> list[ProcessSpec]:
     if "actions" in roles:
         specs += [action_server(settings, i) for i in range(settings.action_replicas)]
     if "rasa" in roles:
-        if len(settings.action_replica_urls) > 1:
-            specs.append(action_balancer(settings))
         if model is None:
             raise ValueError("the rasa role needs a trained model")
         specs += [rasa_server(settings, model, index=i) for i in range(settings.rasa_replicas)]

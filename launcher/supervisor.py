@@ -9,7 +9,7 @@
   answering its liveness check (its health URL, or the bot's heartbeat file) is killed and
   restarted.
 - Stopping goes channel by channel: the bot and the console first (they finish the messages they
-  hold), then Rasa, then the action balancer and the action servers; SIGTERM, then SIGKILL after a
+  hold), then Rasa, then the action servers; SIGTERM, then SIGKILL after a
   grace period.
 - ``$DATA_DIR/run/supervisor.json`` says what runs, what restarted and what failed.
 """

@@ -6,7 +6,7 @@ name. This entry module serves the same app with three changes:
 
 - it listens on ``--host`` (``ACTION_HOST``, default 127.0.0.1);
 - every request except ``GET /health`` must carry ``X-Action-Token: $ACTION_SERVER_TOKEN``
-  (Rasa sends it through ``endpoints.yml``; the action balancer passes it on), else 401;
+  (Rasa sends it through ``endpoints.yml``), else 401;
 - a failing action answers 500 with the action's name only. rasa-sdk's handler echoes the whole
   request (the tracker, with the resident's messages) back to Rasa, which logs it.
 
@@ -27,7 +27,7 @@ from civil_affairs.tokens import tokens_match
 logger = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Action-Token"
-# Paths served without the token: the launcher's and the balancer's liveness checks.
+# Paths served without the token: the launcher's liveness checks.
 OPEN_PATHS = frozenset({"/health"})
 
 

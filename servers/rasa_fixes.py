@@ -19,6 +19,9 @@
   ``IDLE_CONNECTION_SECONDS``, before the action server (Sanic, 5 s) would close them under a request.
   The request body (the conversation) is encoded with ``ujson`` (which Rasa and Sanic require),
   about three times faster than ``json``: encoding it was 4% of Rasa's CPU per message.
+- **action calls spread over several action servers** (``civil_affairs.ops.action_failover``), when
+  ``ACTION_REPLICA_URLS`` (set by the launcher) lists more than one: in turn, skipping a server that
+  refuses the connection, never repeating a call that was sent.
 
 Everything else is Rasa's: arguments, logging, channels, endpoints.
 """
@@ -29,13 +32,16 @@ import asyncio
 import atexit
 import copy
 import functools
+import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 import ujson
 
 from civil_affairs.conversations.rasa_client import IDLE_CONNECTION_SECONDS
+from civil_affairs.ops.action_failover import ActionFailover
 
 _INSTALLED = False
 _KEPT_SESSIONS: list[aiohttp.ClientSession] = []
@@ -171,9 +177,26 @@ def close_kept_sessions() -> None:
         _drop(session)
 
 
+_RASA_REQUEST: Any = None  # Rasa's own ``EndpointConfig.request``, kept by ``install``
+_FAILOVER: ActionFailover | None = None
+
+
+async def endpoint_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """``EndpointConfig.request``; action calls go through the failover when there are several servers."""
+    if _FAILOVER is not None and _FAILOVER.serves(self):
+        return await _FAILOVER.request(self, _RASA_REQUEST, *args, **kwargs)
+    return await _RASA_REQUEST(self, *args, **kwargs)
+
+
+def action_failover(environ: Mapping[str, str]) -> ActionFailover | None:
+    """The failover over ``ACTION_REPLICA_URLS`` (None for one action server)."""
+    urls = [url.strip() for url in environ.get("ACTION_REPLICA_URLS", "").split(",") if url.strip()]
+    return ActionFailover(urls) if len(urls) > 1 else None
+
+
 def install() -> None:
     """Install the fixes into Rasa (idempotent). ``scripts/profile_message.py`` uses it too."""
-    global _INSTALLED, _RASA_RESOLVE_BY_TYPE
+    global _INSTALLED, _RASA_RESOLVE_BY_TYPE, _RASA_REQUEST, _FAILOVER
     if _INSTALLED:
         return
     from rasa.core.actions.action import RemoteAction
@@ -182,6 +205,9 @@ def install() -> None:
 
     RemoteAction._validate_action_result = _validate_action_result
     EndpointConfig.session = endpoint_session
+    _RASA_REQUEST = EndpointConfig.request
+    _FAILOVER = action_failover(os.environ)
+    EndpointConfig.request = endpoint_request
     atexit.register(close_kept_sessions)
     _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
     Event.resolve_by_type = staticmethod(resolve_event_type)

@@ -41,7 +41,11 @@ UNKNOWN_ANSWERS = Counter(
 HANDOFFS = Counter("civil_affairs_handoffs_total", "Conversations handed to staff, by reason", ["reason"])
 BOOKINGS = Counter("civil_affairs_bookings_total", "Appointment submissions, by outcome", ["outcome"])
 ERRORS = Counter("civil_affairs_errors_total", "Failures, by component and kind", ["component", "kind"])
-ACTION_CALLS = Counter("civil_affairs_action_calls_total", "Action calls through the balancer, by outcome", ["outcome"])
+ACTION_CALLS = Counter(
+    "civil_affairs_action_calls_total",
+    "Rasa's calls to several action servers, by outcome",
+    ["outcome"],
+)
 TELEGRAM_UPDATES = Counter(
     "civil_affairs_telegram_updates_total", "Telegram updates received, by what became of them", ["outcome"]
 )

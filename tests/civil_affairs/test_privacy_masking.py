@@ -125,7 +125,7 @@ def test_the_handler_filter_masks_tracebacks_too() -> None:
 
 # Each process's logging set-up, as its entry point does it.
 SETUPS = {
-    "console, balancer, action server (text)": (
+    "console, action server (text)": (
         "from civil_affairs.config import Settings\n"
         "from civil_affairs.ops.logs import configure_logging\n"
         "configure_logging(Settings.from_env())\n"

@@ -55,12 +55,10 @@ def test_rasa_http_api_refuses_calls_without_the_token(stack: Stack) -> None:
 
 
 def test_forged_action_calls_are_refused_and_rasas_own_calls_carry_the_token(stack: Stack) -> None:
-    action_url = f"http://127.0.0.1:{stack.settings.action_port}/webhook"
-    forged = httpx.post(action_url, json=action_call("action_answer_faq", "低保怎么申请"), timeout=30)
-    assert forged.status_code == 401
-    if stack.settings.action_replicas > 1:  # through the balancer, too
-        balancer = f"http://127.0.0.1:{stack.settings.action_balancer_port}/webhook"
-        assert httpx.post(balancer, json=action_call("action_answer_faq"), timeout=30).status_code == 401
+    for index in range(stack.settings.action_replicas):
+        action_url = f"http://127.0.0.1:{stack.settings.action_port + index}/webhook"
+        forged = httpx.post(action_url, json=action_call("action_answer_faq", "低保怎么申请"), timeout=30)
+        assert forged.status_code == 401
     # Rasa's own calls go through: the FAQ answer comes from the action server.
     text = stack.say_text(f"auth-{uuid.uuid4().hex[:8]}", "低保怎么申请")
     assert "低保" in text and "系统繁忙" not in text

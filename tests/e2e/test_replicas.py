@@ -1,6 +1,6 @@
 """The replica topology started by the real launcher (``python -m launcher``), and what it survives.
 
-Two Rasa replicas, two action servers behind the loopback balancer, two console workers and the
+Two Rasa replicas, two action servers (each Rasa replica calls both), two console workers and the
 Telegram bot (against a fake Bot API on loopback), on PostgreSQL and Redis. Under steady load from
 web-chat and Telegram residents the test kills (``kill -9``) one Rasa replica, then an action
 server, then the bot: every resident message gets exactly one answer or an explicit "请再发一次",
@@ -42,7 +42,7 @@ from tests.helpers.telegram_fixtures import TEST_TOKEN
 
 pytestmark = [pytest.mark.model, pytest.mark.postgres, pytest.mark.redis]
 
-PROCESSES = ["actions-1", "actions-2", "action-balancer", "rasa-1", "rasa-2", "console-1", "console-2", "bot"]
+PROCESSES = ["actions-1", "actions-2", "rasa-1", "rasa-2", "console-1", "console-2", "bot"]
 QUESTIONS = [
     "低保怎么申请",
     "高龄津贴怎么领",
@@ -159,8 +159,6 @@ def test_every_process_answers_on_the_ports_of_a_single_machine_install(launched
         assert httpx.post(url, json=message, headers={REST_TOKEN_HEADER: rest_token}, timeout=60).status_code == 200
     for port in (settings.action_port, settings.action_port + 1):
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
-    balancer = f"http://127.0.0.1:{settings.action_balancer_port}/readyz"
-    assert httpx.get(balancer, timeout=10).status_code == 200
     for path in ("/healthz", "/readyz"):
         assert httpx.get(f"http://127.0.0.1:{settings.console_port}{path}", timeout=10).status_code == 200
 

@@ -1,7 +1,7 @@
 """The real service for end-to-end tests, in either topology, started as the launcher starts it.
 
 - ``default``: one action server, one Rasa, one console worker, on a private SQLite file;
-- ``replicas``: two action servers behind the loopback balancer, two Rasa replicas, two console
+- ``replicas``: two action servers (each Rasa replica calls both), two Rasa replicas, two console
   workers, on PostgreSQL (a database of its own beside ``TEST_POSTGRES_URL``) with the conversation
   locks in Redis (``TEST_REDIS_URL`` under a key prefix of its own).
 
@@ -59,13 +59,13 @@ def stack_environment(
 ) -> dict[str, str]:
     """The settings of a private stack, as environment variables for every process."""
     rasa = free_ports(2)
-    actions = free_ports(3)  # the balancer sits just below the first action server
+    actions = free_ports(2)
     env = {
         "APP_ENV": "test",
         "DATA_DIR": str(tmp / "data"),
         "RASA_TIMEOUT_SECONDS": "20",
         "RASA_PORT": str(rasa),
-        "ACTION_PORT": str(actions + 1),
+        "ACTION_PORT": str(actions),
         "CONSOLE_PORT": str(free_ports(1)),
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_BASE_URL": telegram.base_url,

@@ -47,7 +47,7 @@ def test_rasa_api_needs_a_token_that_is_generated_per_start_and_shared_by_every_
     token = rasas[0].env["RASA_AUTH_TOKEN"]
     action_token = rasas[0].env["ACTION_SERVER_TOKEN"]
     assert len(token) >= 32 and len(action_token) >= 32 and token != action_token
-    internal = [s for s in specs if s.role in ("rasa", "actions", "balancer")]
+    internal = [s for s in specs if s.role in ("rasa", "actions")]
     assert {s.env["RASA_AUTH_TOKEN"] for s in internal} == {token}
     assert {s.env["ACTION_SERVER_TOKEN"] for s in internal} == {action_token}
     for channel in (s for s in specs if s.role in ("console", "bot")):  # they never need them
@@ -74,7 +74,7 @@ def test_the_rest_channel_token_is_generated_per_start_for_rasa_and_the_channels
     users = [s for s in specs if s.role in ("rasa", "console", "bot")]
     assert {s.role for s in users} == {"rasa", "console", "bot"}
     assert {s.env["RASA_REST_TOKEN"] for s in users} == {token}  # the channels send what Rasa checks
-    for spec in (s for s in specs if s.role in ("actions", "balancer")):  # they never use it
+    for spec in (s for s in specs if s.role == "actions"):  # they never use it
         assert "RASA_REST_TOKEN" not in spec.env
     for spec in specs:  # `ps` shows command lines to every user of the host
         assert token not in " ".join(spec.argv)
@@ -85,7 +85,7 @@ def test_the_rest_channel_token_is_generated_per_start_for_rasa_and_the_channels
 def test_a_rest_token_in_the_launchers_environment_reaches_only_its_users(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RASA_REST_TOKEN", "e" * 20)
     specs = processes.all_processes(settings_for(ACTION_REPLICAS="2"), MODEL)
-    assert {s.env.get("RASA_REST_TOKEN") for s in specs if s.role in ("actions", "balancer")} == {None}
+    assert {s.env.get("RASA_REST_TOKEN") for s in specs if s.role == "actions"} == {None}
 
 
 def test_configured_tokens_are_used_as_they_are() -> None:

@@ -50,6 +50,7 @@ def installed() -> None:
     original = RemoteAction._validate_action_result
     original_resolve = Event.__dict__["resolve_by_type"]
     original_session = EndpointConfig.session
+    original_request = EndpointConfig.request
     rasa_fixes.action_response_validator.cache_clear()
     rasa_fixes._EVENT_CLASSES.clear()
     rasa_fixes._INSTALLED = False
@@ -58,6 +59,7 @@ def installed() -> None:
     RemoteAction._validate_action_result = original
     Event.resolve_by_type = original_resolve
     EndpointConfig.session = original_session
+    EndpointConfig.request = original_request
     rasa_fixes.close_kept_sessions()
     rasa_fixes._INSTALLED = False
 

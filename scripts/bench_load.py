@@ -61,6 +61,7 @@ from civil_affairs.ops.supervisor_status import read_status
 from civil_affairs.privacy import mask_personal_data
 from civil_affairs.rasa_model import ensure_model
 from civil_affairs.tokens import REST_TOKEN_HEADER
+from launcher.processes import all_processes
 from tests.helpers.applications import fictitious_id
 from tests.helpers.booking_factory import make_id
 from tests.helpers.fake_telegram import SEND_METHODS, FakeTelegramServer, SentMessage
@@ -690,7 +691,7 @@ def start_service(tmp: Path, topology: str, model: Path, telegram: FakeTelegramS
             start_new_session=True,
         )
     service = Service(topology, popen, Settings.from_env(env, dotenv=None), env, output)
-    expected = 4 if topology == "default" else 8
+    expected = len(all_processes(service.settings, model))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if popen.poll() is not None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+import ujson
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -48,6 +49,41 @@ _RESET_TYPES = ("session_started", "restart", "reset_slots")
 _LOOP_TYPES = ("active_loop", "form")
 # Number of events of a retrieved tracker already stored: ``save`` appends only what follows.
 _STORED_ATTR = "_civil_affairs_stored_events"
+
+
+def _current_session_statements() -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The retrieve queries, built once: a conversation's current session (Rasa's ``_event_query``:
+    events from the latest ``session_started`` on, by timestamp, in id order) as (id, type, action
+    name) rows, as stored data, and the stored data of a compaction's events.
+
+    Rasa builds them with the ORM's ``Query`` on every message; reading the rows through it cost
+    about a tenth of Rasa's CPU per message.
+    """
+    event = TrackerEvent
+    sender = event.sender_id == sa.bindparam("sender_id")
+    start = (
+        sa.select(sa.func.max(event.timestamp))
+        .where(event.sender_id == sa.bindparam("sender_id"), event.type_name == "session_started")
+        .scalar_subquery()
+    )
+    current = sa.and_(sender, sa.or_(event.timestamp >= start, start.is_(None)))
+    rows = sa.select(event.id, event.type_name, event.action_name).where(current).order_by(event.id)
+    data = sa.select(event.data).where(current).order_by(event.id)
+    compacted = (
+        sa.select(event.data)
+        .where(
+            sender,
+            sa.or_(
+                event.id.in_(sa.bindparam("head_ids", expanding=True)),
+                event.id.between(sa.bindparam("tail_from"), sa.bindparam("tail_to")),
+            ),
+        )
+        .order_by(event.id)
+    )
+    return rows, data, compacted
+
+
+_SESSION_ROWS, _SESSION_DATA, _COMPACTED_DATA = _current_session_statements()
 
 
 @dataclass(frozen=True)
@@ -136,30 +172,26 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's current session, compacted to its last turns (see ``compact_rows``)."""
         with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            rows = [
-                tuple(row)
-                for row in query.with_entities(TrackerEvent.id, TrackerEvent.type_name, TrackerEvent.action_name)
-            ]
+            rows = [tuple(row) for row in session.execute(_SESSION_ROWS, {"sender_id": sender_id})]
             if not rows:
                 return None
             compaction = compact_rows(rows)
             if compaction is None:
-                data = [row.data for row in query.with_entities(TrackerEvent.data)]
+                data = session.scalars(_SESSION_DATA, {"sender_id": sender_id}).all()
             else:
                 # Events stored after ``rows`` was read (none, under the conversation lock) wait.
-                wanted = sa.or_(
-                    TrackerEvent.id.in_(compaction.head_ids), TrackerEvent.id.between(compaction.tail_from, rows[-1][0])
-                )
-                data = [
-                    row.data
-                    for row in session.query(TrackerEvent.data)
-                    .filter(TrackerEvent.sender_id == sender_id, wanted)
-                    .order_by(TrackerEvent.id)
-                ]
+                data = session.scalars(
+                    _COMPACTED_DATA,
+                    {
+                        "sender_id": sender_id,
+                        "head_ids": compaction.head_ids,
+                        "tail_from": compaction.tail_from,
+                        "tail_to": rows[-1][0],
+                    },
+                ).all()
         if self.domain is None:
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(item) for item in data], self.domain.slots)
+        tracker = DialogueStateTracker.from_dict(sender_id, [ujson.loads(item) for item in data], self.domain.slots)
         # Everything in it is stored already; ``save`` appends what the processor adds after this.
         setattr(tracker, _STORED_ATTR, len(tracker.events))
         metrics.TRACKER_EVENTS.labels(replica=self._replica).observe(len(tracker.events))

@@ -146,3 +146,35 @@ def test_token_like_resident_text_is_masked_all_the_same() -> None:
     assert event["text"] == "110***********002X-138****5678-please"
     slot = mask_event({"event": "slot", "name": "note", "value": "A" * 20 + "_13812345678_" + "B" * 20})
     assert "13812345678" not in slot["value"]
+
+
+async def test_only_the_current_session_is_read_back_as_rasas_own_query_reads_it(
+    store: MaskingSQLTrackerStore, sender: str, domain: Domain
+) -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for event in [
+        ActionExecuted("action_session_start", timestamp=100.0),
+        SessionStarted(timestamp=100.5),
+        ActionExecuted("action_listen", timestamp=101.0),
+        UserUttered("第一次", timestamp=102.0),
+        ActionExecuted("action_session_start", timestamp=200.0),
+        SessionStarted(timestamp=200.5),
+        SlotSet("last_faq_key", "dibao-apply", timestamp=200.5),
+        ActionExecuted("action_listen", timestamp=201.0),
+        UserUttered("第二次", timestamp=202.0),
+    ]:
+        tracker.update(event)
+    await store.save(tracker)
+    restored = await store.retrieve(sender)
+    assert restored is not None
+    with store.sessionmaker() as session:
+        rasas = [
+            json.loads(row.data) for row in store._event_query(session, sender, fetch_events_from_all_sessions=False)
+        ]
+    assert [e.as_dict() for e in restored.events] == [
+        e.as_dict() for e in DialogueStateTracker.from_dict(sender, rasas, domain.slots).events
+    ]
+    assert [getattr(e, "text", None) for e in restored.events if isinstance(e, UserUttered)] == ["第二次"]
+    assert restored.get_slot("last_faq_key") == "dibao-apply"

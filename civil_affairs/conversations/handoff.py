@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from civil_affairs import clock
@@ -48,12 +48,17 @@ class HandoffError(ValueError):
 
 def active_handoff(sender_id: str, *, session: Session) -> Handoff | None:
     """The open or assigned handoff of this resident's conversation, if any."""
-    return session.scalars(
-        select(Handoff)
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Conversation.sender_id == sender_id, Handoff.status.in_(ACTIVE))
-        .order_by(Handoff.id.desc())
-    ).first()
+    return session.scalars(_ACTIVE_HANDOFF, {"sender": sender_id}).first()
+
+
+# Asked for every resident message, so built once.
+_ACTIVE_HANDOFF = (
+    select(Handoff)
+    .join(Conversation, Conversation.id == Handoff.conversation_id)
+    .where(Conversation.sender_id == bindparam("sender"), Handoff.status.in_(ACTIVE))
+    .order_by(Handoff.id.desc())
+    .limit(1)
+)
 
 
 def escalate(sender_id: str, reason: str, *, session: Session, summary: str = "") -> tuple[Handoff, bool]:

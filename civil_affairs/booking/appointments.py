@@ -135,6 +135,7 @@ def book(
             rules=rules,
             kind=request.kind,
             application_date=request.application_date,
+            calendar=calendar,
         )
         if problem:
             raise BookingError("day", problem)

@@ -181,15 +181,16 @@ def check_day(
     rules: BookingRules = DEFAULT_RULES,
     kind: str = "marriage",
     application_date: date | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> str | None:
-    """Why ``day`` cannot be booked, in kind Chinese; None when it can."""
+    """Why ``day`` cannot be booked, in kind Chinese; None when it can (``calendar``: if the caller read it)."""
     first, last = booking_window(now, rules)
     label = describe_date(day, now.date())
     if day < now.date():
         return f"{label}已经过去了，请换一个日期。"
     if day < first:
         return f"当天的预约已经截止，最早可以预约{describe_date(first, now.date())}。"
-    calendar = load_calendar(session=session)
+    calendar = calendar or load_calendar(session=session)
     if kind == "divorce_certificate" and application_date is not None:
         try:
             legal_first, legal_last = divorce_certificate_window(application_date, calendar, rules)

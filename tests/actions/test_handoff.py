@@ -22,6 +22,7 @@ HOW_TO_REPORT = [
     ("舉報低保優親厚友要找誰", "dibao-report-misconduct"),
     ("俺村低保人情保 咋个举报", "dibao-report-misconduct"),
     ("殡仪馆乱收费 打么子电话投诉", "funeral-fee-complaint"),
+    ("有人冒领高龄津贴，应该向哪里反映？", "benefit-fraud-report"),  # no entry answered it before 30 Nov
 ]
 # Grievances told with anger or about a named person, and explicit requests: staff, as before.
 GRIEVANCES = [
@@ -80,7 +81,7 @@ async def test_asking_for_a_person_is_a_handoff_even_when_worded_as_a_question(
 
 async def test_how_to_report_question_the_faq_cannot_answer_goes_to_staff(action_settings: Settings, domain) -> None:
     """Not a confident answer (no entry on it; the search must be sure before it replaces a person)."""
-    unanswerable = ["小区物业乱停车 怎么举报", "邻居家乱搭乱建 向哪里举报", "有人冒领高龄津贴，应该向哪里反映？"]
+    unanswerable = ["小区物业乱停车 怎么举报", "邻居家乱搭乱建 向哪里举报"]
     for n, text in enumerate(unanswerable):
         dispatcher = CollectingDispatcher()
         await ActionHandoff().run(dispatcher, make_tracker(text, "complain", sender_id=f"u{n}"), domain)

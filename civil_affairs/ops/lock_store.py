@@ -25,8 +25,10 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import redis
 from rasa.core.lock import TicketLock
@@ -41,6 +43,10 @@ HEARTBEAT_INTERVAL_SECONDS = 0.5
 # A holder silent this long is dead: long enough for a replica busy on the CPU to stay alive.
 HEARTBEAT_TTL_SECONDS = 3.0
 WAIT_SECONDS = 0.05
+# Threads that wait for Redis for one Rasa process (conversations taking or returning a lock at once).
+REDIS_THREADS = 4
+
+_T = TypeVar("_T")
 
 
 class ReplicaLockStore(LockStore):
@@ -61,6 +67,7 @@ class ReplicaLockStore(LockStore):
         self._memory: dict[str, TicketLock] = {}
         self._redis: redis.Redis | None = None
         self._stopped = threading.Event()
+        self._executor = ThreadPoolExecutor(max_workers=REDIS_THREADS, thread_name_prefix="lock-redis")
         if redis_url:
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
             self._beat()  # fails loudly at start when Redis is unreachable
@@ -204,16 +211,40 @@ class ReplicaLockStore(LockStore):
 
         self._change(conversation_id, drop)
 
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Rasa's ticket lock, with Redis's round trips made from a worker thread.
+
+        Rasa enters the lock from its event loop; Redis answered synchronously there stalls every
+        other conversation of the replica meanwhile (a tenth of its time under load).
+        """
+        ticket = await self._in_thread(self.issue_ticket, conversation_id, lock_lifetime)
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            # Returned even when the message was cancelled: the thread finishes on its own.
+            await self._in_thread(self.cleanup, conversation_id, ticket)
+
+    async def _in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
+        if self._redis is None:  # memory: nothing to wait for
+            return function(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
     async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
         """Wait until ``ticket`` is served; a ticket that disappeared (expired) is an error."""
         wait = min(wait_time_in_seconds, WAIT_SECONDS)
         while True:
-            lock = self.get_lock(conversation_id)
+            lock = await self._in_thread(self.get_lock, conversation_id)
             if lock is None or all(t.number != ticket for t in lock.tickets):
                 break
             if not lock.is_locked(ticket):
                 return lock
-            self.update_lock(conversation_id)
+            await self._in_thread(self.update_lock, conversation_id)
             await asyncio.sleep(wait)
         raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
 

@@ -19,18 +19,21 @@ answers are the same, and the work per message no longer grows with the conversa
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import ujson
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -49,6 +52,11 @@ _RESET_TYPES = ("session_started", "restart", "reset_slots")
 _LOOP_TYPES = ("active_loop", "form")
 # Number of events of a retrieved tracker already stored: ``save`` appends only what follows.
 _STORED_ATTR = "_civil_affairs_stored_events"
+# Threads that wait for the database for one Rasa process: conversations handled at once that can
+# wait together (SQLite serialises writers anyway; PostgreSQL takes them in parallel).
+DB_THREADS = 4
+
+_T = TypeVar("_T")
 
 
 def _current_session_statements() -> tuple[sa.Select, sa.Select, sa.Select]:
@@ -161,6 +169,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         # The table comes from the migrations, so unlike SQLTrackerStore nothing is created here.
         self.engine = make_engine(database_url)
         self.sessionmaker = make_session_factory(self.engine)
+        self._executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="tracker-db")
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
         self._replica = Settings.from_env().process_name or "rasa"
         logger.info(
@@ -171,25 +180,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's current session, compacted to its last turns (see ``compact_rows``)."""
-        with self.session_scope() as session:
-            rows = [tuple(row) for row in session.execute(_SESSION_ROWS, {"sender_id": sender_id})]
-            if not rows:
-                return None
-            compaction = compact_rows(rows)
-            if compaction is None:
-                data = session.scalars(_SESSION_DATA, {"sender_id": sender_id}).all()
-            else:
-                # Events stored after ``rows`` was read (none, under the conversation lock) wait.
-                data = session.scalars(
-                    _COMPACTED_DATA,
-                    {
-                        "sender_id": sender_id,
-                        "head_ids": compaction.head_ids,
-                        "tail_from": compaction.tail_from,
-                        "tail_to": rows[-1][0],
-                    },
-                ).all()
-        if self.domain is None:
+        data = await self._in_thread(self._read_current_session, sender_id)
+        if data is None or self.domain is None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [ujson.loads(item) for item in data], self.domain.slots)
         # Everything in it is stored already; ``save`` appends what the processor adds after this.
@@ -197,36 +189,81 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         metrics.TRACKER_EVENTS.labels(replica=self._replica).observe(len(tracker.events))
         return tracker
 
+    def _read_current_session(self, sender_id: str) -> Sequence[str] | None:
+        """The stored events to rebuild the tracker from (None: no conversation), in a worker thread."""
+        with self.session_scope() as session:
+            rows = [tuple(row) for row in session.execute(_SESSION_ROWS, {"sender_id": sender_id})]
+            if not rows:
+                return None
+            compaction = compact_rows(rows)
+            if compaction is None:
+                return session.scalars(_SESSION_DATA, {"sender_id": sender_id}).all()
+            # Events stored after ``rows`` was read (none, under the conversation lock) wait.
+            return session.scalars(
+                _COMPACTED_DATA,
+                {
+                    "sender_id": sender_id,
+                    "head_ids": compaction.head_ids,
+                    "tail_from": compaction.tail_from,
+                    "tail_to": rows[-1][0],
+                },
+            ).all()
+
+    async def _in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run a database round trip off the event loop.
+
+        Rasa awaits the tracker store from its event loop; a synchronous query there stalls every
+        other conversation of the replica until the database answers (a third of a replica's time
+        under load went to waiting so). The conversation lock keeps one conversation's reads and
+        writes in order.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, masked, in one transaction."""
         await self.stream_events(tracker)
         stored = getattr(tracker, _STORED_ATTR, None)
-        with self.session_scope() as session:
-            # A tracker this store retrieved knows how many of its events are stored (a compacted
-            # one holds fewer than the table); any other is compared with the table, as Rasa does.
-            new_events = (
-                itertools.islice(tracker.events, stored, None)
-                if stored is not None
-                else self._additional_events(session, tracker)
+        if stored is None:
+            # Not retrieved from this store: compare with the table, as Rasa does.
+            await self._in_thread(self._append_unstored, tracker)
+        else:
+            await self._in_thread(
+                self._append, self._rows(tracker.sender_id, itertools.islice(tracker.events, stored, None))
             )
-            rows = []
-            for event in new_events:
-                data = mask_event(event.as_dict())
-                if event.type_name == "user" and getattr(event, "intent_name", None) == "nlu_fallback":
-                    metrics.FALLBACKS.labels(replica=self._replica).inc()
-                rows.append(
-                    {
-                        "sender_id": tracker.sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
-                        "action_name": data.get("name"),
-                        "data": json.dumps(data, ensure_ascii=False),
-                    }
-                )
-            # One INSERT executed for all rows, in order (ids follow the events): the ORM's unit of work per
-            # event was most of a save's time.
+        setattr(tracker, _STORED_ATTR, len(tracker.events))
+
+    def _rows(self, sender_id: str, events: Iterable[Event]) -> list[dict[str, Any]]:
+        """Table rows of ``events``, masked."""
+        rows = []
+        for event in events:
+            data = mask_event(event.as_dict())
+            if event.type_name == "user" and getattr(event, "intent_name", None) == "nlu_fallback":
+                metrics.FALLBACKS.labels(replica=self._replica).inc()
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data, ensure_ascii=False),
+                }
+            )
+        return rows
+
+    def _append(self, rows: list[dict[str, Any]]) -> None:
+        """One INSERT executed for all rows, in order (ids follow the events), in a worker thread: the
+        ORM's unit of work per event was most of a save's time."""
+        if not rows:
+            return
+        with self.session_scope() as session:
+            session.execute(sa.insert(TrackerEvent), rows)
+            session.commit()
+
+    def _append_unstored(self, tracker: DialogueStateTracker) -> None:
+        """Append what the table lacks of a tracker this store did not retrieve, in a worker thread."""
+        with self.session_scope() as session:
+            rows = self._rows(tracker.sender_id, self._additional_events(session, tracker))
             if rows:
                 session.execute(sa.insert(TrackerEvent), rows)
             session.commit()
-        setattr(tracker, _STORED_ATTR, len(tracker.events))

@@ -80,3 +80,50 @@ async def test_without_redis_locks_are_kept_in_memory() -> None:
     async with store.lock("web-1"):
         assert store.get_lock("web-1") is not None
     assert store.get_lock("web-1") is None
+
+
+async def ticks_while(awaitable: object, interval: float = 0.01) -> int:
+    """How often another coroutine of the same event loop ran while ``awaitable`` was awaited."""
+    ticks = 0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done:
+            await asyncio.sleep(interval)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    try:
+        await awaitable  # type: ignore[misc]
+    finally:
+        done = True
+        await task
+    return ticks
+
+
+async def test_waiting_for_redis_does_not_stall_other_conversations(
+    replicas: list[ReplicaLockStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = replicas[0]
+    issue, cleanup = store.issue_ticket, store.cleanup
+
+    def slow_issue(conversation_id: str, lifetime: float = 60) -> int:
+        time.sleep(0.2)  # a Redis far away, or busy
+        return issue(conversation_id, lifetime)
+
+    def slow_cleanup(conversation_id: str, ticket: int) -> None:
+        time.sleep(0.2)
+        cleanup(conversation_id, ticket)
+
+    monkeypatch.setattr(store, "issue_ticket", slow_issue)
+    monkeypatch.setattr(store, "cleanup", slow_cleanup)
+
+    async def handle() -> None:
+        async with store.lock("web-slow"):
+            pass
+
+    # Blocking calls on the event loop would leave the ticker no turn for 0.4 s.
+    assert await ticks_while(handle()) >= 15
+    assert store.get_lock("web-slow") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -178,3 +179,34 @@ async def test_only_the_current_session_is_read_back_as_rasas_own_query_reads_it
     ]
     assert [getattr(e, "text", None) for e in restored.events if isinstance(e, UserUttered)] == ["第二次"]
     assert restored.get_slot("last_faq_key") == "dibao-apply"
+
+
+async def test_waiting_for_the_database_does_not_stall_other_conversations(
+    store: MaskingSQLTrackerStore, sender: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.civil_affairs.ops.test_lock_store import ticks_while
+
+    tracker = store.init_tracker(sender)
+    tracker.update(user_says("你好"))
+    read, append = store._read_current_session, store._append
+
+    def slow_read(sender_id: str) -> object:
+        time.sleep(0.2)  # a database far away, or busy
+        return read(sender_id)
+
+    def slow_append(rows: list) -> None:
+        time.sleep(0.2)
+        append(rows)
+
+    monkeypatch.setattr(store, "_read_current_session", slow_read)
+    monkeypatch.setattr(store, "_append", slow_append)
+    await store.save(tracker)  # not retrieved here: compared with the table
+
+    async def round_trip() -> None:
+        restored = await store.retrieve(sender)
+        assert restored is not None
+        restored.update(user_says("低保怎么申请"))
+        await store.save(restored)
+
+    assert await ticks_while(round_trip()) >= 15
+    assert [row.type_name for row in stored_rows(store, sender)].count("user") == 2

@@ -8,7 +8,9 @@ name. This entry module serves the same app with three changes:
 - every request except ``GET /health`` must carry ``X-Action-Token: $ACTION_SERVER_TOKEN``
   (Rasa sends it through ``endpoints.yml``), else 401;
 - a failing action answers 500 with the action's name only. rasa-sdk's handler echoes the whole
-  request (the tracker, with the resident's messages) back to Rasa, which logs it.
+  request (the tracker, with the resident's messages) back to Rasa, which logs it;
+- actions run on worker threads (``servers.action_threads``), so one action's database wait does not
+  hold up the others.
 
 Logging is the service's (``LOG_FORMAT``, masked).
 """
@@ -38,6 +40,9 @@ def build_app(actions_package: str, token: str) -> Any:
     from rasa_sdk.endpoint import create_app
     from sanic import response
 
+    from servers import action_threads
+
+    action_threads.install()
     app = create_app(actions_package, cors_origins="")
 
     @app.middleware("request")

@@ -35,10 +35,28 @@ class Delivery:
     def __init__(self, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
-        self._http = http or httpx.AsyncClient(timeout=10)
+        self._given_http = http
+        # One client per event loop: the action server runs actions on several threads' loops, and
+        # an httpx client's connections belong to the loop that opened them.
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._given_http is not None:
+            return self._given_http
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(timeout=10)
+        return client
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the client of the running loop (and the one given to the constructor)."""
+        if self._given_http is not None:
+            await self._given_http.aclose()
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
     async def to_resident(
         self,

@@ -1,7 +1,8 @@
-"""Two actions for testing the action server's entry module: one answers, one fails."""
+"""Actions for testing the action server's entry module: one answers, one fails, one waits."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -27,3 +28,15 @@ class ActionProbeFail(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         raise ValueError(f"could not handle {tracker.latest_message.get('text')}")
+
+
+class ActionProbeSlow(Action):
+    """Waits synchronously, as an action waiting for a slow database does."""
+
+    def name(self) -> str:
+        return "action_probe_slow"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        time.sleep(1.0)
+        dispatcher.utter_message(text="slow done")
+        return []

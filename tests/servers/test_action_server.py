@@ -6,6 +6,7 @@ action with the whole request (the tracker), which Rasa then logged.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -139,3 +140,22 @@ def test_a_failing_action_is_answered_without_the_tracker_and_logged_masked(acti
     assert "110***********002X" in log  # the traceback is there, masked
     assert RAW_ID not in log and "110105" not in log
     assert token not in log
+
+
+def test_an_action_waiting_for_the_database_does_not_hold_up_the_others(action_server: ActionServer) -> None:
+    headers = {TOKEN_HEADER: action_server.settings.action_server_token}
+    slow_answer: list[httpx.Response] = []
+    slow = threading.Thread(
+        target=lambda: slow_answer.append(
+            httpx.post(f"{action_server.url}/webhook", json=action_call("action_probe_slow"), headers=headers)
+        )
+    )
+    slow.start()
+    time.sleep(0.3)  # the slow action is running
+    started = time.monotonic()
+    fast = httpx.post(f"{action_server.url}/webhook", json=action_call("action_probe_ok"), headers=headers)
+    waited = time.monotonic() - started
+    slow.join()
+    assert fast.json()["responses"][0]["text"] == "ran for tg-42"
+    assert slow_answer[0].json()["responses"][0]["text"] == "slow done"
+    assert waited < 0.5  # not held until the slow action's second is over

@@ -12,6 +12,7 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -19,6 +20,8 @@ from aiohttp import web
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import UserMessage
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -33,6 +36,7 @@ GOOD = {
     "responses": [{"text": "低保的申请流程是……", "buttons": []}],
 }
 BAD = {"events": [{"event": 42}], "responses": "not a list"}
+ORIGINAL_RUN = DaskGraphRunner.run
 
 
 def schema_checks(calls: int) -> int:
@@ -51,6 +55,7 @@ def installed() -> None:
     original_resolve = Event.__dict__["resolve_by_type"]
     original_session = EndpointConfig.session
     original_request = EndpointConfig.request
+    original_run = DaskGraphRunner.run
     rasa_fixes.action_response_validator.cache_clear()
     rasa_fixes._EVENT_CLASSES.clear()
     rasa_fixes._INSTALLED = False
@@ -60,6 +65,7 @@ def installed() -> None:
     Event.resolve_by_type = original_resolve
     EndpointConfig.session = original_session
     EndpointConfig.request = original_request
+    DaskGraphRunner.run = original_run
     rasa_fixes.close_kept_sessions()
     rasa_fixes._INSTALLED = False
 
@@ -236,3 +242,42 @@ def test_installed_validator_gives_rasas_error_for_an_invalid_event(installed: N
     with pytest.raises(ValidationError) as raised:
         action._validate_action_result({"events": [{"event": "slot", "name": 3, "value": 1}], "responses": []})
     assert "Failed to validate Action server response from API" in raised.value.message
+
+
+MESSAGES = ["你好", "低保怎么申请", "俺想约个号去领证", "查一下办件进度", "我想找个人工", "谢谢", "都不是"]
+
+
+def understood(agent: Any) -> list[dict[str, Any]]:
+    """What ``agent`` makes of MESSAGES: the parse of each, and the next action after each."""
+    results = []
+    for number, text in enumerate(MESSAGES):
+        parse = asyncio.run(agent.parse_message(text))
+        sender = f"graph-{number}-{id(agent)}"
+        asyncio.run(agent.handle_message(UserMessage(text, sender_id=sender)))
+        tracker = asyncio.run(agent.tracker_store.retrieve(sender))
+        results.append(
+            {
+                "intent": parse["intent"],
+                "ranking": parse["intent_ranking"],
+                "entities": [(e["entity"], e["value"]) for e in parse["entities"]],
+                "actions": [e.action_name for e in tracker.events if isinstance(e, ActionExecuted)],
+            }
+        )
+    return results
+
+
+def test_the_graph_run_without_dask_understands_and_predicts_exactly_as_with_dask(installed: None) -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    from civil_affairs.rasa_model import ensure_model
+
+    model = str(ensure_model(PROJECT_ROOT / "models"))
+    ordered = Agent.load(model, tracker_store=InMemoryTrackerStore(None))
+    with mock.patch("dask.get") as dask_get:
+        with_fix = understood(ordered)
+    assert dask_get.call_count == 0  # the fix ran every graph itself
+    DaskGraphRunner.run = ORIGINAL_RUN  # Rasa's own, for the comparison
+    with_dask = understood(Agent.load(model, tracker_store=InMemoryTrackerStore(None)))
+    assert with_fix == with_dask
+    assert [result["actions"][2] for result in with_dask[:2]] == ["utter_greet", "action_answer_faq"]

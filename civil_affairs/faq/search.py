@@ -34,7 +34,7 @@ from civil_affairs.models import FaqEntry
 
 logger = logging.getLogger(__name__)
 
-CATEGORY_BONUS = 0.4  # margin added to entries of the NLU topic (chosen by make eval-faq --nlu-model)
+CATEGORY_BONUS = 0.2  # margin added to entries of the NLU topic (chosen by make eval-faq --nlu-model)
 STRICT_ANSWER_PROBABILITY = 0.97  # the NLU model could not place the message: answer only when sure
 STRICT_OFFER_RAISE = 0.3
 RELATED_WINDOW = 0.3  # runner-ups this close to an answered entry are shown beside it

@@ -26,7 +26,6 @@ import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -36,6 +35,7 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from civil_affairs.config import Settings
+from civil_affairs.ops.worker_threads import WorkerThreads
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ReplicaLockStore(LockStore):
         self._memory: dict[str, TicketLock] = {}
         self._redis: redis.Redis | None = None
         self._stopped = threading.Event()
-        self._executor = ThreadPoolExecutor(max_workers=REDIS_THREADS, thread_name_prefix="lock-redis")
+        self._redis_calls = WorkerThreads("lock-redis", REDIS_THREADS)
         if redis_url:
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
             self._beat()  # fails loudly at start when Redis is unreachable
@@ -233,7 +233,7 @@ class ReplicaLockStore(LockStore):
     async def _in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
         if self._redis is None:  # memory: nothing to wait for
             return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        return await self._redis_calls.run(function, *args)
 
     async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
         """Wait until ``ticket`` is served; a ticket that disappeared (expired) is an error."""

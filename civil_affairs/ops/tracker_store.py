@@ -19,14 +19,12 @@ answers are the same, and the work per message no longer grows with the conversa
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 import ujson
@@ -42,6 +40,7 @@ from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import TrackerEvent
 from civil_affairs.ops import metrics
 from civil_affairs.ops.tracker_events import mask_event
+from civil_affairs.ops.worker_threads import WorkerThreads
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +54,6 @@ _STORED_ATTR = "_civil_affairs_stored_events"
 # Threads that wait for the database for one Rasa process: conversations handled at once that can
 # wait together (SQLite serialises writers anyway; PostgreSQL takes them in parallel).
 DB_THREADS = 4
-
-_T = TypeVar("_T")
 
 
 def _current_session_statements() -> tuple[sa.Select, sa.Select, sa.Select]:
@@ -169,7 +166,10 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         # The table comes from the migrations, so unlike SQLTrackerStore nothing is created here.
         self.engine = make_engine(database_url)
         self.sessionmaker = make_session_factory(self.engine)
-        self._executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="tracker-db")
+        # Database round trips run here, off Rasa's event loop (a synchronous query there stalled
+        # every other conversation of the replica: a third of its time under load). The
+        # conversation lock keeps one conversation's reads and writes in order.
+        self._db = WorkerThreads("tracker-db", DB_THREADS)
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
         self._replica = Settings.from_env().process_name or "rasa"
         logger.info(
@@ -180,7 +180,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's current session, compacted to its last turns (see ``compact_rows``)."""
-        data = await self._in_thread(self._read_current_session, sender_id)
+        data = await self._db.run(self._read_current_session, sender_id)
         if data is None or self.domain is None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [ujson.loads(item) for item in data], self.domain.slots)
@@ -209,25 +209,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 },
             ).all()
 
-    async def _in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
-        """Run a database round trip off the event loop.
-
-        Rasa awaits the tracker store from its event loop; a synchronous query there stalls every
-        other conversation of the replica until the database answers (a third of a replica's time
-        under load went to waiting so). The conversation lock keeps one conversation's reads and
-        writes in order.
-        """
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
-
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, masked, in one transaction."""
         await self.stream_events(tracker)
         stored = getattr(tracker, _STORED_ATTR, None)
         if stored is None:
             # Not retrieved from this store: compare with the table, as Rasa does.
-            await self._in_thread(self._append_unstored, tracker)
+            await self._db.run(self._append_unstored, tracker)
         else:
-            await self._in_thread(
+            await self._db.run(
                 self._append, self._rows(tracker.sender_id, itertools.islice(tracker.events, stored, None))
             )
         setattr(tracker, _STORED_ATTR, len(tracker.events))
@@ -264,6 +254,4 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         """Append what the table lacks of a tracker this store did not retrieve, in a worker thread."""
         with self.session_scope() as session:
             rows = self._rows(tracker.sender_id, self._additional_events(session, tracker))
-            if rows:
-                session.execute(sa.insert(TrackerEvent), rows)
-            session.commit()
+        self._append(rows)

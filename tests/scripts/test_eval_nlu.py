@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "eval_nlu.py"
-
-
-def _module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("eval_nlu", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["eval_nlu"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+from scripts import eval_nlu
 
 
 def test_seeds_are_read_as_a_list_or_a_range() -> None:
-    parse = _module().parse_seeds
+    parse = eval_nlu.parse_seeds
     assert parse("0,1,2") == [0, 1, 2]
     assert parse("0-4") == [0, 1, 2, 3, 4]
     assert parse("3, 0-1,3") == [3, 0, 1]
@@ -30,7 +19,7 @@ def test_seeds_are_read_as_a_list_or_a_range() -> None:
 
 
 def test_each_intent_gets_its_mean_and_minimum_weakest_first() -> None:
-    rows = _module().across_seeds(
+    rows = eval_nlu.across_seeds(
         {0: {"affirm": 0.90, "deny": 0.95}, 1: {"affirm": 0.94, "deny": 0.85}, 2: {"affirm": 0.92, "deny": 0.95}}
     )
     assert [name for name, _, _ in rows] == ["deny", "affirm"]
@@ -40,4 +29,4 @@ def test_each_intent_gets_its_mean_and_minimum_weakest_first() -> None:
 
 def test_the_averages_are_no_intents() -> None:
     report = {"affirm": {"f1-score": 0.9}, "macro avg": {"f1-score": 0.8}, "weighted avg": {}, "accuracy": 0.7}
-    assert _module().per_intent_f1(report) == {"affirm": 0.9}
+    assert eval_nlu.per_intent_f1(report) == {"affirm": 0.9}

@@ -12,6 +12,7 @@ import pytest
 from civil_affairs.ops import lock_store as lock_module
 from civil_affairs.ops.lock_store import ReplicaLockStore
 from tests.conftest import REDIS_URL
+from tests.helpers.event_loop import ticks_while
 
 
 @pytest.fixture
@@ -80,27 +81,6 @@ async def test_without_redis_locks_are_kept_in_memory() -> None:
     async with store.lock("web-1"):
         assert store.get_lock("web-1") is not None
     assert store.get_lock("web-1") is None
-
-
-async def ticks_while(awaitable: object, interval: float = 0.01) -> int:
-    """How often another coroutine of the same event loop ran while ``awaitable`` was awaited."""
-    ticks = 0
-    done = False
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while not done:
-            await asyncio.sleep(interval)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0)
-    try:
-        await awaitable  # type: ignore[misc]
-    finally:
-        done = True
-        await task
-    return ticks
 
 
 async def test_waiting_for_redis_does_not_stall_other_conversations(

@@ -18,6 +18,7 @@ from civil_affairs.models import TrackerEvent
 from civil_affairs.ops.tracker_events import MESSAGE_ID_KEY, answered_turn, mask_event
 from civil_affairs.ops.tracker_store import MaskingSQLTrackerStore
 from civil_affairs.sealing import seal
+from tests.helpers.event_loop import ticks_while
 
 ID_NUMBER = "361122199001011230"
 PHONE = "13979312456"
@@ -184,8 +185,6 @@ async def test_only_the_current_session_is_read_back_as_rasas_own_query_reads_it
 async def test_waiting_for_the_database_does_not_stall_other_conversations(
     store: MaskingSQLTrackerStore, sender: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.civil_affairs.ops.test_lock_store import ticks_while
-
     tracker = store.init_tracker(sender)
     tracker.update(user_says("你好"))
     read, append = store._read_current_session, store._append

@@ -8,8 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.escalation import send_emergency_help
-from actions.faq import ActionAnswerFaq
-from civil_affairs.conversations.emergency import looks_urgent
+from actions.faq import answer_if_confident
+from civil_affairs.conversations.emergency import looks_urgent, sounds_suicidal
 
 
 class ActionEmergency(Action):
@@ -20,7 +20,12 @@ class ActionEmergency(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
-        if not looks_urgent(text):
-            # The model said "emergency" but nothing in the words says danger: answer the question.
-            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
+        if not (looks_urgent(text) or sounds_suicidal(text)):
+            # The model said "emergency" but no word of danger confirms it: answer the question when
+            # the FAQ is sure of it ("我爷爷走了半年了…" is grief, not danger). When it is not, the
+            # model's reading stands: a missed emergency costs more than a false alarm, and the
+            # false alarm reaches a person, who sees the message.
+            answered = await answer_if_confident(dispatcher, tracker)
+            if answered is not None:
+                return answered
         return await send_emergency_help(dispatcher, tracker)

@@ -33,11 +33,16 @@ async def hand_over(tracker: Tracker, reason: str) -> str:
     return reply
 
 
-async def send_emergency_help(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Hotlines at once, then the conversation goes to staff with the highest priority."""
+def send_hotlines(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The emergency hotlines that fit the latest message."""
     text = (tracker.latest_message or {}).get("text") or ""
     bureau = services().settings.bureau
     dispatcher.utter_message(text=hotline_reply(text, hotline=bureau.hotline, bureau=bureau.name))
+
+
+async def send_emergency_help(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Hotlines at once, then the conversation goes to staff with the highest priority."""
+    send_hotlines(dispatcher, tracker)
     await hand_over(tracker, "emergency")
     dispatcher.utter_message(text=texts.HANDED_OVER_REPLY)
     return []

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from actions import texts
 from actions.common import INTENT_CATEGORIES, services
-from actions.escalation import hand_over, send_emergency_help
-from civil_affairs.conversations.emergency import is_self_harm
+from actions.escalation import hand_over, send_emergency_help, send_hotlines
+from civil_affairs.conversations.emergency import is_self_harm, looks_urgent
 from civil_affairs.faq.search import Candidate, SearchResult
 from civil_affairs.faq.store import find_entry, format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
@@ -170,7 +170,12 @@ class ActionAnswerFaq(Action):
                 query = f"{context} {query}"  # what a further follow-up leans on
             if result.decision == "answer" and result.best:
                 return answer_with(dispatcher, session, result, query)
+            # Words of danger in a message the bot cannot answer ("家里断粮两天了"): the hotlines
+            # first; when it cannot even guess the question, a person at once instead of "please rephrase".
+            urgent = looks_urgent(text)
             if result.decision == "disambiguate":
+                if urgent:
+                    send_hotlines(dispatcher, tracker)
                 shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
                 dispatcher.utter_message(text=texts.FAQ_WHICH_ONE, buttons=suggestion_buttons(shown))
                 return [
@@ -178,7 +183,10 @@ class ActionAnswerFaq(Action):
                     SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
                     SlotSet("last_faq_query", query),
                 ]
-            record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
+            if not urgent:
+                record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
+        if urgent:
+            return await send_emergency_help(dispatcher, tracker)
         return await misunderstood(dispatcher, tracker, texts.FAQ_UNKNOWN)
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

@@ -3,7 +3,10 @@
 Emergencies: someone in danger right now.
 The NLU model's ``emergency`` intent is checked against these patterns before the bot treats a
 message as an emergency, because a false alarm ("我爷爷走了半年了…") answers a grieving resident
-with police numbers instead of their question. Self-harm words always count, whatever the intent.
+with police numbers instead of their question. Unambiguous self-harm words always count, whatever
+the intent. The patterns only confirm: when the model hears danger that they miss and the FAQ cannot
+answer the message either, the bot still treats it as an emergency (actions/emergency.py), because
+a missed emergency costs more than a false alarm.
 
 The choice of hotline reply lives here too (its words are in ``texts.py``), so that the action
 server (``actions/emergency.py``) and the conversation service (which answers danger words itself
@@ -20,23 +23,42 @@ from civil_affairs.text import fold_dialect, normalize
 SELF_HARM_RE = re.compile(
     r"自杀|轻生|不想活|活不下去|撑不下去|跳楼|跳河|跳江|跳下去|寻死|想死|割腕|割脉|喝农药|吃安眠药|安眠药|结束生命|了结自己|"
     r"活[着著]没(有)?意思|活够了|死了算了|一死了之|不如死了|自尽|上吊|烧炭|卧轨|想不开|"
-    r"药(都|已经)?(准备|买|攒)好了|(准备|买|攒)好了?(农)?药"
+    r"药(都|已经)?(准备|买|攒)好了|(准备|买|攒)好了?(农)?药|活腻了|不活了|寻短见|服毒|喝(了)?敌敌畏|喝(了)?百草枯|"
+    r"死了干净|了此残生"
+)
+# Words that mean self-harm in a message the model also reads as an emergency, but have everyday
+# senses too ("离了婚一了百了", "喝药" for medicine, "想解脱" from a marriage): they never raise an
+# alarm alone (``looks_urgent`` leaves them out), but they confirm the model's "emergency", and
+# then the reply is the self-harm one (12356).
+SELF_HARM_HINT_RE = re.compile(
+    r"一了百了|解脱|不想(再)?拖累|拖累(儿女|子女|孩子|家里|家人|你们)|没(有)?盼头|活受罪|熬不下去|撑不住了|"
+    r"不想醒|走了算了|先走一步|喝药|跳水库|跳塘|跳井|没意思了|活[着著](还)?有什么(意思|用)|去死"
+)
+# No food at all today: urgent temporary assistance (急难型临时救助) is the help to name.
+HUNGER_RE = re.compile(
+    r"断粮|断顿|没饭吃|揭不开锅|米都(没|冇)|一粒米|饿了好几天|饿(了)?(一天|两天|三天|一整天|到现在|得不行|得发慌)"
 )
 DANGER_RE = re.compile(
-    r"救命|危险|有危险|被打|打我|打她|打他|往死里打|家暴|家庭暴力|虐待|关在|锁在|不给饭|不给吃|饿了好几天|走失|迷路|走丢|"
+    r"救命|危险|有危险|被打|打我|打她|打他|往死里打|家暴|家庭暴力|虐待|关在|锁在|不给饭|不给吃|走失|迷路|走丢|"
     r"找不到(爸妈|家|父母|家人)|一个人在哭|弃婴|遗弃|扔在|丢在|冻|冷得|晕倒|昏迷|倒在|着火|失火|起火|受伤|流血|快不行|"
     r"流浪|乞讨|露宿|桥洞|无家可归|没地方住|不省人事|要出人命|报警|"
     r"砍死|砍人|拿刀|持刀|拿[着著]刀|提[着著]刀|要杀|杀了我|杀人|弄死|掐死|掐我|捅人|殴打|施暴|拳打脚踢|"
-    r"(用|拿).{0,3}(皮带|棍子|棒子|衣架).{0,2}(抽|打)|抽打|躲在.{0,4}(厕所|房间|屋里|柜子)|哭喊|惨叫"
+    r"(用|拿).{0,3}(皮带|棍子|棒子|衣架).{0,2}(抽|打)|抽打|躲在.{0,4}(厕所|房间|屋里|柜子)|哭喊|惨叫|"
+    # Someone taken ill or hurt right now.
+    r"叫不醒|喊不醒|醒不过来|没(有)?(了)?呼吸|没气了|不会动了|倒下去|倒地|摔倒.{0,6}(起不来|爬不起来|动不了|流血)|抽搐|口吐白沫|"
+    r"吐血|大出血|血流不止|"
+    r"噎住|喘不上气|喘不过气|透不过气|中毒|煤气(味|泄漏|漏了)|触电|溺水|掉(进|到|下).{0,3}(河|水|塘|井|水库)|心脏病(犯|发)"
 )
 STREET_RE = re.compile(r"流浪|乞讨|冻|露宿|桥洞|街上|路边|无家可归|没地方住|回不了家")
 
 
 def hotline_reply(text: str, *, hotline: str, bureau: str) -> str:
     """The emergency hotlines that fit ``text`` (12356 for self-harm, the rescue station for street cases)."""
-    reply = texts.SELF_HARM_REPLY if is_self_harm(text) else texts.GENERAL_REPLY
+    reply = texts.SELF_HARM_REPLY if sounds_suicidal(text) else texts.GENERAL_REPLY
     if is_street_case(text):
         reply += texts.STREET_LINE
+    if is_hunger_case(text):
+        reply += texts.HUNGER_LINE.format(bureau=bureau)
     return reply + texts.HOTLINE_LINE.format(hotline=hotline, bureau=bureau)
 
 
@@ -45,10 +67,23 @@ def is_self_harm(text: str) -> bool:
     return bool(SELF_HARM_RE.search(normalize(text)))
 
 
-def looks_urgent(text: str) -> bool:
-    """Someone seems to be in danger now (self-harm, violence, a lost child, a person in the cold…)."""
+def sounds_suicidal(text: str) -> bool:
+    """Self-harm words, the unambiguous ones or those with everyday senses too: the reply to a
+    message already taken for an emergency is the self-harm one (12356)."""
     folded = normalize(text)
-    return bool(SELF_HARM_RE.search(folded) or DANGER_RE.search(folded))
+    return bool(SELF_HARM_RE.search(folded) or SELF_HARM_HINT_RE.search(folded))
+
+
+def looks_urgent(text: str) -> bool:
+    """Someone seems to be in danger now (self-harm, violence, a lost child, a person in the cold,
+    someone collapsed, no food today…)."""
+    folded = normalize(text)
+    return bool(SELF_HARM_RE.search(folded) or DANGER_RE.search(folded) or HUNGER_RE.search(folded))
+
+
+def is_hunger_case(text: str) -> bool:
+    """No food at home today: urgent temporary assistance (急难型临时救助) is the right help."""
+    return bool(HUNGER_RE.search(normalize(text)))
 
 
 def is_street_case(text: str) -> bool:

@@ -20,6 +20,12 @@ GENERAL_REPLY = (
     "发现走失、被遗弃的儿童，或老人、儿童受到虐待、家暴，请马上报警 110。"
 )
 STREET_LINE = "发现流浪、乞讨或受冻的人员，可拨打 110，由民警护送到救助管理站；突发急病请拨打 120。"
+# policy-facts.md: urgent temporary assistance is given where the hardship happens, simplified
+# and given first (先行救助).
+HUNGER_LINE = (
+    "家里断了口粮、一时生活没有着落的，可以马上向所在乡镇（街道）或{bureau}求助："
+    "急难型临时救助可以简化程序、先行救助，不论户籍在哪里。"
+)
 HOTLINE_LINE = "非紧急的求助，也可以拨打 {hotline} 政务服务便民热线或联系{bureau}。"
 HANDED_OVER_REPLY = "我们已把您的消息以最高优先级转给工作人员，工作人员会尽快在这里联系您。"
 # Words of danger while staff already hold the conversation (the hotlines go out first).

@@ -18,6 +18,11 @@ from civil_affairs.conversations.emergency import is_self_harm, is_street_case, 
         "桥洞下面有人晕倒了",
         # Spelled out, not only 家暴: a resident asking this gets the hotlines, never "not our business".
         "遭遇家庭暴力怎么办？",
+        # Someone taken ill right now, and no food today (added 1 Dec: such messages got "please rephrase").
+        "我妈刚才突然晕过去了 喊不醒",
+        "老伴倒地上了 口吐白沫",
+        "家里断粮两天了 娃娃饿得直哭",
+        "屋里米都冇得了 今天还冇吃饭",
     ],
 )
 def test_danger_is_recognised(text: str) -> None:
@@ -32,6 +37,10 @@ def test_danger_is_recognised(text: str) -> None:
         "双色球中了500块 过了快两个月才想起来去兑 还来得及不",
         "老人去世了第一步做什么",
         "低保怎么申请",
+        # A fall or an illness in the past, and words of self-harm with an everyday sense, alone.
+        "去年我妈摔倒了 现在瘫在床上 能申请护理补贴吗",
+        "每天都要喝药 看病的钱医疗救助能报多少",
+        "这种日子过够了 离了婚一了百了 离婚要带什么",
     ],
 )
 def test_questions_about_death_or_money_are_not_alarms(text: str) -> None:
@@ -71,6 +80,9 @@ def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -
         ("我不想活了", ("110", "120", "12356", "12345"), ("救助管理站",)),
         ("路边有个老人冻得发抖 没地方住", ("110", "120", "救助管理站"), ("12356",)),
         ("我爸在家打我妈", ("110", "120"), ("12356", "救助管理站")),
+        # Words with everyday senses too choose the self-harm reply once the message is an emergency.
+        ("实在不想再拖累孩子们了 打算一了百了", ("110", "12356"), ("救助管理站",)),
+        ("家里断粮两天了 娃娃饿得直哭", ("110", "先行救助", "区民政局"), ("12356",)),
     ],
 )
 def test_hotline_reply_fits_the_danger(text: str, must: tuple[str, ...], must_not: tuple[str, ...]) -> None:

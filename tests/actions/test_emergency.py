@@ -1,0 +1,76 @@
+"""action_emergency and the FAQ's "don't know": danger the word lists miss still reaches a person."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import func, select
+
+from actions.common import services
+from actions.emergency import ActionEmergency
+from actions.faq import ActionAnswerFaq
+from civil_affairs.config import Settings
+from civil_affairs.models import Handoff, UnansweredQuestion
+from tests.helpers.trackers import make_tracker
+
+
+def reply_text(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def handoff_reasons() -> list[str]:
+    with services().sessions.begin() as session:
+        return list(session.scalars(select(Handoff.reason).order_by(Handoff.id)))
+
+
+async def test_self_harm_words_with_an_everyday_sense_confirm_the_models_emergency(
+    action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker("实在不想再拖累孩子们了，打算一了百了", "emergency")
+    await ActionEmergency().run(dispatcher, tracker, domain)
+    assert "12356" in reply_text(dispatcher)
+    assert handoff_reasons() == ["emergency"]
+
+
+async def test_an_emergency_no_word_confirms_still_reaches_a_person_when_the_faq_is_unsure(
+    action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker("快来人啊 我爸出事了", "emergency")
+    await ActionEmergency().run(dispatcher, tracker, domain)
+    reply = reply_text(dispatcher)
+    assert "110" in reply and "120" in reply
+    assert "您是想问" not in reply
+    assert handoff_reasons() == ["emergency"]
+
+
+async def test_grief_the_model_took_for_an_emergency_gets_the_answer_when_the_faq_is_sure(
+    action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker("老人去世了第一步做什么", "emergency")
+    events = await ActionEmergency().run(dispatcher, tracker, domain)
+    assert any(e.get("name") == "last_faq_key" and e.get("value") for e in events), events
+    assert "110 报警" not in reply_text(dispatcher)
+    assert handoff_reasons() == []
+
+
+async def test_danger_in_a_message_the_faq_cannot_place_gets_the_hotlines_and_a_person_not_a_rephrase(
+    action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker("饿得不行了 咋整", "nlu_fallback")
+    await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    reply = reply_text(dispatcher)
+    assert "先行救助" in reply and "110" in reply
+    assert "换个说法" not in reply
+    assert handoff_reasons() == ["emergency"]
+    with services().sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(UnansweredQuestion)) == 0
+
+
+async def test_danger_in_a_message_the_faq_is_unsure_of_gets_the_hotlines_before_the_choices(
+    action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker("屋里米都冇得了 今天还冇吃饭", "nlu_fallback")
+    await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    first, *rest = dispatcher.messages
+    assert "先行救助" in first["text"] and "110" in first["text"]
+    assert rest and rest[-1]["buttons"], rest  # the likeliest questions are still offered
+    assert handoff_reasons() == []

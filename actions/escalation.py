@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import services
@@ -45,4 +45,4 @@ async def send_emergency_help(dispatcher: CollectingDispatcher, tracker: Tracker
     send_hotlines(dispatcher, tracker)
     await hand_over(tracker, "emergency")
     dispatcher.utter_message(text=texts.HANDED_OVER_REPLY)
-    return []
+    return [SlotSet("emergency_raised", True)]

@@ -104,6 +104,9 @@ def turn_outcome(events: list[dict]) -> tuple[str, str, str, list[str]]:
     ]
     slots = {e["name"]: e.get("value") for e in turn if e.get("event") == "slot"}
     offered = [str(k) for k in slots.get("faq_candidates") or []]
+    if slots.get("emergency_raised"):
+        # the hotlines went out and staff were alerted, whichever action did it
+        return "emergency", intent, "", []
     if slots.get("last_faq_key"):
         # answered from the FAQ store, whichever action delegated to it
         return "faq", intent, str(slots["last_faq_key"]), []

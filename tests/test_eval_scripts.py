@@ -53,6 +53,12 @@ def test_offering_choices_is_not_confidently_wrong_and_passes_a_clarify_case(eva
     assert answered and eval_cases.is_confident_wrong(clarify, "faq", answered)
 
 
+def test_the_hotlines_sent_by_the_faq_action_count_as_an_emergency(eval_cases) -> None:  # type: ignore[no-untyped-def]
+    events = _events() + [{"event": "slot", "name": "emergency_raised", "value": True}]
+    assert eval_cases.turn_outcome(events)[0] == "emergency"
+    assert eval_cases.turn_outcome(_events())[0] == "unknown"
+
+
 def test_offered_choices_are_judged_by_keys_or_by_the_seed_answer(eval_cases) -> None:  # type: ignore[no-untyped-def]
     eval_cases._CASES.update(
         {

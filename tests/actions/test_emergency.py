@@ -56,7 +56,8 @@ async def test_danger_in_a_message_the_faq_cannot_place_gets_the_hotlines_and_a_
     action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
 ) -> None:
     tracker = make_tracker("饿得不行了 咋整", "nlu_fallback")
-    await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert {"event": "slot", "name": "emergency_raised", "value": True, "timestamp": None} in events
     reply = reply_text(dispatcher)
     assert "先行救助" in reply and "110" in reply
     assert "换个说法" not in reply

@@ -25,6 +25,15 @@
 - **the model's graph run without dask** (``run_graph``): the same nodes with the same inputs, in an
   order planned once per set of targets, instead of a dask graph built, ordered and scheduled for
   every parse and prediction.
+- **deep copies for debug lines only when debug lines are written**: Rasa's message handling, forms
+  and RulePolicy deep-copy events, messages and states for every ``structlogger.debug`` call
+  (``copy.deepcopy`` is evaluated before structlog drops the line), several per message. Those three
+  modules use ``copy`` for nothing else (tested); their ``copy`` is now ``DebugOnlyCopy``, which
+  copies when structlog's level lets debug lines through (Rasa's anonymiser then edits the copy) and
+  hands the value over unchanged when the line is dropped anyway.
+- **applied events without repeated ``isinstance``** (``servers.rasa_applied_events``): the replay of
+  a conversation's events that every prediction and session check does classifies each event class
+  once instead of asking ``ABCMeta`` up to nine times per event.
 
 Everything else is Rasa's: arguments, logging, channels, endpoints.
 """
@@ -35,6 +44,7 @@ import asyncio
 import atexit
 import copy
 import functools
+import importlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -46,6 +56,7 @@ from rasa.engine.exceptions import GraphRunError
 
 from civil_affairs.conversations.rasa_client import IDLE_CONNECTION_SECONDS
 from civil_affairs.ops.action_failover import ActionFailover
+from servers import rasa_applied_events
 
 _INSTALLED = False
 _KEPT_SESSIONS: list[aiohttp.ClientSession] = []
@@ -107,6 +118,29 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         )
         raise error
     return True
+
+
+def debug_lines_on() -> bool:
+    """Whether structlog writes debug lines (Rasa's filtering logger has a no-op ``debug`` above DEBUG)."""
+    import structlog
+    from structlog._native import _nop
+
+    wrapper = structlog.get_config().get("wrapper_class")
+    return getattr(wrapper, "debug", None) is not _nop
+
+
+class DebugOnlyCopy:
+    """The ``copy`` module for Rasa modules that deep-copy only the arguments of their debug lines."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return copy.deepcopy(value, memo) if debug_lines_on() else value
+
+
+# Rasa modules whose every use of ``copy`` is an argument of a ``structlogger.debug`` call (tested).
+DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.actions.forms", "rasa.core.policies.rule_policy")
 
 
 _EVENT_CLASSES: dict[str, Any] = {}
@@ -269,4 +303,7 @@ def install() -> None:
     _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
     Event.resolve_by_type = staticmethod(resolve_event_type)
     DaskGraphRunner.run = run_graph
+    rasa_applied_events.install()
+    for module_name in DEBUG_COPY_MODULES:
+        importlib.import_module(module_name).copy = DebugOnlyCopy  # type: ignore[attr-defined]
     _INSTALLED = True

@@ -8,7 +8,12 @@ against the JSON Schema meta-schema on every action call, and ``Event.resolve_by
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import copy
+import importlib
+import inspect
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +35,7 @@ from rasa.utils.endpoints import EndpointConfig
 from civil_affairs.config import PROJECT_ROOT, Settings
 from launcher import processes
 from servers import rasa_fixes
+from servers.rasa_applied_events import RASA_APPLIED_EVENTS, RASA_GENERATE_ALL_PRIOR_TRACKERS
 
 GOOD = {
     "events": [{"event": "slot", "name": "last_faq_key", "value": "dibao-apply", "timestamp": None}],
@@ -56,6 +62,7 @@ def installed() -> None:
     original_session = EndpointConfig.session
     original_request = EndpointConfig.request
     original_run = DaskGraphRunner.run
+    original_copies = {name: importlib.import_module(name).copy for name in rasa_fixes.DEBUG_COPY_MODULES}
     rasa_fixes.action_response_validator.cache_clear()
     rasa_fixes._EVENT_CLASSES.clear()
     rasa_fixes._INSTALLED = False
@@ -66,6 +73,10 @@ def installed() -> None:
     EndpointConfig.session = original_session
     EndpointConfig.request = original_request
     DaskGraphRunner.run = original_run
+    DialogueStateTracker.applied_events = RASA_APPLIED_EVENTS  # type: ignore[method-assign]
+    DialogueStateTracker.generate_all_prior_trackers = RASA_GENERATE_ALL_PRIOR_TRACKERS  # type: ignore[method-assign]
+    for name, module in original_copies.items():
+        importlib.import_module(name).copy = module  # type: ignore[attr-defined]
     rasa_fixes.close_kept_sessions()
     rasa_fixes._INSTALLED = False
 
@@ -247,12 +258,12 @@ def test_installed_validator_gives_rasas_error_for_an_invalid_event(installed: N
 MESSAGES = ["你好", "低保怎么申请", "俺想约个号去领证", "查一下办件进度", "我想找个人工", "谢谢", "都不是"]
 
 
-def understood(agent: Any) -> list[dict[str, Any]]:
+def understood(agent: Any, tag: str = "") -> list[dict[str, Any]]:
     """What ``agent`` makes of MESSAGES: the parse of each, and the next action after each."""
     results = []
     for number, text in enumerate(MESSAGES):
         parse = asyncio.run(agent.parse_message(text))
-        sender = f"graph-{number}-{id(agent)}"
+        sender = f"graph-{number}-{id(agent)}{tag}"
         asyncio.run(agent.handle_message(UserMessage(text, sender_id=sender)))
         tracker = asyncio.run(agent.tracker_store.retrieve(sender))
         results.append(
@@ -281,3 +292,137 @@ def test_the_graph_run_without_dask_understands_and_predicts_exactly_as_with_das
     with_dask = understood(Agent.load(model, tracker_store=InMemoryTrackerStore(None)))
     assert with_fix == with_dask
     assert [result["actions"][2] for result in with_dask[:2]] == ["utter_greet", "action_answer_faq"]
+
+
+def copy_uses_outside_debug_lines(module_name: str) -> list[int]:
+    """Lines of ``module_name`` that use ``copy`` other than inside a ``structlogger.debug(...)`` call."""
+    tree = ast.parse(inspect.getsource(importlib.import_module(module_name)))
+    inside_debug: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "debug"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "structlogger"
+        ):
+            inside_debug.update(id(inner) for inner in ast.walk(node))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id == "copy" and id(node) not in inside_debug
+    ]
+
+
+@pytest.mark.parametrize("module_name", rasa_fixes.DEBUG_COPY_MODULES)
+def test_the_modules_copy_only_for_their_debug_lines(module_name: str) -> None:
+    """What makes handing the value over unchanged exact: nothing else in them uses ``copy``."""
+    assert copy_uses_outside_debug_lines(module_name) == []
+
+
+@pytest.fixture
+def structlog_level() -> Any:
+    """Set structlog's level as Rasa does (``configure_structlog``); Rasa's default (INFO) afterwards."""
+    from rasa.utils.log_utils import configure_structlog
+
+    yield configure_structlog
+    configure_structlog(logging.INFO)
+
+
+def test_debug_copies_are_skipped_only_when_debug_lines_are_dropped(installed: None, structlog_level: Any) -> None:
+    from rasa.core import processor
+
+    value = {"events": [{"text": "低保"}]}
+    assert processor.copy is rasa_fixes.DebugOnlyCopy
+    structlog_level(logging.INFO)
+    assert processor.copy.deepcopy(value) is value  # the debug line is dropped: no copy
+    structlog_level(logging.DEBUG)
+    copied = processor.copy.deepcopy(value)
+    assert copied == value and copied is not value and copied["events"] is not value["events"]
+    assert processor.copy.copy is copy.copy
+
+
+BOOKING_TURNS = ["俺想约个号去领证", "结婚登记", "明天", "都不是", "低保怎么申请", "算了不约了", "谢谢"]
+
+
+@pytest.fixture
+def fake_action_server() -> Any:
+    """An action server on a thread that runs every action by saying its name (no events), so forms
+    keep asking: the URL of its webhook."""
+    import threading
+
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"events": [], "responses": [{"text": body["next_action"]}]})
+
+    async def serve() -> None:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        holder["runner"] = runner
+        holder["port"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        started.set()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(serve(), loop)
+    assert started.wait(10)
+    yield f"http://127.0.0.1:{holder['port']}/webhook"
+    asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def conversation_outcome(agent: Any, sender: str) -> list[Any]:
+    """Every event of a booking conversation as Rasa stores it (random ids and times left out)."""
+    for text in BOOKING_TURNS:
+        asyncio.run(agent.handle_message(UserMessage(text, sender_id=sender)))
+    tracker = asyncio.run(agent.tracker_store.retrieve(sender))
+    outcome = []
+    for event in tracker.events:
+        data = {k: v for k, v in event.as_dict().items() if k not in ("timestamp", "message_id")}
+        if isinstance(data.get("parse_data"), dict):
+            data["parse_data"] = {k: v for k, v in data["parse_data"].items() if k != "message_id"}
+        outcome.append(data)
+    return outcome
+
+
+def test_the_service_handles_conversations_as_rasa_does_without_debug_copies(
+    installed: None, structlog_level: Any, fake_action_server: str
+) -> None:
+    """With the fixes a booking conversation ends in the same events, with no deep copy made for
+    dropped debug lines; Rasa's own methods (restored on the same agent) copy for each of them."""
+    from rasa.core import processor
+    from rasa.core.actions import forms
+    from rasa.core.agent import Agent
+    from rasa.core.policies import rule_policy
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    from civil_affairs.rasa_model import ensure_model
+
+    structlog_level(logging.INFO)
+    agent = Agent.load(
+        str(ensure_model(PROJECT_ROOT / "models")),
+        tracker_store=InMemoryTrackerStore(None),
+        action_endpoint=EndpointConfig(fake_action_server),
+    )
+    with mock.patch("copy.deepcopy", wraps=copy.deepcopy) as deepcopy:
+        with_fixes = conversation_outcome(agent, "fixed")
+        copies_with_fixes = deepcopy.call_count
+        DialogueStateTracker.applied_events = RASA_APPLIED_EVENTS  # type: ignore[method-assign]
+        DialogueStateTracker.generate_all_prior_trackers = RASA_GENERATE_ALL_PRIOR_TRACKERS  # type: ignore[method-assign]
+        for module in (processor, forms, rule_policy):
+            module.copy = copy  # type: ignore[attr-defined]
+        as_rasa = conversation_outcome(agent, "rasa")
+        copies_as_rasa = deepcopy.call_count - copies_with_fixes
+    assert with_fixes == as_rasa
+    names = [event.get("name") for event in as_rasa]
+    assert "booking_form" in names and names.count("action_listen") >= 5  # the form ran, turns were taken
+    assert copies_as_rasa - copies_with_fixes >= 3 * len(BOOKING_TURNS)  # Rasa copies elsewhere too

@@ -62,6 +62,7 @@ def installed() -> None:
     original_session = EndpointConfig.session
     original_request = EndpointConfig.request
     original_run = DaskGraphRunner.run
+    original_format = RemoteAction._action_call_format
     original_copies = {name: importlib.import_module(name).copy for name in rasa_fixes.DEBUG_COPY_MODULES}
     rasa_fixes.action_response_validator.cache_clear()
     rasa_fixes._EVENT_CLASSES.clear()
@@ -73,6 +74,7 @@ def installed() -> None:
     EndpointConfig.session = original_session
     EndpointConfig.request = original_request
     DaskGraphRunner.run = original_run
+    RemoteAction._action_call_format = original_format  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = RASA_APPLIED_EVENTS  # type: ignore[method-assign]
     DialogueStateTracker.generate_all_prior_trackers = RASA_GENERATE_ALL_PRIOR_TRACKERS  # type: ignore[method-assign]
     for name, module in original_copies.items():
@@ -426,3 +428,120 @@ def test_the_service_handles_conversations_as_rasa_does_without_debug_copies(
     names = [event.get("name") for event in as_rasa]
     assert "booking_form" in names and names.count("action_listen") >= 5  # the form ran, turns were taken
     assert copies_as_rasa - copies_with_fixes >= 3 * len(BOOKING_TURNS)  # Rasa copies elsewhere too
+
+
+def booking_tracker(domain: Any) -> DialogueStateTracker:
+    """A conversation in the middle of a booking, its messages ranked as the model ranks them."""
+    from rasa.shared.core.events import ActiveLoop
+
+    def said(text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> UserUttered:
+        ranking = [{"name": intent, "confidence": 0.9}, {"name": "out_of_scope", "confidence": 0.1}]
+        parse = {"intent": ranking[0], "entities": entities or [], "text": text, "intent_ranking": ranking}
+        return UserUttered(text, ranking[0], entities or [], parse_data=parse)
+
+    events: list[Event] = [
+        ActionExecuted("action_listen"),
+        said("低保怎么申请", "ask_benefits"),
+        ActionExecuted("action_answer_faq"),
+        SlotSet("last_faq_key", "dibao-apply"),
+        ActionExecuted("action_listen"),
+        said("我想预约结婚登记", "book_appointment", [{"entity": "topic", "value": "结婚登记"}]),
+        ActionExecuted("booking_form"),
+        ActiveLoop("booking_form"),
+        SlotSet("requested_slot", "booking_date"),
+        ActionExecuted("action_listen"),
+        said("明天", "inform", [{"entity": "booking_date", "value": "2026-12-02"}]),
+        SlotSet("booking_date", "2026-12-02"),
+    ]
+    tracker = DialogueStateTracker("web-1", domain.slots)
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
+def test_the_action_call_leaves_out_only_what_no_action_reads(installed: None) -> None:
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = booking_tracker(domain)
+    for name, gets_domain in [
+        ("action_answer_faq", False),
+        ("action_ask_booking_slot", False),
+        ("validate_booking_form", True),
+    ]:
+        light = RemoteAction(name, None)._action_call_format(tracker, domain)
+        full = rasa_fixes._RASA_ACTION_CALL_FORMAT(RemoteAction(name, None), tracker, domain)
+        assert ("domain" in light) is gets_domain and full["domain"] == domain.as_dict()
+        assert {k: v for k, v in light["tracker"].items() if k != "events"} == {
+            k: v for k, v in full["tracker"].items() if k != "events"
+        }  # the latest message keeps its ranking
+        assert len(full["tracker"]["latest_message"]["intent_ranking"]) == 2
+        for sent, whole in zip(light["tracker"]["events"], full["tracker"]["events"], strict=True):
+            if whole["event"] == "user":
+                assert "intent_ranking" not in sent["parse_data"]
+                whole = {**whole, "parse_data": {k: v for k, v in whole["parse_data"].items() if k != "intent_ranking"}}
+            assert sent == whole
+    # Rasa's own tracker is not changed by it
+    assert all("intent_ranking" in event.parse_data for event in tracker.events if isinstance(event, UserUttered))
+
+
+def test_the_actions_read_the_same_from_the_lighter_call(installed: None) -> None:
+    """What the actions and rasa-sdk read from a call is the same with or without the past rankings."""
+    from rasa.shared.core.domain import Domain
+    from rasa_sdk import Tracker
+
+    from actions.booking.submit import submission_key
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = booking_tracker(domain)
+    light = Tracker.from_dict(
+        RemoteAction("validate_booking_form", None)._action_call_format(tracker, domain)["tracker"]
+    )
+    full = Tracker.from_dict(
+        rasa_fixes._RASA_ACTION_CALL_FORMAT(RemoteAction("validate_booking_form", None), tracker, domain)["tracker"]
+    )
+
+    def read(t: Tracker) -> Any:
+        return (
+            t.latest_message,
+            t.slots,
+            t.active_loop,
+            t.get_intent_of_latest_message(),
+            list(t.get_latest_entity_values("booking_date")),
+            t.slots_to_validate(),
+            [e["event"] for e in t.applied_events()],
+            t.events_after_latest_restart() and len(t.events_after_latest_restart()),
+            t.get_last_event_for("user", skip=1) and t.get_last_event_for("user", skip=1)["text"],
+            submission_key(t),
+        )
+
+    assert read(light) == read(full)
+    assert submission_key(light) is not None
+
+
+def test_actions_without_the_domain_never_read_it() -> None:
+    """Every action the domain is left out for only passes ``domain`` on (rasa-sdk gives it ``{}``)."""
+    from rasa_sdk.executor import ActionExecutor
+    from rasa_sdk.forms import ValidationAction
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    checked = 0
+    for name, action in executor.actions.items():
+        owner = getattr(action, "__self__", None)
+        if rasa_fixes.action_needs_domain(name) or owner is None:
+            continue
+        assert not isinstance(owner, ValidationAction), name
+        for cls in type(owner).__mro__:
+            if not cls.__module__.startswith("actions"):
+                continue
+            tree = ast.parse(inspect.getsource(cls).strip() if cls.__module__ else "")
+            passed_on = {id(arg) for node in ast.walk(tree) if isinstance(node, ast.Call) for arg in node.args}
+            reads = [
+                node.lineno
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Name) and node.id == "domain" and id(node) not in passed_on
+            ]
+            assert reads == [], (name, cls.__name__, reads)
+        checked += 1
+    assert checked >= 10

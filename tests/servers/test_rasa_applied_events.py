@@ -142,11 +142,3 @@ def test_forms_are_undone_as_rasa_does() -> None:
         "ActiveLoop",
         "SlotSet",
     ]
-
-
-def test_installed_by_the_rasa_fixes() -> None:
-    from servers import rasa_fixes
-
-    rasa_fixes.install()
-    assert DialogueStateTracker.applied_events is rasa_applied_events.applied_events
-    assert DialogueStateTracker.generate_all_prior_trackers is rasa_applied_events.generate_all_prior_trackers

@@ -28,7 +28,9 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import UserMessage
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core import events as rasa_events
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -63,6 +65,7 @@ def installed() -> None:
     original_request = EndpointConfig.request
     original_run = DaskGraphRunner.run
     original_format = RemoteAction._action_call_format
+    original_is_empty = Domain.is_empty
     original_copies = {name: importlib.import_module(name).copy for name in rasa_fixes.DEBUG_COPY_MODULES}
     rasa_fixes.action_response_validator.cache_clear()
     rasa_fixes._EVENT_CLASSES.clear()
@@ -75,6 +78,9 @@ def installed() -> None:
     EndpointConfig.request = original_request
     DaskGraphRunner.run = original_run
     RemoteAction._action_call_format = original_format  # type: ignore[method-assign]
+    Domain.is_empty = original_is_empty  # type: ignore[method-assign]
+    if "__copy__" in vars(Slot):
+        del Slot.__copy__
     DialogueStateTracker.applied_events = RASA_APPLIED_EVENTS  # type: ignore[method-assign]
     DialogueStateTracker.generate_all_prior_trackers = RASA_GENERATE_ALL_PRIOR_TRACKERS  # type: ignore[method-assign]
     for name, module in original_copies.items():
@@ -545,3 +551,38 @@ def test_actions_without_the_domain_never_read_it() -> None:
             assert reads == [], (name, cls.__name__, reads)
         checked += 1
     assert checked >= 10
+
+
+def test_slots_are_copied_as_copy_copies_them(installed: None) -> None:
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    assert Slot.__copy__ is rasa_fixes.slot_copy
+    for slot in domain.slots:
+        slot.value = ["a"] if slot.type_name == "list" else slot.value
+        ours = copy.copy(slot)
+        del Slot.__copy__
+        theirs = copy.copy(slot)  # copyreg's way
+        Slot.__copy__ = rasa_fixes.slot_copy  # type: ignore[attr-defined]
+        assert type(ours) is type(theirs) is type(slot) and ours is not slot
+        assert ours.__dict__ == theirs.__dict__ == slot.__dict__ and ours.__dict__ is not slot.__dict__
+        assert all(ours.__dict__[k] is v for k, v in slot.__dict__.items())  # shallow, as copy.copy
+        ours.value = "changed"
+        assert slot.value != "changed"
+    tracker = DialogueStateTracker("x", domain.slots)
+    assert tracker.slots["booking_date"] is not domain.slots[[s.name for s in domain.slots].index("booking_date")]
+
+
+def test_domain_is_empty_answers_as_rasa_without_building_a_domain_each_time(installed: None) -> None:
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    assert Domain.empty().is_empty() is True and domain.is_empty() is False
+    with mock.patch.object(Domain, "empty", wraps=Domain.empty) as empty:
+        for _ in range(5):
+            assert domain.is_empty() is False
+    assert empty.call_count == 0  # built once, before
+    assert domain.is_empty() == (domain.as_dict() == Domain.empty().as_dict())
+
+
+def test_applied_events_are_installed_with_the_fixes(installed: None) -> None:
+    from servers import rasa_applied_events
+
+    assert DialogueStateTracker.applied_events is rasa_applied_events.applied_events
+    assert DialogueStateTracker.generate_all_prior_trackers is rasa_applied_events.generate_all_prior_trackers

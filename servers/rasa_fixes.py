@@ -37,7 +37,8 @@
   the actions that read it (rasa-sdk's form validation, ``validate_*`` and
   ``action_validate_slot_mappings``; rasa-sdk hands the others ``{}``, which they never look at,
   tested), and past messages keep their top intent without ``intent_ranking``. The latest message,
-  which the FAQ action reads whole, is sent as before.
+  which the FAQ action reads whole, is sent as before. The tracker's state is built as Rasa builds
+  it, without deep-copying the active form's starting message for a body encoded at once.
 - **slots copied directly, the empty domain built once**: every tracker Rasa makes (each prediction
   replays the conversation on a new one, each action runs on a copy, forms build temporary ones)
   copies the domain's 25 slots with ``copy.copy``, which goes through ``__reduce_ex__`` and copyreg;
@@ -56,6 +57,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import copy
+import dataclasses
 import functools
 import importlib
 import os
@@ -156,7 +158,7 @@ class DebugOnlyCopy:
 DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.actions.forms", "rasa.core.policies.rule_policy")
 
 
-_RASA_ACTION_CALL_FORMAT: Any = None  # Rasa's own ``RemoteAction._action_call_format``, kept by ``install``
+_RASA_ACTION_CALL_FORMAT: Any = None  # Rasa's own ``RemoteAction._action_call_format`` (tests compare with it)
 
 
 def action_needs_domain(action_name: str) -> bool:
@@ -175,13 +177,44 @@ def without_past_rankings(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return lighter
 
 
+def tracker_state_for_action(tracker: Any) -> dict[str, Any]:
+    """``tracker.current_state(EventVerbosity.ALL)`` as Rasa 3.6 builds it, for a request body.
+
+    Two differences that the encoded body does not show: the active loop's fields are not deep-copied
+    (``dataclasses.asdict`` copied the whole message that started the form, on every call; the body
+    is encoded at once and never edited), and past messages leave out their ``intent_ranking``.
+    """
+    loop = tracker.active_loop
+    return {
+        "sender_id": tracker.sender_id,
+        "slots": tracker.current_slot_values(),
+        "latest_message": tracker._latest_message_data(),
+        "latest_event_time": tracker.events[-1].timestamp if len(tracker.events) > 0 else None,
+        "followup_action": tracker.followup_action,
+        "paused": tracker.is_paused(),
+        "events": without_past_rankings([event.as_dict() for event in tracker.events]),
+        "latest_input_channel": tracker.get_latest_input_channel(),
+        "active_loop": {field.name: getattr(loop, field.name) for field in dataclasses.fields(loop)} if loop else {},
+        "latest_action": tracker.latest_action,
+        "latest_action_name": tracker.latest_action_name,
+    }
+
+
 def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
     """``RemoteAction._action_call_format`` without what no action reads: see the module's docstring."""
-    result: dict[str, Any] = _RASA_ACTION_CALL_FORMAT(self, tracker, domain)
-    if not action_needs_domain(self.name()):
-        result.pop("domain", None)
-    state = result["tracker"]
-    state["events"] = without_past_rankings(state.get("events") or [])
+    import rasa
+
+    result = {
+        "next_action": self._name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker_state_for_action(tracker),
+        "version": rasa.__version__,
+    }
+    rasa_sends_domain = not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
+        self.name()
+    )
+    if rasa_sends_domain and action_needs_domain(self.name()):
+        result["domain"] = domain.as_dict()
     return result
 
 

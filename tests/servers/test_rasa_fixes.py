@@ -21,6 +21,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+import ujson
 from aiohttp import web
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
@@ -482,6 +483,8 @@ def test_the_action_call_leaves_out_only_what_no_action_reads(installed: None) -
             k: v for k, v in full["tracker"].items() if k != "events"
         }  # the latest message keeps its ranking
         assert len(full["tracker"]["latest_message"]["intent_ranking"]) == 2
+        assert light["tracker"]["active_loop"]["trigger_message"]["text"] == "我想预约结婚登记"  # a form is running
+        assert ujson.dumps(light["tracker"]["active_loop"]) == ujson.dumps(full["tracker"]["active_loop"])
         for sent, whole in zip(light["tracker"]["events"], full["tracker"]["events"], strict=True):
             if whole["event"] == "user":
                 assert "intent_ranking" not in sent["parse_data"]

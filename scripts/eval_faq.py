@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, decide, decision_features
-from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
+from civil_affairs.faq.ranker import ASPECT_WEIGHT, NONE_CLASS, PROGRAMME_WEIGHT, Ranker, TrainingEntry, training_entry
 from civil_affairs.setup_db import read_faq_seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,10 @@ def fold_entries(records: list[dict], test: set[int], items: list[Item]) -> list
 
 
 def cross_validate(
-    records: list[dict], folds: int = 5, seed: int = 0
+    records: list[dict],
+    folds: int = 5,
+    seed: int = 0,
+    facet_weights: tuple[float, float] = (PROGRAMME_WEIGHT, ASPECT_WEIGHT),
 ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
     """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search."""
     from civil_affairs.faq.bm25 import FaqIndex
@@ -102,7 +105,9 @@ def cross_validate(
     fit_times = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for _, test in splitter.split(np.zeros(len(items)), labels):
-        ranker = Ranker.fit(fold_entries(records, set(test.tolist()), items), keep_training_data=False)
+        ranker = Ranker.fit(
+            fold_entries(records, set(test.tolist()), items), keep_training_data=False, facet_weights=facet_weights
+        )
         fit_times.append(ranker.fit_seconds)
         margins = ranker.scores_many([items[i].text for i in test])
         for row, i in zip(margins, test, strict=False):
@@ -230,7 +235,13 @@ def confusions(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="fold seed")
+    parser.add_argument(
+        "--facet-weights",
+        type=lambda v: tuple(float(x) for x in v.split(",")),
+        default=(PROGRAMME_WEIGHT, ASPECT_WEIGHT),
+        help="programme,aspect score weights (default: the ranker's; 0,0 measures the ranker without them)",
+    )
     parser.add_argument("--calibrate", action="store_true", help="search the decision thresholds")
     parser.add_argument(
         "--nlu",
@@ -246,6 +257,12 @@ def main() -> int:
         "reports/faq-items-nlu.json and uses it as --nlu; a few minutes)",
     )
     parser.add_argument(
+        "--topic-bonus",
+        type=float,
+        default=None,
+        help="with --calibrate and --nlu: calibrate at this topic bonus only (default: try each of BONUSES)",
+    )
+    parser.add_argument(
         "--max-wrong",
         type=float,
         default=0.02,
@@ -254,7 +271,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
-    items, ranked, bm25, fit_seconds = cross_validate(records, args.folds, args.seed)
+    items, ranked, bm25, fit_seconds = cross_validate(records, args.folds, args.seed, args.facet_weights)
     policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
     top1 = sum(ranked[n][0][0] == items[n].key for n in policy) / len(policy)
     top3 = sum(items[n].key in [k for k, _ in ranked[n] if k != NONE_CLASS][:3] for n in policy) / len(policy)
@@ -266,6 +283,7 @@ def main() -> int:
         f"{len(records)} entries, {len(items)} held-out items ({len(policy)} policy questions, "
         f"{len(items) - len(policy)} outside the FAQ), {args.folds}-fold cross-validation"
     )
+    print(f"programme and aspect weights {args.facet_weights}")
     print(f"ranker   top-1 {top1:.1%}  top-3 {top3:.1%}   (mean fit {fit_seconds:.1f} s per fold)")
     for src, ns in by_source.items():
         acc = sum(ranked[n][0][0] == items[n].key for n in ns) / len(ns) if ns else 0.0
@@ -288,7 +306,7 @@ def main() -> int:
             print(f"topic bonus {CATEGORY_BONUS} (the searcher's)")
     if args.nlu and args.calibrate:
         best = None
-        for bonus in BONUSES:
+        for bonus in BONUSES if args.topic_bonus is None else (args.topic_bonus,):
             moved = with_bonus(ranked, categories, entry_category, bonus)
             c = calibrate(items, moved, args.max_wrong)
             o = outcomes(items, moved, c)

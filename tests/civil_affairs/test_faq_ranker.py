@@ -103,9 +103,17 @@ def test_decision_never_offers_a_single_choice() -> None:
     assert decision == "disambiguate" and offered == ["a", "b"] and probability < 0.999
 
 
+def test_how_to_get_an_allowance_goes_to_its_how_to_apply_entry(seed_ranker: Ranker) -> None:
+    """ "咋领" (how to get it) asks how to apply: the how-to-apply entry leads the allowance entry."""
+    scores = seed_ranker.scores("俺娘快九十了 那个高龄的补助咋领")
+    ranked = sorted((k for k in scores if k != NONE_CLASS), key=scores.__getitem__, reverse=True)
+    assert ranked[:2] == ["elderly-high-age-apply", "elderly-high-age-allowance"]
+
+
 def test_a_question_between_two_entries_offers_both(seed_ranker: Ranker) -> None:
-    """ "咋领" (how to get it) sits between the allowance entry and the how-to-apply entry."""
-    question = "俺娘快九十了 那个高龄的补助咋领"
+    """Naming the allowance without asking anything in particular sits between the allowance entry
+    and the how-to-apply entry."""
+    question = "俺娘快九十了 高龄补助的事想问一下"
     ranked = sorted(seed_ranker.scores(question).items(), key=lambda item: item[1], reverse=True)
     decision, offered, _ = decide(ranked)
     assert decision == "disambiguate"

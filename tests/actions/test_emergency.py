@@ -69,7 +69,7 @@ async def test_danger_in_a_message_the_faq_cannot_place_gets_the_hotlines_and_a_
 async def test_danger_in_a_message_the_faq_is_unsure_of_gets_the_hotlines_before_the_choices(
     action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
 ) -> None:
-    tracker = make_tracker("屋里米都冇得了 今天还冇吃饭", "nlu_fallback")
+    tracker = make_tracker("揭不开锅了 能申请点啥补助", "nlu_fallback")
     await ActionAnswerFaq().run(dispatcher, tracker, domain)
     first, *rest = dispatcher.messages
     assert "先行救助" in first["text"] and "110" in first["text"]

@@ -68,7 +68,8 @@ def suggestion_buttons(candidates: list[Candidate], with_none: bool = True) -> l
         for c in candidates
     ]
     if with_none:
-        buttons.append({"title": texts.FAQ_NONE_BUTTON_TITLE, "payload": "/faq_none"})
+        # A no: the dialogue reads it as "none of these" because the offer is open (dialogue/rules.yml).
+        buttons.append({"title": texts.FAQ_NONE_BUTTON_TITLE, "payload": "/deny"})
     return buttons
 
 
@@ -212,7 +213,8 @@ class ActionAnswerFaq(Action):
 
 
 class ActionFaqNone(Action):
-    """None of the suggested questions fits: record the question and offer a person."""
+    """None of the suggested questions fits (a no right after the offer): record the question and
+    offer a person."""
 
     def name(self) -> str:
         return "action_faq_none"

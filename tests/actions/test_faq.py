@@ -39,7 +39,7 @@ async def test_vague_question_offers_candidates_then_choice_answers(
     events = await ActionAnswerFaq().run(dispatcher, make_tracker("补贴", "ask_elderly"), domain)
     buttons = dispatcher.messages[-1]["buttons"]
     assert dispatcher.messages[-1]["text"].startswith("您是想问")
-    assert buttons[-1] == {"title": "都不是", "payload": "/faq_none"}
+    assert buttons[-1] == {"title": "都不是", "payload": "/deny"}
     assert 2 <= len(buttons) <= 4
     keys = next(e["value"] for e in events if e.get("name") == "faq_candidates")
     chosen = CollectingDispatcher()
@@ -56,7 +56,7 @@ async def test_vague_question_offers_candidates_then_choice_answers(
 
 async def test_none_of_the_candidates_records_the_question(action_settings: Settings, dispatcher, domain) -> None:
     await ActionFaqNone().run(
-        dispatcher, make_tracker("/faq_none", "faq_none", slots={"unanswered_text": "那个补贴的事"}), domain
+        dispatcher, make_tracker("/deny", "deny", slots={"unanswered_text": "那个补贴的事"}), domain
     )
     with services().sessions.begin() as session:
         assert session.scalars(select(UnansweredQuestion.text)).all() == ["那个补贴的事"]

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from actions import texts
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.model
@@ -61,3 +62,35 @@ def test_odd_messages_get_a_sensible_reply(stack: Stack, message: str) -> None:
 def test_booking_request_starts_the_booking_form_with_free_dates(stack: Stack) -> None:
     [ask] = [m for m in stack.say(sender(), "我想预约结婚登记") if m.get("buttons")]
     assert "哪一天" in ask["text"] and all("余" in b["title"] for b in ask["buttons"])
+
+
+# "都不是" is a no (deny); right after "您是想问…？" the dialogue reads it as "none of these fits"
+# (dialogue/rules.yml), elsewhere it is a plain no.
+VAGUE_QUESTION = "老人补贴"
+
+
+def offer(stack: Stack, resident: str) -> dict:
+    """Ask a vague question and return the "您是想问…？" message with its buttons."""
+    [offered] = [m for m in stack.say(resident, VAGUE_QUESTION) if m.get("text", "").startswith("您是想问")]
+    return offered
+
+
+@pytest.mark.parametrize("reply", ["/deny", "都不是", "不是这些", "没有合适的"])
+def test_a_no_after_the_offer_means_none_of_them_fits(stack: Stack, reply: str) -> None:
+    resident = sender()
+    assert offer(stack, resident)["buttons"][-1] == {"title": "都不是", "payload": "/deny"}
+    assert texts.FAQ_NONE in stack.say_text(resident, reply)
+
+
+def test_a_no_elsewhere_is_a_plain_no(stack: Stack) -> None:
+    resident = sender()
+    stack.say_text(resident, "结婚登记要带什么")  # an answer, no offer
+    text = stack.say_text(resident, "不用了")
+    assert texts.FAQ_NONE not in text and "您还有别的问题吗" in text
+
+
+def test_the_offer_is_closed_once_a_question_is_chosen(stack: Stack) -> None:
+    resident = sender()
+    first = offer(stack, resident)["buttons"][0]
+    stack.say_text(resident, first["payload"])
+    assert texts.FAQ_NONE not in stack.say_text(resident, "不是")

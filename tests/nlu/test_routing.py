@@ -49,7 +49,6 @@ ROUTES = {
     "deny": "chitchat",
     "bot_challenge": "chitchat",
     "ask_help": "chitchat",
-    "faq_none": "chitchat",
     "inform": "inform",
     "out_of_scope": "out_of_scope",
 }

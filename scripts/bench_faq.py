@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from civil_affairs.db import make_engine, make_session_factory
-from civil_affairs.faq import ranker as faq_ranker
+from civil_affairs.faq import features as faq_features
 from civil_affairs.faq.search import FaqSearcher
 from civil_affairs.faq.store import import_records
 from civil_affairs.models.base import Base
@@ -101,7 +101,7 @@ def main() -> int:
         examples = [(r["key"], v) for r in records for v in r.get("variants") or []]
         sample = random.Random(1).sample(examples, min(args.messages, len(examples)))
         # Residents' messages are new text: forget the analyses cached while fitting.
-        for cached in (faq_ranker._words, faq_ranker._pinyin, faq_ranker.question_part):
+        for cached in (faq_features._words, faq_features._pinyin, faq_features.question_part):
             cached.cache_clear()
         timings, cpu = [], []
         with factory.begin() as session:

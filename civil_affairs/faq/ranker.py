@@ -4,7 +4,7 @@ Why learned: BM25 with hand-tuned boosts matched shared words (户口簿, 证明
 was asked. Every entry carries 15-27 residents' phrasings (``variants``: dialect, homophone typos,
 traditional characters, long stories) and near misses (phrasings that share its words but belong to
 another entry). A linear SVM (one-vs-rest, so one entry's classifier can be refitted alone) learns
-from them over three views of the text:
+from them over three views of the text (``civil_affairs.faq.features``):
 
 - character 1-3 grams of the dialect-folded text (typos and unknown words still share characters),
 - jieba words with the NLU synonyms (底保 → 低保), stopwords dropped,
@@ -27,36 +27,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from civil_affairs.faq.facets import aspect_of, programme_of
-from civil_affairs.text import fold_dialect, pinyin_syllables, question_clauses, tokenize
-from civil_affairs.tfidf import view_vector
+from civil_affairs.faq.features import Featurizer
 
 NONE_CLASS = "__none__"
-VIEW_WEIGHTS = {"chars": 1.0, "words": 0.8, "pinyin": 0.5}
-# N-grams seen in one training text only are dropped: they rarely recur, and keeping them would
-# triple the weight matrix (features x entries) with 500 entries.
-MIN_DF = {"chars": 2, "words": 1, "pinyin": 2}
-QUESTION_WEIGHT = 0.15  # the asking clauses of a message (more hurt in cross-validation)
-CONTEXT_WEIGHT = 1.0  # the whole message
 # C 1.0 answers about 1 point more than 0.5 at the same confident-wrong rate in cross-validation.
 # With 500 entries a full refit takes 80-105 s here either way (the patch serves edits meanwhile).
 SVM_C = 1.0
 SVM_TOL = 1e-3  # a third faster than sklearn's 1e-4 with 500 entries, same accuracy in cross-validation
-FOLLOW_UP_CONTEXT_WEIGHT = 0.5
 # Scale of the programme and aspect scores added to an entry's margin, chosen by 5-fold
 # cross-validation over three fold seeds (make eval-faq --facet-weights): 0.2 each answered 1.7-3.0
 # points more than none at the same confident-wrong rate, top-3 unchanged; 0.3 each answered about as
@@ -65,157 +54,6 @@ PROGRAMME_WEIGHT = 0.2
 ASPECT_WEIGHT = 0.2
 NO_ASPECT = "__other__"  # training label of entries whose question has no aspect (never scored)
 PATCH_NEGATIVES = 3000  # other entries' phrasings an edited entry's classifier is refitted against
-_CJK_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
-
-
-# --- the views of a text -----------------------------------------------------------------------------
-
-
-def _chars(text: str) -> tuple[str, ...]:
-    grams: list[str] = []
-    for run in _CJK_RUN.findall(fold_dialect(text)):
-        for n in (1, 2, 3):
-            grams.extend(run[i : i + n] for i in range(len(run) - n + 1))
-    return tuple(grams)
-
-
-# jieba and pypinyin are the slow part of a fit: a refit after an edit reuses the cached analyses.
-@lru_cache(maxsize=65536)
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(tokenize(fold_dialect(text)))
-
-
-@lru_cache(maxsize=65536)
-def _pinyin(text: str) -> tuple[str, ...]:
-    syllables = pinyin_syllables(text)
-    return tuple(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False))
-
-
-VIEWS = {"chars": _chars, "words": _words, "pinyin": _pinyin}
-
-
-@lru_cache(maxsize=65536)
-def question_part(text: str) -> str:
-    """The asking clauses of ``text`` joined (the whole text when none asks)."""
-    asked = question_clauses(text)
-    return " ".join(asked) if asked else text
-
-
-class Featurizer:
-    """TF-IDF over the three views, the question clauses weighted above the whole message.
-
-    ``transform`` (sklearn) serves fitting and batch scoring; ``vector`` computes the same vector for
-    one message in plain Python, several times faster than six sklearn calls per message.
-    """
-
-    SMALL_CORPUS = 50  # fewer training texts than this: keep every n-gram (min_df 1)
-
-    def __init__(self) -> None:
-        self.vectorizers: dict[str, TfidfVectorizer] = {}
-        # Per view: (analyzer, term -> global column, weight); idf by global column.
-        self._tables: list[tuple[Any, dict[str, int], float]] = []
-        self._idf = np.zeros(0)
-        self.n_docs = 0
-
-    def _stack(self, texts: Sequence[str], fit: bool) -> sp.csr_matrix:
-        blocks = []
-        for name, vectorizer in self.vectorizers.items():
-            matrix = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
-            blocks.append(matrix * VIEW_WEIGHTS[name])
-        return sp.hstack(blocks, format="csr")
-
-    def fit(self, texts: Sequence[str]) -> Featurizer:
-        small = len(texts) < self.SMALL_CORPUS
-        self.vectorizers = {
-            name: TfidfVectorizer(analyzer=fn, sublinear_tf=True, min_df=1 if small else MIN_DF[name], dtype=np.float32)
-            for name, fn in VIEWS.items()
-        }
-        self._stack(list(texts), fit=True)
-        offset = 0
-        self._tables = []
-        idf = []
-        for name, vectorizer in self.vectorizers.items():
-            columns = {term: offset + column for term, column in vectorizer.vocabulary_.items()}
-            self._tables.append((VIEWS[name], columns, VIEW_WEIGHTS[name]))
-            idf.append(vectorizer.idf_.astype(np.float64))
-            offset += len(columns)
-        self._idf = np.concatenate(idf)
-        self.n_docs = len(texts)
-        return self
-
-    @property
-    def size(self) -> int:
-        """Number of feature columns (grows when ``extended``)."""
-        return len(self._idf)
-
-    def extended(self, texts: Sequence[str]) -> Featurizer:
-        """A copy that also knows the terms of ``texts`` (new columns at the end, idf as if those
-        texts had been in the corpus), so a new entry's own words count before the full refit."""
-        copy = Featurizer()
-        copy.vectorizers = self.vectorizers
-        copy.n_docs = self.n_docs + len(texts)
-        new_df: dict[tuple[int, str], int] = {}
-        tables = []
-        size = self.size
-        for view, (analyzer, columns, weight) in enumerate(self._tables):
-            grown = dict(columns)
-            for text in texts:
-                for term in set(analyzer(text)):
-                    if term not in columns:
-                        new_df[view, term] = new_df.get((view, term), 0) + 1
-                        if term not in grown:
-                            grown[term] = size
-                            size += 1
-            tables.append((analyzer, grown, weight))
-        idf = np.empty(size)
-        idf[: self.size] = self._idf
-        for (view, term), df in new_df.items():
-            idf[tables[view][1][term]] = np.log((1 + copy.n_docs) / (1 + df)) + 1.0
-        copy._tables, copy._idf = tables, idf
-        return copy
-
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        whole = self._stack(list(texts), fit=False)
-        asked = self._stack([question_part(t) for t in texts], fit=False)
-        combined = whole * CONTEXT_WEIGHT + asked * QUESTION_WEIGHT
-        norms = np.sqrt(np.asarray(combined.multiply(combined).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ combined)
-
-    def vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """``vector`` of each text as rows of a matrix with ``size`` columns."""
-        rows = [self.vector(t) for t in texts]
-        indptr = np.cumsum([0] + [len(c) for c, _ in rows])
-        columns = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
-        values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
-        return sp.csr_matrix((values, columns, indptr), shape=(len(texts), self.size))
-
-    def _add_views(self, text: str, weight: float, into: dict[int, float]) -> None:
-        for analyzer, vocabulary, view_weight in self._tables:
-            columns, values = view_vector(analyzer(text), vocabulary, self._idf)
-            for column, value in zip(columns.tolist(), values.tolist(), strict=True):
-                into[column] = into.get(column, 0.0) + weight * view_weight * value
-
-    def vector(self, text: str, context: str | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """(column indices, values) of ``text``'s L2-normalised vector, as ``transform`` computes it;
-        ``context`` is added at ``FOLLOW_UP_CONTEXT_WEIGHT`` (a follow-up's previous question)."""
-        features: dict[int, float] = {}
-        self._add_views(text, CONTEXT_WEIGHT, features)
-        self._add_views(question_part(text), QUESTION_WEIGHT, features)
-        if context:
-            norm = float(np.sqrt(sum(v * v for v in features.values()))) or 1.0
-            features = {c: v / norm for c, v in features.items()}
-            extra: dict[int, float] = {}
-            self._add_views(context, CONTEXT_WEIGHT, extra)
-            self._add_views(question_part(context), QUESTION_WEIGHT, extra)
-            norm = float(np.sqrt(sum(v * v for v in extra.values()))) or 1.0
-            for column, value in extra.items():
-                features[column] = features.get(column, 0.0) + FOLLOW_UP_CONTEXT_WEIGHT * value / norm
-        if not features:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        columns = np.fromiter(features.keys(), dtype=np.int64, count=len(features))
-        values = np.fromiter(features.values(), dtype=np.float64, count=len(features))
-        return columns, values / (float(np.sqrt(values @ values)) or 1.0)
 
 
 # --- training data ------------------------------------------------------------------------------------

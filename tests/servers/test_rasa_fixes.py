@@ -351,7 +351,7 @@ def test_debug_copies_are_skipped_only_when_debug_lines_are_dropped(installed: N
     assert processor.copy.copy is copy.copy
 
 
-BOOKING_TURNS = ["俺想约个号去领证", "结婚登记", "明天", "都不是", "低保怎么申请", "算了不约了", "谢谢"]
+BOOKING_TURNS = ["俺想约个号去领证", "结婚登记", "明天", "后天上午", "低保怎么申请", "算了不约了", "谢谢"]
 
 
 @pytest.fixture
@@ -433,7 +433,7 @@ def test_the_service_handles_conversations_as_rasa_does_without_debug_copies(
         copies_as_rasa = deepcopy.call_count - copies_with_fixes
     assert with_fixes == as_rasa
     names = [event.get("name") for event in as_rasa]
-    assert "booking_form" in names and names.count("action_listen") >= 5  # the form ran, turns were taken
+    assert "booking_form" in names and names.count("action_listen") >= 5, str(names)  # the form ran, turns were taken
     assert copies_as_rasa - copies_with_fixes >= 3 * len(BOOKING_TURNS)  # Rasa copies elsewhere too
 
 

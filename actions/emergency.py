@@ -29,3 +29,18 @@ class ActionEmergency(Action):
             if answered is not None:
                 return answered
         return await send_emergency_help(dispatcher, tracker)
+
+
+class ActionPlainNo(Action):
+    """A plain no (不用了, 没有了) gets the short reply; words of danger the model took for a no
+    ("屋里米都没有了…", "没有呼吸了") get the hotlines and a person instead."""
+
+    def name(self) -> str:
+        return "action_plain_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if looks_urgent(text):
+            return await send_emergency_help(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_deny")
+        return []

@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions.common import services
-from actions.emergency import ActionEmergency
+from actions.emergency import ActionEmergency, ActionPlainNo
 from actions.faq import ActionAnswerFaq
 from civil_affairs.config import Settings
 from civil_affairs.models import Handoff, UnansweredQuestion
@@ -75,3 +75,17 @@ async def test_danger_in_a_message_the_faq_is_unsure_of_gets_the_hotlines_before
     assert "先行救助" in first["text"] and "110" in first["text"]
     assert rest and rest[-1]["buttons"], rest  # the likeliest questions are still offered
     assert handoff_reasons() == []
+
+
+async def test_a_plain_no_gets_the_short_reply_and_danger_taken_for_a_no_gets_the_hotlines(
+    action_settings: Settings, domain: dict
+) -> None:
+    plain = CollectingDispatcher()
+    await ActionPlainNo().run(plain, make_tracker("没有了 不用了", "deny"), domain)
+    assert plain.messages[0]["response"] == "utter_deny"
+    urgent = CollectingDispatcher()
+    events = await ActionPlainNo().run(
+        urgent, make_tracker("家里米都没了 娃娃饿了一整天", "deny", sender_id="n2"), domain
+    )
+    assert "先行救助" in reply_text(urgent) and events
+    assert handoff_reasons() == ["emergency"]

@@ -152,6 +152,17 @@ def test_installed_event_lookup_answers_unknown_names_as_rasa_does(installed: No
     assert "no_such_event" not in rasa_fixes._EVENT_CLASSES
 
 
+async def serve_webhook(webhook: Any) -> tuple[web.AppRunner, int]:
+    """A stub action server answering POST /webhook on a free loopback port: (runner, port)."""
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 async def connections_for(calls: int) -> tuple[int, list[dict]]:
     """Send ``calls`` requests through one endpoint; how many TCP connections the server accepted."""
     peers: set[tuple[str, int]] = set()
@@ -160,13 +171,7 @@ async def connections_for(calls: int) -> tuple[int, list[dict]]:
         peers.add(request.transport.get_extra_info("peername"))
         return web.json_response({"events": [], "responses": [], "token": request.headers.get("X-Action-Token")})
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_webhook(webhook)
     endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Action-Token": "secret"})
     try:
         answers = [await endpoint.request(json={"next_action": "x"}, method="post") for _ in range(calls)]
@@ -369,14 +374,7 @@ def fake_action_server() -> Any:
         return web.json_response({"events": [], "responses": [{"text": body["next_action"]}]})
 
     async def serve() -> None:
-        app = web.Application()
-        app.router.add_post("/webhook", webhook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        holder["runner"] = runner
-        holder["port"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        holder["runner"], holder["port"] = await serve_webhook(webhook)
         started.set()
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)

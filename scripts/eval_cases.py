@@ -62,6 +62,7 @@ ACTION_BEHAVIOUR = {
     "utter_goodbye": "goodbye",
     "utter_thank": "thanks",
     "utter_out_of_scope": "out_of_scope",
+    "action_out_of_scope": "out_of_scope",
     "utter_iamabot": "out_of_scope",
     "utter_help": "help",
 }

@@ -23,22 +23,19 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_INTENT_MACRO_F1 = 0.93
 TARGET_EACH_INTENT_F1 = 0.90
 
 
-async def cross_validate(config: Path, data_dir: Path, folds: int, seed: int, out: Path) -> tuple[dict, dict]:
-    """Train on each fold's rest, parse the fold; returns Rasa's intent and entity evaluations."""
+async def fold_results(config: Path, data_dir: Path, folds: int, seed: int) -> tuple[list[Any], list[Any]]:
+    """Train on each fold's rest, parse the fold; returns Rasa's per-example intent results (target,
+    prediction, text, confidence) and entity results of every fold."""
     import rasa.model_training
     from rasa.core.agent import Agent
-    from rasa.nlu.test import (
-        _get_active_entity_extractors,
-        evaluate_entities,
-        evaluate_intents,
-        get_eval_data,
-    )
+    from rasa.nlu.test import get_eval_data
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -74,6 +71,14 @@ async def cross_validate(config: Path, data_dir: Path, folds: int, seed: int, ou
             intent_results += intents
             entity_results += entities
             print(f"  fold {number}/{folds}: {time.monotonic() - started:.0f} s", flush=True)
+    return intent_results, entity_results
+
+
+async def cross_validate(config: Path, data_dir: Path, folds: int, seed: int, out: Path) -> tuple[dict, dict]:
+    """Cross-validate (``fold_results``); returns Rasa's intent and entity evaluations."""
+    from rasa.nlu.test import _get_active_entity_extractors, evaluate_entities, evaluate_intents
+
+    intent_results, entity_results = await fold_results(config, data_dir, folds, seed)
     out.mkdir(parents=True, exist_ok=True)
     intent = evaluate_intents(intent_results, str(out), False, True, True, report_as_dict=True)
     entity = evaluate_entities(

@@ -44,6 +44,16 @@ REFIT_DELAY_SECONDS = 1.0
 WATCH_INTERVAL_SECONDS = 30.0
 
 
+def strict_calibration(calibration: Calibration) -> Calibration:
+    """The thresholds for a message the NLU model could not place (or called out of scope): answer
+    only when sure, offer only closer matches."""
+    return replace(
+        calibration,
+        answer_probability=max(calibration.answer_probability, STRICT_ANSWER_PROBABILITY),
+        offer_score=calibration.offer_score + STRICT_OFFER_RAISE,
+    )
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One ranked entry: its score (ranker margin, or BM25 in ``FaqIndex``) and confidence
@@ -242,13 +252,7 @@ class FaqSearcher:
         previous question when ``text`` is a follow-up that leans on it."""
         ranked = self.rank(session, text, category=category, context=context)
         state = self._state
-        calibration = self.calibration
-        if strict:
-            calibration = replace(
-                calibration,
-                answer_probability=max(calibration.answer_probability, STRICT_ANSWER_PROBABILITY),
-                offer_score=calibration.offer_score + STRICT_OFFER_RAISE,
-            )
+        calibration = strict_calibration(self.calibration) if strict else self.calibration
         decision, keys, probability = decide(ranked, calibration)
         metas = state.entries if state else {}
         candidates = [

@@ -13,11 +13,13 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
     sender_id: str = "test-sender",
+    confidence: float = 0.9,
 ) -> Tracker:
-    """A tracker whose latest message is ``text`` classified as ``intent`` with ``entities``."""
+    """A tracker whose latest message is ``text`` classified as ``intent`` (at ``confidence``) with
+    ``entities``."""
     latest = {
         "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
+        "intent": {"name": intent, "confidence": confidence},
         "entities": entities or [],
         "intent_ranking": [],
     }

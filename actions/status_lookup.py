@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
-from actions.asking import AskForSlot
+from actions.asking import AskForSlot, AsksNextQuestion
 from actions.common import services
 from civil_affairs.applications.lookup import describe, lookup_status, proven_application
 from civil_affairs.applications.notify import subscribe, unsubscribe
@@ -66,7 +66,7 @@ class AskIdLast6(AskForSlot):
         return "action_ask_status_lookup_form_id_last6"
 
 
-class ValidateStatusLookupForm(FormValidationAction):
+class ValidateStatusLookupForm(AsksNextQuestion):
     """Keeps what the resident typed; the lookup decides, so a malformed number is not singled out."""
 
     def name(self) -> str:

@@ -45,6 +45,9 @@
   ``slot_copy`` makes the same shallow copy (a new object of the class with the same attribute
   dict) in a third of the time. ``Domain.is_empty``, asked for every parsed message, built a whole
   empty ``Domain`` to compare with; its dict is now made once (``empty_domain_dict``).
+- **one action call per form turn** (``servers.rasa_form_questions``): the form validation actions
+  send the question Rasa asks next, and Rasa takes it instead of calling the ask action; the domain
+  sent to ``validate_*`` actions carries ``RASA_TAKES_QUESTIONS_KEY`` to say so.
 - **applied events without repeated ``isinstance``** (``servers.rasa_applied_events``): the replay of
   a conversation's events that every prediction and session check does classifies each event class
   once instead of asking ``ABCMeta`` up to nine times per event.
@@ -68,9 +71,10 @@ from typing import Any
 import aiohttp
 import ujson
 
+from actions.asking import RASA_TAKES_QUESTIONS_KEY
 from civil_affairs.conversations.rasa_client import IDLE_CONNECTION_SECONDS
 from civil_affairs.ops.action_failover import ActionFailover
-from servers import rasa_applied_events, rasa_graph
+from servers import rasa_applied_events, rasa_form_questions, rasa_graph
 
 _INSTALLED = False
 _KEPT_SESSIONS: list[aiohttp.ClientSession] = []
@@ -214,6 +218,8 @@ def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
     )
     if rasa_sends_domain and action_needs_domain(self.name()):
         result["domain"] = domain.as_dict()
+        if rasa_form_questions.installed() and self.name().startswith("validate_"):
+            result["domain"] = {**result["domain"], RASA_TAKES_QUESTIONS_KEY: True}
     return result
 
 
@@ -352,6 +358,7 @@ def install() -> None:
     Event.resolve_by_type = staticmethod(resolve_event_type)
     DaskGraphRunner.run = rasa_graph.run_graph
     rasa_applied_events.install()
+    rasa_form_questions.install()
     Slot.__copy__ = slot_copy
     Domain.is_empty = domain_is_empty
     for module_name in DEBUG_COPY_MODULES:

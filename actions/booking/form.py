@@ -7,11 +7,12 @@ from abc import ABC, abstractmethod
 from datetime import date, timedelta
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
+from actions.asking import AsksNextQuestion
 from actions.booking import answers
 from actions.booking.answers import (
     QUESTION_INTENTS,
@@ -46,8 +47,8 @@ from civil_affairs.sealing import seal
 # --- the booking form --------------------------------------------------------------------------------
 
 
-class BookingFormBase(FormValidationAction, ABC):
-    """Extraction shared by the booking, cancel and reschedule forms.
+class BookingFormBase(AsksNextQuestion, ABC):
+    """Extraction shared by the booking, cancel and reschedule forms (each also sends its next question).
 
     Needs in domain.yml: the slots of ``BOOKING_FORM_SLOTS``/``MANAGE_SLOTS`` with ``custom``
     mappings, the float slot ``booking_failures`` and the entity ``booking_choice``.

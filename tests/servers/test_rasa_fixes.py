@@ -35,9 +35,10 @@ from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from actions.asking import RASA_TAKES_QUESTIONS_KEY
 from civil_affairs.config import PROJECT_ROOT, Settings
 from launcher import processes
-from servers import rasa_fixes
+from servers import rasa_fixes, rasa_form_questions
 from servers.rasa_applied_events import RASA_APPLIED_EVENTS, RASA_GENERATE_ALL_PRIOR_TRACKERS
 
 GOOD = {
@@ -86,6 +87,7 @@ def installed() -> None:
     DialogueStateTracker.generate_all_prior_trackers = RASA_GENERATE_ALL_PRIOR_TRACKERS  # type: ignore[method-assign]
     for name, module in original_copies.items():
         importlib.import_module(name).copy = module  # type: ignore[attr-defined]
+    rasa_form_questions.uninstall()
     rasa_fixes.close_kept_sessions()
     rasa_fixes._INSTALLED = False
 
@@ -477,6 +479,8 @@ def test_the_action_call_leaves_out_only_what_no_action_reads(installed: None) -
         light = RemoteAction(name, None)._action_call_format(tracker, domain)
         full = rasa_fixes._RASA_ACTION_CALL_FORMAT(RemoteAction(name, None), tracker, domain)
         assert ("domain" in light) is gets_domain and full["domain"] == domain.as_dict()
+        if gets_domain:  # and is told that Rasa takes the question it sends (servers.rasa_form_questions)
+            assert light["domain"] == {**domain.as_dict(), RASA_TAKES_QUESTIONS_KEY: True}
         assert {k: v for k, v in light["tracker"].items() if k != "events"} == {
             k: v for k, v in full["tracker"].items() if k != "events"
         }  # the latest message keeps its ranking
@@ -587,3 +591,15 @@ def test_applied_events_are_installed_with_the_fixes(installed: None) -> None:
 
     assert DialogueStateTracker.applied_events is rasa_applied_events.applied_events
     assert DialogueStateTracker.generate_all_prior_trackers is rasa_applied_events.generate_all_prior_trackers
+
+
+def test_form_questions_are_installed_with_the_fixes_and_removed_again(installed: None) -> None:
+    from rasa.core.actions.forms import FormAction
+    from rasa.core.actions.loops import LoopAction
+
+    assert (
+        FormAction._ask_for_slot is rasa_form_questions.ask_for_slot and FormAction.run is rasa_form_questions.form_run
+    )
+    rasa_form_questions.uninstall()
+    assert FormAction.run is LoopAction.run and "run" not in vars(FormAction)
+    assert not rasa_form_questions.installed()

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "eval_cases.py"
+from tests.helpers.scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def eval_cases():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("eval_cases", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_cases"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script("eval_cases")
 
 
 def _events(*, faq_key: str | None = None, offered: list[str] | None = None) -> list[dict]:

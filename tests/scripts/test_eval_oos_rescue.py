@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from actions.out_of_scope import RESCUE_BELOW_CONFIDENCE
 from civil_affairs.faq.ranker import Ranker, TrainingEntry
+from tests.helpers.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "eval_oos_rescue.py"
 
-
-def _module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("eval_oos_rescue", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["eval_oos_rescue"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _module() -> ModuleType:
+    return load_script("eval_oos_rescue")
 
 
 @pytest.fixture(scope="module")

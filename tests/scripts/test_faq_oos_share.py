@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "faq_oos_share.py"
+from tests.helpers.scripts import load_script
 
 
-def _module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("faq_oos_share", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["faq_oos_share"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _module() -> ModuleType:
+    return load_script("faq_oos_share")
 
 
 def test_every_variant_of_every_entry_is_measured_with_its_entry() -> None:

@@ -36,7 +36,7 @@ async def test_unknown_question_is_recorded_and_offers_a_person(action_settings:
 async def test_vague_question_offers_candidates_then_choice_answers(
     action_settings: Settings, dispatcher, domain
 ) -> None:
-    events = await ActionAnswerFaq().run(dispatcher, make_tracker("补贴", "ask_elderly"), domain)
+    events = await ActionAnswerFaq().run(dispatcher, make_tracker("墓地", "ask_funeral"), domain)
     buttons = dispatcher.messages[-1]["buttons"]
     assert dispatcher.messages[-1]["text"].startswith("您是想问")
     assert buttons[-1] == {"title": "都不是", "payload": "/deny"}

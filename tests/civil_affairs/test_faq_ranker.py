@@ -110,6 +110,24 @@ def test_how_to_get_an_allowance_goes_to_its_how_to_apply_entry(seed_ranker: Ran
     assert ranked[:2] == ["elderly-high-age-apply", "elderly-high-age-allowance"]
 
 
+@pytest.mark.parametrize("question", ["有哪些补助可以领啊", "请问民政上都有啥救助", "俺能申请么子补贴"])
+def test_a_question_naming_no_programme_gets_the_overview(seed_ranker: Ranker, question: str) -> None:
+    """Asking what help there is names no programme: the answer lists them all, instead of one
+    programme's entry answered with confidence (有什么补贴 got the elderly-care subsidy before)."""
+    ranked = sorted(seed_ranker.scores(question).items(), key=lambda item: item[1], reverse=True)
+    assert decide(ranked)[:2] == ("answer", ["assistance-overview"])
+
+
+@pytest.mark.parametrize(
+    "question,key",
+    [("八十多岁的老人有啥补贴", "elderly-high-age-allowance"), ("低保户孩子读书有没有补助", "education-aid")],
+)
+def test_a_question_naming_its_programme_keeps_its_entry(seed_ranker: Ranker, question: str, key: str) -> None:
+    scores = seed_ranker.scores(question)
+    ranked = sorted((k for k in scores if k != NONE_CLASS), key=scores.__getitem__, reverse=True)
+    assert ranked[0] == key
+
+
 def test_a_question_between_two_entries_offers_both(seed_ranker: Ranker) -> None:
     """Naming the allowance without asking anything in particular sits between the allowance entry
     and the how-to-apply entry."""

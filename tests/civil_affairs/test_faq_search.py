@@ -64,8 +64,14 @@ def test_a_clear_question_is_answered(session: Session, searcher: FaqSearcher) -
 
 
 def test_a_one_word_question_offers_candidates(session: Session, searcher: FaqSearcher) -> None:
+    result = searcher.search(session, "墓地", category="funeral")
+    assert result.decision == "disambiguate" and len(result.offered) >= 2
+
+
+def test_a_one_word_question_naming_no_programme_gets_the_overview(session: Session, searcher: FaqSearcher) -> None:
+    """补贴 alone could be any programme: the overview lists them and asks which one fits."""
     result = searcher.search(session, "补贴", category="elderly")
-    assert result.decision == "disambiguate" and len(result.candidates) >= 2
+    assert result.decision == "answer" and result.best is not None and result.best.key == "assistance-overview"
 
 
 @pytest.mark.parametrize("text", ["火星上的移民签证怎么办理", "帮我写个python程序", "😀😀"])

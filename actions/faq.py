@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import texts
@@ -108,12 +109,37 @@ def search_faq(
     return result
 
 
+def choices_of(entry: FaqEntry, session: Session) -> list[Candidate]:
+    """The active entries an entry that asks back offers, in its order."""
+    keys = [str(k) for k in entry.choices or []]
+    if not keys:
+        return []
+    found = {e.key: e for e in session.scalars(select(FaqEntry).where(FaqEntry.key.in_(keys), FaqEntry.active))}
+    return [Candidate(found[k].id, k, found[k].question, found[k].category, 0.0, 0.0) for k in keys if k in found]
+
+
+def ask_back(
+    dispatcher: CollectingDispatcher, entry: FaqEntry, choices: list[Candidate], query: str
+) -> list[EventType]:
+    """An entry with choices is a question back ("有什么补贴": which programme?): its answer
+    introduces the choices, and the pick (a button, 第二个) or 都不是 is read as after "您是想问…"."""
+    dispatcher.utter_message(text=format_answer(entry, services().settings.bureau), buttons=suggestion_buttons(choices))
+    return [
+        SlotSet("faq_candidates", [c.key for c in choices]),
+        SlotSet("unanswered_text", query[:MAX_QUERY_CHARS]),
+        SlotSet("last_faq_query", query),
+    ]
+
+
 def answer_with(
     dispatcher: CollectingDispatcher, session: Session, result: SearchResult, query: str
 ) -> list[EventType]:
     """Send the confidently found entry (and close runner-ups as buttons); the slots that remember it."""
     assert result.best is not None
     entry = session.get(FaqEntry, result.best.entry_id)
+    choices = choices_of(entry, session)
+    if choices:
+        return ask_back(dispatcher, entry, choices, query)
     dispatcher.utter_message(text=format_answer(entry, services().settings.bureau))
     related = result.related()
     if related:
@@ -204,6 +230,9 @@ class ActionAnswerFaq(Action):
             if entry is None or not entry.active:
                 dispatcher.utter_message(text=texts.FAQ_CHOICE_UNCLEAR)
                 return []
+            choices = choices_of(entry, session)
+            if choices:
+                return ask_back(dispatcher, entry, choices, entry.question)
             dispatcher.utter_message(text=format_answer(entry, app.settings.bureau))
             return [
                 SlotSet("last_faq_key", entry.key),

@@ -108,6 +108,7 @@ def faq_form(
     active: str = Form(""),
     variants: str = Form(""),
     near_misses: str = Form(""),
+    choices: str = Form(""),
 ) -> dict[str, str]:
     """The editor's fields as a raw record for parse_faq (lists one per line; unticked = inactive)."""
     # ``entry_key`` because the edit route's path already has a ``key`` parameter.
@@ -124,6 +125,7 @@ def faq_form(
         "active": "1" if active else "0",
         "variants": variants,
         "near_misses": near_misses,
+        "choices": choices,
     }
 
 
@@ -142,6 +144,7 @@ def _form_values(entry: FaqEntry | None = None, **overrides: str) -> dict[str, A
         "active": True,
         "variants": "",
         "near_misses": "",
+        "choices": "",
     }
     if entry is not None:
         values.update(
@@ -157,6 +160,7 @@ def _form_values(entry: FaqEntry | None = None, **overrides: str) -> dict[str, A
             active=entry.active,
             variants="\n".join(entry.variants or []),
             near_misses="\n".join(near_miss_lines(entry.near_misses)),
+            choices="\n".join(entry.choices or []),
         )
     values.update(overrides)
     return values

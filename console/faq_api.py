@@ -50,6 +50,7 @@ class FaqIn(BaseModel):
     active: bool | None = None
     variants: list[str] | str | None = None
     near_misses: list[dict[str, str]] | str | None = None
+    choices: list[str] | str | None = None
 
 
 def _unanswered_rows(request: Request, staff: StaffContext) -> list[UnansweredQuestion]:

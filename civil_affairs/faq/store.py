@@ -37,6 +37,7 @@ ENTRY_FIELDS = (
     "active",
     "variants",
     "near_misses",
+    "choices",
 )
 CSV_FIELDS = ("key", *ENTRY_FIELDS)
 LIST_SEPARATOR = "|"
@@ -69,6 +70,7 @@ class FaqData:
     active: bool = True
     variants: list[str] = field(default_factory=list)
     near_misses: list[dict[str, str]] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -134,6 +136,9 @@ def parse_faq(raw: dict[str, Any]) -> FaqData:
             reviewed = date.fromisoformat(str(raw_reviewed).strip())
         except ValueError:
             problems.append("审核日期格式应为 YYYY-MM-DD")
+    choices = _as_list(raw.get("choices"))
+    if key and key in choices:
+        problems.append("可选条目（choices）不能包含本条目自己")
     if problems:
         raise FaqValidationError(problems)
     return FaqData(
@@ -149,6 +154,7 @@ def parse_faq(raw: dict[str, Any]) -> FaqData:
         active=_as_bool(raw.get("active", True)),
         variants=_as_list(raw.get("variants")),
         near_misses=_as_near_misses(raw.get("near_misses")),
+        choices=choices,
     )
 
 
@@ -174,6 +180,7 @@ def as_data(entry: FaqEntry) -> FaqData:
         active=entry.active,
         variants=list(entry.variants or []),
         near_misses=[dict(m) for m in entry.near_misses or []],
+        choices=list(entry.choices or []),
     )
 
 
@@ -278,6 +285,7 @@ def _record(entry: FaqEntry) -> dict[str, Any]:
         "active": entry.active,
         "variants": list(entry.variants or []),
         "near_misses": [dict(m) for m in entry.near_misses or []],
+        "choices": list(entry.choices or []),
     }
 
 
@@ -298,6 +306,7 @@ def export_csv(*, session: Session) -> str:
         row["keywords"] = LIST_SEPARATOR.join(row["keywords"])
         row["variants"] = LIST_SEPARATOR.join(row["variants"])
         row["near_misses"] = LIST_SEPARATOR.join(near_miss_lines(row["near_misses"]))
+        row["choices"] = LIST_SEPARATOR.join(row["choices"])
         row["active"] = "1" if row["active"] else "0"
         writer.writerow(row)
     return "\ufeff" + buffer.getvalue()

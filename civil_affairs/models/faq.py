@@ -34,6 +34,9 @@ class FaqEntry(Base):
     # belong to, or "none"}] that share its words but ask something else.
     variants = Column(JSON, nullable=False, default=list)
     near_misses = Column(JSON, nullable=False, default=list)
+    # Keys of the entries this one offers as buttons. An entry with choices asks back ("有什么补贴":
+    # which programme?): its answer introduces them, and the resident picks one, as with "您是想问…".
+    choices = Column(JSON, nullable=False, default=list)
     answer = Column(Text, nullable=False)
     source = Column(String(500), nullable=False, default="")
     locality = Column(String(16), nullable=False, default="national")

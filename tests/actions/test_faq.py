@@ -9,7 +9,7 @@ from actions.common import services
 from actions.faq import ActionAnswerFaq, ActionFaqNone, _choice_index, is_elliptical
 from civil_affairs.config import Settings
 from civil_affairs.faq.store import parse_faq, upsert_faq
-from civil_affairs.models import UnansweredQuestion
+from civil_affairs.models import FaqEntry, UnansweredQuestion
 from tests.helpers.trackers import make_tracker
 
 
@@ -52,6 +52,39 @@ async def test_vague_question_offers_candidates_then_choice_answers(
 
         second = session.scalars(select(FaqEntry).where(FaqEntry.key == keys[1])).one()
         assert texts(chosen).startswith(second.answer.strip())
+
+
+async def test_a_question_naming_no_programme_is_asked_back_with_the_programmes(
+    action_settings: Settings, dispatcher, domain
+) -> None:
+    """有什么补贴: the overview's answer comes with a button per programme, and is no answer yet."""
+    events = await ActionAnswerFaq().run(dispatcher, make_tracker("有什么补贴可以领", "ask_benefits"), domain)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    with services().sessions.begin() as session:
+        overview = session.scalars(select(FaqEntry).where(FaqEntry.key == "assistance-overview")).one()
+        assert dispatcher.messages[-1]["text"].startswith(overview.answer.strip())
+        assert slots["faq_candidates"] == overview.choices and "last_faq_key" not in slots
+    buttons = dispatcher.messages[-1]["buttons"]
+    assert buttons[0]["title"] == "什么是低保？什么样的家庭可以申请？"
+    assert buttons[-1] == {"title": "都不是", "payload": "/deny"} and len(buttons) == len(overview.choices) + 1
+
+    chosen = CollectingDispatcher()
+    offered = {"faq_candidates": slots["faq_candidates"]}
+    tracker = make_tracker("第二个", "choose_faq", slots=offered, entities=[{"entity": "choice", "value": "2"}])
+    events = await ActionAnswerFaq().run(chosen, tracker, domain)
+    assert any(e.get("name") == "last_faq_key" and e.get("value") == "tekun-eligibility" for e in events)
+
+
+async def test_a_choice_not_active_any_more_is_left_out(action_settings: Settings, dispatcher, domain) -> None:
+    with services().sessions.begin() as session:
+        session.scalars(select(FaqEntry).where(FaqEntry.key == "tekun-eligibility")).one().active = False
+    try:
+        events = await ActionAnswerFaq().run(dispatcher, make_tracker("有什么补贴可以领", "ask_benefits"), domain)
+        offered = next(e["value"] for e in events if e.get("name") == "faq_candidates")
+        assert "tekun-eligibility" not in offered and "dibao-eligibility" in offered
+    finally:
+        with services().sessions.begin() as session:
+            session.scalars(select(FaqEntry).where(FaqEntry.key == "tekun-eligibility")).one().active = True
 
 
 async def test_none_of_the_candidates_records_the_question(action_settings: Settings, dispatcher, domain) -> None:

@@ -259,8 +259,28 @@ def test_migration_adds_and_removes_the_training_columns(tmp_path) -> None:
     command.upgrade(config, "0010_faq_training")
     columns = {c["name"] for c in inspect(engine).get_columns("faq_entry")}
     assert {"variants", "near_misses"} <= columns
-    with sessionmaker(bind=engine)() as session:
-        old = session.scalars(select(FaqEntry).where(FaqEntry.key == "old")).one()
-        assert old.variants == [] and old.near_misses == []
+    with engine.connect() as connection:  # raw SQL: the ORM model has the later columns too
+        row = connection.execute(text("SELECT variants, near_misses FROM faq_entry WHERE key = 'old'")).one()
+    assert tuple(row) == ("[]", "[]")
     command.downgrade(config, "0007_operations")
     assert "variants" not in {c["name"] for c in inspect(create_engine(url)).get_columns("faq_entry")}
+
+
+def test_migration_adds_and_removes_the_choices_column(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0010_faq_training")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO faq_entry (key, category, question, alternatives, keywords, answer, source,"
+                " locality, active, created_at, updated_at) VALUES ('old', 'other', '问', '[]', '[]',"
+                " '答', '', 'national', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    command.upgrade(config, "0011_faq_choices")
+    with sessionmaker(bind=engine)() as session:
+        assert session.scalars(select(FaqEntry).where(FaqEntry.key == "old")).one().choices == []
+    command.downgrade(config, "0010_faq_training")
+    assert "choices" not in {c["name"] for c in inspect(create_engine(url)).get_columns("faq_entry")}

@@ -67,6 +67,17 @@ def test_yaml_and_csv_round_trip(session: Session) -> None:
         assert again == parse_faq(GOOD)
 
 
+def test_choices_round_trip_and_never_name_their_own_entry(session: Session) -> None:
+    asking = {**GOOD, "choices": ["dibao-eligibility", "tekun-eligibility"]}
+    upsert_faq(parse_faq(asking), session=session)
+    for dump, read in ((export_yaml, read_yaml), (export_csv, read_csv)):
+        record = next(r for r in read(dump(session=session)) if r["key"] == "test-entry")
+        assert parse_faq(record).choices == ["dibao-eligibility", "tekun-eligibility"]
+    with pytest.raises(FaqValidationError) as info:
+        parse_faq({**GOOD, "choices": "dibao-eligibility\ntest-entry"})
+    assert info.value.problems == ["可选条目（choices）不能包含本条目自己"]
+
+
 def test_import_updates_existing_entries_unless_create_only(session: Session) -> None:
     upsert_faq(parse_faq(GOOD), session=session)
     changed = {**GOOD, "answer": "新的答复。"}

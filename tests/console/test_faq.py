@@ -341,3 +341,11 @@ def test_the_editor_keeps_variants_and_near_misses_and_the_searcher_learns_them(
     assert "去红色星球住要办哪些手续" in page and "火星上的低保怎么申请 =&gt; dibao-how-to-apply" in page
     # A phrasing only the variants hold (not the question) finds the entry.
     assert _found_keys(factory, searcher, "去红色星球住要办哪些手续")[0] == "pet-registration-test"
+
+
+def test_the_editor_keeps_the_choices_an_entry_asks_back_with(client: TestClient, agent: str) -> None:
+    form = {**NEW_ENTRY, "active": "1", "csrf_token": agent, "choices": "dibao-eligibility\ntekun-eligibility"}
+    assert client.post("/staff/faq/new", data=form, follow_redirects=False).status_code == 303
+    assert _entries(client, q="pet-registration-test")[0]["choices"] == ["dibao-eligibility", "tekun-eligibility"]
+    page = client.get("/staff/faq/pet-registration-test/edit").text
+    assert "dibao-eligibility\ntekun-eligibility" in page

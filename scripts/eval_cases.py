@@ -111,6 +111,9 @@ def turn_outcome(events: list[dict]) -> tuple[str, str, str, list[str]]:
     if slots.get("last_faq_key"):
         # answered from the FAQ store, whichever action delegated to it
         return "faq", intent, str(slots["last_faq_key"]), []
+    if offered:
+        # asked back with entries to pick from ("您是想问…", or an entry with choices), whichever action did it
+        return "disambiguate", intent, "", offered
     for action in actions:
         if action == "action_answer_faq":
             if offered:

@@ -51,12 +51,14 @@ def test_the_hotlines_sent_by_the_faq_action_count_as_an_emergency(eval_cases) -
     assert eval_cases.turn_outcome(_events())[0] == "unknown"
 
 
-def test_the_out_of_scope_action_counts_as_out_of_scope_unless_it_answered_from_the_faq(eval_cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_out_of_scope_action_counts_as_out_of_scope_unless_the_faq_answered_or_asked_back(eval_cases) -> None:  # type: ignore[no-untyped-def]
     user = {"event": "user", "parse_data": {"intent": {"name": "out_of_scope"}}}
     action = {"event": "action", "name": "action_out_of_scope"}
     assert eval_cases.turn_outcome([user, action])[:3] == ("out_of_scope", "out_of_scope", "")
     answered = [user, action, {"event": "slot", "name": "last_faq_key", "value": "domestic-violence"}]
     assert eval_cases.turn_outcome(answered)[:3] == ("faq", "out_of_scope", "domestic-violence")
+    asked_back = [user, action, {"event": "slot", "name": "faq_candidates", "value": ["dibao-eligibility"]}]
+    assert eval_cases.turn_outcome(asked_back) == ("disambiguate", "out_of_scope", "", ["dibao-eligibility"])
 
 
 def test_offered_choices_are_judged_by_keys_or_by_the_seed_answer(eval_cases) -> None:  # type: ignore[no-untyped-def]

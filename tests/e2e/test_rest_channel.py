@@ -94,3 +94,13 @@ def test_the_offer_is_closed_once_a_question_is_chosen(stack: Stack) -> None:
     first = offer(stack, resident)["buttons"][0]
     stack.say_text(resident, first["payload"])
     assert texts.FAQ_NONE not in stack.say_text(resident, "不是")
+
+
+@pytest.mark.parametrize("question", ["请问有哪些补助可以申请", "补贴"])
+def test_a_question_naming_no_programme_is_asked_back_and_a_no_is_understood(stack: Stack, question: str) -> None:
+    """Which programme? The overview's buttons name them; 都不是 then records the question."""
+    resident = sender()
+    [asked] = [m for m in stack.say(resident, question) if m.get("buttons")]
+    titles = [b["title"] for b in asked["buttons"]]
+    assert "什么是低保？什么样的家庭可以申请？" in titles and titles[-1] == "都不是"
+    assert texts.FAQ_NONE in stack.say_text(resident, "都不是")

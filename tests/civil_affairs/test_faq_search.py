@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from civil_affairs.faq.search import FaqSearcher
 
@@ -77,3 +78,19 @@ def test_a_one_word_question_naming_no_programme_gets_the_overview(session: Sess
 @pytest.mark.parametrize("text", ["火星上的移民签证怎么办理", "帮我写个python程序", "😀😀"])
 def test_unplaceable_messages_are_not_answered(session: Session, searcher: FaqSearcher, text: str) -> None:
     assert searcher.search(session, text, category=None, strict=True).decision == "unknown"
+
+
+def test_one_blas_thread_ranks_as_the_default(session: Session, searcher: FaqSearcher) -> None:
+    """The action server runs BLAS on the calling thread only (``servers.action_server``): the
+    ranker's margins for residents' questions, follow-ups included, are the same to the last bit."""
+    questions = [(text, None) for text, _, _ in PARAPHRASES] + [
+        ("那离婚呢？", "结婚登记要带什么"),
+        ("补贴", None),
+        ("火星上的移民签证怎么办理", None),
+    ]
+    default = [searcher.rank(session, text, limit=1000, context=context) for text, context in questions]
+    with threadpool_limits(limits=1):
+        assert all(info["num_threads"] == 1 for info in threadpool_info())
+        single = [searcher.rank(session, text, limit=1000, context=context) for text, context in questions]
+    assert single == default
+    assert len(default[0]) > 100  # every entry's margin, not just the best few

@@ -6,6 +6,10 @@ action with the whole request (the tracker), which Rasa then logged.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +25,7 @@ from launcher.children import Running, start, stop, wait_ready
 from launcher.ports import free_port
 from servers.action_server import TOKEN_HEADER
 
+ROOT = Path(__file__).resolve().parents[2]
 RAW_ID = "110105 19491231 002X"
 SECRET_WORDS = "我的身份证是" + RAW_ID
 
@@ -159,3 +164,31 @@ def test_an_action_waiting_for_the_database_does_not_hold_up_the_others(action_s
     assert fast.json()["responses"][0]["text"] == "ran for tg-42"
     assert slow_answer[0].json()["responses"][0]["text"] == "slow done"
     assert waited < 0.5  # not held until the slow action's second is over
+
+
+def test_blas_runs_on_the_calling_thread_only() -> None:
+    """numpy's OpenBLAS would hand the FAQ ranker's products to a worker thread that then spins
+    after each one (half of an action server's CPU under load): the app limits BLAS and OpenMP to
+    the calling thread once the actions, and with them numpy, are imported."""
+    code = (
+        "import json, numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "before = threadpool_info()\n"
+        "from servers.action_server import build_app\n"
+        "build_app('tests.helpers.probe_actions', 'a-token-of-some-length')\n"
+        "print(json.dumps([before, threadpool_info()]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    before, after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert any(pool["user_api"] == "blas" for pool in after)
+    assert all(pool["num_threads"] == 1 for pool in after)
+    if (os.cpu_count() or 1) > 1 and "OPENBLAS_NUM_THREADS" not in os.environ:
+        assert any(pool["num_threads"] > 1 for pool in before)  # what the limit changes

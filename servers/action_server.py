@@ -14,9 +14,9 @@ name. This entry module serves the same app with three changes:
 - BLAS and OpenMP run on the calling thread only (``single_threaded_blas``). The FAQ ranker's
   vector-matrix products go through numpy's OpenBLAS, which by default hands them to a worker thread
   per core; that worker then spins (``sched_yield`` in a loop) for a while after each product before
-  it sleeps. Under the benchmark this spinning was half of an action server's CPU: replaying the
-  benchmark's action calls one at a time 20 ms apart, 6.8 → 3.6 ms of CPU per call (system time
-  3 → 0.2 ms). One small product per question gains nothing from a second thread.
+  it sleeps: 10-22% of an action server's CPU under the benchmark. Replaying the benchmark's action
+  calls one at a time 20 ms apart: 5.98 → 3.97 ms of CPU per call (README "Performance", item 17).
+  One small product per question gains nothing from a second thread.
 
 Logging is the service's (``LOG_FORMAT``, masked).
 """

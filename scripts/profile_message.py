@@ -224,12 +224,12 @@ async def profile(args: argparse.Namespace) -> None:
         channel_ms = []
         for message in texts:
             started = time.perf_counter()
-            service._before_bot("web-profile", message)
+            _outcome, _handoff, conversation_id = service._before_bot("web-profile", message)
             channel_ms.append((time.perf_counter() - started) * 1000)
             from civil_affairs.conversations.rasa_client import RasaMessage
 
             started = time.perf_counter()
-            await service._say("web-profile", [RasaMessage(text="答复" * 40)])
+            await service._say("web-profile", [RasaMessage(text="答复" * 40)], conversation_id)
             channel_ms[-1] += (time.perf_counter() - started) * 1000
         await service.rasa.aclose()
         await service.delivery.aclose()

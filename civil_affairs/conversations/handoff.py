@@ -10,14 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from civil_affairs import clock
 from civil_affairs.booking.work_calendar import load_calendar
 from civil_affairs.config import Settings
 from civil_affairs.conversations import texts
-from civil_affairs.conversations.transcripts import get_or_create_conversation, last_resident_line
+from civil_affairs.conversations.transcripts import (
+    get_or_create_conversation,
+    last_resident_line,
+    record_lines,
+    stored_line,
+)
 from civil_affairs.models import Conversation, ConversationMessage, Handoff, HandoffNote
 from civil_affairs.models.base import utcnow
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY, PRIORITY_HIGH, PRIORITY_NORMAL
@@ -59,6 +64,48 @@ _ACTIVE_HANDOFF = (
     .order_by(Handoff.id.desc())
     .limit(1)
 )
+
+
+def record_resident_line(sender_id: str, text: str, *, session: Session) -> tuple[int, int | None, int | None]:
+    """Record a resident's message and read the active handoff: (conversation id, its id, its priority).
+
+    Every resident message passes here, so it is three statements on the session's connection
+    (``record_lines`` and ``active_handoff`` took five, through the ORM). Touching the conversation
+    comes first: it takes the conversation's row lock (on SQLite the database's write lock), so the
+    handoff is read after it, at least as fresh as when it was read after the line was added.
+    """
+    connection = session.connection()
+    line = stored_line("resident", text)
+    now = utcnow()
+    if connection.execute(_TOUCH_BY_SENDER, {"sender": sender_id, "touched_at": now}).rowcount == 0:
+        conversation_id = record_lines(sender_id, [line], session=session)  # first contact opens it
+        active = active_handoff(sender_id, session=session)
+        return conversation_id, None if active is None else active.id, None if active is None else active.priority
+    conversation_id, handoff_id, priority = connection.execute(_CONVERSATION_AND_HANDOFF, {"sender": sender_id}).one()
+    connection.execute(_ADD_LINE_CORE, {**line, "conversation_id": conversation_id, "at": now})
+    return conversation_id, handoff_id, priority
+
+
+# ``record_resident_line``'s statements, on the tables (no ORM compile and execution step).
+_CONVERSATIONS, _HANDOFFS = Conversation.__table__, Handoff.__table__
+_TOUCH_BY_SENDER = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.sender_id == bindparam("sender"))
+    .values(last_message_at=bindparam("touched_at"))
+)
+# The conversation with its newest active handoff (as ``active_handoff``), or with NULLs.
+_CONVERSATION_AND_HANDOFF = (
+    select(_CONVERSATIONS.c.id, _HANDOFFS.c.id, _HANDOFFS.c.priority)
+    .select_from(
+        _CONVERSATIONS.outerjoin(
+            _HANDOFFS, (_HANDOFFS.c.conversation_id == _CONVERSATIONS.c.id) & _HANDOFFS.c.status.in_(ACTIVE)
+        )
+    )
+    .where(_CONVERSATIONS.c.sender_id == bindparam("sender"))
+    .order_by(_HANDOFFS.c.id.desc())
+    .limit(1)
+)
+_ADD_LINE_CORE = insert(ConversationMessage.__table__)
 
 
 def escalate(sender_id: str, reason: str, *, session: Session, summary: str = "") -> tuple[Handoff, bool]:

@@ -29,9 +29,9 @@ from civil_affairs.conversations.delivery import Delivery
 from civil_affairs.conversations.emergency import hotline_reply, is_self_harm, looks_urgent
 from civil_affairs.conversations.handoff import (
     acknowledgement,
-    active_handoff,
     escalate,
     rate_last_resolved,
+    record_resident_line,
     staff_alert,
 )
 from civil_affairs.conversations.rasa_client import (
@@ -42,7 +42,13 @@ from civil_affairs.conversations.rasa_client import (
     RasaUnavailable,
 )
 from civil_affairs.conversations.rate_limit import ChatRateLimiter, RateLimited
-from civil_affairs.conversations.transcripts import channel_of, clean_text, record_lines, stored_line
+from civil_affairs.conversations.transcripts import (
+    append_lines,
+    channel_of,
+    clean_text,
+    record_lines,
+    stored_line,
+)
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.models import Handoff
 from civil_affairs.models.conversation import PRIORITY_EMERGENCY
@@ -190,7 +196,7 @@ class ConversationService:
         if not text:
             return [RasaMessage(text=texts.EMPTY_TEXT)]
         try:
-            outcome, handoff_id = await asyncio.to_thread(self._before_bot, sender_id, text)
+            outcome, handoff_id, conversation_id = await asyncio.to_thread(self._before_bot, sender_id, text)
         except SQLAlchemyError:
             if not looks_urgent(text):
                 raise
@@ -203,19 +209,19 @@ class ConversationService:
                 await self._announce_safely(handoff_id, raised=outcome == "urgent-raised")
             follow_up = texts.URGENT_WHILE_HELD_TEXT if outcome.startswith("urgent") else texts.HANDED_OVER_REPLY
             return await self._say_urgently(
-                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=follow_up)]
+                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=follow_up)], conversation_id
             )
         if outcome == "paused":
             logger.info("%s: message kept for staff (handoff %s)", sender_id, handoff_id)
             return []
         if outcome in ("rated", "rated-before"):
             reply = texts.RATING_THANKS if outcome == "rated" else texts.RATING_ALREADY
-            return await self._say(sender_id, [RasaMessage(text=reply)])
+            return await self._say(sender_id, [RasaMessage(text=reply)], conversation_id)
         if outcome == "sensitive":
             if handoff_id is not None:
                 await self.announce(handoff_id)
             reply = await asyncio.to_thread(self._acknowledgement)
-            return await self._say(sender_id, [RasaMessage(text=reply)])
+            return await self._say(sender_id, [RasaMessage(text=reply)], conversation_id)
         try:
             answers = await self._ask_rasa(sender_id, text, message_id)
             if not answers and expect_answer:
@@ -235,14 +241,18 @@ class ConversationService:
             if new:
                 await self._announce_safely(urgent_id)
             return await self._say_urgently(
-                sender_id, [RasaMessage(text=self._hotlines(text)), RasaMessage(text=texts.HANDED_OVER_REPLY)]
+                sender_id,
+                [RasaMessage(text=self._hotlines(text)), RasaMessage(text=texts.HANDED_OVER_REPLY)],
+                conversation_id,
             )
-        return await self._say(sender_id, answers)
+        return await self._say(sender_id, answers, conversation_id)
 
-    async def _say_urgently(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
+    async def _say_urgently(
+        self, sender_id: str, answers: list[RasaMessage], conversation_id: int | None = None
+    ) -> list[RasaMessage]:
         """Record the hotline reply if the database lets us; send it in any case."""
         try:
-            return await self._say(sender_id, answers)
+            return await self._say(sender_id, answers, conversation_id)
         except SQLAlchemyError:
             logger.exception("%s: hotline reply sent but not recorded", sender_id)
             return answers
@@ -290,41 +300,50 @@ class ConversationService:
             stored = answered_turn(sender_id, message_id, session=session)
         return None if stored is None else [RasaMessage.from_json(item) for item in stored]
 
-    def _before_bot(self, sender_id: str, text: str) -> tuple[str, int | None]:
+    def _before_bot(self, sender_id: str, text: str) -> tuple[str, int | None, int]:
+        """Record the resident's message and decide who answers; third value: the conversation's id."""
         with self.sessions.begin() as session:
-            record_lines(sender_id, [stored_line("resident", text)], session=session)
-            active = active_handoff(sender_id, session=session)
+            conversation_id, active_id, active_priority = record_resident_line(sender_id, text, session=session)
             # Danger first: before the paused branch (staff may be away for the night) and before Rasa.
-            if active is not None and looks_urgent(text):
-                raised = active.priority != PRIORITY_EMERGENCY
+            if active_id is not None and looks_urgent(text):
+                raised = active_priority != PRIORITY_EMERGENCY
                 escalate(sender_id, "emergency", session=session, summary=text)
-                return ("urgent-raised" if raised else "urgent-held"), active.id
-            if active is None and is_self_harm(text):
+                return ("urgent-raised" if raised else "urgent-held"), active_id, conversation_id
+            if active_id is None and is_self_harm(text):
                 # Self-harm words always count (civil_affairs.conversations.emergency); other danger words go to
                 # Rasa, whose emergency action checks them against the recognised intent.
                 handoff, new = escalate(sender_id, "emergency", session=session, summary=text)
-                return ("emergency-new" if new else "emergency"), handoff.id
+                return ("emergency-new" if new else "emergency"), handoff.id, conversation_id
             rating = parse_rating(text)
             if rating is not None:
                 rated = rate_last_resolved(sender_id, rating, session=session)
-                return ("rated" if rated else "rated-before"), None
-            if active is not None:
-                return "paused", active.id
+                return ("rated" if rated else "rated-before"), None, conversation_id
+            if active_id is not None:
+                return "paused", active_id, conversation_id
             if is_sensitive(text):
                 handoff, new = escalate(sender_id, "sensitive", session=session, summary=text)
-                return "sensitive", handoff.id if new else None
-        return "bot", None
+                return "sensitive", handoff.id if new else None, conversation_id
+        return "bot", None, conversation_id
 
     def _acknowledgement(self) -> str:
         with self.sessions.begin() as session:
             return acknowledgement(self.settings, session=session)
 
-    async def _say(self, sender_id: str, answers: list[RasaMessage]) -> list[RasaMessage]:
+    async def _say(
+        self, sender_id: str, answers: list[RasaMessage], conversation_id: int | None = None
+    ) -> list[RasaMessage]:
+        """Record the bot's answers (``conversation_id`` when known: no look-up, no ORM session)."""
+
         def record() -> None:
             lines = [
                 stored_line("bot", _shown(answer), [{"title": b.title, "payload": b.payload} for b in answer.buttons])
                 for answer in answers
             ]
+            engine = self.sessions.kw.get("bind")
+            if conversation_id is not None and isinstance(engine, Engine):
+                with engine.begin() as connection:
+                    append_lines(connection, conversation_id, lines)
+                return
             with self.sessions.begin() as session:
                 record_lines(sender_id, lines, session=session)
 

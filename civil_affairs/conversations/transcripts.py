@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from civil_affairs.models import Conversation, ConversationMessage
@@ -112,12 +113,32 @@ def record_lines(sender_id: str, lines: list[dict[str, Any]], *, session: Sessio
     return conversation_id
 
 
+def append_lines(connection: Connection, conversation_id: int, lines: list[dict[str, Any]]) -> None:
+    """``record_lines`` for a conversation whose id is known, on a plain connection: two statements.
+
+    Without the ORM session (its unit of work, its evaluation of the UPDATE against loaded objects)
+    and without looking the conversation up again: conversations are never deleted.
+    """
+    if lines:
+        now = utcnow()
+        connection.execute(_ADD_LINE_CORE, [{**line, "conversation_id": conversation_id, "at": now} for line in lines])
+        connection.execute(_TOUCH_CORE, {"conversation": conversation_id, "touched_at": now})
+
+
 # ``record_lines``'s statements, built once (building them per message was a fifth of its CPU).
 _CONVERSATION_ID = select(Conversation.id).where(Conversation.sender_id == bindparam("sender"))
 _ADD_LINE = insert(ConversationMessage)
 _TOUCH = (
     update(Conversation)
     .where(Conversation.id == bindparam("conversation"))
+    .values(last_message_at=bindparam("touched_at"))
+)
+# The same on the tables, for a plain connection (no ORM compile and execution step).
+_CONVERSATIONS = Conversation.__table__
+_ADD_LINE_CORE = insert(ConversationMessage.__table__)
+_TOUCH_CORE = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation"))
     .values(last_message_at=bindparam("touched_at"))
 )
 

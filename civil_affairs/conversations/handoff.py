@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from civil_affairs import clock
@@ -19,6 +19,7 @@ from civil_affairs.config import Settings
 from civil_affairs.conversations import texts
 from civil_affairs.conversations.transcripts import (
     get_or_create_conversation,
+    insert_lines,
     last_resident_line,
     record_lines,
     stored_line,
@@ -82,7 +83,7 @@ def record_resident_line(sender_id: str, text: str, *, session: Session) -> tupl
         active = active_handoff(sender_id, session=session)
         return conversation_id, None if active is None else active.id, None if active is None else active.priority
     conversation_id, handoff_id, priority = connection.execute(_CONVERSATION_AND_HANDOFF, {"sender": sender_id}).one()
-    connection.execute(_ADD_LINE_CORE, {**line, "conversation_id": conversation_id, "at": now})
+    insert_lines(connection, conversation_id, [line], now)
     return conversation_id, handoff_id, priority
 
 
@@ -105,7 +106,6 @@ _CONVERSATION_AND_HANDOFF = (
     .order_by(_HANDOFFS.c.id.desc())
     .limit(1)
 )
-_ADD_LINE_CORE = insert(ConversationMessage.__table__)
 
 
 def escalate(sender_id: str, reason: str, *, session: Session, summary: str = "") -> tuple[Handoff, bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -121,8 +122,13 @@ def append_lines(connection: Connection, conversation_id: int, lines: list[dict[
     """
     if lines:
         now = utcnow()
-        connection.execute(_ADD_LINE_CORE, [{**line, "conversation_id": conversation_id, "at": now} for line in lines])
+        insert_lines(connection, conversation_id, lines, now)
         connection.execute(_TOUCH_CORE, {"conversation": conversation_id, "touched_at": now})
+
+
+def insert_lines(connection: Connection, conversation_id: int, lines: list[dict[str, Any]], at: datetime) -> None:
+    """Insert ``stored_line`` rows of a known conversation in one statement, on a plain connection."""
+    connection.execute(_ADD_LINE_CORE, [{**line, "conversation_id": conversation_id, "at": at} for line in lines])
 
 
 # ``record_lines``'s statements, built once (building them per message was a fifth of its CPU).

@@ -28,6 +28,7 @@ from civil_affairs.faq.store import (
     FaqData,
     FaqValidationError,
     as_data,
+    check_choices,
     find_entry,
     list_faq,
     near_miss_lines,
@@ -261,6 +262,18 @@ def faq_create_submit(
                 from_unanswered=from_unanswered,
                 code=status.HTTP_409_CONFLICT,
             )
+        try:
+            check_choices(data, session=session)
+        except FaqValidationError as exc:
+            return _editor(
+                request,
+                staff,
+                _invalid_form(raw),
+                is_new=True,
+                problems=exc.problems,
+                from_unanswered=from_unanswered,
+                code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
         save_entry(data, True, staff, client_ip(request), session=session)
         if from_unanswered is not None and resolve_unanswered(from_unanswered, session=session):
             audit.record(
@@ -306,6 +319,17 @@ def faq_edit_submit(
     with sessions(request).begin() as session:
         if find_entry(key, session=session) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
+        try:
+            check_choices(data, session=session)
+        except FaqValidationError as exc:
+            return _editor(
+                request,
+                staff,
+                _invalid_form(raw),
+                is_new=False,
+                problems=exc.problems,
+                code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
         save_entry(data, False, staff, client_ip(request), session=session)
     return RedirectResponse(_saved_url(key), status_code=status.HTTP_303_SEE_OTHER)
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from civil_affairs import audit
 from civil_affairs.faq.store import (
     FaqValidationError,
+    check_choices,
     find_entry,
     list_faq,
     list_unanswered,
@@ -117,6 +118,10 @@ def api_faq_save(request: Request, body: FaqIn, staff: StaffContext = Depends(ch
     except FaqValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.problems) from exc
     with sessions(request).begin() as session:
+        try:
+            check_choices(data, session=session)
+        except FaqValidationError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.problems) from exc
         created = find_entry(data.key, session=session) is None
         entry = save_entry(data, created, staff, client_ip(request), session=session)
         payload = {"created": created, "entry": entry_json(entry)}

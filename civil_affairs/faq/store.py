@@ -158,6 +158,17 @@ def parse_faq(raw: dict[str, Any]) -> FaqData:
     )
 
 
+def check_choices(data: FaqData, *, session: Session, also_known: Iterable[str] = ()) -> None:
+    """Refuse choices that name no entry (a typo would silently drop a button); ``also_known`` are
+    keys being imported together with ``data``."""
+    if not data.choices:
+        return
+    known = set(also_known) | set(session.scalars(select(FaqEntry.key).where(FaqEntry.key.in_(data.choices))))
+    missing = [key for key in data.choices if key not in known]
+    if missing:
+        raise FaqValidationError([f"可选条目（choices）中没有这些编号：{', '.join(missing)}"])
+
+
 def find_entry(key: str, *, session: Session) -> FaqEntry | None:
     """The entry with exactly ``key``, active or not."""
     if not key:
@@ -214,7 +225,7 @@ def import_records(records: Iterable[dict[str, Any]], *, session: Session, creat
     near misses, so an upgraded database learns from the seed too.
     """
     report = ImportReport()
-    parsed: list[FaqData] = []
+    parsed: list[tuple[int, FaqData]] = []
     seen: set[str] = set()
     for number, raw in enumerate(records, start=1):
         try:
@@ -226,11 +237,17 @@ def import_records(records: Iterable[dict[str, Any]], *, session: Session, creat
             report.rejected.append((number, f"编号 {data.key} 重复"))
             continue
         seen.add(data.key)
-        parsed.append(data)
+        parsed.append((number, data))
+    for number, data in parsed:
+        try:
+            check_choices(data, session=session, also_known=seen)
+        except FaqValidationError as exc:
+            report.rejected.append((number, str(exc)))
     if report.rejected:
+        report.rejected.sort()
         return report
     existing = set(session.scalars(select(FaqEntry.key)).all())
-    for data in parsed:
+    for _, data in parsed:
         if data.key in existing:
             if create_only:
                 _fill_training_examples(data, session=session)

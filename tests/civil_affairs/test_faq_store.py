@@ -78,6 +78,15 @@ def test_choices_round_trip_and_never_name_their_own_entry(session: Session) -> 
     assert info.value.problems == ["可选条目（choices）不能包含本条目自己"]
 
 
+def test_an_import_refuses_choices_that_name_no_entry_unless_the_file_brings_it(session: Session) -> None:
+    asking = {**GOOD, "choices": ["new-in-this-file"]}
+    assert import_records([asking], session=session).rejected == [
+        (1, "可选条目（choices）中没有这些编号：new-in-this-file")
+    ]
+    brought = {**GOOD, "key": "new-in-this-file"}
+    assert import_records([asking, brought], session=session).created == 2
+
+
 def test_import_updates_existing_entries_unless_create_only(session: Session) -> None:
     upsert_faq(parse_faq(GOOD), session=session)
     changed = {**GOOD, "answer": "新的答复。"}

@@ -349,3 +349,12 @@ def test_the_editor_keeps_the_choices_an_entry_asks_back_with(client: TestClient
     assert _entries(client, q="pet-registration-test")[0]["choices"] == ["dibao-eligibility", "tekun-eligibility"]
     page = client.get("/staff/faq/pet-registration-test/edit").text
     assert "dibao-eligibility\ntekun-eligibility" in page
+
+
+def test_a_choice_that_names_no_entry_is_refused_politely(client: TestClient, agent: str) -> None:
+    form = {**NEW_ENTRY, "active": "1", "csrf_token": agent, "choices": "dibao-eligibility\ndibao-eligibilty"}
+    response = client.post("/staff/faq/new", data=form, follow_redirects=False)
+    assert response.status_code == 422 and "没有这些编号：dibao-eligibilty" in response.text
+    assert _entries(client, q="pet-registration-test") == []
+    api = client.post("/api/staff/faq", json={**NEW_ENTRY, "choices": ["nope-entry"]}, headers=csrf_headers(agent))
+    assert api.status_code == 422 and "nope-entry" in api.text

@@ -2,7 +2,7 @@
 
 rasa-sdk's own command line listens on 0.0.0.0 and runs any action for anyone who can reach it,
 trusting the tracker in the request; a forged ``POST /webhook`` could then act in any resident's
-name. This entry module serves the same app with four changes:
+name. This entry module serves the same app with these changes:
 
 - it listens on ``--host`` (``ACTION_HOST``, default 127.0.0.1);
 - every request except ``GET /health`` must carry ``X-Action-Token: $ACTION_SERVER_TOKEN``

@@ -59,7 +59,9 @@ def entry_json(entry: FaqEntry) -> dict[str, Any]:
 
 
 def save_entry(data: FaqData, created: bool, staff: StaffContext, ip: str, *, session: Session) -> FaqEntry:
-    """Write one entry and audit it as a create or an update."""
+    """Write one entry and audit it as a create or an update; FaqValidationError (nothing written) when
+    its choices name no entry."""
+    check_choices(data, session=session)
     entry = upsert_faq(data, session=session)
     audit.record(
         audit.FAQ_CREATE if created else audit.FAQ_UPDATE,
@@ -239,52 +241,36 @@ def faq_create_submit(
     staff: StaffContext = Depends(check_csrf),
 ) -> Response:
     """Create an entry; an existing key is refused rather than overwritten."""
-    try:
-        data = parse_faq(raw)
-    except FaqValidationError as exc:
+
+    def refused(problems: list[str], code: int = status.HTTP_422_UNPROCESSABLE_ENTITY) -> Response:
         return _editor(
             request,
             staff,
             _invalid_form(raw),
             is_new=True,
-            problems=exc.problems,
+            problems=problems,
             from_unanswered=from_unanswered,
-            code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            code=code,
         )
-    with sessions(request).begin() as session:
-        if find_entry(data.key, session=session) is not None:
-            return _editor(
-                request,
-                staff,
-                _invalid_form(raw),
-                is_new=True,
-                problems=[KEY_TAKEN_TEXT.format(key=data.key)],
-                from_unanswered=from_unanswered,
-                code=status.HTTP_409_CONFLICT,
-            )
-        try:
-            check_choices(data, session=session)
-        except FaqValidationError as exc:
-            return _editor(
-                request,
-                staff,
-                _invalid_form(raw),
-                is_new=True,
-                problems=exc.problems,
-                from_unanswered=from_unanswered,
-                code=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        save_entry(data, True, staff, client_ip(request), session=session)
-        if from_unanswered is not None and resolve_unanswered(from_unanswered, session=session):
-            audit.record(
-                audit.UNANSWERED_RESOLVE,
-                session=session,
-                staff_user_id=staff.user_id,
-                target_type="unanswered",
-                target_id=from_unanswered,
-                detail=f"已新建问答 {data.key}",
-                ip=client_ip(request),
-            )
+
+    try:
+        data = parse_faq(raw)
+        with sessions(request).begin() as session:
+            if find_entry(data.key, session=session) is not None:
+                return refused([KEY_TAKEN_TEXT.format(key=data.key)], status.HTTP_409_CONFLICT)
+            save_entry(data, True, staff, client_ip(request), session=session)
+            if from_unanswered is not None and resolve_unanswered(from_unanswered, session=session):
+                audit.record(
+                    audit.UNANSWERED_RESOLVE,
+                    session=session,
+                    staff_user_id=staff.user_id,
+                    target_type="unanswered",
+                    target_id=from_unanswered,
+                    detail=f"已新建问答 {data.key}",
+                    ip=client_ip(request),
+                )
+    except FaqValidationError as exc:
+        return refused(exc.problems)
     return RedirectResponse(_saved_url(data.key), status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -307,6 +293,10 @@ def faq_edit_submit(
     raw = {**raw, "key": key}
     try:
         data = parse_faq(raw)
+        with sessions(request).begin() as session:
+            if find_entry(key, session=session) is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
+            save_entry(data, False, staff, client_ip(request), session=session)
     except FaqValidationError as exc:
         return _editor(
             request,
@@ -316,21 +306,6 @@ def faq_edit_submit(
             problems=exc.problems,
             code=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
-    with sessions(request).begin() as session:
-        if find_entry(key, session=session) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND_TEXT)
-        try:
-            check_choices(data, session=session)
-        except FaqValidationError as exc:
-            return _editor(
-                request,
-                staff,
-                _invalid_form(raw),
-                is_new=False,
-                problems=exc.problems,
-                code=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        save_entry(data, False, staff, client_ip(request), session=session)
     return RedirectResponse(_saved_url(key), status_code=status.HTTP_303_SEE_OTHER)
 
 

@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from civil_affairs import audit
 from civil_affairs.faq.store import (
     FaqValidationError,
-    check_choices,
     find_entry,
     list_faq,
     list_unanswered,
@@ -115,16 +114,12 @@ def api_faq_save(request: Request, body: FaqIn, staff: StaffContext = Depends(ch
     """Create or update the entry with ``body.key`` (201 when created)."""
     try:
         data = parse_faq(body.dict(exclude_unset=True))
+        with sessions(request).begin() as session:
+            created = find_entry(data.key, session=session) is None
+            entry = save_entry(data, created, staff, client_ip(request), session=session)
+            payload = {"created": created, "entry": entry_json(entry)}
     except FaqValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.problems) from exc
-    with sessions(request).begin() as session:
-        try:
-            check_choices(data, session=session)
-        except FaqValidationError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.problems) from exc
-        created = find_entry(data.key, session=session) is None
-        entry = save_entry(data, created, staff, client_ip(request), session=session)
-        payload = {"created": created, "entry": entry_json(entry)}
     return JSONResponse(payload, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -12,6 +12,7 @@ import time
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from civil_affairs.db import make_engine, make_session_factory
@@ -243,11 +244,8 @@ def test_seed_loads_variants_into_an_entry_that_had_none(session: Session) -> No
     assert len(entry.variants) >= 15 and entry.near_misses
 
 
-def test_migration_adds_and_removes_the_training_columns(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    config = alembic_config(url)
-    command.upgrade(config, "0007_operations")
-    engine = create_engine(url)
+def _insert_an_old_entry(engine: Engine) -> None:
+    """An entry 'old' with only the columns every revision has."""
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -256,6 +254,14 @@ def test_migration_adds_and_removes_the_training_columns(tmp_path) -> None:
                 " '答', '', 'national', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
         )
+
+
+def test_migration_adds_and_removes_the_training_columns(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0007_operations")
+    engine = create_engine(url)
+    _insert_an_old_entry(engine)
     command.upgrade(config, "0010_faq_training")
     columns = {c["name"] for c in inspect(engine).get_columns("faq_entry")}
     assert {"variants", "near_misses"} <= columns
@@ -271,14 +277,7 @@ def test_migration_adds_and_removes_the_choices_column(tmp_path) -> None:
     config = alembic_config(url)
     command.upgrade(config, "0010_faq_training")
     engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO faq_entry (key, category, question, alternatives, keywords, answer, source,"
-                " locality, active, created_at, updated_at) VALUES ('old', 'other', '问', '[]', '[]',"
-                " '答', '', 'national', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-            )
-        )
+    _insert_an_old_entry(engine)
     command.upgrade(config, "0011_faq_choices")
     with sessionmaker(bind=engine)() as session:
         assert session.scalars(select(FaqEntry).where(FaqEntry.key == "old")).one().choices == []

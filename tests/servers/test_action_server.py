@@ -168,7 +168,7 @@ def test_an_action_waiting_for_the_database_does_not_hold_up_the_others(action_s
 
 def test_blas_runs_on_the_calling_thread_only() -> None:
     """numpy's OpenBLAS would hand the FAQ ranker's products to a worker thread that then spins
-    after each one (half of an action server's CPU under load): the app limits BLAS and OpenMP to
+    after each one (10-22% of an action server's CPU under load): the app limits BLAS and OpenMP to
     the calling thread once the actions, and with them numpy, are imported."""
     code = (
         "import json, numpy\n"

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, Decision, decide
+from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
 
@@ -42,6 +43,7 @@ RELATED_MAX_PROBABILITY = 0.98
 PATCH_LIMIT = 10  # more changed entries than this (an import): wait for the background refit
 REFIT_DELAY_SECONDS = 1.0
 WATCH_INTERVAL_SECONDS = 30.0
+DECISION_DEPTH = 6  # ranked entries the decision reads (__none__ further down counts as -2.0)
 
 
 def strict_calibration(calibration: Calibration) -> Calibration:
@@ -76,6 +78,9 @@ class SearchResult:
     candidates: list[Candidate]
     offered: list[Candidate] = field(default_factory=list)
     probability: float = 0.0
+    # The programme's name when the message only named one ("高龄津贴"): ``offered`` are its
+    # entries, and the question back asks which aspect (``civil_affairs.faq.programmes``).
+    programme_name: str | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -155,7 +160,7 @@ class FaqSearcher:
                         len(stale),
                     )
                 self._schedule_refit(session)
-            self._state = _State(ranker, entries)
+            self._state = _State(ranker, entries, _programmes(entries))
             self._version = version
             self._ensure_watcher(session)
             return self._state
@@ -190,7 +195,7 @@ class FaqSearcher:
             # If the store changed meanwhile, the next search or the watcher patches and
             # schedules another refit; this result is dropped.
             if ranker is not None and version == self._version:
-                self._state = _State(ranker, entries)
+                self._state = _State(ranker, entries, _programmes(entries))
                 logger.info("faq ranker refitted on %d entries in %.1f s", len(training), ranker.fit_seconds)
 
     def wait_for_refit(self, timeout: float = 60.0) -> bool:
@@ -225,10 +230,15 @@ class FaqSearcher:
     # --- searching -----------------------------------------------------------------------------------
 
     def rank(
-        self, session: Session, text: str, category: str | None = None, limit: int = 6, context: str | None = None
+        self,
+        session: Session,
+        text: str,
+        category: str | None = None,
+        limit: int | None = DECISION_DEPTH,
+        context: str | None = None,
     ) -> list[tuple[str, float]]:
-        """(key, margin) of the active entries best first, ``__none__`` included; entries in the
-        topic the NLU model recognised get a small bonus."""
+        """(key, margin) of the active entries best first (``limit`` of them, None: all),
+        ``__none__`` included; entries in the topic the NLU model recognised get a small bonus."""
         state = self._state_for(session)
         if state.ranker is None or not text.strip():
             return []
@@ -242,7 +252,7 @@ class FaqSearcher:
                 score += CATEGORY_BONUS
             ranked.append((key, score))
         ranked.sort(key=lambda item: item[1], reverse=True)
-        return ranked[:limit]
+        return ranked[:limit] if limit is not None else ranked
 
     def search(
         self, session: Session, text: str, category: str | None = None, strict: bool = False, context: str | None = None
@@ -250,24 +260,33 @@ class FaqSearcher:
         """Rank entries for ``text`` and decide; ``strict`` when the NLU model could not place it,
         which asks for a higher probability before answering or offering; ``context`` is the
         previous question when ``text`` is a follow-up that leans on it."""
-        ranked = self.rank(session, text, category=category, context=context)
+        ranked = self.rank(session, text, category=category, context=context, limit=None)
         state = self._state
         calibration = strict_calibration(self.calibration) if strict else self.calibration
-        decision, keys, probability = decide(ranked, calibration)
+        decision, keys, probability = decide(ranked[:DECISION_DEPTH], calibration)
+        # A message that only names a programme ("高龄津贴") is asked which aspect: any one answer
+        # would be a guess. A follow-up leans on the previous question, so it is never one.
+        asked = state.programmes.ask_back(text, ranked) if state and context is None else None
+        if asked:
+            decision, keys = "disambiguate", asked[1]
         metas = state.entries if state else {}
-        candidates = [
-            Candidate(
-                metas[k].entry_id,
-                k,
-                metas[k].question,
-                metas[k].category,
-                round(score, 4),
-                round(probability if n == 0 else 0.0, 4),
+        scores = dict(ranked)
+
+        def candidate(key: str, confidence: float = 0.0) -> Candidate:
+            meta = metas[key]
+            return Candidate(
+                meta.entry_id, key, meta.question, meta.category, round(scores[key], 4), round(confidence, 4)
             )
-            for n, (k, score) in enumerate((k, s) for k, s in ranked if k in metas)
-        ]
-        by_key = {c.key: c for c in candidates}
-        return SearchResult(decision, candidates, [by_key[k] for k in keys if k in by_key], probability)
+
+        listed = [k for k, _ in ranked[:DECISION_DEPTH] if k in metas]
+        candidates = [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)]
+        return SearchResult(
+            decision,
+            candidates,
+            [candidate(k) for k in keys if k in metas],
+            probability,
+            asked[0].name if asked else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -282,3 +301,8 @@ class _Meta:
 class _State:
     ranker: Ranker | None
     entries: dict[str, _Meta]
+    programmes: ProgrammeNames
+
+
+def _programmes(entries: dict[str, _Meta]) -> ProgrammeNames:
+    return ProgrammeNames.of((m.key, m.question) for m in entries.values())

@@ -1,0 +1,141 @@
+"""A message that names a programme and asks nothing about it ("离婚", "高龄津贴", "想问下特困").
+
+Why: the ranker always finds a best entry, and for a bare programme name it is one of that
+programme's entries with confidence (离婚 → what to bring for a divorce at P 0.93), a guess at what
+the resident wants to know. Such a message is asked back instead: "关于离婚，您想了解哪方面？" with
+the programme's main questions as buttons (``ProgrammeNames.ask_back``).
+
+The rules read only the active entries' questions, so a programme staff create in the console
+(two entries ``library-bus-…`` whose questions name 流动图书车) is recognised the same way:
+
+- a programme is the key up to its first hyphen (``civil_affairs.faq.facets.programme_of``) and
+  counts only with two or more active entries;
+- its **words** are the words (jieba, with the NLU synonyms) of at least two of its questions; a
+  word **names** it when most of the questions that contain the word are the programme's
+  (低保 names ``dibao``; 申请 and 救助 are spread over many programmes and name none);
+- a message is **programme-only** when no aspect pattern (``ASPECT_PATTERNS``) and no question word
+  (怎么, 多少, 吗, 哪 …) occurs in it, and what remains without filler (想问下, 咨询一下, 的事 …)
+  are words of one programme, at least one of them naming it. "低保户看病" (看病 is no word of
+  ``dibao``), "补领结婚证" or a long story are not;
+- the programme's entries offered are those the ranker puts within ``PROGRAMME_WINDOW`` of its best
+  one, the general questions first: one per aspect in the order residents usually need them
+  (``JOURNEY``: who qualifies, how to apply, what to bring, how much …), of each aspect the question
+  with the smallest share of words that are not its programme's (特困人员怎么认定？谁能申请？ before
+  特困供养的孩子满16岁、18岁以后还能领吗？), then the rest by rank. For a bare name the ranker's order among a
+  programme's entries is mostly noise (低保的事 put the fraud penalty first).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from civil_affairs.faq.facets import ASPECT_PATTERNS, aspect_of, programme_of
+from civil_affairs.text import content_words, fold_dialect, synonym_map, tokenize
+
+# A question about the programme, not only its name: a message with any of these is left to the ranker.
+ASKING = re.compile(
+    r"吗|么|嘛|呢|怎|咋|啥|什么|多少|几|哪|谁|如何|是否|为什么|为啥|能不能|可不可以|是不是|有没有|"
+    r"要不要|会不会|行不行|可以|能否|多久|多长|不$|没$"
+)
+# Words around a bare name that ask nothing ("想问下特困", "低保的事", "殡葬补贴咨询一下").
+FILLER = frozenset(
+    """
+    咨询 了解 关于 有关 相关 事 事情 事儿 问题 政策 方面 情况 业务 这块 问问 问下 想问问 请教 打听
+    介绍 说说 讲讲 一下 下 看看
+    """.split()
+)
+PROGRAMME_OFFERED = 4  # entries offered for a programme-only message
+PROGRAMME_WINDOW = 1.5  # margin below the programme's best entry still offered (高龄津贴: not 适老化改造)
+JOURNEY = ("eligibility", "apply", "documents", "amount", "time", "payment", "where", "report")
+
+
+@dataclass(frozen=True)
+class ProgrammeMention:
+    """The programme a message names (``dibao``) and its name as the resident wrote it, synonyms
+    folded (底保 → 低保), for the question back."""
+
+    programme: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProgrammeNames:
+    """Each programme's words and the words that name it, and each entry's aspect, read from the
+    active entries' questions."""
+
+    words: dict[str, frozenset[str]]
+    names: dict[str, str]
+    aspects: dict[str, str | None]
+    specific: dict[str, float]  # share of an entry's question words that are not its programme's
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[str, str]]) -> ProgrammeNames:
+        """From the (key, question) of the active entries."""
+        per_programme: dict[str, Counter[str]] = defaultdict(Counter)
+        sizes: Counter[str] = Counter()
+        overall: Counter[str] = Counter()
+        aspects: dict[str, str | None] = {}
+        found: dict[str, set[str]] = {}
+        for key, question in entries:
+            aspects[key] = aspect_of(question)
+            programme = programme_of(key)
+            found[key] = set(tokenize(question))
+            per_programme[programme].update(found[key])
+            overall.update(found[key])
+            sizes[programme] += 1
+        words = {
+            p: frozenset(w for w, n in counts.items() if n >= 2) for p, counts in per_programme.items() if sizes[p] >= 2
+        }
+        names = {
+            w: p
+            for p, counts in per_programme.items()
+            if p in words
+            for w, n in counts.items()
+            if n >= 2 and 2 * n > overall[w]
+        }
+        specific = {k: len(ws - words.get(programme_of(k), frozenset())) / max(len(ws), 1) for k, ws in found.items()}
+        return cls(words, names, aspects, specific)
+
+    def named(self, text: str) -> ProgrammeMention | None:
+        """The programme ``text`` names without asking anything about it, or None."""
+        folded = fold_dialect(text)
+        compact = folded.replace(" ", "")
+        if not compact or ASKING.search(compact) or any(p.search(compact) for _, p in ASPECT_PATTERNS):
+            return None
+        synonyms = synonym_map()
+        said = [w for w in content_words(folded) if w not in FILLER]
+        forms = [(w, synonyms.get(w, w)) for w in said]
+        named = {self.names.get(w) or self.names.get(c) for w, c in forms} - {None}
+        if len(named) != 1:
+            return None
+        programme = str(named.pop())
+        vocabulary = self.words[programme]
+        if not all(w in vocabulary or c in vocabulary for w, c in forms):
+            return None
+        # Shown in the question back: the naming words, as the resident wrote them when the
+        # questions use that form (协议离婚, not 离婚登记), else the synonym they use (底保 → 低保).
+        shown = [w if w in vocabulary else c for w, c in forms if self.names.get(w, self.names.get(c)) == programme]
+        return ProgrammeMention(programme, "".join(dict.fromkeys(shown)))
+
+    def offer(self, ranked: Sequence[tuple[str, float]], programme: str, limit: int = PROGRAMME_OFFERED) -> list[str]:
+        """The programme's entries to offer, from ``ranked`` (key, margin; best first): those within
+        ``PROGRAMME_WINDOW`` of its best one, the most general of each ``JOURNEY`` aspect in that
+        order, then the others by rank."""
+        mine = [(k, s) for k, s in ranked if programme_of(k) == programme and k in self.aspects]
+        close = [k for k, s in mine if s >= mine[0][1] - PROGRAMME_WINDOW] if mine else []
+        general = [
+            min((k for k in close if self.aspects[k] == aspect), key=lambda k: self.specific[k])
+            for aspect in JOURNEY
+            if any(self.aspects[k] == aspect for k in close)
+        ]
+        return (general + [k for k in close if k not in general])[:limit]
+
+    def ask_back(self, text: str, ranked: Sequence[tuple[str, float]]) -> tuple[ProgrammeMention, list[str]] | None:
+        """The programme ``text`` only names and its entries to offer, or None (no such programme,
+        or fewer than two of its entries to offer)."""
+        mention = self.named(text)
+        offered = self.offer(ranked, mention.programme) if mention else []
+        return (mention, offered) if mention and len(offered) >= 2 else None

@@ -1,0 +1,154 @@
+"""Messages that only name a programme ("离婚", "想问下特困"): which ones, and what is offered.
+
+The messages below are written for this test, not taken from the seed or the evaluation sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from civil_affairs.faq.programmes import ProgrammeMention, ProgrammeNames
+from civil_affairs.faq.search import FaqSearcher
+from civil_affairs.faq.store import parse_faq, upsert_faq
+from civil_affairs.setup_db import read_faq_seed
+
+
+@pytest.fixture(scope="module")
+def names() -> ProgrammeNames:
+    return ProgrammeNames.of((r["key"], r["question"]) for r in read_faq_seed())
+
+
+@pytest.fixture(scope="module")
+def searcher() -> FaqSearcher:
+    """One searcher for the tests that only read the seeded store (a fit takes seconds)."""
+    return FaqSearcher(background=False, watch_interval=None)
+
+
+@pytest.mark.parametrize(
+    "text,programme,name",
+    [
+        ("离婚", "divorce", "离婚"),
+        ("高龄津贴", "elderly", "高龄津贴"),
+        ("低保", "dibao", "低保"),
+        ("底保", "dibao", "低保"),  # a typo: the question back uses the programme's own word
+        ("五保户", "tekun", "特困供养"),
+        ("結婚登記", "marriage", "结婚登记"),  # traditional characters
+        ("临时救助？", "temp", "临时救助"),
+    ],
+)
+def test_a_bare_programme_name_is_recognised(names: ProgrammeNames, text: str, programme: str, name: str) -> None:
+    assert names.named(text) == ProgrammeMention(programme, name)
+
+
+@pytest.mark.parametrize(
+    "text,programme",
+    [
+        ("低保的事", "dibao"),
+        ("想问下特困", "tekun"),
+        ("你好，我想咨询一下收养", "adoption"),
+        ("关于离婚的事情", "divorce"),
+        ("高龄补贴了解一下", "elderly"),
+        ("残疾人两项补贴政策", "disability"),
+    ],
+)
+def test_filler_around_the_name_asks_nothing(names: ProgrammeNames, text: str, programme: str) -> None:
+    mention = names.named(text)
+    assert mention is not None and mention.programme == programme
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "高龄津贴怎么申请",  # an aspect pattern
+        "离婚要带什么",
+        "低保多少钱一个月",
+        "特困供养标准",  # 标准: amount
+        "低保能领吗",  # a question word
+        "收养条件",  # 条件: eligibility
+        "补领结婚证",  # 补领 is no word of the marriage programme
+        "低保户看病",  # 看病 neither
+        "补贴",  # names no programme (assistance-overview asks which one)
+        "救助",  # spread over many programmes
+        "咨询一下",  # nothing left
+        "我爸今年八十五了一直没拿到高龄津贴，村里说要去镇上交材料",  # a story
+    ],
+)
+def test_a_message_that_asks_something_or_names_no_programme_is_left_to_the_ranker(
+    names: ProgrammeNames, text: str
+) -> None:
+    assert names.named(text) is None
+
+
+def test_the_offer_is_the_programme_s_general_questions_first(names: ProgrammeNames) -> None:
+    """Who qualifies, how to apply, what to bring, how much, whatever order the ranker gave them."""
+    ranked = [
+        ("dibao-fraud-penalty", 0.3),
+        ("marriage-documents", 0.25),  # another programme: never offered
+        ("dibao-amount", 0.2),
+        ("dibao-documents", 0.1),
+        ("dibao-how-to-apply", 0.0),
+        ("dibao-eligibility", -0.1),
+        ("dibao-assets", -0.2),  # eligibility too, but more particular than dibao-eligibility
+        ("dibao-payment-method", -3.0),  # far below the programme's best
+    ]
+    assert names.offer(ranked, "dibao") == [
+        "dibao-eligibility",
+        "dibao-how-to-apply",
+        "dibao-documents",
+        "dibao-amount",
+    ]
+    assert names.offer(ranked[:3], "dibao", limit=4) == ["dibao-amount", "dibao-fraud-penalty"]
+    assert names.ask_back("低保", ranked[:1]) is None  # one entry to offer is no choice
+
+
+def test_a_staff_created_programme_is_recognised_without_retraining_anything(session: Session) -> None:
+    searcher = FaqSearcher(background=False, watch_interval=None)
+    assert searcher.search(session, "流动图书车", category="other").programme_name is None
+    for key, question, variants in (
+        ("bookbus-schedule", "流动图书车每周几来村里？", ["图书车哪天来", "流动图书车几点到"]),
+        ("bookbus-borrow", "流动图书车一次能借几本书？", ["图书车能借多少本", "流动图书车借书要证吗"]),
+        ("bookbus-return", "流动图书车借的书怎么还？", ["图书车的书去哪还", "流动图书车还书"]),
+    ):
+        upsert_faq(
+            parse_faq(
+                {
+                    "key": key,
+                    "category": "other",
+                    "question": question,
+                    "variants": variants,
+                    "answer": "以文化部门通知为准。",
+                }
+            ),
+            session=session,
+        )
+    session.flush()
+    result = searcher.search(session, "想问下流动图书车的事", category="other")
+    assert result.decision == "disambiguate" and result.programme_name == "流动图书车"
+    assert {c.key for c in result.offered} == {"bookbus-schedule", "bookbus-borrow", "bookbus-return"}
+    asked = searcher.search(session, "流动图书车一次能借几本书", category="other")
+    assert asked.programme_name is None and asked.best is not None and asked.best.key == "bookbus-borrow"
+
+
+@pytest.mark.parametrize(
+    "text,category,key",
+    [
+        ("高龄津贴怎么申请", "elderly", "elderly-high-age-apply"),
+        ("离婚要带什么", "marriage", "divorce-documents"),
+        ("低保多少钱一个月", "benefits", "dibao-amount"),
+    ],
+)
+def test_a_question_about_the_programme_is_still_answered(
+    session: Session, searcher: FaqSearcher, text: str, category: str, key: str
+) -> None:
+    result = searcher.search(session, text, category=category)
+    assert result.decision == "answer" and result.best is not None and result.best.key == key
+    assert result.programme_name is None
+
+
+def test_a_bare_programme_name_is_asked_back_not_answered(session: Session, searcher: FaqSearcher) -> None:
+    """高龄津贴 alone was answered with how to apply at P 0.99; now its questions are offered."""
+    result = searcher.search(session, "高龄津贴", category="elderly")
+    assert result.decision == "disambiguate" and result.programme_name == "高龄津贴"
+    assert {"elderly-high-age-apply", "elderly-high-age-allowance"} <= {c.key for c in result.offered}
+    assert all(c.key.startswith("elderly-") for c in result.offered) and 2 <= len(result.offered) <= 4

@@ -28,7 +28,7 @@ from civil_affairs.text import has_meaningful_text, normalize
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 500
-MAX_SUGGESTIONS = 3
+MAX_SUGGESTIONS = 4  # "您是想问…" offers 2-3 entries; a programme named alone, up to 4
 MISUNDERSTOOD_LIMIT = 2
 # "那离婚呢？" / "还有补领的呢" / "如果是外地户口呢": short questions that lean on the previous one.
 _ELLIPTICAL_RE = re.compile(r"^(那|那么|还有|如果|要是|假如|另外)|呢$")
@@ -204,7 +204,12 @@ class ActionAnswerFaq(Action):
                 if urgent:
                     send_hotlines(dispatcher, tracker)
                 shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
-                dispatcher.utter_message(text=texts.FAQ_WHICH_ONE, buttons=suggestion_buttons(shown))
+                asking = (
+                    texts.FAQ_WHICH_ASPECT.format(name=result.programme_name)
+                    if result.programme_name
+                    else texts.FAQ_WHICH_ONE
+                )
+                dispatcher.utter_message(text=asking, buttons=suggestion_buttons(shown))
                 return [
                     SlotSet("faq_candidates", [c.key for c in shown]),
                     SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),

@@ -75,6 +75,33 @@ async def test_a_question_naming_no_programme_is_asked_back_with_the_programmes(
     assert any(e.get("name") == "last_faq_key" and e.get("value") == "tekun-eligibility" for e in events)
 
 
+async def test_a_bare_programme_name_asks_which_aspect_and_a_pick_answers_it(
+    action_settings: Settings, dispatcher, domain
+) -> None:
+    """离婚 alone was answered with what to bring; now its main questions are offered."""
+    events = await ActionAnswerFaq().run(dispatcher, make_tracker("离婚", "ask_marriage"), domain)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert dispatcher.messages[-1]["text"].startswith("关于离婚，您想了解哪方面？")
+    assert "last_faq_key" not in slots and slots["unanswered_text"] == "离婚"
+    keys = slots["faq_candidates"]
+    assert 2 <= len(keys) <= 4 and all(k.startswith("divorce-") for k in keys)
+    buttons = dispatcher.messages[-1]["buttons"]
+    assert buttons[-1] == {"title": "都不是", "payload": "/deny"} and len(buttons) == len(keys) + 1
+
+    chosen = CollectingDispatcher()
+    tracker = make_tracker(
+        buttons[1]["payload"],
+        "choose_faq",
+        slots={"faq_candidates": keys},
+        entities=[{"entity": "faq_key", "value": keys[1]}],
+    )
+    events = await ActionAnswerFaq().run(chosen, tracker, domain)
+    assert {"event": "slot", "name": "last_faq_key", "value": keys[1], "timestamp": None} in events
+    with services().sessions.begin() as session:
+        picked = session.scalars(select(FaqEntry).where(FaqEntry.key == keys[1])).one()
+        assert texts(chosen).startswith(picked.answer.strip())
+
+
 async def test_a_choice_not_active_any_more_is_left_out(action_settings: Settings, dispatcher, domain) -> None:
     with services().sessions.begin() as session:
         session.scalars(select(FaqEntry).where(FaqEntry.key == "tekun-eligibility")).one().active = False

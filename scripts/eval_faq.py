@@ -9,6 +9,10 @@ Printed: top-1 / top-3 accuracy, the three-way decision (answered, precision of 
 choices, don't know, confident-wrong share), the same for the old BM25 search on the same items, the
 entry pairs most mixed up, and the time taken. ``--calibrate`` searches the decision thresholds that
 answer the most while keeping confident-wrong answers at or under ``--max-wrong``.
+
+The decision is the searcher's (``FaqSearcher.search``): an item that only names a programme ("离婚")
+is offered that programme's entries (``civil_affairs.faq.programmes``) whatever the probability;
+``--no-programme-ask-back`` measures without that.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, decide, decision_features
+from civil_affairs.faq.decision import (
+    DEFAULT_CALIBRATION,
+    Calibration,
+    Decision,
+    decide,
+    decision_features,
+)
+from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import ASPECT_WEIGHT, NONE_CLASS, PROGRAMME_WEIGHT, Ranker, TrainingEntry, training_entry
 from civil_affairs.setup_db import read_faq_seed
 
@@ -118,15 +129,41 @@ def cross_validate(
     return items, ranked, bm25, float(np.mean(fit_times))
 
 
-def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibration: Calibration) -> dict[str, float]:
+def programme_ask_backs(
+    records: list[dict], items: list[Item], ranked: list[list[tuple[str, float]]]
+) -> list[list[str]]:
+    """For each item that only names a programme ("离婚"), the entries the searcher offers instead of
+    deciding (``ProgrammeNames.ask_back``; the entries' questions are in every fold); [] otherwise."""
+    names = ProgrammeNames.of((r["key"], r["question"]) for r in records)
+    return [asked[1] if (asked := names.ask_back(i.text, r)) else [] for i, r in zip(items, ranked, strict=True)]
+
+
+def decision_of(
+    ranking: list[tuple[str, float]], calibration: Calibration, asked: list[str] | None = None
+) -> tuple[Decision, list[str]]:
+    """The searcher's decision (``FaqSearcher.search``): the offer of a programme's entries for a
+    message that only names it (``asked``), else ``decide``."""
+    if asked:
+        return "disambiguate", asked
+    decision, keys, _ = decide(ranking, calibration)
+    return decision, keys
+
+
+def outcomes(
+    items: list[Item],
+    ranked: list[list[tuple[str, float]]],
+    calibration: Calibration,
+    asked: list[list[str]] | None = None,
+) -> dict[str, float]:
     """Shares of the three-way decision over policy items, and answers given to ``none`` items."""
     policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
     outside = [n for n, i in enumerate(items) if i.key == NONE_CLASS]
+    named = asked or [[] for _ in items]
     counts: Counter = Counter()
     for n in policy:
-        decision, keys, _ = decide(ranked[n], calibration)
+        decision, keys = decision_of(ranked[n], calibration, named[n])
         counts[decision, items[n].key in keys] += 1
-    outside_answered = sum(decide(ranked[n], calibration)[0] == "answer" for n in outside)
+    outside_answered = sum(decision_of(ranked[n], calibration, named[n])[0] == "answer" for n in outside)
     total = len(policy)
     answered = counts["answer", True] + counts["answer", False]
     return {
@@ -141,7 +178,12 @@ def outcomes(items: list[Item], ranked: list[list[tuple[str, float]]], calibrati
     }
 
 
-def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wrong: float) -> Calibration:
+def calibrate(
+    items: list[Item],
+    ranked: list[list[tuple[str, float]]],
+    max_wrong: float,
+    asked: list[list[str]] | None = None,
+) -> Calibration:
     """Fit P(best entry right) on the out-of-fold rankings, then take the lowest answer probability
     whose confident-wrong answers (policy questions answered with another entry) stay at or under
     ``max_wrong`` of policy questions, and the offer threshold that leaves at most 2% of
@@ -155,12 +197,12 @@ def calibrate(items: list[Item], ranked: list[list[tuple[str, float]]], max_wron
     chosen = replace(base, answer_probability=0.99)
     for p in np.arange(0.99, 0.49, -0.01):
         c = replace(base, answer_probability=round(float(p), 2))
-        if outcomes(items, ranked, c)["wrong"] > max_wrong:
+        if outcomes(items, ranked, c, asked)["wrong"] > max_wrong:
             break
         chosen = c
     for offer in np.arange(-0.2, -1.51, -0.05):
         chosen = replace(chosen, offer_score=round(float(offer), 2))
-        if outcomes(items, ranked, chosen)["unknown"] <= UNKNOWN_SHARE:
+        if outcomes(items, ranked, chosen, asked)["unknown"] <= UNKNOWN_SHARE:
             break
     return chosen
 
@@ -268,6 +310,11 @@ def main() -> int:
         default=0.02,
         help="confident-wrong share of policy questions allowed when calibrating (default: the issue's limit, 2%%)",
     )
+    parser.add_argument(
+        "--no-programme-ask-back",
+        action="store_true",
+        help="decide without asking back messages that only name a programme (as before it)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
@@ -291,7 +338,11 @@ def main() -> int:
         print(f"  {src:<10} {len(ns):>5}  ranker top-1 {acc:.1%}   old search top-1 {old:.1%}")
     print(f"old BM25 search (as deployed: question, alternatives, keywords, answer) top-1 {old1:.1%}  top-3 {old3:.1%}")
 
+    def ask_backs(rankings: list[list[tuple[str, float]]]) -> list[list[str]] | None:
+        return None if args.no_programme_ask_back else programme_ask_backs(records, items, rankings)
+
     calibration = DEFAULT_CALIBRATION
+    asked = ask_backs(ranked)
     if args.nlu_model:
         args.nlu = parse_with_rasa(args.nlu_model, items, ROOT / "reports" / "faq-items-nlu.json")
     if args.nlu:
@@ -303,32 +354,34 @@ def main() -> int:
             from civil_affairs.faq.search import CATEGORY_BONUS
 
             ranked = with_bonus(ranked, categories, entry_category, CATEGORY_BONUS)
+            asked = ask_backs(ranked)
             print(f"topic bonus {CATEGORY_BONUS} (the searcher's)")
     if args.nlu and args.calibrate:
         best = None
         for bonus in BONUSES if args.topic_bonus is None else (args.topic_bonus,):
             moved = with_bonus(ranked, categories, entry_category, bonus)
-            c = calibrate(items, moved, args.max_wrong)
-            o = outcomes(items, moved, c)
+            moved_asked = ask_backs(moved)
+            c = calibrate(items, moved, args.max_wrong, moved_asked)
+            o = outcomes(items, moved, c, moved_asked)
             hits = [m[0][0] == i.key for m, i in zip(moved, items, strict=False) if i.key != NONE_CLASS]
             print(
                 f"  topic bonus {bonus:.1f}: top-1 {sum(hits) / len(hits):.1%}, "
                 f"answered {o['answered']:.1%}, confident-wrong {o['wrong']:.2%}"
             )
             if best is None or o["answered"] > best[0]:
-                best = (o["answered"], bonus, moved, c)
-        _, bonus, ranked, calibration = best
+                best = (o["answered"], bonus, moved, c, moved_asked)
+        _, bonus, ranked, calibration, asked = best
         print(
             f"chosen topic bonus {bonus:.1f}; calibrated with it (confident-wrong <= "
             f"{args.max_wrong:.1%}): {calibration}"
         )
     elif args.calibrate:
-        calibration = calibrate(items, ranked, args.max_wrong)
+        calibration = calibrate(items, ranked, args.max_wrong, asked)
         print(f"calibrated (confident-wrong <= {args.max_wrong:.1%}): {calibration}")
     if args.nlu:
         hits = [r[0][0] == i.key for r, i in zip(ranked, items, strict=False) if i.key != NONE_CLASS]
         print(f"ranker with the topic bonus: top-1 {sum(hits) / len(hits):.1%}")
-    o = outcomes(items, ranked, calibration)
+    o = outcomes(items, ranked, calibration, asked)
     print(f"decision with {calibration}:")
     print(
         f"  answered {o['answered']:.1%} (precision {o['precision']:.1%}), offered choices "
@@ -339,13 +392,20 @@ def main() -> int:
         f"  confident-wrong {o['wrong']:.2%} of policy questions; outside-FAQ questions answered "
         f"{o['outside_answered']:.1%}"
     )
+    if asked is not None:
+        changed = [n for n, keys in enumerate(asked) if keys and decision_of(ranked[n], calibration)[0] == "answer"]
+        right = sum(ranked[n][0][0] == items[n].key for n in changed)
+        print(
+            f"  messages naming only a programme, asked back: {sum(bool(k) for k in asked)}; of them answered "
+            f"without the ask-back: {len(changed)} ({right} right)"
+        )
     print("answer threshold trade-off (probability: answered, confident-wrong of policy questions):")
     print(
         "  "
         + "  ".join(
             f"{p:.2f}: {o['answered']:.0%}/{o['wrong']:.1%}"
             for p in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
-            for o in [outcomes(items, ranked, replace(calibration, answer_probability=p))]
+            for o in [outcomes(items, ranked, replace(calibration, answer_probability=p), asked)]
         )
     )
     print("most mixed-up entry pairs (right → ranked first instead, count):")

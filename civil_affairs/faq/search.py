@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from civil_affairs.faq.decision import DEFAULT_CALIBRATION, Calibration, Decision, decide
+from civil_affairs.faq.decision import DECISION_DEPTH, DEFAULT_CALIBRATION, Calibration, Decision, decide
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
@@ -43,7 +43,6 @@ RELATED_MAX_PROBABILITY = 0.98
 PATCH_LIMIT = 10  # more changed entries than this (an import): wait for the background refit
 REFIT_DELAY_SECONDS = 1.0
 WATCH_INTERVAL_SECONDS = 30.0
-DECISION_DEPTH = 6  # ranked entries the decision reads (__none__ further down counts as -2.0)
 
 
 def strict_calibration(calibration: Calibration) -> Calibration:
@@ -263,7 +262,7 @@ class FaqSearcher:
         ranked = self.rank(session, text, category=category, context=context, limit=None)
         state = self._state
         calibration = strict_calibration(self.calibration) if strict else self.calibration
-        decision, keys, probability = decide(ranked[:DECISION_DEPTH], calibration)
+        decision, keys, probability = decide(ranked, calibration)
         # A message that only names a programme ("高龄津贴") is asked which aspect: any one answer
         # would be a guess. A follow-up leans on the previous question, so it is never one.
         asked = state.programmes.ask_back(text, ranked) if state and context is None else None

@@ -152,11 +152,27 @@ def answer_with(
     ]
 
 
+def offer_choices(dispatcher: CollectingDispatcher, result: SearchResult, text: str, query: str) -> list[EventType]:
+    """Ask which of the offered entries was meant ("您是想问…"), or, when the message only named a
+    programme, which of its questions ("关于高龄津贴，您想了解哪方面？"); a pick answers it, 都不是
+    records ``text``."""
+    shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
+    asking = texts.FAQ_WHICH_ASPECT.format(name=result.programme_name) if result.programme_name else texts.FAQ_WHICH_ONE
+    dispatcher.utter_message(text=asking, buttons=suggestion_buttons(shown))
+    return [
+        SlotSet("faq_candidates", [c.key for c in shown]),
+        SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
+        SlotSet("last_faq_query", query),
+    ]
+
+
 async def answer_if_confident(
     dispatcher: CollectingDispatcher, tracker: Tracker, strict: bool | None = None
 ) -> list[EventType] | None:
-    """Answer the latest message from the FAQ only when the search decides to answer it; otherwise
-    say nothing, record nothing and return None (the caller does what it would have done)."""
+    """Answer the latest message from the FAQ only when the search decides to answer it, or ask
+    back when it only names a programme ("福利彩票": a policy question the FAQ covers, answered
+    before with one guessed entry); otherwise say nothing, record nothing and return None (the
+    caller does what it would have done)."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name") or ""
     query = (message.get("text") or "")[:MAX_QUERY_CHARS]
@@ -164,6 +180,8 @@ async def answer_if_confident(
         result = search_faq(session, query, intent, strict=strict)
         if result.decision == "answer" and result.best:
             return answer_with(dispatcher, session, result, query)
+        if result.programme_name and result.offered:
+            return offer_choices(dispatcher, result, query, query)
     return None
 
 
@@ -203,18 +221,7 @@ class ActionAnswerFaq(Action):
             if result.decision == "disambiguate":
                 if urgent:
                     send_hotlines(dispatcher, tracker)
-                shown = result.offered[:MAX_SUGGESTIONS] or result.candidates[:2]
-                asking = (
-                    texts.FAQ_WHICH_ASPECT.format(name=result.programme_name)
-                    if result.programme_name
-                    else texts.FAQ_WHICH_ONE
-                )
-                dispatcher.utter_message(text=asking, buttons=suggestion_buttons(shown))
-                return [
-                    SlotSet("faq_candidates", [c.key for c in shown]),
-                    SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
-                    SlotSet("last_faq_query", query),
-                ]
+                return offer_choices(dispatcher, result, text, query)
             if not urgent:
                 record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
         if urgent:

@@ -38,3 +38,14 @@ async def test_a_question_outside_civil_affairs_gets_the_out_of_scope_reply_even
     events = await ActionOutOfScope().run(dispatcher, tracker, domain)
     assert answered_key(events) is None
     assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
+async def test_a_programme_named_alone_that_the_model_was_unsure_of_is_asked_back(
+    action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    """福利彩票 alone: which of its questions, not "this is not the bureau's business"."""
+    tracker = make_tracker("福利彩票", "out_of_scope", confidence=0.5)
+    events = await ActionOutOfScope().run(dispatcher, tracker, domain)
+    offered = next(e["value"] for e in events if e.get("name") == "faq_candidates")
+    assert set(offered) == {"lottery-claim-and-tax", "lottery-minors-online"} and answered_key(events) is None
+    assert dispatcher.messages[-1]["text"].startswith("关于福利彩票，您想了解哪方面？")

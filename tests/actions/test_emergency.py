@@ -45,7 +45,7 @@ async def test_an_emergency_no_word_confirms_still_reaches_a_person_when_the_faq
 async def test_grief_the_model_took_for_an_emergency_gets_the_answer_when_the_faq_is_sure(
     action_settings: Settings, dispatcher: CollectingDispatcher, domain: dict
 ) -> None:
-    tracker = make_tracker("老人去世了第一步做什么", "emergency")
+    tracker = make_tracker("老人在家里去世了要先办什么手续", "emergency")
     events = await ActionEmergency().run(dispatcher, tracker, domain)
     assert any(e.get("name") == "last_faq_key" and e.get("value") for e in events), events
     assert "110 报警" not in reply_text(dispatcher)

@@ -15,8 +15,8 @@ The rules read only the active entries' questions, so a programme staff create i
   (低保 names ``dibao``; 申请 and 救助 are spread over many programmes and name none);
 - a message is **programme-only** when no aspect pattern (``ASPECT_PATTERNS``) and no question word
   (怎么, 多少, 吗, 哪 …) occurs in it, and what remains without filler (想问下, 咨询一下, 的事 …)
-  are words of one programme, at least one of them naming it. "低保户看病" (看病 is no word of
-  ``dibao``), "补领结婚证" or a long story are not;
+  are words that name one programme. "老人补贴" (补贴 narrows it to the subsidies), "低保户看病",
+  "补领结婚证" or a long story are not;
 - the programme's entries offered are those the ranker puts within ``PROGRAMME_WINDOW`` of its best
   one, the general questions first: one per aspect in the order residents usually need them
   (``JOURNEY``: who qualifies, how to apply, what to bring, how much …), of each aspect the question
@@ -112,9 +112,11 @@ class ProgrammeNames:
         if len(named) != 1:
             return None
         programme = str(named.pop())
-        vocabulary = self.words[programme]
-        if not all(w in vocabulary or c in vocabulary for w, c in forms):
+        # Every word left must name it: a word the programme merely uses narrows the question
+        # ("老人补贴": the subsidies, not the nursing home) and is left to the ranker.
+        if not all(programme in (self.names.get(w), self.names.get(c)) for w, c in forms):
             return None
+        vocabulary = self.words[programme]
         # Shown in the question back: the naming words, as the resident wrote them when the
         # questions use that form (协议离婚, not 离婚登记), else the synonym they use (底保 → 低保).
         shown = [w if w in vocabulary else c for w, c in forms if self.names.get(w, self.names.get(c)) == programme]

@@ -68,6 +68,7 @@ def test_filler_around_the_name_asks_nothing(names: ProgrammeNames, text: str, p
         "收养条件",  # 条件: eligibility
         "补领结婚证",  # 补领 is no word of the marriage programme
         "低保户看病",  # 看病 neither
+        "老人补贴",  # 补贴 is a word of the elderly entries but names none: it narrows to the subsidies
         "补贴",  # names no programme (assistance-overview asks which one)
         "救助",  # spread over many programmes
         "咨询一下",  # nothing left

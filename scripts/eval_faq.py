@@ -31,7 +31,6 @@ from sklearn.model_selection import StratifiedKFold
 from civil_affairs.faq.decision import (
     DEFAULT_CALIBRATION,
     Calibration,
-    Decision,
     decide,
     decision_features,
 )
@@ -138,17 +137,6 @@ def programme_ask_backs(
     return [asked[1] if (asked := names.ask_back(i.text, r)) else [] for i, r in zip(items, ranked, strict=True)]
 
 
-def decision_of(
-    ranking: list[tuple[str, float]], calibration: Calibration, asked: list[str] | None = None
-) -> tuple[Decision, list[str]]:
-    """The searcher's decision (``FaqSearcher.search``): the offer of a programme's entries for a
-    message that only names it (``asked``), else ``decide``."""
-    if asked:
-        return "disambiguate", asked
-    decision, keys, _ = decide(ranking, calibration)
-    return decision, keys
-
-
 def outcomes(
     items: list[Item],
     ranked: list[list[tuple[str, float]]],
@@ -161,9 +149,9 @@ def outcomes(
     named = asked or [[] for _ in items]
     counts: Counter = Counter()
     for n in policy:
-        decision, keys = decision_of(ranked[n], calibration, named[n])
+        decision, keys, _ = decide(ranked[n], calibration, programme_offer=named[n])
         counts[decision, items[n].key in keys] += 1
-    outside_answered = sum(decision_of(ranked[n], calibration, named[n])[0] == "answer" for n in outside)
+    outside_answered = sum(decide(ranked[n], calibration, programme_offer=named[n])[0] == "answer" for n in outside)
     total = len(policy)
     answered = counts["answer", True] + counts["answer", False]
     return {
@@ -393,7 +381,7 @@ def main() -> int:
         f"{o['outside_answered']:.1%}"
     )
     if asked is not None:
-        changed = [n for n, keys in enumerate(asked) if keys and decision_of(ranked[n], calibration)[0] == "answer"]
+        changed = [n for n, keys in enumerate(asked) if keys and decide(ranked[n], calibration)[0] == "answer"]
         right = sum(ranked[n][0][0] == items[n].key for n in changed)
         print(
             f"  messages naming only a programme, asked back: {sum(bool(k) for k in asked)}; of them answered "

@@ -66,18 +66,25 @@ DEFAULT_CALIBRATION = Calibration()
 
 
 def decide(
-    ranked: Sequence[tuple[str, float]], calibration: Calibration = DEFAULT_CALIBRATION, max_offered: int = 3
+    ranked: Sequence[tuple[str, float]],
+    calibration: Calibration = DEFAULT_CALIBRATION,
+    max_offered: int = 3,
+    programme_offer: Sequence[str] = (),
 ) -> tuple[Decision, list[str], float]:
     """("answer" | "disambiguate" | "unknown", keys to answer with or offer, probability).
 
     ``ranked`` is (key, margin) best first, ``__none__`` included. A wrong answer about benefits or
     marriage is worse than a question back, so only a probable best entry is answered; a plausible
     one is offered with its close runners-up (2-3 choices); anything else is "don't know".
+    ``programme_offer``: the entries to offer a message that only names a programme
+    (``civil_affairs.faq.programmes``), offered whatever the probability.
     """
     real = [(k, s) for k, s in ranked if k != NONE_CLASS]
     if not real:
         return "unknown", [], 0.0
     probability = calibration.probability(ranked)
+    if programme_offer:
+        return "disambiguate", list(programme_offer), probability
     best_key, best = real[0]
     if probability >= calibration.answer_probability:
         return "answer", [best_key], probability

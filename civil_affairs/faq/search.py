@@ -262,12 +262,10 @@ class FaqSearcher:
         ranked = self.rank(session, text, category=category, context=context, limit=None)
         state = self._state
         calibration = strict_calibration(self.calibration) if strict else self.calibration
-        decision, keys, probability = decide(ranked, calibration)
         # A message that only names a programme ("高龄津贴") is asked which aspect: any one answer
         # would be a guess. A follow-up leans on the previous question, so it is never one.
         asked = state.programmes.ask_back(text, ranked) if state and context is None else None
-        if asked:
-            decision, keys = "disambiguate", asked[1]
+        decision, keys, probability = decide(ranked, calibration, programme_offer=asked[1] if asked else ())
         metas = state.entries if state else {}
         scores = dict(ranked)
 

@@ -332,20 +332,18 @@ class ConversationService:
     async def _say(
         self, sender_id: str, answers: list[RasaMessage], conversation_id: int | None = None
     ) -> list[RasaMessage]:
-        """Record the bot's answers (``conversation_id`` when known: no look-up, no ORM session)."""
+        """Record the bot's answers (``conversation_id`` when known: no look-up, no ORM statements)."""
 
         def record() -> None:
             lines = [
                 stored_line("bot", _shown(answer), [{"title": b.title, "payload": b.payload} for b in answer.buttons])
                 for answer in answers
             ]
-            engine = self.sessions.kw.get("bind")
-            if conversation_id is not None and isinstance(engine, Engine):
-                with engine.begin() as connection:
-                    append_lines(connection, conversation_id, lines)
-                return
             with self.sessions.begin() as session:
-                record_lines(sender_id, lines, session=session)
+                if conversation_id is None:
+                    record_lines(sender_id, lines, session=session)
+                else:
+                    append_lines(session.connection(), conversation_id, lines)
 
         await asyncio.to_thread(record)
         return answers

@@ -53,20 +53,23 @@ class Item:
     key: str
     source: str  # "variant" or "near_miss"
     home: str  # the entry whose record holds the text
+    named: frozenset[str] = frozenset()  # programmes the text names (``ProgrammeNames.mentioned``)
 
 
 def items_of(records: list[dict]) -> list[Item]:
     """Every variant and near miss as a test item."""
     keys = {r["key"] for r in records}
+    names = ProgrammeNames.of((r["key"], r["question"]) for r in records)
     items: list[Item] = []
     for record in records:
         for text in record.get("variants") or []:
-            items.append(Item(str(text), record["key"], "variant", record["key"]))
+            items.append(Item(str(text), record["key"], "variant", record["key"], names.mentioned(str(text))))
         for miss in record.get("near_misses") or []:
             owner = str(miss.get("answer") or "none")
             if owner in keys or owner == "none":
+                key = owner if owner in keys else NONE_CLASS
                 items.append(
-                    Item(str(miss["text"]), owner if owner in keys else NONE_CLASS, "near_miss", record["key"])
+                    Item(str(miss["text"]), key, "near_miss", record["key"], names.mentioned(str(miss["text"])))
                 )
     return items
 
@@ -149,9 +152,11 @@ def outcomes(
     named = asked or [[] for _ in items]
     counts: Counter = Counter()
     for n in policy:
-        decision, keys, _ = decide(ranked[n], calibration, programme_offer=named[n])
+        decision, keys, _ = decide(ranked[n], calibration, programme_offer=named[n], named=items[n].named)
         counts[decision, items[n].key in keys] += 1
-    outside_answered = sum(decide(ranked[n], calibration, programme_offer=named[n])[0] == "answer" for n in outside)
+    outside_answered = sum(
+        decide(ranked[n], calibration, programme_offer=named[n], named=items[n].named)[0] == "answer" for n in outside
+    )
     total = len(policy)
     answered = counts["answer", True] + counts["answer", False]
     return {

@@ -6,12 +6,13 @@ cross-validation on the variants (``make eval-faq ARGS=--calibrate``), never on 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from civil_affairs.faq.facets import programme_of
 from civil_affairs.faq.ranker import NONE_CLASS
 
 Decision = Literal["answer", "disambiguate", "unknown"]
@@ -70,6 +71,7 @@ def decide(
     calibration: Calibration = DEFAULT_CALIBRATION,
     max_offered: int = 3,
     programme_offer: Sequence[str] = (),
+    named: Collection[str] = (),
 ) -> tuple[Decision, list[str], float]:
     """("answer" | "disambiguate" | "unknown", keys to answer with or offer, probability).
 
@@ -77,7 +79,10 @@ def decide(
     marriage is worse than a question back, so only a probable best entry is answered; a plausible
     one is offered with its close runners-up (2-3 choices); anything else is "don't know".
     ``programme_offer``: the entries to offer a message that only names a programme
-    (``civil_affairs.faq.programmes``), offered whatever the probability.
+    (``civil_affairs.faq.programmes``), offered whatever the probability. ``named``: the programmes
+    the message names anywhere; when the best entry is of one of them, the resident gets choices
+    rather than "don't know", however low its margin (long stories dilute the margins: "本人双耳完全
+    失聪，是否可申请低保…" named 低保 and got "答不上来").
     """
     real = [(k, s) for k, s in ranked if k != NONE_CLASS]
     if not real:
@@ -88,7 +93,7 @@ def decide(
     best_key, best = real[0]
     if probability >= calibration.answer_probability:
         return "answer", [best_key], probability
-    if best >= calibration.offer_score:
+    if best >= calibration.offer_score or programme_of(best_key) in named:
         offered = [k for k, s in real[:max_offered] if s >= best - calibration.offer_window]
         if len(offered) == 1 and len(real) > 1:
             offered.append(real[1][0])  # never a single "did you mean": offer the next one too

@@ -122,6 +122,12 @@ class ProgrammeNames:
         shown = [w if w in vocabulary else c for w, c in forms if self.names.get(w, self.names.get(c)) == programme]
         return ProgrammeMention(programme, "".join(dict.fromkeys(shown)))
 
+    def mentioned(self, text: str) -> frozenset[str]:
+        """The programmes ``text`` names anywhere, asking or not ("俺耳朵聋了 能吃低保不" names dibao)."""
+        synonyms = synonym_map()
+        words = content_words(fold_dialect(text))
+        return frozenset(p for w in words if (p := self.names.get(w) or self.names.get(synonyms.get(w, w))))
+
     def offer(self, ranked: Sequence[tuple[str, float]], programme: str, limit: int = PROGRAMME_OFFERED) -> list[str]:
         """The programme's entries to offer, from ``ranked`` (key, margin; best first): those within
         ``PROGRAMME_WINDOW`` of its best one, the most general of each ``JOURNEY`` aspect in that

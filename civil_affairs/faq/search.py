@@ -265,7 +265,10 @@ class FaqSearcher:
         # A message that only names a programme ("高龄津贴") is asked which aspect: any one answer
         # would be a guess. A follow-up leans on the previous question, so it is never one.
         asked = state.programmes.ask_back(text, ranked) if state and context is None else None
-        decision, keys, probability = decide(ranked, calibration, programme_offer=asked[1] if asked else ())
+        named = state.programmes.mentioned(text) if state else frozenset()
+        decision, keys, probability = decide(
+            ranked, calibration, programme_offer=asked[1] if asked else (), named=named
+        )
         metas = state.entries if state else {}
         scores = dict(ranked)
 

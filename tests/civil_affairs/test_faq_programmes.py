@@ -103,6 +103,18 @@ def test_the_offer_is_the_programme_s_general_questions_first(names: ProgrammeNa
     assert names.ask_back("低保", ranked[:1]) is None  # one entry to offer is no choice
 
 
+@pytest.mark.parametrize(
+    "text,programmes",
+    [
+        ("俺耳朵聋了十几年 屋里就我一个 能不能吃个底保", {"dibao"}),  # a typo, asking
+        ("离婚以后孩子的低保还算不算", {"divorce", "dibao"}),
+        ("我妈去年走了 想问点事", set()),  # names no programme
+    ],
+)
+def test_programmes_named_anywhere_in_a_question(names: ProgrammeNames, text: str, programmes: set[str]) -> None:
+    assert names.mentioned(text) == programmes
+
+
 def test_a_staff_created_programme_is_recognised_without_retraining_anything(session: Session) -> None:
     searcher = FaqSearcher(background=False, watch_interval=None)
     assert searcher.search(session, "流动图书车", category="other").programme_name is None

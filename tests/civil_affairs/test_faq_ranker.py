@@ -98,6 +98,16 @@ def test_decision_answers_a_clear_lead_and_offers_close_ones() -> None:
     assert decide(nothing, calibration)[0] == "unknown"
 
 
+def test_a_weak_lead_in_a_programme_the_message_names_is_offered_not_unknown() -> None:
+    """A long story dilutes the margins; when it names the best entry's programme, choices beat
+    "don't know". A programme it does not name changes nothing."""
+    weak = [("dibao-eligibility", -1.4), ("dibao-assets", -1.5), ("temp-aid", -1.6), (NONE_CLASS, -0.2)]
+    assert decide(weak)[0] == "unknown"
+    assert decide(weak, named={"marriage"})[0] == "unknown"
+    decision, offered, _ = decide(weak, named={"dibao"})
+    assert decision == "disambiguate" and offered == ["dibao-eligibility", "dibao-assets", "temp-aid"]
+
+
 def test_decision_never_offers_a_single_choice() -> None:
     ranked = [("a", -0.2), ("b", -1.0), (NONE_CLASS, -1.2)]
     decision, offered, probability = decide(ranked, Calibration(answer_probability=0.999))

@@ -44,6 +44,12 @@ from civil_affairs.faq.features import Featurizer
 NONE_CLASS = "__none__"
 # C 1.0 answers about 1 point more than 0.5 at the same confident-wrong rate in cross-validation.
 # With 500 entries a full refit takes 80-105 s here either way (the patch serves edits meanwhile).
+# Tried on 2026-12-01 and dropped (share answered at confident-wrong <= 2%, calibrated per fold
+# seed, topic bonus 0.2): C 2 / 3 / 5, -0.2 to +1.0 points over fold seeds 0 / 1 / 2 (never 1 point
+# on all three; out-of-coverage answered 1-3.5 points lower); the nearest training phrasing's
+# similarity added to the margins (-0.7 to +0.4, top-1 unchanged) or read by the decision (+0.4 /
+# +0.8 / -0.2). On seed 0, no gain or a loss: a logistic re-ranker of the top 5, ridge or logistic
+# margins averaged in, NB-weighted features, char 1-4 grams, balanced class weights, near misses x2.
 SVM_C = 1.0
 SVM_TOL = 1e-3  # a third faster than sklearn's 1e-4 with 500 entries, same accuracy in cross-validation
 # Scale of the programme and aspect scores added to an entry's margin, chosen by 5-fold

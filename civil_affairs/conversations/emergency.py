@@ -91,20 +91,48 @@ def is_street_case(text: str) -> bool:
     return bool(STREET_RE.search(normalize(text)))
 
 
-# Anger at the service, or asking for a person / a named official; a policy question alone is not one.
+# Anger at the service, or asking for a person; a policy question alone is not one. Officials
+# (``OFFICIAL_RE``) count apart, because a question often only quotes one.
 COMPLAINT_RE = re.compile(
     r"投诉|举报|态度|不满|气死|生气|火大|骂|凭什么|刁难|不作为|推诿|踢皮球|乱收费|差评|欺负|太慢|拖了|没人管|没人理|"
-    r"答非所问|看不懂|听不懂|不像话|太差|垃圾|局长|领导|负责人|干部|工作人员|真人|人工|打不通|弄丢|丢了我的|不给办|"
+    r"答非所问|看不懂|听不懂|不像话|太差|垃圾|真人|人工|打不通|弄丢|丢了我的|不给办|派(个)?人|来个人|"
     # Complaints about a decision or a case that residents word without anger (seen in the NLU's
     # complain examples): asking for an account, a check, or reporting wrongdoing.
     r"反映|不公平|不公正|个说法|个交代|个准话|暗箱|冒领|骗保|信访|纪检|糊弄|没下文|没有下文|没有人理|没人回|石沉大海|推来推去"
 )
 
 
+# An official named in a message is a complaint about them ("村干部优亲厚友", "民政所的干部天天不在岗")
+# or a wish to see one ("我要找你们局长"), unless the message only quotes one ("村干部说我不符合低保条件，
+# 是真的吗", "工作人员讲还要带户口本") or names a kind of person ("退休干部去世了抚恤金谁发").
+OFFICIAL_RE = re.compile(r"局长|领导|负责人|干部|工作人员")
+# What the official said, just after the mention ("说", "跟我讲", "告诉我", "的答复是"); not "说了算",
+# "说话不算数" or "说不出理由", which complain about them.
+_QUOTED_RE = re.compile(
+    r"(们)?(都|也|就|又|还)?(跟我|对我|和我|给我|同我)?(说(?!了算|话|不出|不清)|讲(?!话)|告诉|答复|回复|回答|解释|通知|讲过|说过|的(意思|答复|回复|说法))"
+)
+# A kind of person, not an official of the case: 退休干部, 离休干部, 机关干部, 干部职工, 干部身份.
+_KIND_BEFORE_RE = re.compile(r"(退休|离休|离退休|机关|事业单位|军队|部队|转业|复员|在职|老)$")
+_KIND_AFTER_RE = re.compile(r"(职工|身份|编制|待遇)")
+
+
+def complains_of_official(folded: str) -> bool:
+    """An official named as the one complained of or wanted, not only quoted or named as a kind of person."""
+    for mention in OFFICIAL_RE.finditer(folded):
+        before, after = folded[: mention.start()], folded[mention.end() :]
+        if _QUOTED_RE.match(after) or _KIND_AFTER_RE.match(after):
+            continue
+        if mention.group(0) == "干部" and _KIND_BEFORE_RE.search(before):
+            continue
+        return True
+    return False
+
+
 def sounds_like_complaint(text: str) -> bool:
     """Words of a complaint or of wanting a person, as opposed to a plain policy question (dialect
     folded first: 凭啥 is 凭什么, 冇人管 is 没人管)."""
-    return bool(COMPLAINT_RE.search(fold_dialect(text)))
+    folded = fold_dialect(text)
+    return bool(COMPLAINT_RE.search(folded)) or complains_of_official(folded)
 
 
 # How or where to report, complain or appeal ("怎么举报", "向哪里反映", "去哪申诉", "投诉电话是多少", "能举报吗"):

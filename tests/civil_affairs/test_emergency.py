@@ -75,6 +75,35 @@ def test_complaints_are_told_from_policy_questions(text: str, complaint: bool) -
 
 
 @pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        # An official only quoted, asked about, or a kind of person: a policy question.
+        ("村干部说我不符合低保条件，是真的吗", False),
+        ("村幹部說我不符合低保條件，是真的嗎", False),  # traditional characters
+        ("工作人员说还要带户口本，是这样吗", False),
+        ("社区领导讲我家有车就不能评低保，有车就不能评吗", False),
+        ("村干部跟我讲特困要去镇上申请，对吗", False),
+        ("退休干部去世了抚恤金谁发", False),
+        # The official is the one complained of, or the one wanted.
+        ("村干部优亲厚友 不符合的都吃上低保了", True),
+        ("这个村干部办事不公道", True),
+        ("民政所的干部天天不在岗", True),
+        ("评低保都是村干部说了算", True),
+        ("村干部说话不算数", True),
+        ("村里的干部把我的补贴扣了一半", True),
+        ("我要找你们局长", True),
+        ("乡里干部说给我办 结果半年了没下文", True),  # quoted, but 没下文
+        ("工作人员说不出理由 就说上面不批", True),
+        ("每次评议村干部都说他家困难 请你们派人下来核查一下", True),  # quoted, but a person wanted
+    ],
+)
+def test_a_complaint_about_an_official_is_told_from_a_question_that_quotes_one(text: str, complaint: bool) -> None:
+    from civil_affairs.conversations.emergency import sounds_like_complaint
+
+    assert sounds_like_complaint(text) is complaint
+
+
+@pytest.mark.parametrize(
     ("text", "must", "must_not"),
     [
         ("我不想活了", ("110", "120", "12356", "12345"), ("救助管理站",)),

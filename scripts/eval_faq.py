@@ -136,7 +136,7 @@ def programme_ask_backs(
 ) -> list[list[str]]:
     """For each item that only names a programme ("离婚"), the entries the searcher offers instead of
     deciding (``ProgrammeNames.ask_back``; the entries' questions are in every fold); [] otherwise."""
-    names = ProgrammeNames.of((r["key"], r["question"]) for r in records)
+    names = ProgrammeNames.of((r["key"], r["question"], r["category"]) for r in records)
     return [asked[1] if (asked := names.ask_back(i.text, r)) else [] for i, r in zip(items, ranked, strict=True)]
 
 

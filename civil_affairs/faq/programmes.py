@@ -9,8 +9,13 @@ The rules read only the active entries' questions, so a programme staff create i
 (two entries ``library-bus-…`` whose questions name 流动图书车) is recognised the same way:
 
 - a programme is the key up to its first hyphen (``civil_affairs.faq.facets.programme_of``) and
-  counts only with two or more active entries;
-- its **words** are the words (jieba, with the NLU synonyms) of at least two of its questions; a
+  counts only with two or more active entries, except in a category that is one programme
+  (``WHOLE_CATEGORIES``): every funeral entry is of the programme ``funeral``, whatever its key. The
+  funeral keys name the step (``death-certificate``, ``cremation-zone``, ``ashes-placement``,
+  ``public-cemetery-fees`` …), so no prefix gathered the field a resident means by 殡葬, 丧事 or
+  公墓, and no word named any of the small groups;
+- its **words** are the words (jieba, with the NLU synonyms) of at least two of its questions (a
+  message's 后事, 办丧事 or 白事 is read as the questions' 丧事 first, ``NAMES_OF_PROGRAMMES``); a
   word **names** it when most of the questions that contain the word are the programme's
   (低保 names ``dibao``; 申请 and 救助 are spread over many programmes and name none);
 - a message is **programme-only** when no aspect pattern (``ASPECT_PATTERNS``) and no question word
@@ -19,10 +24,11 @@ The rules read only the active entries' questions, so a programme staff create i
   "补领结婚证" or a long story are not;
 - the programme's entries offered are those the ranker puts within ``PROGRAMME_WINDOW`` of its best
   one, the general questions first: one per aspect in the order residents usually need them
-  (``JOURNEY``: who qualifies, how to apply, what to bring, how much …), of each aspect the question
-  with the smallest share of words that are not its programme's (特困人员怎么认定？谁能申请？ before
-  特困供养的孩子满16岁、18岁以后还能领吗？), then the rest by rank. For a bare name the ranker's order among a
-  programme's entries is mostly noise (低保的事 put the fraud penalty first).
+  (``JOURNEY``: the whole sequence (``SEQUENCE``), who qualifies, how to apply, what to bring, how
+  much …), of each aspect the question with the smallest share of words that are not its
+  programme's (特困人员怎么认定？谁能申请？ before 特困供养的孩子满16岁、18岁以后还能领吗？), then the
+  rest by rank. For a bare name the ranker's order among a programme's entries is mostly noise
+  (低保的事 put the fraud penalty first).
 """
 
 from __future__ import annotations
@@ -49,7 +55,24 @@ FILLER = frozenset(
 )
 PROGRAMME_OFFERED = 4  # entries offered for a programme-only message
 PROGRAMME_WINDOW = 1.5  # margin below the programme's best entry still offered (高龄津贴: not 适老化改造)
-JOURNEY = ("eligibility", "apply", "documents", "amount", "time", "payment", "where", "report")
+JOURNEY = ("steps", "eligibility", "apply", "documents", "amount", "time", "payment", "where", "report")
+# A question about the whole sequence (老人在家里去世了，要按什么顺序办手续？), which no aspect pattern
+# takes: the "steps" of the question back only. Not one of the ranker's aspects (ASPECT_PATTERNS):
+# as one, it cost 2 more confident-wrong answers in `make eval-faq` (1.76% -> 1.79%).
+SEQUENCE = re.compile(r"什么顺序|哪些手续|什么手续|办哪些|先做什么|第一步|流程|步骤")
+# Categories whose entries are one programme for the question back, whatever their keys.
+WHOLE_CATEGORIES = frozenset({"funeral"})
+# Residents' names for a programme that no question uses, read as the questions' word, for the
+# question back only. Not NLU synonyms (nlu/synonyms.yml), which the ranker reads too: there
+# 后事 → 丧事 pulled "老人的后事" to the dibao/tekun funeral entry (answered at P 0.82, offered before).
+NAMES_OF_PROGRAMMES = {"办丧事": "丧事", "办后事": "丧事", "后事": "丧事", "白事": "丧事"}
+_NAMES_RE = re.compile("|".join(sorted(NAMES_OF_PROGRAMMES, key=len, reverse=True)))
+
+
+def programme_for_asking(key: str, category: str | None = None) -> str:
+    """The programme an entry belongs to for the question back: its category when that category is
+    one programme (``WHOLE_CATEGORIES``), else its key's (``programme_of``)."""
+    return category if category in WHOLE_CATEGORIES else programme_of(key)
 
 
 @dataclass(frozen=True)
@@ -70,18 +93,20 @@ class ProgrammeNames:
     names: dict[str, str]
     aspects: dict[str, str | None]
     specific: dict[str, float]  # share of an entry's question words that are not its programme's
+    programmes: dict[str, str]  # key -> programme (``programme_for_asking``)
 
     @classmethod
-    def of(cls, entries: Iterable[tuple[str, str]]) -> ProgrammeNames:
-        """From the (key, question) of the active entries."""
+    def of(cls, entries: Iterable[tuple[str, str] | tuple[str, str, str]]) -> ProgrammeNames:
+        """From the (key, question) or (key, question, category) of the active entries."""
         per_programme: dict[str, Counter[str]] = defaultdict(Counter)
         sizes: Counter[str] = Counter()
         overall: Counter[str] = Counter()
         aspects: dict[str, str | None] = {}
         found: dict[str, set[str]] = {}
-        for key, question in entries:
-            aspects[key] = aspect_of(question)
-            programme = programme_of(key)
+        programmes: dict[str, str] = {}
+        for key, question, *category in entries:
+            aspects[key] = aspect_of(question) or ("steps" if SEQUENCE.search(question) else None)
+            programme = programmes[key] = programme_for_asking(key, category[0] if category else None)
             found[key] = set(tokenize(question))
             per_programme[programme].update(found[key])
             overall.update(found[key])
@@ -96,12 +121,12 @@ class ProgrammeNames:
             for w, n in counts.items()
             if n >= 2 and 2 * n > overall[w]
         }
-        specific = {k: len(ws - words.get(programme_of(k), frozenset())) / max(len(ws), 1) for k, ws in found.items()}
-        return cls(words, names, aspects, specific)
+        specific = {k: len(ws - words.get(programmes[k], frozenset())) / max(len(ws), 1) for k, ws in found.items()}
+        return cls(words, names, aspects, specific, programmes)
 
     def named(self, text: str) -> ProgrammeMention | None:
         """The programme ``text`` names without asking anything about it, or None."""
-        folded = fold_dialect(text)
+        folded = _NAMES_RE.sub(lambda m: NAMES_OF_PROGRAMMES[m.group(0)], fold_dialect(text))
         compact = folded.replace(" ", "")
         if not compact or ASKING.search(compact) or any(p.search(compact) for _, p in ASPECT_PATTERNS):
             return None
@@ -132,7 +157,7 @@ class ProgrammeNames:
         """The programme's entries to offer, from ``ranked`` (key, margin; best first): those within
         ``PROGRAMME_WINDOW`` of its best one, the most general of each ``JOURNEY`` aspect in that
         order, then the others by rank."""
-        mine = [(k, s) for k, s in ranked if programme_of(k) == programme and k in self.aspects]
+        mine = [(k, s) for k, s in ranked if self.programmes.get(k) == programme]
         close = [k for k, s in mine if s >= mine[0][1] - PROGRAMME_WINDOW] if mine else []
         general = [
             min((k for k in close if self.aspects[k] == aspect), key=lambda k: self.specific[k])

@@ -305,4 +305,4 @@ class _State:
 
 
 def _programmes(entries: dict[str, _Meta]) -> ProgrammeNames:
-    return ProgrammeNames.of((m.key, m.question) for m in entries.values())
+    return ProgrammeNames.of((m.key, m.question, m.category) for m in entries.values())

@@ -16,7 +16,7 @@ from civil_affairs.setup_db import read_faq_seed
 
 @pytest.fixture(scope="module")
 def names() -> ProgrammeNames:
-    return ProgrammeNames.of((r["key"], r["question"]) for r in read_faq_seed())
+    return ProgrammeNames.of((r["key"], r["question"], r["category"]) for r in read_faq_seed())
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,16 @@ def searcher() -> FaqSearcher:
         ("五保户", "tekun", "特困供养"),
         ("結婚登記", "marriage", "结婚登记"),  # traditional characters
         ("临时救助？", "temp", "临时救助"),
+        # The funeral entries are one programme whatever their keys (death-, cremation-, ashes- …).
+        ("殡葬", "funeral", "殡葬"),
+        ("丧葬", "funeral", "丧葬"),
+        ("丧事", "funeral", "丧事"),
+        ("办丧事", "funeral", "丧事"),  # read as 丧事 (NAMES_OF_PROGRAMMES), as are 后事 and 白事
+        ("后事", "funeral", "丧事"),
+        ("白事", "funeral", "丧事"),
+        ("公墓", "funeral", "公墓"),
+        ("骨灰", "funeral", "骨灰"),
+        ("殡仪馆", "funeral", "殡仪馆"),
     ],
 )
 def test_a_bare_programme_name_is_recognised(names: ProgrammeNames, text: str, programme: str, name: str) -> None:
@@ -69,6 +79,10 @@ def test_filler_around_the_name_asks_nothing(names: ProgrammeNames, text: str, p
         "补领结婚证",  # 补领 is no word of the marriage programme
         "低保户看病",  # 看病 neither
         "老人补贴",  # 补贴 is a word of the elderly entries but names none: it narrows to the subsidies
+        "老人的后事",  # 老人 names the elderly programme, 后事 the funeral one
+        "墓地",  # one question says 墓地 (家族墓地…): a word of no programme; the ranker offers
+        "殡葬补贴咨询一下",  # 殡葬补贴 is a synonym of 惠民殡葬, a word of one question
+        "骨灰放哪里",  # a question
         "补贴",  # names no programme (assistance-overview asks which one)
         "救助",  # spread over many programmes
         "咨询一下",  # nothing left
@@ -165,3 +179,29 @@ def test_a_bare_programme_name_is_asked_back_not_answered(session: Session, sear
     assert result.decision == "disambiguate" and result.programme_name == "高龄津贴"
     assert {"elderly-high-age-apply", "elderly-high-age-allowance"} <= {c.key for c in result.offered}
     assert all(c.key.startswith("elderly-") for c in result.offered) and 2 <= len(result.offered) <= 4
+
+
+@pytest.mark.parametrize("text,name", [("殡葬", "殡葬"), ("后事", "丧事"), ("丧葬", "丧葬"), ("骨灰", "骨灰")])
+def test_a_bare_funeral_name_is_asked_back_with_funeral_entries_of_every_key(
+    session: Session, searcher: FaqSearcher, text: str, name: str
+) -> None:
+    """Before, no word named any of the small groups the funeral keys make (殡葬 was answered with the
+    2026 regulation at P 0.99, 后事 with the dibao/tekun funeral entry at P 0.99)."""
+    result = searcher.search(session, text, category="funeral")
+    assert result.decision == "disambiguate" and result.programme_name == name
+    assert all(c.category == "funeral" for c in result.offered) and 2 <= len(result.offered) <= 4
+
+
+def test_the_whole_sequence_is_an_aspect_of_the_question_back_only(names: ProgrammeNames) -> None:
+    """老人在家里去世了，要按什么顺序办手续？ is offered before the particular questions; the ranker's
+    aspects (facets.ASPECT_PATTERNS) stay as they were."""
+    from civil_affairs.faq.facets import aspect_of
+
+    assert names.aspects["death-at-home-first-steps"] == "steps"
+    assert aspect_of("老人在家里去世了，要按什么顺序办手续？") is None
+
+
+def test_the_whole_sequence_comes_first_when_it_is_offered(session: Session, searcher: FaqSearcher) -> None:
+    """后事: what to do after a death, in which order, before the particular questions."""
+    offered = [c.key for c in searcher.search(session, "后事", category="funeral").offered]
+    assert offered[0] in ("death-at-home-first-steps", "death-in-hospital-steps")

@@ -35,6 +35,9 @@ _ELLIPTICAL_RE = re.compile(r"^(那|那么|还有|如果|要是|假如|另外)|�
 ELLIPTICAL_MAX_CHARS = 14
 # Searched once at start-up to fit the ranker; never shown to anyone.
 WARM_UP_QUERY = "低保怎么申请"
+# True when the bot's last reply offered FAQ choices with 都不是: a no next means none of them fits
+# (dialogue/rules.yml). Any other message closes the offer (domain.yml, the slot's mapping).
+OFFER_OPEN = "faq_offer_open"
 
 
 def is_elliptical(text: str) -> bool:
@@ -83,9 +86,17 @@ async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, repl
     count = int(tracker.get_slot("misunderstood_count") or 0) + 1
     if count >= MISUNDERSTOOD_LIMIT:
         dispatcher.utter_message(text=texts.MISUNDERSTOOD_PREFIX + await hand_over(tracker, "misunderstood"))
-        return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", 0.0)]
+        return [SlotSet("faq_candidates", None), SlotSet(OFFER_OPEN, False), SlotSet("misunderstood_count", 0.0)]
     dispatcher.utter_message(text=reply, buttons=[human_button()])
-    return [SlotSet("faq_candidates", None), SlotSet("misunderstood_count", float(count))]
+    return [SlotSet("faq_candidates", None), SlotSet(OFFER_OPEN, False), SlotSet("misunderstood_count", float(count))]
+
+
+def offered_within_form(tracker: Tracker, events: list[EventType]) -> list[EventType]:
+    """``events`` without opening the offer when a form is active: a no there is the form's (it
+    leaves the booking, dialogue/booking.yml), and an offer left open would outlive the form."""
+    if not tracker.active_loop_name:
+        return events
+    return [e for e in events if not (e.get("event") == "slot" and e.get("name") == OFFER_OPEN)]
 
 
 def search_faq(
@@ -126,6 +137,7 @@ def ask_back(
     dispatcher.utter_message(text=format_answer(entry, services().settings.bureau), buttons=suggestion_buttons(choices))
     return [
         SlotSet("faq_candidates", [c.key for c in choices]),
+        SlotSet(OFFER_OPEN, True),
         SlotSet("unanswered_text", query[:MAX_QUERY_CHARS]),
         SlotSet("last_faq_query", query),
     ]
@@ -161,6 +173,7 @@ def offer_choices(dispatcher: CollectingDispatcher, result: SearchResult, text: 
     dispatcher.utter_message(text=asking, buttons=suggestion_buttons(shown))
     return [
         SlotSet("faq_candidates", [c.key for c in shown]),
+        SlotSet(OFFER_OPEN, True),
         SlotSet("unanswered_text", text[:MAX_QUERY_CHARS]),
         SlotSet("last_faq_query", query),
     ]
@@ -179,9 +192,9 @@ async def answer_if_confident(
     with services().sessions.begin() as session:
         result = search_faq(session, query, intent, strict=strict)
         if result.decision == "answer" and result.best:
-            return answer_with(dispatcher, session, result, query)
+            return offered_within_form(tracker, answer_with(dispatcher, session, result, query))
         if result.programme_name and result.offered:
-            return offer_choices(dispatcher, result, query, query)
+            return offered_within_form(tracker, offer_choices(dispatcher, result, query, query))
     return None
 
 
@@ -192,6 +205,9 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return offered_within_form(tracker, await self._run(dispatcher, tracker))
+
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name") or ""
         text = message.get("text") or ""
@@ -240,8 +256,9 @@ class ActionAnswerFaq(Action):
         with app.sessions.begin() as session:
             entry = find_entry(key or "", session=session)
             if entry is None or not entry.active:
+                # The buttons are still there to press: the offer stays open for a 都不是.
                 dispatcher.utter_message(text=texts.FAQ_CHOICE_UNCLEAR)
-                return []
+                return [SlotSet(OFFER_OPEN, True)] if candidates else []
             choices = choices_of(entry, session)
             if choices:
                 return ask_back(dispatcher, entry, choices, entry.question)

@@ -177,3 +177,37 @@ def test_a_superscript_digit_is_not_a_choice_number() -> None:
     """``"²".isdigit()`` is true but ``int("²")`` raises: the choice reader must say "no choice"."""
     assert _choice_index("²") is None
     assert _choice_index("2") == 1
+
+
+def _offer_open(events: list) -> object:
+    return next((e["value"] for e in events if e.get("name") == "faq_offer_open"), "unset")
+
+
+async def test_an_offer_opens_the_way_for_a_no_and_an_answer_does_not(
+    action_settings: Settings, dispatcher, domain
+) -> None:
+    """faq_offer_open is what dialogue/rules.yml reads: a no right after an offer means none of them."""
+    offered = await ActionAnswerFaq().run(dispatcher, make_tracker("低保", "ask_benefits"), domain)
+    assert _offer_open(offered) is True
+    answered = await ActionAnswerFaq().run(
+        CollectingDispatcher(), make_tracker("结婚登记要带什么材料", "ask_marriage"), domain
+    )
+    assert _offer_open(answered) == "unset"  # the resident's next message had closed it already (domain.yml)
+    none = await ActionFaqNone().run(
+        CollectingDispatcher(), make_tracker("都不是", "deny", slots={"unanswered_text": "低保"}), domain
+    )
+    assert _offer_open(none) is False  # a second no is a plain no
+
+
+async def test_an_unclear_pick_keeps_the_offer_open(action_settings: Settings, dispatcher, domain) -> None:
+    tracker = make_tracker("第九个", "choose_faq", slots={"faq_candidates": ["dibao-eligibility", "dibao-amount"]})
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert texts(dispatcher) == "请直接点选上面的问题按钮，或者把您的问题再说一遍。" and _offer_open(events) is True
+
+
+async def test_an_offer_during_a_form_leaves_the_no_to_the_form(action_settings: Settings, dispatcher, domain) -> None:
+    """During the booking a no leaves the booking (dialogue/booking.yml); the offer is not opened."""
+    tracker = make_tracker("低保", "ask_benefits")
+    tracker.active_loop = {"name": "booking_form"}
+    events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[-1]["buttons"] and _offer_open(events) == "unset"

@@ -168,5 +168,7 @@ def test_a_status_lookup_gets_the_same_messages_and_events_with_fewer_calls(agen
     assert rasa_calls["action_ask_status_lookup_form_application_number"] == 1
     assert patched_calls["action_ask_status_lookup_form_application_number"] == 0
     assert patched_calls["action_ask_status_lookup_form_id_last6"] == 0
-    # The activation's validation ran twice (it had nothing to validate); now once, with the question.
-    assert rasa_calls["validate_status_lookup_form"] - patched_calls["validate_status_lookup_form"] == 1
+    # The activation's validation: once in both runs. Rasa's own FormAction ran it twice until the
+    # slot mapping of faq_offer_open (domain.yml) set a slot at every message, the activation's
+    # included; the patched run made the same calls before and after (1 validation, no question).
+    assert rasa_calls["validate_status_lookup_form"] == patched_calls["validate_status_lookup_form"]

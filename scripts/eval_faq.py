@@ -59,7 +59,7 @@ class Item:
 def items_of(records: list[dict]) -> list[Item]:
     """Every variant and near miss as a test item."""
     keys = {r["key"] for r in records}
-    names = ProgrammeNames.of((r["key"], r["question"]) for r in records)
+    names = ProgrammeNames.of((r["key"], r["question"], r["category"]) for r in records)
     items: list[Item] = []
     for record in records:
         for text in record.get("variants") or []:

@@ -151,7 +151,10 @@ class ProgrammeNames:
         """The programmes ``text`` names anywhere, asking or not ("俺耳朵聋了 能吃低保不" names dibao)."""
         synonyms = synonym_map()
         words = content_words(fold_dialect(text))
-        return frozenset(p for w in words if (p := self.names.get(w) or self.names.get(synonyms.get(w, w))))
+        named = {p for w in words if (p := self.names.get(w) or self.names.get(synonyms.get(w, w)))}
+        # As key programmes (``programme_of``), which ``decide`` compares with the best entry's: a
+        # whole category (殡葬 names ``funeral``) stands for every key programme of its entries.
+        return frozenset(programme_of(k) for k, p in self.programmes.items() if p in named) | named
 
     def offer(self, ranked: Sequence[tuple[str, float]], programme: str, limit: int = PROGRAMME_OFFERED) -> list[str]:
         """The programme's entries to offer, from ``ranked`` (key, margin; best first): those within

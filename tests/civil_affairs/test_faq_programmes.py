@@ -129,6 +129,11 @@ def test_programmes_named_anywhere_in_a_question(names: ProgrammeNames, text: st
     assert names.mentioned(text) == programmes
 
 
+def test_a_named_funeral_counts_for_every_funeral_entry_s_key(names: ProgrammeNames) -> None:
+    """decide compares the best entry's key programme (death-certificate: death) with these."""
+    assert {"funeral", "death", "cremation", "ashes", "public"} <= names.mentioned("殡葬这块的事到底该怎么弄")
+
+
 def test_a_staff_created_programme_is_recognised_without_retraining_anything(session: Session) -> None:
     searcher = FaqSearcher(background=False, watch_interval=None)
     assert searcher.search(session, "流动图书车", category="other").programme_name is None

@@ -52,11 +52,14 @@ class Calibration:
     # 0.80 are about 1.5 points of policy questions with 0.25 points wrong, one in six, and the held-out
     # sets have shown more confident-wrong answers than cross-validation. At 0.80: 80.3 / 80.6 / 80.0%
     # answered at 1.71 / 1.75 / 1.75% confident-wrong (precision 97.9 / 97.8 / 97.8%), 1.8-2.0% don't
-    # know, out-of-coverage questions answered 16.9-18.0%.
+    # know, out-of-coverage questions answered 16.9-18.0%. The offer threshold stays -0.60 too: the
+    # calibration only caps "don't know" at 2%, and an offer is never a wrong answer; at -0.60 "don't
+    # know" is 1.0-1.2% (2.0 / 1.8 / 1.8% at -0.50), choices 18.3-19.0% (the right one among them
+    # 16.9-17.7%).
     coef: tuple[float, ...] = (-1.3135, 4.1976, 0.5584, 1.3283)
     intercept: float = -3.0275
     answer_probability: float = 0.8
-    offer_score: float = -0.5
+    offer_score: float = -0.6
     offer_window: float = 0.5
 
     def probability(self, ranked: Sequence[tuple[str, float]]) -> float:

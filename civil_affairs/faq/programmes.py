@@ -69,6 +69,11 @@ NAMES_OF_PROGRAMMES = {"办丧事": "丧事", "办后事": "丧事", "后事": "
 _NAMES_RE = re.compile("|".join(sorted(NAMES_OF_PROGRAMMES, key=len, reverse=True)))
 
 
+def _read(text: str) -> str:
+    """The text as the rules read it: dialect folded, residents' names of a programme as its questions'."""
+    return _NAMES_RE.sub(lambda m: NAMES_OF_PROGRAMMES[m.group(0)], fold_dialect(text))
+
+
 def programme_for_asking(key: str, category: str | None = None) -> str:
     """The programme an entry belongs to for the question back: its category when that category is
     one programme (``WHOLE_CATEGORIES``), else its key's (``programme_of``)."""
@@ -126,7 +131,7 @@ class ProgrammeNames:
 
     def named(self, text: str) -> ProgrammeMention | None:
         """The programme ``text`` names without asking anything about it, or None."""
-        folded = _NAMES_RE.sub(lambda m: NAMES_OF_PROGRAMMES[m.group(0)], fold_dialect(text))
+        folded = _read(text)
         compact = folded.replace(" ", "")
         if not compact or ASKING.search(compact) or any(p.search(compact) for _, p in ASPECT_PATTERNS):
             return None
@@ -150,7 +155,7 @@ class ProgrammeNames:
     def mentioned(self, text: str) -> frozenset[str]:
         """The programmes ``text`` names anywhere, asking or not ("俺耳朵聋了 能吃低保不" names dibao)."""
         synonyms = synonym_map()
-        words = content_words(fold_dialect(text))
+        words = content_words(_read(text))
         named = {p for w in words if (p := self.names.get(w) or self.names.get(synonyms.get(w, w)))}
         # As key programmes (``programme_of``), which ``decide`` compares with the best entry's: a
         # whole category (殡葬 names ``funeral``) stands for every key programme of its entries.

@@ -129,6 +129,12 @@ def test_programmes_named_anywhere_in_a_question(names: ProgrammeNames, text: st
     assert names.mentioned(text) == programmes
 
 
+def test_a_residents_name_of_a_programme_counts_anywhere_as_in_a_bare_name(names: ProgrammeNames) -> None:
+    """后事 is read as the questions' 丧事 both ways, so one reading of the text serves both rules."""
+    assert names.named("后事") is not None
+    assert "funeral" in names.mentioned("屋里老人的后事 想问问要办些么子")
+
+
 def test_a_named_funeral_counts_for_every_funeral_entry_s_key(names: ProgrammeNames) -> None:
     """decide compares the best entry's key programme (death-certificate: death) with these."""
     assert {"funeral", "death", "cremation", "ashes", "public"} <= names.mentioned("殡葬这块的事到底该怎么弄")

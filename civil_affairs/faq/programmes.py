@@ -37,6 +37,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from civil_affairs.faq.facets import ASPECT_PATTERNS, aspect_of, programme_of
 from civil_affairs.text import content_words, fold_dialect, synonym_map, tokenize
@@ -157,9 +158,17 @@ class ProgrammeNames:
         synonyms = synonym_map()
         words = content_words(_read(text))
         named = {p for w in words if (p := self.names.get(w) or self.names.get(synonyms.get(w, w)))}
-        # As key programmes (``programme_of``), which ``decide`` compares with the best entry's: a
-        # whole category (殡葬 names ``funeral``) stands for every key programme of its entries.
-        return frozenset(programme_of(k) for k, p in self.programmes.items() if p in named) | named
+        return frozenset(k for p in named for k in self._key_programmes.get(p, (p,)))
+
+    @cached_property
+    def _key_programmes(self) -> dict[str, frozenset[str]]:
+        """Each programme as the key programmes (``programme_of``) that ``decide`` compares with the
+        best entry's: a whole category (殡葬 names ``funeral``) stands for every key programme of
+        its entries. Built once per store version, not per message."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for key, programme in self.programmes.items():
+            found[programme].update((programme, programme_of(key)))
+        return {p: frozenset(ks) for p, ks in found.items()}
 
     def offer(self, ranked: Sequence[tuple[str, float]], programme: str, limit: int = PROGRAMME_OFFERED) -> list[str]:
         """The programme's entries to offer, from ``ranked`` (key, margin; best first): those within

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from civil_affairs.faq.decision import DECISION_DEPTH, DEFAULT_CALIBRATION, Calibration, Decision, decide
-from civil_affairs.faq.multi import asking_clauses, clause_answers, combine
+from civil_affairs.faq.multi import ClauseAnswer, asking_clauses, clause_answers, combine
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
@@ -271,10 +271,11 @@ class FaqSearcher:
 
         listed = [k for k, _ in ranked[:DECISION_DEPTH] if k in metas]
         candidates = [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)]
-        more = self._clause_answers(state, text, decision, keys, calibration) if not asked and context is None else []
-        more = [(k, p) for k, p in more if k in metas]
+        split = not asked and context is None  # an ask-back or a follow-up is never split
+        more = self._clause_answers(state, text, decision, keys, calibration) if split else []
+        more = [c for c in more if c.key in metas]
         if decision != "answer" and len(more) >= 2:  # two questions, each answered on its own
-            main, probability = more[0]
+            main, probability = more[0].key, more[0].probability
             rest = [candidate(k) for k, _ in ranked[:DECISION_DEPTH] if k in metas and k != main]
             return SearchResult(
                 "answer",
@@ -282,7 +283,7 @@ class FaqSearcher:
                 [],
                 probability,
                 None,
-                [candidate(k, p) for k, p in more[1:]],
+                [candidate(c.key, c.probability) for c in more[1:]],
             )
         return SearchResult(
             decision,
@@ -290,12 +291,17 @@ class FaqSearcher:
             [candidate(k) for k in keys if k in metas],
             probability,
             asked[0].name if asked else None,
-            [candidate(k, p) for k, p in more] if decision == "answer" else [],
+            [candidate(c.key, c.probability) for c in more] if decision == "answer" else [],
         )
 
     def _clause_answers(
-        self, state: _State | None, text: str, decision: Decision, keys: list[str], calibration: Calibration
-    ) -> list[tuple[str, float]]:
+        self,
+        state: _State | None,
+        text: str,
+        decision: Decision,
+        keys: list[str],
+        calibration: Calibration,
+    ) -> list[ClauseAnswer]:
         """When ``text`` asks two or more things, the entries its asking clauses, each ranked on its
         own, answer beyond the whole message's decision (``civil_affairs.faq.multi.combine``)."""
         clauses = asking_clauses(text)
@@ -305,7 +311,7 @@ class FaqSearcher:
             clauses,
             lambda clause: _ranked(state, clause, None, None, None),
             calibration,
-            lambda clause, ranked: state.programmes.ask_back(clause, ranked) is not None,
+            state.programmes,
         )
         return combine(decision, keys, found)
 

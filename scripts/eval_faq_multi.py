@@ -11,8 +11,8 @@ fold's ranker, which never saw the fold's held-out texts, ranks:
    an extra answer or two answers instead of choices, how many of those extra answers are wrong, and
    the confident-wrong share of policy questions today and with the clause answers.
 
-Each ``--min-probability`` (the probability a clause needs, ``multi.EXTRA_PROBABILITY``) is
-measured; thresholds are chosen here, never on evaluation sets. No NLU topic bonus (as
+Each ``--min-probability`` (the probability a clause needs, ``multi.EXTRA_PROBABILITY``) and
+``--gap`` (``multi.CLAUSE_GAP``) is measured; they are chosen here, never on evaluation sets. No NLU topic bonus (as
 ``make eval-faq`` without ``--nlu``).
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from civil_affairs.faq.decision import DEFAULT_CALIBRATION, decide
 from civil_affairs.faq.facets import programme_of
-from civil_affairs.faq.multi import EXTRA_PROBABILITY, asking_clauses, clause_answer, combine
+from civil_affairs.faq.multi import CLAUSE_GAP, EXTRA_PROBABILITY, asking_clauses, clause_answers, combine
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker
 from civil_affairs.setup_db import read_faq_seed
@@ -34,7 +34,7 @@ from scripts.eval_faq import RANKED_KEPT, Item, cross_validate, items_of
 
 JOINS = ("{a}，{b}", "{a}。{b}", "{a} 还有 {b}")
 PAIRS_PER_FOLD = 400
-THRESHOLDS = (0.8, 0.85, 0.9, 0.95, 0.97)
+THRESHOLDS = (0.9, 0.95)
 
 Ranked = list[tuple[str, float]]
 
@@ -46,7 +46,7 @@ class Message:
     text: str
     keys: frozenset[str]
     ranked: Ranked
-    clauses: list[tuple[Ranked, bool]]  # (ranking, only names a programme)
+    clauses: dict[str, Ranked]  # each asking clause's own ranking
 
 
 def ranking(ranker: Ranker, text: str) -> Ranked:
@@ -54,30 +54,24 @@ def ranking(ranker: Ranker, text: str) -> Ranked:
     return sorted(scores.items(), key=lambda item: item[1], reverse=True)[:RANKED_KEPT]
 
 
-def message(ranker: Ranker, names: ProgrammeNames, text: str, keys: frozenset[str], ranked: Ranked) -> Message:
-    clauses = []
-    for clause in asking_clauses(text):
-        r = ranking(ranker, clause)
-        clauses.append((r, names.ask_back(clause, r) is not None))
-    return Message(text, keys, ranked, clauses)
+def message(ranker: Ranker, text: str, keys: frozenset[str], ranked: Ranked) -> Message:
+    return Message(text, keys, ranked, {clause: ranking(ranker, clause) for clause in asking_clauses(text)})
 
 
-def answers(m: Message, names: ProgrammeNames, min_probability: float | None) -> list[str]:
-    """The entries answered: today's decision (``min_probability`` None) or with the clause answers,
-    as ``FaqSearcher.search`` decides (no follow-up context, no topic bonus)."""
+def answers(m: Message, names: ProgrammeNames, rule: tuple[float, float] | None) -> list[str]:
+    """The entries answered: today's decision (``rule`` None) or with the clause answers at ``rule``
+    (the probability a clause needs, its gap), as ``FaqSearcher.search`` decides (no follow-up
+    context, no topic bonus)."""
     asked = names.ask_back(m.text, m.ranked)
     decision, keys, _ = decide(
         m.ranked, DEFAULT_CALIBRATION, programme_offer=asked[1] if asked else (), named=names.mentioned(m.text)
     )
     main = [keys[0]] if decision == "answer" else []
-    if min_probability is None or asked or not m.clauses:
+    if rule is None or asked or not m.clauses:
         return main
-    found: dict[str, float] = {}
-    for r, only_name in m.clauses:
-        answer = None if only_name else clause_answer(r, DEFAULT_CALIBRATION, min_probability)
-        if answer and answer[0] not in found:
-            found[answer[0]] = answer[1]
-    more = [k for k, _ in combine(decision, keys, list(found.items()))]
+    min_probability, gap = rule
+    found = clause_answers(list(m.clauses), m.clauses.__getitem__, DEFAULT_CALIBRATION, names, min_probability)
+    more = [c.key for c in combine(decision, keys, found, gap=gap)]
     return main + more if decision == "answer" else more or main
 
 
@@ -96,10 +90,10 @@ def pairs(items: list[Item], test: list[int], rng: random.Random) -> list[tuple[
     return made
 
 
-def shares(messages: list[Message], names: ProgrammeNames, min_probability: float | None) -> dict[str, float]:
+def shares(messages: list[Message], names: ProgrammeNames, rule: tuple[float, float] | None) -> dict[str, float]:
     counts = {"both": 0, "one": 0, "wrong": 0, "none": 0, "two_answers": 0}
     for m in messages:
-        given = answers(m, names, min_probability)
+        given = answers(m, names, rule)
         right = sum(k in m.keys for k in given)
         counts["two_answers"] += len(given) >= 2
         if len(given) > right:
@@ -110,7 +104,7 @@ def shares(messages: list[Message], names: ProgrammeNames, min_probability: floa
             counts["one"] += 1
         else:
             counts["none"] += 1
-    return {k: v / len(messages) for k, v in counts.items()} if messages else counts
+    return {k: v / max(len(messages), 1) for k, v in counts.items()}
 
 
 def main() -> int:
@@ -123,22 +117,28 @@ def main() -> int:
         default=THRESHOLDS,
         help=f"probabilities a clause needs (default: {THRESHOLDS}; the searcher: {EXTRA_PROBABILITY})",
     )
+    parser.add_argument(
+        "--gap",
+        type=lambda v: tuple(float(x) for x in v.split(",")),
+        default=(1.0, CLAUSE_GAP),
+        help=f"margin a clause needs for its entry over the other answer (the searcher: {CLAUSE_GAP})",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
     names = ProgrammeNames.of((r["key"], r["question"], r["category"]) for r in records)
     rng = random.Random(args.seed)
     synthetic: list[Message] = []
-    singles: dict[int, list[tuple[Ranked, bool]]] = {}
+    singles: dict[int, dict[str, Ranked]] = {}
 
     items = items_of(records)  # as cross_validate numbers them
 
     def on_fold(ranker: Ranker, test: list[int]) -> None:
         for text, keys in pairs(items, test, rng):
-            synthetic.append(message(ranker, names, text, keys, ranking(ranker, text)))
+            synthetic.append(message(ranker, text, keys, ranking(ranker, text)))
         for i in test:
             if asking_clauses(items[i].text):
-                singles[i] = message(ranker, names, items[i].text, frozenset(), []).clauses
+                singles[i] = message(ranker, items[i].text, frozenset(), []).clauses
 
     _, ranked, _, _ = cross_validate(records, args.folds, args.seed, on_fold=on_fold)
     print(f"{len(records)} entries, {len(items)} held-out items, {args.folds}-fold cross-validation (seed {args.seed})")
@@ -148,11 +148,14 @@ def main() -> int:
         f"1. {len(synthetic)} synthetic two-question messages ({len(split)} with two or more asking clauses): "
         "both right / one right (no wrong) / any wrong / no answer; two answers given"
     )
-    for label, threshold in [("today", None)] + [(f"clauses p>={p:.2f}", p) for p in args.min_probability]:
+    rules: list[tuple[str, tuple[float, float] | None]] = [("today", None)] + [
+        (f"p>={p:.2f} gap {g:.1f}", (p, g)) for p in args.min_probability for g in args.gap
+    ]
+    for label, rule in rules:
         for name, subset in (("all", synthetic), ("split", split)):
-            s = shares(subset, names, threshold)
+            s = shares(subset, names, rule)
             print(
-                f"  {label:<17} {name:<5} {s['both']:6.1%} / {s['one']:6.1%} / {s['wrong']:6.2%} / "
+                f"  {label:<22} {name:<5} {s['both']:6.1%} / {s['one']:6.1%} / {s['wrong']:6.2%} / "
                 f"{s['none']:6.1%}; {s['two_answers']:6.1%}"
             )
 
@@ -162,12 +165,12 @@ def main() -> int:
         f"2. held-out items: {len(policy)} policy questions, {len(outside)} outside the FAQ; "
         f"{len(singles)} with two or more asking clauses"
     )
-    for label, threshold in [("today", None)] + [(f"clauses p>={p:.2f}", p) for p in args.min_probability]:
+    for label, rule in rules:
         extra = extra_wrong = wrong = outside_answers = changed = 0
         for n, item in enumerate(items):
-            m = Message(item.text, frozenset({item.key}), ranked[n], singles.get(n, []))
+            m = Message(item.text, frozenset({item.key}), ranked[n], singles.get(n, {}))
             base = answers(m, names, None)
-            given = answers(m, names, threshold)
+            given = answers(m, names, rule)
             if given != base:
                 changed += 1
                 added = [k for k in given if k not in base]
@@ -178,7 +181,7 @@ def main() -> int:
             else:
                 wrong += any(k != item.key for k in given)
         print(
-            f"  {label:<17} messages changed {changed} ({changed / len(items):.2%}), extra answers {extra} "
+            f"  {label:<22} messages changed {changed} ({changed / len(items):.2%}), extra answers {extra} "
             f"({extra_wrong} wrong); confident-wrong {wrong / len(policy):.2%} of policy questions; "
             f"outside-FAQ answered {outside_answers / len(outside):.1%}"
         )

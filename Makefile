@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup lint run test train eval-nlu eval eval-faq bench bench-booking bench-load lock clean
+.PHONY: setup lint run test train eval-nlu eval eval-faq eval-faq-multi bench bench-booking bench-load lock clean
 
 setup: ## create .venv with Python 3.10 and install requirements.lock (only when changed)
 	@bash scripts/setup.sh
@@ -34,6 +34,9 @@ eval: setup ## run eval cases through the REST channel (default ../shared/eval/d
 
 eval-faq: setup ## 5-fold cross-validation of the FAQ ranker over the entries' variants (add ARGS=--calibrate)
 	@time $(PY) scripts/eval_faq.py $(ARGS)
+
+eval-faq-multi: setup ## the same folds: two-question messages, each asking clause answered on its own
+	@time $(PY) scripts/eval_faq_multi.py $(ARGS)
 
 bench: setup ## NLU pipeline comparison on SMP2017-ECDT task 1
 	@$(PY) scripts/bench_nlu_pipeline.py

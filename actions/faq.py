@@ -146,13 +146,18 @@ def ask_back(
 def answer_with(
     dispatcher: CollectingDispatcher, session: Session, result: SearchResult, query: str
 ) -> list[EventType]:
-    """Send the confidently found entry (and close runner-ups as buttons); the slots that remember it."""
+    """Send the confidently found entry (and close runner-ups as buttons), then the entries that
+    answer a second question in the message (``result.also``); the slots that remember the first."""
     assert result.best is not None
     entry = session.get(FaqEntry, result.best.entry_id)
     choices = choices_of(entry, session)
     if choices:
         return ask_back(dispatcher, entry, choices, query)
     dispatcher.utter_message(text=format_answer(entry, services().settings.bureau))
+    for other in result.also:  # the message asked a second thing (civil_affairs.faq.multi)
+        extra = session.get(FaqEntry, other.entry_id)
+        if extra is not None and extra.active and not extra.choices:  # an entry that asks back is no answer
+            dispatcher.utter_message(text=format_answer(extra, services().settings.bureau))
     related = result.related()
     if related:
         dispatcher.utter_message(text=texts.FAQ_RELATED, buttons=suggestion_buttons(related, with_none=False))

@@ -21,6 +21,7 @@ import argparse
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -93,8 +94,10 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     facet_weights: tuple[float, float] = (PROGRAMME_WEIGHT, ASPECT_WEIGHT),
+    on_fold: Callable[[Ranker, list[int]], None] | None = None,
 ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
-    """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search."""
+    """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search;
+    ``on_fold`` is called with each fold's ranker and its held-out item indices."""
     from civil_affairs.faq.bm25 import FaqIndex
 
     items = items_of(records)
@@ -126,6 +129,8 @@ def cross_validate(
         for row, i in zip(margins, test, strict=False):
             order = np.argsort(-row)[:RANKED_KEPT]
             ranked[i] = [(ranker.keys[j], float(row[j])) for j in order]
+        if on_fold is not None:
+            on_fold(ranker, test.tolist())
     for n, item in enumerate(items):
         bm25[n] = [c.key for c in index.rank(item.text, limit=3)]
     return items, ranked, bm25, float(np.mean(fit_times))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from civil_affairs.faq.decision import DECISION_DEPTH, DEFAULT_CALIBRATION, Calibration, Decision, decide
+from civil_affairs.faq.multi import ClauseAnswer, asking_clauses, clause_answers, combine
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
@@ -80,6 +81,9 @@ class SearchResult:
     # The programme's name when the message only named one ("高龄津贴"): ``offered`` are its
     # entries, and the question back asks which aspect (``civil_affairs.faq.programmes``).
     programme_name: str | None = None
+    # A message asking two things ("结婚要带啥材料？能在外地领吗？"): the other entries answered
+    # beside ``best`` (``civil_affairs.faq.multi``).
+    also: list[Candidate] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
@@ -87,7 +91,7 @@ class SearchResult:
 
     def related(self, limit: int = 2) -> list[Candidate]:
         """Runner-up entries worth offering beside an answer that was not quite certain."""
-        if self.decision != "answer" or self.probability >= RELATED_MAX_PROBABILITY or not self.best:
+        if self.decision != "answer" or self.probability >= RELATED_MAX_PROBABILITY or not self.best or self.also:
             return []
         return [c for c in self.candidates[1 : 1 + limit] if c.score >= self.best.score - RELATED_WINDOW]
 
@@ -238,20 +242,7 @@ class FaqSearcher:
     ) -> list[tuple[str, float]]:
         """(key, margin) of the active entries best first (``limit`` of them, None: all),
         ``__none__`` included; entries in the topic the NLU model recognised get a small bonus."""
-        state = self._state_for(session)
-        if state.ranker is None or not text.strip():
-            return []
-        scores = state.ranker.scores(text, context)
-        ranked = []
-        for key, score in scores.items():
-            meta = state.entries.get(key)
-            if meta is None and key != NONE_CLASS:
-                continue  # deactivated or deleted since the model was fitted
-            if category and meta is not None and meta.category == category:
-                score += CATEGORY_BONUS
-            ranked.append((key, score))
-        ranked.sort(key=lambda item: item[1], reverse=True)
-        return ranked[:limit] if limit is not None else ranked
+        return _ranked(self._state_for(session), text, category, limit, context)
 
     def search(
         self, session: Session, text: str, category: str | None = None, strict: bool = False, context: str | None = None
@@ -280,13 +271,49 @@ class FaqSearcher:
 
         listed = [k for k, _ in ranked[:DECISION_DEPTH] if k in metas]
         candidates = [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)]
+        split = not asked and context is None  # an ask-back or a follow-up is never split
+        more = self._clause_answers(state, text, decision, keys, calibration) if split else []
+        more = [c for c in more if c.key in metas]
+        if decision != "answer" and len(more) >= 2:  # two questions, each answered on its own
+            main, probability = more[0].key, more[0].probability
+            rest = [candidate(k) for k, _ in ranked[:DECISION_DEPTH] if k in metas and k != main]
+            return SearchResult(
+                "answer",
+                [candidate(main, probability), *rest],
+                [],
+                probability,
+                None,
+                [candidate(c.key, c.probability) for c in more[1:]],
+            )
         return SearchResult(
             decision,
             candidates,
             [candidate(k) for k in keys if k in metas],
             probability,
             asked[0].name if asked else None,
+            [candidate(c.key, c.probability) for c in more] if decision == "answer" else [],
         )
+
+    def _clause_answers(
+        self,
+        state: _State | None,
+        text: str,
+        decision: Decision,
+        keys: list[str],
+        calibration: Calibration,
+    ) -> list[ClauseAnswer]:
+        """When ``text`` asks two or more things, the entries its asking clauses, each ranked on its
+        own, answer beyond the whole message's decision (``civil_affairs.faq.multi.combine``)."""
+        clauses = asking_clauses(text)
+        if state is None or not clauses:
+            return []
+        found = clause_answers(
+            clauses,
+            lambda clause: _ranked(state, clause, None, None, None),
+            calibration,
+            state.programmes,
+        )
+        return combine(decision, keys, found)
 
 
 @dataclass(frozen=True)
@@ -302,6 +329,25 @@ class _State:
     ranker: Ranker | None
     entries: dict[str, _Meta]
     programmes: ProgrammeNames
+
+
+def _ranked(
+    state: _State, text: str, category: str | None, limit: int | None, context: str | None
+) -> list[tuple[str, float]]:
+    """``FaqSearcher.rank`` on a state already loaded."""
+    if state.ranker is None or not text.strip():
+        return []
+    scores = state.ranker.scores(text, context)
+    ranked = []
+    for key, score in scores.items():
+        meta = state.entries.get(key)
+        if meta is None and key != NONE_CLASS:
+            continue  # deactivated or deleted since the model was fitted
+        if category and meta is not None and meta.category == category:
+            score += CATEGORY_BONUS
+        ranked.append((key, score))
+    ranked.sort(key=lambda item: item[1], reverse=True)
+    return ranked[:limit] if limit is not None else ranked
 
 
 def _programmes(entries: dict[str, _Meta]) -> ProgrammeNames:

@@ -94,3 +94,17 @@ def test_one_blas_thread_ranks_as_the_default(session: Session, searcher: FaqSea
         single = [searcher.rank(session, text, limit=1000, context=context) for text, context in questions]
     assert single == default
     assert len(default[0]) > 100  # every entry's margin, not just the best few
+
+
+def test_a_message_asking_two_things_gets_both_answers(session: Session, searcher: FaqSearcher) -> None:
+    """Each asking clause is ranked on its own: the second question gets its own answer."""
+    result = searcher.search(session, "低保怎么申请？高龄津贴多少钱？")
+    assert result.decision == "answer" and result.best is not None
+    assert [result.best.key, *(c.key for c in result.also)] == ["dibao-how-to-apply", "elderly-high-age-allowance"]
+    assert result.related() == []
+
+
+def test_a_single_question_and_a_follow_up_get_one_answer(session: Session, searcher: FaqSearcher) -> None:
+    assert searcher.search(session, "结婚登记要带什么材料", category="marriage").also == []
+    follow_up = searcher.search(session, "那离婚呢？高龄津贴多少钱？", context="结婚登记要带什么材料")
+    assert follow_up.also == []

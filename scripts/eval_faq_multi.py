@@ -63,7 +63,7 @@ def answers(m: Message, names: ProgrammeNames, rule: tuple[float, float] | None)
     (the probability a clause needs, its gap), as ``FaqSearcher.search`` decides (no follow-up
     context, no topic bonus)."""
     asked = names.ask_back(m.text, m.ranked)
-    decision, keys, _ = decide(
+    decision, keys, probability = decide(
         m.ranked, DEFAULT_CALIBRATION, programme_offer=asked[1] if asked else (), named=names.mentioned(m.text)
     )
     main = [keys[0]] if decision == "answer" else []
@@ -71,8 +71,7 @@ def answers(m: Message, names: ProgrammeNames, rule: tuple[float, float] | None)
         return main
     min_probability, gap = rule
     found = clause_answers(list(m.clauses), m.clauses.__getitem__, DEFAULT_CALIBRATION, names, min_probability)
-    more = [c.key for c in combine(decision, keys, found, gap=gap)]
-    return main + more if decision == "answer" else more or main
+    return [c.key for c in combine(decision, keys, found, probability, gap=gap)] or main
 
 
 def pairs(items: list[Item], test: list[int], rng: random.Random) -> list[tuple[str, frozenset[str]]]:

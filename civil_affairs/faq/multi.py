@@ -99,14 +99,22 @@ def combine(
     decision: Decision,
     keys: Sequence[str],
     clauses: Sequence[ClauseAnswer],
+    probability: float = 0.0,
     limit: int = MAX_ANSWERS,
     gap: float = CLAUSE_GAP,
 ) -> list[ClauseAnswer]:
-    """The clauses' answers that change the whole message's decision ``decision``/``keys``: for an
-    answered message, the other entries to answer beside ``keys[0]``; for one not answered, the
-    entries to answer instead (two or more, the first the main answer). [] keeps the decision."""
-    if decision == "answer":
-        main = keys[0] if keys else ""
-        return [c for c in clauses if c.key != main and c.asks_rather_than(main, gap)][: limit - 1]
+    """The answers to send, the main one first, when the clauses change the whole message's decision
+    (``decision``/``keys`` at ``probability``); [] keeps the decision.
+
+    Two or more clauses answered on their own, each asking about its entry rather than the others',
+    are answered whatever the whole message got: mixed, two questions make phantoms ("低保怎么申请？
+    高龄津贴多少钱？" as a whole was the high-age allowance's application). Otherwise an answered
+    message gets the clauses that ask about something else than its answer beside it."""
+    main = keys[0] if decision == "answer" and keys else None
     distinct = [c for c in clauses if all(c.asks_rather_than(o.key, gap) for o in clauses if o is not c)]
-    return distinct[:limit] if len(distinct) >= 2 else []
+    if len(distinct) >= 2:
+        return sorted(distinct, key=lambda c: c.key != main)[:limit]  # the whole message's answer first
+    if main is None:
+        return []
+    extra = [c for c in clauses if c.key != main and c.asks_rather_than(main, gap)][: limit - 1]
+    return [ClauseAnswer(main, probability, {}), *extra] if extra else []

@@ -272,18 +272,18 @@ class FaqSearcher:
         listed = [k for k, _ in ranked[:DECISION_DEPTH] if k in metas]
         candidates = [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)]
         split = not asked and context is None  # an ask-back or a follow-up is never split
-        more = self._clause_answers(state, text, decision, keys, calibration) if split else []
-        more = [c for c in more if c.key in metas]
-        if decision != "answer" and len(more) >= 2:  # two questions, each answered on its own
-            main, probability = more[0].key, more[0].probability
-            rest = [candidate(k) for k, _ in ranked[:DECISION_DEPTH] if k in metas and k != main]
+        answers = self._clause_answers(state, text, decision, keys, probability, calibration) if split else []
+        answers = [c for c in answers if c.key in metas]
+        if len(answers) >= 2:  # two questions, each answered (civil_affairs.faq.multi.combine)
+            main = answers[0]
+            rest = [candidate(k) for k, _ in ranked[:DECISION_DEPTH] if k in metas and k != main.key]
             return SearchResult(
                 "answer",
-                [candidate(main, probability), *rest],
+                [candidate(main.key, main.probability), *rest],
                 [],
-                probability,
+                main.probability,
                 None,
-                [candidate(c.key, c.probability) for c in more[1:]],
+                [candidate(c.key, c.probability) for c in answers[1:]],
             )
         return SearchResult(
             decision,
@@ -291,7 +291,6 @@ class FaqSearcher:
             [candidate(k) for k in keys if k in metas],
             probability,
             asked[0].name if asked else None,
-            [candidate(c.key, c.probability) for c in more] if decision == "answer" else [],
         )
 
     def _clause_answers(
@@ -300,10 +299,11 @@ class FaqSearcher:
         text: str,
         decision: Decision,
         keys: list[str],
+        probability: float,
         calibration: Calibration,
     ) -> list[ClauseAnswer]:
-        """When ``text`` asks two or more things, the entries its asking clauses, each ranked on its
-        own, answer beyond the whole message's decision (``civil_affairs.faq.multi.combine``)."""
+        """When ``text`` asks two or more things that its asking clauses, each ranked on its own,
+        answer: the answers to send, main first ([] keeps the whole message's decision)."""
         clauses = asking_clauses(text)
         if state is None or not clauses:
             return []
@@ -313,7 +313,7 @@ class FaqSearcher:
             calibration,
             state.programmes,
         )
-        return combine(decision, keys, found)
+        return combine(decision, keys, found, probability)
 
 
 @dataclass(frozen=True)

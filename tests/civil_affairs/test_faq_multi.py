@@ -124,16 +124,28 @@ B = answer("b", {"b": 1.5, "a": -1.0, "c": -1.0})
 C = answer("c", {"c": 1.5, "a": -1.0, "b": -1.0})
 
 
+def keys(answers: list[ClauseAnswer]) -> list[str]:
+    return [a.key for a in answers]
+
+
 def test_an_answered_message_gets_the_other_clause_answer_beside_it() -> None:
-    assert combine("answer", ["a"], [A, B]) == [B]
-    assert combine("answer", ["b"], [A, B]) == [A]
+    assert keys(combine("answer", ["a"], [A, B], 0.9)) == ["a", "b"]
+    assert keys(combine("answer", ["b"], [A, B], 0.9)) == ["b", "a"]
+    assert keys(combine("answer", ["c"], [A], 0.9)) == ["c", "a"]
     assert combine("answer", ["a"], [A]) == []
+
+
+def test_two_clause_answers_replace_a_phantom_whole_message_answer() -> None:
+    """Two questions mixed can rank a third entry first ("低保怎么申请？高龄津贴多少钱？" as a whole
+    was the high-age allowance's application): both clauses' answers are sent instead."""
+    assert keys(combine("answer", ["c"], [A, B], 0.9)) == ["a", "b"]
 
 
 def test_a_clause_that_also_fits_the_main_answer_is_left_out() -> None:
     """A sub-question of the same ask ("…户口本要不要") ranks the main answer close behind its own."""
     close = answer("b", {"b": 1.5, "a": 1.5 - CLAUSE_GAP / 2})
     assert combine("answer", ["a"], [A, close]) == []
+    assert combine("answer", ["a"], [close]) == []
 
 
 def test_a_message_not_answered_is_answered_only_when_two_clauses_are() -> None:

@@ -98,9 +98,10 @@ def test_one_blas_thread_ranks_as_the_default(session: Session, searcher: FaqSea
 
 def test_a_message_asking_two_things_gets_both_answers(session: Session, searcher: FaqSearcher) -> None:
     """Each asking clause is ranked on its own: the second question gets its own answer."""
-    result = searcher.search(session, "低保怎么申请？高龄津贴多少钱？")
+    result = searcher.search(session, "低保怎么申请？结婚要带什么材料？")
     assert result.decision == "answer" and result.best is not None
-    assert [result.best.key, *(c.key for c in result.also)] == ["dibao-how-to-apply", "elderly-high-age-allowance"]
+    answered = [result.best.key, *(c.key for c in result.also)]
+    assert sorted(answered) == ["dibao-how-to-apply", "marriage-documents"]  # either may lead
     assert result.related() == []
 
 

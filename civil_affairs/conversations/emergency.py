@@ -98,7 +98,34 @@ COMPLAINT_RE = re.compile(
     r"答非所问|看不懂|听不懂|不像话|太差|垃圾|真人|人工|打不通|弄丢|丢了我的|不给办|派(个)?人|来个人|"
     # Complaints about a decision or a case that residents word without anger (seen in the NLU's
     # complain examples): asking for an account, a check, or reporting wrongdoing.
-    r"反映|不公平|不公正|个说法|个交代|个准话|暗箱|冒领|骗保|信访|纪检|糊弄|没下文|没有下文|没有人理|没人回|石沉大海|推来推去"
+    r"反映|不公平|不公正|个说法|个交代|个准话|暗箱|冒领|骗保|信访|纪检|糊弄|没下文|没有下文|没有人理|没人回|石沉大海|推来推去|"
+    # Letters to the bureau's message board: a long account of unfair treatment with neither 投诉 nor
+    # 举报 (nlu/complaint_letters.yml). Read together with the model's `complain`: a question that
+    # only tells of hardship has none of these words, and a quoted official is not one of them.
+    # Unfair selection, favouritism.
+    r"不公(?!开|示|布)|优亲厚友|关系户|人情保|关系保|走后门|开后门|有关系的|沾亲带故|走得近|猫腻|黑幕|有鬼|搞鬼|"
+    r"(一个人|自己|他们|他|干部)说了算|"
+    # Stopped or refused without a word, nobody answering, passed from one office to the next.
+    r"连个理由|一句解释|一个解释|没有任何(解释|说法|理由|答复|回复)|不给理由|不说理由|没给理由|说停就停|"
+    r"说取消就取消|无缘无故|没(有)?人(说|讲|告诉|解释)(一声|为什么|原因|理由)|"
+    r"(?<!有)没有人管|到底有没有人管|没人接|没有人接|没有人回|没人处理|没有人处理|没人搭理|不理人|不理我|爱答不理|爱理不理|不搭理|"
+    r"杳无音信|不闻不问|不管不问|没人负责|管事的|没人办事|你们(到底)?管不管|到底管不管|推三阻四|互相推|推给|"
+    r"推脱|互相扯皮|来回扯皮|踢来踢去|一问三不知|敷衍|应付我|应付了事|"
+    # Kept waiting, blocked, sent back and forth.
+    r"卡着不(办|批|报|放|给我)|卡在(村|镇|乡)|压着|压在.{0,2}(村|镇|乡|手里)|拖着不(办|批|报|给|发|管|理)|拖拖拉拉|一拖再拖|故意拖|"
+    r"不给批|不给报|不往上报|不上报|就是不办|不给我办|(都|也|还是)(没)?办不成|没办成|办不下来|趟.{0,4}(还是|都|也|还)(没(有)?(办|批|弄成|下来|结果)|办不|不给)|"
+    r"跑断腿|折腾(死|人)|效率(太|真|这么)?(低|慢|差)|什么效率|这效率|"
+    # Overcharging.
+    r"乱收(了|我|俺)|多收|坑人|坑钱|宰人|黑心|太黑|敲诈|强买强卖|捆绑|强制(收费|消费)|变相收费|逼(着|我|我们)买|"
+    r"硬要.{0,4}买|不给票|不开票|漫天要价|狮子大开口|"
+    # Rude staff.
+    r"凶我|很凶|好凶|太凶|凶巴巴|吼|甩脸|脸色|不耐烦|冷嘲热讽|羞辱|嘲笑|瞧不起|大呼小叫|大吼大叫|难听|扔回来|"
+    r"一肚子气|受(过)?(这个|这种)气|道歉|"
+    # Money kept back, a rule applied wrongly, wanting a check.
+    r"截留|克扣|扣了(我|我们|一半|老人)|被.{0,4}扣(了|走|掉|下)|扣下|私吞|吞了|侵占|贪污|贪了|被.{0,6}领走|挪用|中饱私囊|送礼|"
+    r"好处费|收红包|吃拿卡要|不认账|不承认|说不过去|没道理|不讲理|不讲道理|乱来|乱搞|胡来|瞎搞|欺人|过分|不负责|"
+    r"官僚|懒政|对得起|良心|曝光|媒体|上访|告你们|我要告|要去告|告到|检举|告状|查清楚|查一查|查账|要求重新|重新(调查|核实)|"
+    r"(要求|要)你们.{0,4}查|要求.{0,8}(调查|核实|核查)|没往上报|气人|烂透|太烂|门难进|牛头不对马嘴|没见过这么"
 )
 
 

@@ -104,6 +104,45 @@ def test_a_complaint_about_an_official_is_told_from_a_question_that_quotes_one(t
 
 
 @pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        # Letters to the message board: an account of unfair treatment without 投诉 or 举报.
+        ("村里评低保全是关系户 我家这么困难年年评不上", True),
+        ("我爸的高龄津贴说停就停了 连个理由都没有", True),
+        ("申请了三个月了一点消息都没有 到底有没有人管", True),
+        ("殡仪馆硬要我们买他们的骨灰盒 一个要八千 这不是坑人吗", True),
+        ("镇里和村里推三阻四 材料卡在村里半年不往上报", True),
+        ("那个办事员态度凶得很 冲我吼 还把材料扔回来", True),
+        ("跑了五趟还是没办下来 一个章盖了几个月", True),
+        ("补贴被村会计扣了一半 要求你们来查一查", True),
+        ("评特困都是村支书一个人说了算", True),
+        ("今年的名额一个给了村主任的小舅子 我们真正困难的反倒没份", True),
+        ("我家孩子读大学就把低保停了 这叫什么道理", True),
+        ("补助说是村里代领了 到现在一分钱都没见到", True),
+        ("殡仪馆的寿衣比外面贵了好几倍 不买还不让穿自己的", True),
+        # The same hardship with a question about the policy, or a rule quoted: not a complaint.
+        ("家里困难 老伴瘫在床上 像我这样能评低保吗", False),
+        ("低保申请交上去两个月了 正常要等多久", False),
+        ("殡仪馆的骨灰盒一般多少钱 有没有免费的", False),
+        ("男人打老婆有没有人管", False),
+        ("孩子没人照看 有没有人管这种留守儿童", False),
+        ("户口本丢了还没补 领结婚证会不会卡住", False),
+        ("我家吃低保第三年了 是不是每隔一段时间都要重新核查", False),
+        ("村干部说评低保要看收入 我家这种收入算不算超标", False),
+        ("经营性公墓收费可以乱收吗", False),
+        ("得了大病看不起 可以申请啥补助", False),
+        ("结婚登记现在是啥规矩", False),
+        ("残疾证拿到手一直放在抽屉里 拿它去哪里办事", False),
+        ("存折上的钱这个月没见着 低保金一般打到哪张卡", False),
+    ],
+)
+def test_a_letter_of_unfair_treatment_is_a_complaint_without_the_word(text: str, complaint: bool) -> None:
+    from civil_affairs.conversations.emergency import sounds_like_complaint
+
+    assert sounds_like_complaint(text) is complaint
+
+
+@pytest.mark.parametrize(
     ("text", "must", "must_not"),
     [
         ("我不想活了", ("110", "120", "12356", "12345"), ("救助管理站",)),

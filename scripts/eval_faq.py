@@ -272,13 +272,18 @@ def confusions(
     return pairs.most_common(limit)
 
 
+def floats(value: str) -> tuple[float, ...]:
+    """A comma-separated list of numbers on the command line ("0.9,0.95")."""
+    return tuple(float(x) for x in value.split(","))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="fold seed")
     parser.add_argument(
         "--facet-weights",
-        type=lambda v: tuple(float(x) for x in v.split(",")),
+        type=floats,
         default=(PROGRAMME_WEIGHT, ASPECT_WEIGHT),
         help="programme,aspect score weights (default: the ranker's; 0,0 measures the ranker without them)",
     )

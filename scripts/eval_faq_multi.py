@@ -30,7 +30,7 @@ from civil_affairs.faq.multi import CLAUSE_GAP, EXTRA_PROBABILITY, asking_clause
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker
 from civil_affairs.setup_db import read_faq_seed
-from scripts.eval_faq import RANKED_KEPT, Item, cross_validate, items_of
+from scripts.eval_faq import RANKED_KEPT, Item, cross_validate, floats, items_of
 
 JOINS = ("{a}，{b}", "{a}。{b}", "{a} 还有 {b}")
 PAIRS_PER_FOLD = 400
@@ -112,13 +112,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="fold seed (and the pairs' seed)")
     parser.add_argument(
         "--min-probability",
-        type=lambda v: tuple(float(x) for x in v.split(",")),
+        type=floats,
         default=THRESHOLDS,
         help=f"probabilities a clause needs (default: {THRESHOLDS}; the searcher: {EXTRA_PROBABILITY})",
     )
     parser.add_argument(
         "--gap",
-        type=lambda v: tuple(float(x) for x in v.split(",")),
+        type=floats,
         default=(1.0, CLAUSE_GAP),
         help=f"margin a clause needs for its entry over the other answer (the searcher: {CLAUSE_GAP})",
     )

@@ -5,11 +5,11 @@ The whole message is ranked and decided as always; when it has two or more askin
 of the message, and decided with the same calibration. Two questions split the whole message's
 margins, so it often gets choices ("您是想问…") or one answer only:
 
-- the whole message answered with entry K: a clause answered confidently with another entry K2 adds
-  K2 as a second answer;
-- the whole message not answered: when at least two clauses are each answered confidently with
-  distinct entries, those are answered instead of offering choices;
-- at most ``MAX_ANSWERS`` answers, the whole message's first.
+- at least two clauses each answered confidently with distinct entries: those are answered, whatever
+  the whole message got (choices, "don't know", or an answer that mixing the two made);
+- otherwise, the whole message answered with entry K: a clause answered confidently with another entry
+  K2 adds K2 as a second answer;
+- at most ``MAX_ANSWERS`` answers, the whole message's first when it is one of them.
 
 "Confidently" asks more of a clause than of a message, all chosen by cross-validation
 (``scripts/eval_faq_multi.py``, never on evaluation sets): a clause alone is often a sub-question

@@ -269,28 +269,23 @@ class FaqSearcher:
                 meta.entry_id, key, meta.question, meta.category, round(scores[key], 4), round(confidence, 4)
             )
 
-        listed = [k for k, _ in ranked[:DECISION_DEPTH] if k in metas]
-        candidates = [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)]
         split = not asked and context is None  # an ask-back or a follow-up is never split
         answers = self._clause_answers(state, text, decision, keys, probability, calibration) if split else []
         answers = [c for c in answers if c.key in metas]
+        also: list[Candidate] = []
         if len(answers) >= 2:  # two questions, each answered (civil_affairs.faq.multi.combine)
-            main = answers[0]
-            rest = [candidate(k) for k, _ in ranked[:DECISION_DEPTH] if k in metas and k != main.key]
-            return SearchResult(
-                "answer",
-                [candidate(main.key, main.probability), *rest],
-                [],
-                main.probability,
-                None,
-                [candidate(c.key, c.probability) for c in answers[1:]],
-            )
+            decision, keys, probability = "answer", [answers[0].key], answers[0].probability
+            also = [candidate(c.key, c.probability) for c in answers[1:]]
+        # The answered entry first (a clause's answer may rank below others for the whole message).
+        first = keys[:1] if decision == "answer" else []
+        listed = first + [k for k, _ in ranked[:DECISION_DEPTH] if k in metas and k not in first]
         return SearchResult(
             decision,
-            candidates,
+            [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)],
             [candidate(k) for k in keys if k in metas],
             probability,
             asked[0].name if asked else None,
+            also,
         )
 
     def _clause_answers(

@@ -166,11 +166,20 @@ def complains_of_official(folded: str) -> bool:
     return False
 
 
+def _asks_a_not_a(folded: str, start: int) -> bool:
+    """The 不 at ``start`` is the middle of a yes-no question ("给不给办", "给办不给办", "合理不合理"):
+    it asks whether, and complains of nothing."""
+    if not folded.startswith("不", start):
+        return False
+    return any(n <= start and folded[start - n : start] == folded[start + 1 : start + 1 + n] for n in (1, 2))
+
+
 def sounds_like_complaint(text: str) -> bool:
     """Words of a complaint or of wanting a person, as opposed to a plain policy question (dialect
     folded first: 凭啥 is 凭什么, 冇人管 is 没人管)."""
     folded = fold_dialect(text)
-    return bool(COMPLAINT_RE.search(folded)) or complains_of_official(folded)
+    complaint = any(not _asks_a_not_a(folded, m.start()) for m in COMPLAINT_RE.finditer(folded))
+    return complaint or complains_of_official(folded)
 
 
 # How or where to report, complain or appeal ("怎么举报", "向哪里反映", "去哪申诉", "投诉电话是多少", "能举报吗"):

@@ -134,6 +134,13 @@ def test_a_complaint_about_an_official_is_told_from_a_question_that_quotes_one(t
         ("结婚登记现在是啥规矩", False),
         ("残疾证拿到手一直放在抽屉里 拿它去哪里办事", False),
         ("存折上的钱这个月没见着 低保金一般打到哪张卡", False),
+        # A yes-no question (A不A) asks whether; the same words as a statement complain.
+        ("我俩是远房表亲 去登记处人家给不给办", False),
+        ("外地户口在这边给办不给办", False),
+        ("殡仪馆这样收费合理不合理", False),
+        ("村里评低保公平不公平 谁来监督", False),
+        ("我们村评低保一点都不公平", True),
+        ("登记处就是不给办 也不说为什么", True),
     ],
 )
 def test_a_letter_of_unfair_treatment_is_a_complaint_without_the_word(text: str, complaint: bool) -> None:

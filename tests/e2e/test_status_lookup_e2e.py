@@ -208,3 +208,17 @@ async def test_several_lookups_in_one_conversation(
     assert "测***四" in status.text
     (status, _offer), _ = await resident.lookup(second, fictitious_id(212)[-6:])
     assert "测***五" in status.text
+
+
+async def test_a_bare_application_number_starts_the_lookup(
+    stack: Stack, start_bot: StartBot, bot_env: dict[str, str], telegram_server: FakeTelegramServer
+) -> None:
+    number = add_application(stack, 221, "测试用户六")
+    await start_bot(real_settings(bot_env, stack))
+    resident = Chat(telegram_server, 880021)
+    # Only the number, as residents paste it from their receipt: the form asks for the ID digits.
+    [ask_last6] = await resident.say(number)
+    assert "后6位" in ask_last6.text, ask_last6.text
+    status, offer = await resident.say(fictitious_id(221)[-6:], count=2)
+    assert "测***六" in status.text and "当前进度" in status.text
+    assert [title for title, _ in offer.button_list] == ["订阅进度提醒"]

@@ -49,7 +49,7 @@ def services() -> Services:
     return Services(
         settings=settings,
         sessions=sessions,
-        faq=FaqSearcher(),
+        faq=FaqSearcher(fit_processes=settings.faq_fit_processes),
         delivery=Delivery(settings, sessions),
         booking_rules=rules_from_settings(settings),
     )

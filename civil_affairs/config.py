@@ -22,6 +22,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - no affinity outside Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# Each FAQ fit worker holds its own copy of the solver's problem (about 100 MB with 500 entries).
+MAX_DEFAULT_FAQ_FIT_PROCESSES = 4
+
+
+def default_faq_fit_processes() -> int:
+    """FAQ_FIT_PROCESSES when unset: the usable cores, at most ``MAX_DEFAULT_FAQ_FIT_PROCESSES``."""
+    return min(usable_cores(), MAX_DEFAULT_FAQ_FIT_PROCESSES)
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -203,6 +220,8 @@ class Settings:
     booking_no_show_block_days: int = 30
     booking_reminders: bool = True
     booking_reminder_interval_seconds: float = 60.0
+    # Worker processes a full FAQ ranker fit with hundreds of entries is split over (1: none).
+    faq_fit_processes: int = field(default_factory=default_faq_fit_processes)
     bureau: BureauContacts = field(default_factory=BureauContacts)
 
     @property
@@ -292,6 +311,7 @@ class Settings:
             booking_reminder_interval_seconds=env.float(
                 "BOOKING_REMINDER_INTERVAL_SECONDS", cls.booking_reminder_interval_seconds
             ),
+            faq_fit_processes=env.int("FAQ_FIT_PROCESSES", default_faq_fit_processes()),
             bureau=BureauContacts(
                 name=env.str("BUREAU_NAME", "区民政局"),
                 region=env.str("BUREAU_REGION", "上饶市/广丰区"),
@@ -329,6 +349,7 @@ class Settings:
             ("RASA_REPLICAS", self.rasa_replicas),
             ("ACTION_REPLICAS", self.action_replicas),
             ("CONSOLE_WORKERS", self.console_workers),
+            ("FAQ_FIT_PROCESSES", self.faq_fit_processes),
         ):
             if count < 1:
                 raise ConfigError(f"{key} must be at least 1, got {count}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from civil_affairs.config import ConfigError, Settings
+from civil_affairs.config import MAX_DEFAULT_FAQ_FIT_PROCESSES, ConfigError, Settings, usable_cores
 
 
 def test_defaults_use_sqlite_under_data_dir(tmp_path: Path) -> None:
@@ -33,11 +33,20 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         ({"TELEGRAM_MODE": "pigeon"}, "TELEGRAM_MODE"),
         ({"APP_ENV": "production"}, "SECRET_KEY"),
         ({"TELEGRAM_MODE": "webhook", "TELEGRAM_BOT_TOKEN": "1:x"}, "TELEGRAM_WEBHOOK_URL"),
+        ({"FAQ_FIT_PROCESSES": "0"}, "FAQ_FIT_PROCESSES"),
+        ({"FAQ_FIT_PROCESSES": "two"}, "FAQ_FIT_PROCESSES"),
     ],
 )
 def test_bad_settings_name_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(environ, dotenv=None)
+
+
+def test_faq_fits_use_the_usable_cores_up_to_a_cap_unless_configured() -> None:
+    default = Settings.from_env({}, dotenv=None).faq_fit_processes
+    assert default == min(usable_cores(), MAX_DEFAULT_FAQ_FIT_PROCESSES) >= 1
+    assert Settings().faq_fit_processes == default
+    assert Settings.from_env({"FAQ_FIT_PROCESSES": "1"}, dotenv=None).faq_fit_processes == 1
 
 
 def test_confirm_line_never_invents_a_phone_number() -> None:

@@ -40,6 +40,7 @@ from sklearn.svm import LinearSVC
 
 from civil_affairs.faq.facets import aspect_of, programme_of
 from civil_affairs.faq.features import Featurizer
+from civil_affairs.faq.ovr import one_vs_rest
 
 NONE_CLASS = "__none__"
 # C 1.0 answers about 1 point more than 0.5 at the same confident-wrong rate in cross-validation.
@@ -128,15 +129,16 @@ def examples(entries: Iterable[TrainingEntry]) -> tuple[list[str], list[str]]:
 # --- the model ------------------------------------------------------------------------------------------
 
 
+def _svm_params() -> dict[str, Any]:
+    return {"C": SVM_C, "tol": SVM_TOL, "max_iter": 3000, "random_state": SVM_SEED}
+
+
 def _one_vs_rest(
-    x: sp.csr_matrix, labels: Sequence[str]
+    x: sp.csr_matrix, labels: Sequence[str], processes: int = 1
 ) -> tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """(classes, weights (n_features, n_classes), bias) of one-vs-rest linear SVMs; needs 2+ classes."""
-    svm = LinearSVC(C=SVM_C, tol=SVM_TOL, max_iter=3000, random_state=SVM_SEED)
-    svm.fit(x, list(labels))
-    coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
-    intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
-    return [str(c) for c in svm.classes_], np.ascontiguousarray(coef.T.astype(np.float32)), intercept.astype(np.float32)
+    """(classes, weights (n_features, n_classes), bias) of one-vs-rest linear SVMs; needs 2+ classes.
+    A large fit is split over ``processes`` worker processes (``civil_affairs.faq.ovr``)."""
+    return one_vs_rest(x, labels, _svm_params(), processes)
 
 
 @dataclass
@@ -161,9 +163,11 @@ class Facets:
         labels: Sequence[str],
         entries: Sequence[TrainingEntry],
         weights: tuple[float, float] = (PROGRAMME_WEIGHT, ASPECT_WEIGHT),
+        processes: int = 1,
     ) -> Facets | None:
         """Fit on the entries' training rows (``labels`` are entry keys or ``__none__``); only
-        programmes of two or more entries and real aspects keep a column."""
+        programmes of two or more entries and real aspects keep a column. ``processes``: as for
+        ``Ranker.fit``."""
         by_key = {e.key: e for e in entries}
         programmes = {k: programme_of(k) for k in by_key}
         counts = Counter(programmes.values())
@@ -180,7 +184,7 @@ class Facets:
             target = [NONE_CLASS if label == NONE_CLASS else name_of[label] for label in labels]
             if not scale or len(set(target)) < 2:
                 continue
-            classes, w, b = _one_vs_rest(x, target)
+            classes, w, b = _one_vs_rest(x, target, processes)
             used = [n for n, c in enumerate(classes) if c in scored]
             columns += [f"{kind}:{classes[n]}" for n in used]
             blocks.append(w[:, used] * np.float32(scale))
@@ -235,9 +239,12 @@ class Ranker:
         entries: Sequence[TrainingEntry],
         keep_training_data: bool = True,
         facet_weights: tuple[float, float] = (PROGRAMME_WEIGHT, ASPECT_WEIGHT),
+        processes: int = 1,
     ) -> Ranker:
         """Fit features and one-vs-rest linear SVMs on the entries' phrasings and near misses, and the
-        programme and aspect classifiers (``facet_weights`` (0, 0): none)."""
+        programme and aspect classifiers (``facet_weights`` (0, 0): none). A large fit (hundreds of
+        entries) splits its SVMs over ``processes`` worker processes (``FAQ_FIT_PROCESSES``);
+        small ones stay in this process whatever ``processes`` says."""
         started = time.perf_counter()
         texts, labels = examples(entries)
         featurizer = Featurizer().fit(texts)
@@ -247,8 +254,8 @@ class Ranker:
             weights = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
             bias = np.ones(len(classes), dtype=np.float32)
         else:
-            classes, weights, bias = _one_vs_rest(x, labels)
-        facets = Facets.fit(x, labels, entries, facet_weights) if len(classes) > 1 else None
+            classes, weights, bias = _one_vs_rest(x, labels, processes)
+        facets = Facets.fit(x, labels, entries, facet_weights, processes) if len(classes) > 1 else None
         ranker = cls(
             featurizer,
             classes,

@@ -108,8 +108,11 @@ class FaqSearcher:
         calibration: Calibration = DEFAULT_CALIBRATION,
         background: bool = True,
         watch_interval: float | None = WATCH_INTERVAL_SECONDS,
+        fit_processes: int = 1,
     ) -> None:
         self.calibration = calibration
+        # Worker processes a large fit is split over (``Settings.faq_fit_processes``; 1: none).
+        self.fit_processes = fit_processes
         self.background = background
         self.watch_interval = watch_interval
         self._state: _State | None = None
@@ -149,7 +152,7 @@ class FaqSearcher:
             ranker = self._state.ranker if self._state is not None else None
             stale = [t for t in training if ranker is None or ranker.fingerprints.get(t.key) != t.fingerprint]
             if ranker is None or not self.background or not training:
-                ranker = Ranker.fit(training) if training else None
+                ranker = Ranker.fit(training, processes=self.fit_processes) if training else None
                 if ranker is not None:
                     self.refits += 1
                     logger.info("faq ranker fitted on %d entries in %.1f s", len(training), ranker.fit_seconds)
@@ -191,7 +194,7 @@ class FaqSearcher:
             version = self._store_version(session)
             loaded = self._load(session)
             training = [t for _, t in loaded]
-            ranker = Ranker.fit(training) if training else None
+            ranker = Ranker.fit(training, processes=self.fit_processes) if training else None
             entries = {t.key: _Meta(e.id, e.key, e.question, e.category) for e, t in loaded}
         with self._lock:
             self.refits += 1

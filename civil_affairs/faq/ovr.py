@@ -1,0 +1,84 @@
+"""One-vs-rest linear SVMs, split over worker processes when the fit is big enough to gain.
+
+A full refit with 500 entries fits about 500 one-vs-rest classifiers on ~20,000 phrasings.
+scikit-learn's liblinear holds the GIL while it solves, so threads do not help; processes do.
+Above ``PARALLEL_MIN_CELLS`` (rows x classes) the classes are dealt out to ``processes`` chunks,
+each fitted in a worker of joblib's reusable loky pool (the training matrix reaches the workers
+memory-mapped, not copied). A chunk is one multi-class liblinear fit of the chunk's classes plus
+one class standing for every other label, so each of its classes gets exactly its one-vs-rest
+problem (its rows against all others), at the cost of one extra binary problem per chunk.
+
+Liblinear visits the examples in a seeded random order that runs on from one class to the next, so
+the chunked fit is not bit-for-bit the sequential one; the difference is of the order of the solver
+tolerance (cross-validation: ``make eval-faq``, README "FAQ ranker"). Small fits (tests, patches, a
+handful of entries) stay in this process: a worker's start-up and the data transfer would cost more
+than they save. The pool's workers are reused between refits and exit on their own after
+``loky``'s idle timeout (300 s), or with this process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC
+
+# Rows x classes from which a fit is split over processes. With 2 workers measured here
+# (2026-12-01, scripts in the ``refit`` branch's report): at ~4,000 rows x 140 classes the
+# sequential fit takes about 2 s and start-up plus transfer eat most of the gain; at 500 entries
+# (~20,000 rows x 500 classes, 10 million cells) the split roughly halves the fit.
+PARALLEL_MIN_CELLS = 2_000_000
+_REST = "\x00rest"  # stands for every label outside a chunk (sorts before any entry key)
+
+
+def _fit(
+    x: sp.csr_matrix, labels: Sequence[str], params: dict[str, Any]
+) -> tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(classes, weights (n_features, n_classes), bias) of one liblinear one-vs-rest fit; 2+ classes."""
+    svm = LinearSVC(**params)
+    svm.fit(x, list(labels))
+    coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
+    intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
+    return [str(c) for c in svm.classes_], np.ascontiguousarray(coef.T.astype(np.float32)), intercept.astype(np.float32)
+
+
+def _fit_chunk(
+    x: sp.csr_matrix, labels: Sequence[str], chunk: Sequence[str], params: dict[str, Any]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Weights (n_features, len(chunk)) and bias of the chunk's classes against all other rows."""
+    wanted = set(chunk)
+    classes, weights, bias = _fit(x, [label if label in wanted else _REST for label in labels], params)
+    columns = [classes.index(name) for name in chunk]
+    return np.ascontiguousarray(weights[:, columns]), bias[columns]
+
+
+def one_vs_rest(
+    x: sp.csr_matrix, labels: Sequence[str], params: dict[str, Any], processes: int = 1
+) -> tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(sorted classes, weights (n_features, n_classes), bias) of one-vs-rest ``LinearSVC(**params)``;
+    needs 2+ classes. Split over ``processes`` worker processes when rows x classes reaches
+    ``PARALLEL_MIN_CELLS`` and there are more classes than processes; else one fit here."""
+    classes = sorted({str(label) for label in labels})
+    processes = min(processes, len(classes) // 2)  # a chunk of one class would be a binary fit per class
+    if processes < 2 or x.shape[0] * len(classes) < PARALLEL_MIN_CELLS:
+        return _fit(x, labels, params)
+    from joblib import Parallel, delayed
+
+    chunks = [classes[n::processes] for n in range(processes)]  # dealt out: similar sizes and rows
+    labels = [str(label) for label in labels]
+    # The workers read the matrix memory-mapped, read-only: hand them the float64 CSR with sorted
+    # indices liblinear wants, which scikit-learn would otherwise make by sorting in place.
+    x = sp.csr_matrix(x, dtype=np.float64, copy=True)
+    x.sum_duplicates()
+    parts = Parallel(n_jobs=processes, backend="loky")(delayed(_fit_chunk)(x, labels, c, params) for c in chunks)
+    weights = np.empty((x.shape[1], len(classes)), dtype=np.float32)
+    bias = np.empty(len(classes), dtype=np.float32)
+    position = {name: n for n, name in enumerate(classes)}
+    for chunk, (w, b) in zip(chunks, parts, strict=True):
+        columns = [position[name] for name in chunk]
+        weights[:, columns] = w
+        bias[columns] = b
+    return classes, weights, bias

@@ -1,0 +1,156 @@
+"""The FAQ ranker's one-vs-rest SVMs split over worker processes (``civil_affairs.faq.ovr``): the
+same ranking as one fit in this process, no processes for small fits, and a background refit that
+uses them from the searcher's thread.
+
+The questions are ``test_faq_ranker.QUESTIONS`` (written for the tests, not training phrasings).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from civil_affairs.db import make_engine, make_session_factory
+from civil_affairs.faq import ovr
+from civil_affairs.faq.ranker import NONE_CLASS, Ranker, training_entry
+from civil_affairs.faq.search import FaqSearcher
+from civil_affairs.faq.store import import_records
+from civil_affairs.setup_db import read_faq_seed
+from tests.civil_affairs.test_faq_ranker import NEW_ENTRY, QUESTIONS
+
+CATEGORIES = {"marriage", "benefits", "elderly"}
+
+
+@pytest.fixture(scope="module")
+def entries() -> list:
+    return [training_entry(r) for r in read_faq_seed() if r["category"] in CATEGORIES]
+
+
+def _best(ranker: Ranker, texts: list[str]) -> list[str]:
+    margins = ranker.scores_many(texts)
+    return [ranker.keys[int(np.argmax(row))] for row in margins]
+
+
+def test_a_split_fit_ranks_as_the_fit_in_this_process(entries: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Liblinear's seeded example order runs on from class to class, so the split fit is not the
+    same bits; its classifiers are the same up to the solver's tolerance, and so is the ranking."""
+    here = Ranker.fit(entries, processes=1)
+    monkeypatch.setattr(ovr, "PARALLEL_MIN_CELLS", 0)
+    split = Ranker.fit(entries, processes=2)
+    assert split.keys == here.keys and NONE_CLASS in split.keys
+    assert split.facets is not None and here.facets is not None and split.facets.labels == here.facets.labels
+    scale = float(np.abs(here.weights).max())
+    assert float(np.abs(split.weights - here.weights).max()) < 0.05 * scale
+    assert float(np.abs(split.facets.weights - here.facets.weights).max()) < 0.05 * scale
+    texts = [p for e in entries for p in e.phrasings] + [q for q, _, _ in QUESTIONS]
+    same = sum(a == b for a, b in zip(_best(split, texts), _best(here, texts), strict=True))
+    assert same >= 0.995 * len(texts), (same, len(texts))
+    # A chunk's classifier is its class against every other row: a class alone in this process gets
+    # the same answer from a fit of the chunk as from a fit of all classes.
+    for question, key, _ in QUESTIONS:
+        if key in split.keys:
+            assert _best(split, [question]) == _best(here, [question])
+
+
+def test_a_small_fit_starts_no_process(entries: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests, patches and a handful of entries stay below the threshold: the sequential fit, bit
+    for bit, and joblib is never asked for workers."""
+    import joblib
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a small fit asked for worker processes")
+
+    monkeypatch.setattr(joblib, "Parallel", no_pool)
+    small = entries[:8]
+    assert sum(len(e.phrasings) for e in small) * len(small) < ovr.PARALLEL_MIN_CELLS
+    one, two = Ranker.fit(small, processes=1), Ranker.fit(small, processes=2)
+    assert np.array_equal(one.weights, two.weights) and np.array_equal(one.bias, two.bias)
+
+
+def test_one_process_or_two_classes_fit_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    import joblib
+
+    monkeypatch.setattr(ovr, "PARALLEL_MIN_CELLS", 0)
+    monkeypatch.setattr(joblib, "Parallel", lambda *a, **k: pytest.fail("no pool wanted"))
+    import scipy.sparse as sp
+
+    x = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [0.1, 1.0]]))
+    params = {"C": 1.0, "random_state": 0}
+    classes, weights, _ = ovr.one_vs_rest(x, ["a", "b", "a", "b"], params, processes=4)  # 2 classes
+    assert classes == ["a", "b"] and weights.shape == (2, 2)
+    classes, _, _ = ovr.one_vs_rest(x, ["a", "b", "c", "c"], params, processes=1)
+    assert classes == ["a", "b", "c"]
+
+
+def test_a_background_refit_splits_its_fit_from_the_searchers_thread(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ovr, "PARALLEL_MIN_CELLS", 0)
+    factory = make_session_factory(make_engine(fresh_database_url))
+    searcher = FaqSearcher(background=True, watch_interval=None, fit_processes=2)
+    with factory.begin() as session:
+        searcher.search(session, "低保怎么申请")
+    fits = searcher.refits
+    with factory.begin() as session:
+        import_records([NEW_ENTRY], session=session)
+    with factory.begin() as session:
+        assert searcher.search(session, "养的狗要去哪里登记办证").best.key == "test-pet-licence"  # patched
+    assert searcher.wait_for_refit(timeout=120)
+    assert searcher.refits == fits + 1
+    assert searcher._state is not None and "test-pet-licence" in searcher._state.ranker.fingerprints
+    with factory.begin() as session:
+        assert searcher.search(session, "养的狗要去哪里登记办证").best.key == "test-pet-licence"
+
+
+EXIT_DURING_A_REFIT = textwrap.dedent(
+    """
+    import os, sys, threading, time
+    from civil_affairs.faq import ovr
+    from civil_affairs.faq.ranker import Ranker, training_entry
+    from civil_affairs.setup_db import read_faq_seed
+    from joblib.externals.loky import reusable_executor
+
+    ovr.PARALLEL_MIN_CELLS = 0
+    entries = [training_entry(r) for r in read_faq_seed()]
+    threading.Thread(target=Ranker.fit, args=(entries,), kwargs={"processes": 2}, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the workers are fitting
+        pool = reusable_executor._executor
+        workers = list(pool._processes) if pool is not None else []
+        if workers:
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)
+    print(" ".join(str(pid) for pid in workers), flush=True)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_exiting_during_a_refit_is_not_held_up_and_leaves_no_worker() -> None:
+    """The refit thread is a daemon: a process that ends while it fits (the launcher stopping the
+    action server) must exit promptly and take the pool's workers with it."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_DURING_A_REFIT], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert workers, done.stderr[-2000:]
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert time.monotonic() - started < 90

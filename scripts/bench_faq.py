@@ -3,7 +3,7 @@
 Synthesises 500 entries from the seed (each seed entry copied with its phrasings re-worded by a
 different place and person, so the copies are distinct classes of realistic size), stores them in a
 temporary SQLite database and times ``FaqSearcher.search`` (version check, ranking, decision) on
-1,000 residents' phrasings.
+1,000 residents' phrasings. Fits use ``FAQ_FIT_PROCESSES`` worker processes, as the action server.
 
     PYTHONPATH=. .venv/bin/python scripts/bench_faq.py [--entries 500] [--messages 1000]
 """
@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from civil_affairs.config import Settings
 from civil_affairs.db import make_engine, make_session_factory
 from civil_affairs.faq import features as faq_features
 from civil_affairs.faq.search import FaqSearcher
@@ -93,7 +94,8 @@ def main() -> int:
         factory = make_session_factory(engine)
         with factory.begin() as session:
             import_records(records, session=session)
-        searcher = FaqSearcher(background=True, watch_interval=None)
+        processes = Settings.from_env().faq_fit_processes
+        searcher = FaqSearcher(background=True, watch_interval=None, fit_processes=processes)
         started = time.perf_counter()
         with factory.begin() as session:
             searcher.search(session, "低保怎么申请")
@@ -123,7 +125,7 @@ def main() -> int:
         refit = time.perf_counter() - begun
         engine.dispose()
     print(f"{args.entries} entries, {sum(len(r.get('variants') or []) for r in records)} variants")
-    print(f"first fit (features + SVM) and first search: {fit:.1f} s")
+    print(f"first fit (features + SVM, {processes} fit processes) and first search: {fit:.1f} s")
     print(
         f"FAQ decision over {len(timings)} messages: p50 {percentile(timings, 0.5):.1f} ms, "
         f"p95 {percentile(timings, 0.95):.1f} ms, max {max(timings):.1f} ms "

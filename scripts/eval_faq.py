@@ -29,6 +29,7 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from civil_affairs.faq import ovr
 from civil_affairs.faq.decision import (
     DEFAULT_CALIBRATION,
     Calibration,
@@ -95,9 +96,12 @@ def cross_validate(
     seed: int = 0,
     facet_weights: tuple[float, float] = (PROGRAMME_WEIGHT, ASPECT_WEIGHT),
     on_fold: Callable[[Ranker, list[int]], None] | None = None,
+    fit_processes: int = 1,
 ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
     """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search;
-    ``on_fold`` is called with each fold's ranker and its held-out item indices."""
+    ``on_fold`` is called with each fold's ranker and its held-out item indices. With
+    ``fit_processes`` above 1 every fit is split over that many processes, however small (the
+    seed's folds are below ``ovr.PARALLEL_MIN_CELLS``): measures the split fit's ranking."""
     from civil_affairs.faq.bm25 import FaqIndex
 
     items = items_of(records)
@@ -119,10 +123,15 @@ def cross_validate(
         ]
     )
     fit_times = []
+    if fit_processes > 1:
+        ovr.PARALLEL_MIN_CELLS = 0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for _, test in splitter.split(np.zeros(len(items)), labels):
         ranker = Ranker.fit(
-            fold_entries(records, set(test.tolist()), items), keep_training_data=False, facet_weights=facet_weights
+            fold_entries(records, set(test.tolist()), items),
+            keep_training_data=False,
+            facet_weights=facet_weights,
+            processes=fit_processes,
         )
         fit_times.append(ranker.fit_seconds)
         margins = ranker.scores_many([items[i].text for i in test])
@@ -318,10 +327,19 @@ def main() -> int:
         action="store_true",
         help="decide without asking back messages that only name a programme (as before it)",
     )
+    parser.add_argument(
+        "--fit-processes",
+        type=int,
+        default=1,
+        help="split every fit's SVMs over this many worker processes, as a refit with hundreds of "
+        "entries is (default 1: in this process, as the seed's folds are fitted in service)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
-    items, ranked, bm25, fit_seconds = cross_validate(records, args.folds, args.seed, args.facet_weights)
+    items, ranked, bm25, fit_seconds = cross_validate(
+        records, args.folds, args.seed, args.facet_weights, fit_processes=args.fit_processes
+    )
     policy = [n for n, i in enumerate(items) if i.key != NONE_CLASS]
     top1 = sum(ranked[n][0][0] == items[n].key for n in policy) / len(policy)
     top3 = sum(items[n].key in [k for k, _ in ranked[n] if k != NONE_CLASS][:3] for n in policy) / len(policy)
@@ -333,7 +351,7 @@ def main() -> int:
         f"{len(records)} entries, {len(items)} held-out items ({len(policy)} policy questions, "
         f"{len(items) - len(policy)} outside the FAQ), {args.folds}-fold cross-validation"
     )
-    print(f"programme and aspect weights {args.facet_weights}")
+    print(f"programme and aspect weights {args.facet_weights}; fit processes {args.fit_processes}")
     print(f"ranker   top-1 {top1:.1%}  top-3 {top3:.1%}   (mean fit {fit_seconds:.1f} s per fold)")
     for src, ns in by_source.items():
         acc = sum(ranked[n][0][0] == items[n].key for n in ns) / len(ns) if ns else 0.0

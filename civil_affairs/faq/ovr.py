@@ -26,10 +26,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
-# Rows x classes from which a fit is split over processes. With 2 workers measured here
-# (2026-12-01, scripts in the ``refit`` branch's report): at ~4,000 rows x 140 classes the
-# sequential fit takes about 2 s and start-up plus transfer eat most of the gain; at 500 entries
-# (~20,000 rows x 500 classes, 10 million cells) the split roughly halves the fit.
+# Rows x classes from which a fit is split over processes. Measured 2026-12-01 on the 2-core machine
+# at load 9 (other work running): 144 synthesised entries (8,062 rows x 145 classes, 1.2 million
+# cells) fit in 23.3 s in one process, one chunk of 73 classes plus the rest class in 15.2 s; the
+# pool's first start took 8.1 s (each worker imports scikit-learn), then 0.1 s while the workers
+# live (300 s idle). So the seed (144 entries, about 1.1 million cells; 5 s for a whole fit on a
+# quiet machine) stays in process; 500 entries (about 21,000 rows x 500 classes) are split.
 PARALLEL_MIN_CELLS = 2_000_000
 _REST = "\x00rest"  # stands for every label outside a chunk (sorts before any entry key)
 

@@ -118,7 +118,7 @@ EXIT_DURING_A_REFIT = textwrap.dedent(
     ovr.PARALLEL_MIN_CELLS = 0
     entries = [training_entry(r) for r in read_faq_seed()]
     threading.Thread(target=Ranker.fit, args=(entries,), kwargs={"processes": 2}, daemon=True).start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600  # the features come first: slow on a busy machine
     while time.monotonic() < deadline:  # until the workers are fitting
         pool = reusable_executor._executor
         workers = list(pool._processes) if pool is not None else []
@@ -126,7 +126,7 @@ EXIT_DURING_A_REFIT = textwrap.dedent(
             break
         time.sleep(0.1)
     time.sleep(1.0)
-    print(" ".join(str(pid) for pid in workers), flush=True)
+    print(time.time(), " ".join(str(pid) for pid in workers), flush=True)
     """
 )
 
@@ -142,15 +142,15 @@ def _alive(pid: int) -> bool:
 def test_exiting_during_a_refit_is_not_held_up_and_leaves_no_worker() -> None:
     """The refit thread is a daemon: a process that ends while it fits (the launcher stopping the
     action server) must exit promptly and take the pool's workers with it."""
-    started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", EXIT_DURING_A_REFIT], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", EXIT_DURING_A_REFIT], capture_output=True, text=True, timeout=900, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    workers = [int(pid) for pid in done.stdout.split()]
+    printed_at, *pids = done.stdout.split()
+    assert time.time() - float(printed_at) < 30  # not held up until the fit ends
+    workers = [int(pid) for pid in pids]
     assert workers, done.stderr[-2000:]
     deadline = time.monotonic() + 15
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in workers if _alive(pid)]
-    assert time.monotonic() - started < 90

@@ -7,8 +7,8 @@
    (``ProgrammeNames.ask_back``), never for a follow-up that leans on the previous question;
 2. the whole message is decided (``decide``, with the programmes it names);
 3. a message with two or more asking clauses, neither asked back nor a follow-up, has each clause
-   ranked and decided on its own (``civil_affairs.faq.multi.split``): two answers, an answer and
-   choices for the other part, or choices instead of a phantom answer.
+   ranked and decided on its own (``civil_affairs.faq.multi.split``): two answers, or an answer
+   and choices for the other part instead of a phantom answer.
 """
 
 from __future__ import annotations
@@ -79,7 +79,5 @@ def decide_message(
     changed = split(decision, keys, found, probability, gap=gap, phantom_probability=phantom_probability)
     if changed is None:
         return MessageDecision(decision, keys, probability)
-    if changed.answers:
-        first, *also = changed.answers
-        return MessageDecision("answer", [first.key], first.probability, None, also, changed.offered)
-    return MessageDecision("disambiguate" if changed.offered else "unknown", changed.offered, probability)
+    first, *also = changed.answers
+    return MessageDecision("answer", [first.key], first.probability, None, also, changed.offered)

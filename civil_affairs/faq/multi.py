@@ -11,7 +11,8 @@ margins, so it often gets choices ("您是想问…") or one answer only:
   K2 adds K2 as a second answer;
 - at most ``MAX_ANSWERS`` answers, the whole message's first when it is one of them;
 - a whole-message answer that mixes two asks naming different programmes (a **phantom**, ``split``)
-  is never sent: the sure clause is answered and the other part gets choices ("您还问了另一件事…").
+  is never sent beside a sure clause: that clause is answered and the other part gets choices
+  ("您还问了另一件事…").
 
 "Confidently" asks more of a clause than of a message, all chosen by cross-validation
 (``scripts/eval_faq_multi.py``, never on evaluation sets): a clause alone is often a sub-question
@@ -47,7 +48,7 @@ CLAUSE_GAP = 1.5
 # A whole-message answer is a phantom only when a clause naming its programme asks, this sure, about
 # another entry (scripts/eval_faq_multi.py; see ``split``).
 PHANTOM_PROBABILITY = 0.9
-OFFERED = 4  # choices offered for the parts of a message left unanswered (the action shows up to 4)
+OFFERED = 3  # choices offered for the part of a message its answers leave (as "您是想问…": 2-3)
 
 Ranked = Sequence[tuple[str, float]]
 
@@ -185,8 +186,7 @@ def names_programmes_apart(clauses: Sequence[Clause]) -> bool:
 @dataclass(frozen=True)
 class Split:
     """What the clauses make of a message: the answers to send (main first) and the entries to offer
-    as choices, beside the answers for the part they leave, or alone instead of the whole message's
-    decision (``answers`` empty: choices, or "don't know" when ``offered`` is empty too)."""
+    as choices beside them, for the part they leave."""
 
     answers: list[ClauseAnswer]
     offered: list[str]
@@ -219,8 +219,10 @@ def split(
     and a clause naming K's programme asks, at least ``phantom_probability`` sure, about another
     entry. K mixes the two asks ("低保怎么申请？高龄津贴多少钱？" as a whole ranked the high-age
     allowance's application first, asked by neither; its amount clause alone is at P 0.949) and is
-    not sent: two sure clauses are answered, else the sure one (if it asks rather than about K) with
-    the other clauses' likeliest entries offered as choices, else all clauses' entries offered.
+    not sent beside a sure clause: two sure clauses are answered, else the sure one (if it ranks its
+    entry ``gap`` above K) with the other clauses' likeliest entries offered as choices. With no
+    sure clause K stands alone (in ``make eval-faq-multi`` such a K was right in each of the 3
+    synthetic messages where offering the clauses' entries instead would have changed anything).
     ``phantom_probability`` None keeps phantoms (as before the rule, for the evaluation)."""
     found = distinct_answers(clauses)
     main = keys[0] if decision == "answer" and keys else None
@@ -239,6 +241,8 @@ def split(
         return Split(both, [])
     # At most one clause asks about its entry rather than another clause's: the surest one answers.
     sure = sorted((c for c in found if c.asks_rather_than(main, gap)), key=lambda c: -c.probability)[:1]
+    if not sure:  # K alone: measured, the whole message's answer was right more often than not
+        return None
     answered = [c.key for c in sure]
     rest = [c.choices for c in clauses if c.answer is None or c.answer.key not in answered]
-    return Split(sure, interleave(rest, exclude=answered, limit=OFFERED - 1 if sure else OFFERED))
+    return Split(sure, interleave(rest, exclude=answered))

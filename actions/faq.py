@@ -147,7 +147,8 @@ def answer_with(
     dispatcher: CollectingDispatcher, session: Session, result: SearchResult, query: str
 ) -> list[EventType]:
     """Send the confidently found entry (and close runner-ups as buttons), then the entries that
-    answer a second question in the message (``result.also``); the slots that remember the first."""
+    answer a second question in the message (``result.also``), or the choices for a second question
+    that is not clear (``result.also_offered``, an open offer); the slots that remember the first."""
     assert result.best is not None
     entry = session.get(FaqEntry, result.best.entry_id)
     choices = choices_of(entry, session)
@@ -158,15 +159,24 @@ def answer_with(
         extra = session.get(FaqEntry, other.entry_id)
         if extra is not None and extra.active and not extra.choices:  # an entry that asks back is no answer
             dispatcher.utter_message(text=format_answer(extra, services().settings.bureau))
+    answered = [
+        SlotSet("last_faq_key", entry.key),
+        SlotSet("last_faq_query", query),
+        SlotSet("misunderstood_count", 0.0),
+    ]
+    if result.also_offered:  # the other part was not clear: which entry it meant, as after "您是想问…"
+        shown = result.also_offered[:MAX_SUGGESTIONS]
+        dispatcher.utter_message(text=texts.FAQ_OTHER_PART, buttons=suggestion_buttons(shown))
+        return [
+            *answered,
+            SlotSet("faq_candidates", [c.key for c in shown]),
+            SlotSet(OFFER_OPEN, True),
+            SlotSet("unanswered_text", query[:MAX_QUERY_CHARS]),
+        ]
     related = result.related()
     if related:
         dispatcher.utter_message(text=texts.FAQ_RELATED, buttons=suggestion_buttons(related, with_none=False))
-    return [
-        SlotSet("last_faq_key", entry.key),
-        SlotSet("last_faq_query", query),
-        SlotSet("faq_candidates", None),
-        SlotSet("misunderstood_count", 0.0),
-    ]
+    return [*answered, SlotSet("faq_candidates", None)]
 
 
 def offer_choices(dispatcher: CollectingDispatcher, result: SearchResult, text: str, query: str) -> list[EventType]:

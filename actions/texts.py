@@ -34,6 +34,8 @@ FAQ_NONE = (
 )
 FAQ_RELATED = "您可能还想问："
 FAQ_WHICH_ONE = "您是想问下面哪个问题？请点选："
+# After the answer to one part of a message that asked two things, when the other part is not clear.
+FAQ_OTHER_PART = "您还问了另一件事，是想问下面哪个问题？请点选："
 # A message that only names a programme ("高龄津贴", "想问下特困"): its main questions as buttons.
 FAQ_WHICH_ASPECT = "关于{name}，您想了解哪方面？请点选："
 FAQ_CHOICE_UNCLEAR = "请直接点选上面的问题按钮，或者把您的问题再说一遍。"

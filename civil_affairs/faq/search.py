@@ -28,8 +28,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from civil_affairs.faq.decision import DECISION_DEPTH, DEFAULT_CALIBRATION, Calibration, Decision, decide
-from civil_affairs.faq.multi import ClauseAnswer, asking_clauses, clause_answers, combine
+from civil_affairs.faq.decision import DECISION_DEPTH, DEFAULT_CALIBRATION, Calibration, Decision
+from civil_affairs.faq.message import decide_message
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry, training_entry
 from civil_affairs.models import FaqEntry
@@ -84,6 +84,9 @@ class SearchResult:
     # A message asking two things ("结婚要带啥材料？能在外地领吗？"): the other entries answered
     # beside ``best`` (``civil_affairs.faq.multi``).
     also: list[Candidate] = field(default_factory=list)
+    # The entries offered as choices for a part of such a message left unanswered ("低保怎么申请？
+    # 高龄津贴…？" with only the first clause sure): the second clause's likeliest entries.
+    also_offered: list[Candidate] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
@@ -91,7 +94,9 @@ class SearchResult:
 
     def related(self, limit: int = 2) -> list[Candidate]:
         """Runner-up entries worth offering beside an answer that was not quite certain."""
-        if self.decision != "answer" or self.probability >= RELATED_MAX_PROBABILITY or not self.best or self.also:
+        if self.decision != "answer" or self.probability >= RELATED_MAX_PROBABILITY or not self.best:
+            return []
+        if self.also or self.also_offered:  # a second question: its answer or choices follow instead
             return []
         return [c for c in self.candidates[1 : 1 + limit] if c.score >= self.best.score - RELATED_WINDOW]
 
@@ -256,12 +261,14 @@ class FaqSearcher:
         ranked = self.rank(session, text, category=category, context=context, limit=None)
         state = self._state
         calibration = strict_calibration(self.calibration) if strict else self.calibration
-        # A message that only names a programme ("高龄津贴") is asked which aspect: any one answer
-        # would be a guess. A follow-up leans on the previous question, so it is never one.
-        asked = state.programmes.ask_back(text, ranked) if state and context is None else None
-        named = state.programmes.mentioned(text) if state else frozenset()
-        decision, keys, probability = decide(
-            ranked, calibration, programme_offer=asked[1] if asked else (), named=named
+        programmes = state.programmes if state else ProgrammeNames.of([])
+        decided = decide_message(
+            text,
+            ranked,
+            calibration,
+            programmes,
+            lambda clause: _ranked(state, clause, None, None, None) if state else [],
+            follow_up=context is not None,
         )
         metas = state.entries if state else {}
         scores = dict(ranked)
@@ -272,13 +279,7 @@ class FaqSearcher:
                 meta.entry_id, key, meta.question, meta.category, round(scores[key], 4), round(confidence, 4)
             )
 
-        split = not asked and context is None  # an ask-back or a follow-up is never split
-        answers = self._clause_answers(state, text, decision, keys, probability, calibration) if split else []
-        answers = [c for c in answers if c.key in metas]
-        also: list[Candidate] = []
-        if len(answers) >= 2:  # two questions, each answered (civil_affairs.faq.multi.combine)
-            decision, keys, probability = "answer", [answers[0].key], answers[0].probability
-            also = [candidate(c.key, c.probability) for c in answers[1:]]
+        decision, keys, probability = decided.decision, decided.keys, decided.probability
         # The answered entry first (a clause's answer may rank below others for the whole message).
         first = keys[:1] if decision == "answer" else []
         listed = first + [k for k, _ in ranked[:DECISION_DEPTH] if k in metas and k not in first]
@@ -287,31 +288,10 @@ class FaqSearcher:
             [candidate(k, probability if n == 0 else 0.0) for n, k in enumerate(listed)],
             [candidate(k) for k in keys if k in metas],
             probability,
-            asked[0].name if asked else None,
-            also,
+            decided.asked.name if decided.asked else None,
+            [candidate(c.key, c.probability) for c in decided.also if c.key in metas],
+            [candidate(k) for k in decided.also_offered if k in metas],
         )
-
-    def _clause_answers(
-        self,
-        state: _State | None,
-        text: str,
-        decision: Decision,
-        keys: list[str],
-        probability: float,
-        calibration: Calibration,
-    ) -> list[ClauseAnswer]:
-        """When ``text`` asks two or more things that its asking clauses, each ranked on its own,
-        answer: the answers to send, main first ([] keeps the whole message's decision)."""
-        clauses = asking_clauses(text)
-        if state is None or not clauses:
-            return []
-        found = clause_answers(
-            clauses,
-            lambda clause: _ranked(state, clause, None, None, None),
-            calibration,
-            state.programmes,
-        )
-        return combine(decision, keys, found, probability)
 
 
 @dataclass(frozen=True)

@@ -225,3 +225,25 @@ async def test_a_message_asking_two_things_gets_two_answers(action_settings: Set
     sent = [m.get("text") or "" for m in dispatcher.messages]
     assert len(sent) == 2 and sent[0].startswith(first) and sent[1].startswith(second)
     assert {"event": "slot", "name": "last_faq_key", "value": "dibao-how-to-apply", "timestamp": None} in events
+
+
+async def test_a_second_question_not_clear_gets_choices_after_the_answer(
+    action_settings: Settings, dispatcher, domain
+) -> None:
+    """低保怎么申请 is sure; 高龄津贴多少钱 alone is not quite (and the whole message ranked the
+    high-age allowance's application, asked by neither): 低保 is answered, and the second question
+    gets its likeliest entries as choices, an open offer (第二个 and 都不是 work as after "您是想问…")."""
+    events = await ActionAnswerFaq().run(
+        dispatcher, make_tracker("低保怎么申请？高龄津贴多少钱？", "ask_benefits"), domain
+    )
+    with services().sessions.begin() as session:
+        first = session.scalars(select(FaqEntry).where(FaqEntry.key == "dibao-how-to-apply")).one().answer.strip()
+    answer, offer = dispatcher.messages
+    assert (answer.get("text") or "").startswith(first)
+    assert offer["text"] == "您还问了另一件事，是想问下面哪个问题？请点选："
+    keys = next(e["value"] for e in events if e.get("name") == "faq_candidates")
+    assert keys[0] == "elderly-high-age-allowance" and "dibao-how-to-apply" not in keys
+    assert [b["payload"] for b in offer["buttons"][:-1]] == [f'/choose_faq{{"faq_key": "{k}"}}' for k in keys]
+    assert offer["buttons"][-1] == {"title": "都不是", "payload": "/deny"}
+    assert _offer_open(events) is True
+    assert {"event": "slot", "name": "last_faq_key", "value": "dibao-how-to-apply", "timestamp": None} in events

@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from civil_affairs.faq.decision import DEFAULT_CALIBRATION
+from civil_affairs.faq.message import decide_message
 from civil_affairs.faq.multi import (
     CLAUSE_GAP,
     MAX_ANSWERS,
+    Clause,
     ClauseAnswer,
+    Split,
     asking_clauses,
     clause_answer,
     clause_answers,
     combine,
+    split,
 )
 from civil_affairs.faq.programmes import ProgrammeNames
 from civil_affairs.faq.ranker import NONE_CLASS, Ranker, TrainingEntry
@@ -155,3 +161,90 @@ def test_a_message_not_answered_is_answered_only_when_two_clauses_are() -> None:
     close = answer("c", {"c": 1.5, "a": 1.5 - CLAUSE_GAP / 2})
     assert combine("disambiguate", ["a", "c"], [A, close]) == []
     assert len(combine("unknown", [], [A, B, C])) == MAX_ANSWERS
+
+
+# The phantom rule: clauses naming different programmes (dibao, elderly), and a whole-message answer
+# "elderly-apply" that is neither clause's best entry while the elderly clause is fairly sure (P 0.949)
+# of another entry of its programme.
+DIBAO = ClauseAnswer("dibao-apply", 0.98, {"dibao-apply": 1.1, "elderly-apply": -1.0, "elderly-amount": -1.0})
+ELDERLY = ClauseAnswer("elderly-amount", 0.99, {"elderly-amount": 1.5, "dibao-apply": -1.0, "elderly-apply": -0.5})
+SURE = Clause("低保怎么申请", frozenset({"dibao"}), "dibao-apply", ("dibao-apply", "dibao-how"), DIBAO, {}, 0.98)
+UNSURE = Clause(
+    "高龄津贴多少钱", frozenset({"elderly"}), "elderly-amount", ("elderly-amount", "elderly-apply"), None, {}, 0.949
+)
+PHANTOM = "elderly-apply"
+
+
+def test_a_phantom_whole_message_answer_gives_way_to_the_sure_clause_and_choices() -> None:
+    """ "低保怎么申请？高龄津贴多少钱？" as a whole ranked the high-age allowance's application
+    (asked by neither): the sure clause is answered, the other one's likeliest entries offered."""
+    assert split("answer", [PHANTOM], [SURE, UNSURE], 0.9) == Split([DIBAO], ["elderly-amount", "elderly-apply"])
+    assert split("answer", [PHANTOM], [UNSURE, SURE], 0.9) == Split([DIBAO], ["elderly-amount", "elderly-apply"])
+
+
+def test_a_phantom_with_no_sure_clause_stands_alone() -> None:
+    """Measured, such an answer was more often right than not: no clause to put in its place."""
+    assert split("answer", [PHANTOM], [replace(SURE, answer=None), UNSURE], 0.9) is None
+
+
+def test_a_phantom_with_two_sure_clauses_gets_both_answers() -> None:
+    sure = replace(UNSURE, answer=ELDERLY, probability=0.99)
+    assert split("answer", [PHANTOM], [SURE, sure], 0.9) == Split([DIBAO, ELDERLY], [])
+
+
+def test_a_whole_message_answer_stands_unless_it_is_a_phantom() -> None:
+    """As before: a clause's best entry, or an answer no clause naming its programme is fairly sure
+    to ask otherwise (the clause alone may miss what the whole message got right), gets the sure other
+    clause beside it; a phantom kept (``phantom_probability`` None) too."""
+    main_and_dibao = Split([ClauseAnswer(PHANTOM, 0.9, {}), DIBAO], [])
+    assert split("answer", ["elderly-amount"], [SURE, UNSURE], 0.9) == Split(
+        [ClauseAnswer("elderly-amount", 0.9, {}), DIBAO], []
+    )
+    assert split("answer", ["dibao-apply"], [SURE, UNSURE], 0.9) is None
+    assert split("answer", [PHANTOM], [SURE, replace(UNSURE, probability=0.6)], 0.9) == main_and_dibao
+    assert split("answer", [PHANTOM], [SURE, UNSURE], 0.9, phantom_probability=None) == main_and_dibao
+
+
+def test_the_phantom_rule_needs_clauses_naming_different_programmes() -> None:
+    """One programme (or a clause naming none) may well be asked as a whole."""
+    main_and_dibao = Split([ClauseAnswer(PHANTOM, 0.9, {}), DIBAO], [])
+    silent = replace(UNSURE, text="一个月多少钱", named=frozenset())
+    assert split("answer", [PHANTOM], [SURE, silent], 0.9) == main_and_dibao
+    both_elderly = replace(SURE, named=frozenset({"elderly"}))
+    assert split("answer", [PHANTOM], [both_elderly, UNSURE], 0.9) == main_and_dibao
+
+
+def test_a_message_not_answered_keeps_its_decision_unless_two_clauses_are_sure() -> None:
+    assert split("disambiguate", ["elderly-apply", "dibao-apply"], [SURE, UNSURE], 0.5) is None
+
+
+WHOLE = [("elderly-high-age-apply", 0.9), ("dibao-how-to-apply", 0.1), (NONE_CLASS, -1.0), ("dibao-amount", -1.2)]
+CLAUSES = {
+    "低保怎么申请": [("dibao-how-to-apply", 1.2), (NONE_CLASS, -1.0), ("dibao-amount", -1.1)],
+    "高龄津贴多少钱": [
+        ("elderly-high-age-allowance", 0.8),
+        ("elderly-high-age-apply", -0.04),
+        ("funeral-death-certificate", -0.7),
+        (NONE_CLASS, -0.9),
+    ],
+}
+
+
+def test_decide_message_answers_the_sure_part_and_offers_the_other(names: ProgrammeNames) -> None:
+    """The searcher's example: the amount clause alone is fairly sure (P 0.95 - 0.90), not sure."""
+    assert 0.9 <= DEFAULT_CALIBRATION.probability(CLAUSES["高龄津贴多少钱"]) < 0.95
+    text = "低保怎么申请？高龄津贴多少钱？"
+    before = decide_message(text, WHOLE, DEFAULT_CALIBRATION, names, CLAUSES.__getitem__, phantom_probability=None)
+    assert before.decision == "answer" and before.answered == ["elderly-high-age-apply", "dibao-how-to-apply"]
+    decided = decide_message(text, WHOLE, DEFAULT_CALIBRATION, names, CLAUSES.__getitem__)
+    assert decided.decision == "answer" and decided.answered == ["dibao-how-to-apply"]
+    assert decided.also_offered == ["elderly-high-age-allowance", "elderly-high-age-apply"]
+
+
+def test_decide_message_never_splits_a_follow_up_or_a_single_question(names: ProgrammeNames) -> None:
+    follow_up = decide_message(
+        "低保怎么申请？高龄津贴多少钱？", WHOLE, DEFAULT_CALIBRATION, names, CLAUSES.__getitem__, follow_up=True
+    )
+    assert follow_up.answered == ["elderly-high-age-apply"] and follow_up.also_offered == []
+    single = decide_message("高龄津贴怎么申请", WHOLE, DEFAULT_CALIBRATION, names, CLAUSES.__getitem__)
+    assert single.answered == ["elderly-high-age-apply"]

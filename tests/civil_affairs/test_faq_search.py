@@ -105,7 +105,19 @@ def test_a_message_asking_two_things_gets_both_answers(session: Session, searche
     assert result.related() == []
 
 
+def test_a_two_programme_message_gets_no_phantom_answer(session: Session, searcher: FaqSearcher) -> None:
+    """As a whole, "低保怎么申请？高龄津贴多少钱？" ranks the high-age allowance's application first,
+    which neither part asks; its amount clause alone is not sure enough. The sure part is answered and
+    the other part's likeliest entries offered, never the mixed entry as an answer."""
+    result = searcher.search(session, "低保怎么申请？高龄津贴多少钱？")
+    assert searcher.rank(session, "低保怎么申请？高龄津贴多少钱？", limit=1)[0][0] == "elderly-high-age-apply"
+    assert result.decision == "answer" and result.best is not None and result.best.key == "dibao-how-to-apply"
+    assert result.also == [] and result.related() == []
+    assert [c.key for c in result.also_offered][:1] == ["elderly-high-age-allowance"]
+    assert "dibao-how-to-apply" not in [c.key for c in result.also_offered]
+
+
 def test_a_single_question_and_a_follow_up_get_one_answer(session: Session, searcher: FaqSearcher) -> None:
     assert searcher.search(session, "结婚登记要带什么材料", category="marriage").also == []
     follow_up = searcher.search(session, "那离婚呢？高龄津贴多少钱？", context="结婚登记要带什么材料")
-    assert follow_up.also == []
+    assert follow_up.also == [] and follow_up.also_offered == []

@@ -150,7 +150,7 @@ def test_a_question_naming_its_programme_keeps_its_entry(seed_ranker: Ranker, qu
 
 
 def test_a_question_between_two_entries_offers_both(seed_ranker: Ranker) -> None:
-    """"How does one go about" the allowance (咋弄) sits between the allowance entry and the
+    """Asking how to go about the allowance (咋弄) sits between the allowance entry and the
     how-to-apply entry. (Since the 2026-12-02 data, "…高龄补助的事想问一下", which asks about the
     allowance in general, is answered with the allowance entry at P 0.83.)"""
     question = "俺娘快九十了 高龄补助咋弄"

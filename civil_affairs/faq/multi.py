@@ -140,19 +140,6 @@ def distinct_answers(clauses: Sequence[Clause]) -> list[ClauseAnswer]:
     return list(found.values())
 
 
-def clause_answers(
-    clauses: Sequence[str],
-    rank: Callable[[str], Ranked],
-    calibration: Calibration,
-    programmes: ProgrammeNames,
-    min_probability: float = EXTRA_PROBABILITY,
-) -> list[ClauseAnswer]:
-    """The confident answer of each clause ranked on its own (``rank``) whose programme the clause
-    names, distinct entries in the clauses' order; a clause that only names a programme counts as
-    none (it would be asked back)."""
-    return distinct_answers(ranked_clauses(clauses, rank, calibration, programmes, min_probability))
-
-
 def combine(
     decision: Decision,
     keys: Sequence[str],

@@ -17,8 +17,9 @@ from civil_affairs.faq.multi import (
     Split,
     asking_clauses,
     clause_answer,
-    clause_answers,
     combine,
+    distinct_answers,
+    ranked_clauses,
     split,
 )
 from civil_affairs.faq.programmes import ProgrammeNames
@@ -78,6 +79,11 @@ def rank_with(ranker: Ranker):
     return lambda text: sorted(ranker.scores(text).items(), key=lambda item: item[1], reverse=True)
 
 
+def clause_answers(clauses: list[str], ranker: Ranker, names: ProgrammeNames) -> list[ClauseAnswer]:
+    """The clauses' distinct confident answers, as the searcher reads them."""
+    return distinct_answers(ranked_clauses(clauses, rank_with(ranker), DEFAULT_CALIBRATION, names))
+
+
 def test_only_a_message_with_two_asking_clauses_is_split() -> None:
     assert asking_clauses("低保怎么申请？高龄津贴多少钱？") == ["低保怎么申请", "高龄津贴多少钱"]
     assert asking_clauses("我家老人今年八十五了，高龄津贴多少钱？") == []
@@ -85,20 +91,20 @@ def test_only_a_message_with_two_asking_clauses_is_split() -> None:
 
 
 def test_each_clause_is_answered_on_its_own(ranker: Ranker, names: ProgrammeNames) -> None:
-    found = clause_answers(["低保怎么申请", "高龄津贴多少钱"], rank_with(ranker), DEFAULT_CALIBRATION, names)
+    found = clause_answers(["低保怎么申请", "高龄津贴多少钱"], ranker, names)
     assert [c.key for c in found] == ["dibao-how-to-apply", "elderly-high-age-allowance"]
     assert all(c.probability >= DEFAULT_CALIBRATION.answer_probability for c in found)
     assert found[0].asks_rather_than("elderly-high-age-allowance") and found[1].asks_rather_than("dibao-how-to-apply")
 
 
 def test_a_clause_asking_the_same_entry_again_counts_once(ranker: Ranker, names: ProgrammeNames) -> None:
-    found = clause_answers(["低保怎么申请", "低保到哪里申请"], rank_with(ranker), DEFAULT_CALIBRATION, names)
+    found = clause_answers(["低保怎么申请", "低保到哪里申请"], ranker, names)
     assert [c.key for c in found] == ["dibao-how-to-apply"]
 
 
 def test_a_clause_that_only_names_a_programme_is_no_answer(ranker: Ranker, names: ProgrammeNames) -> None:
     """高龄津贴 alone would be asked back (which aspect?): no answer for it."""
-    found = clause_answers(["低保怎么申请", "高龄津贴"], rank_with(ranker), DEFAULT_CALIBRATION, names)
+    found = clause_answers(["低保怎么申请", "高龄津贴"], ranker, names)
     assert [c.key for c in found] == ["dibao-how-to-apply"]
 
 
@@ -107,7 +113,7 @@ def test_a_clause_naming_no_programme_does_not_stand_for_itself(ranker: Ranker, 
     (a single funeral entry here): a clause answer needs its entry's programme named."""
     sure = clause_answer(rank_with(ranker)("死亡证明去哪里开"), DEFAULT_CALIBRATION)
     assert sure is not None and sure.key == "funeral-death-certificate"
-    found = clause_answers(["低保怎么申请", "死亡证明去哪里开"], rank_with(ranker), DEFAULT_CALIBRATION, names)
+    found = clause_answers(["低保怎么申请", "死亡证明去哪里开"], ranker, names)
     assert [c.key for c in found] == ["dibao-how-to-apply"]
 
 

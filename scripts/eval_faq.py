@@ -99,9 +99,8 @@ def cross_validate(
     fit_processes: int = 1,
 ) -> tuple[list[Item], list[list[tuple[str, float]]], list[list[str]], float]:
     """Out-of-fold rankings of every item by the learned ranker and by the old BM25 search;
-    ``on_fold`` is called with each fold's ranker and its held-out item indices. With
-    ``fit_processes`` above 1 every fit is split over that many processes, however small (the
-    seed's folds are below ``ovr.PARALLEL_MIN_CELLS``): measures the split fit's ranking."""
+    ``on_fold`` is called with each fold's ranker and its held-out item indices; ``fit_processes``
+    as ``Ranker.fit``'s (a fit under ``ovr.PARALLEL_MIN_CELLS`` stays in this process)."""
     from civil_affairs.faq.bm25 import FaqIndex
 
     items = items_of(records)
@@ -123,8 +122,6 @@ def cross_validate(
         ]
     )
     fit_times = []
-    if fit_processes > 1:
-        ovr.PARALLEL_MIN_CELLS = 0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for _, test in splitter.split(np.zeros(len(items)), labels):
         ranker = Ranker.fit(
@@ -337,6 +334,10 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     records = read_faq_seed()
+    if args.fit_processes > 1:
+        # This run measures the split fit's ranking: split every fold's fit, however small (the
+        # seed's folds are below the threshold from which the action server splits).
+        ovr.PARALLEL_MIN_CELLS = 0
     items, ranked, bm25, fit_seconds = cross_validate(
         records, args.folds, args.seed, args.facet_weights, fit_processes=args.fit_processes
     )

@@ -24,7 +24,7 @@ import argparse
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from civil_affairs.faq.decision import DEFAULT_CALIBRATION
 from civil_affairs.faq.facets import programme_of
@@ -41,6 +41,9 @@ THRESHOLDS = (0.9, 0.95)
 PHANTOM_THRESHOLDS = (0.8, 0.9)
 
 Ranked = list[tuple[str, float]]
+# A clause's probability, its gap, and the phantom rule's probability (None: phantoms kept, as
+# before the rule); None: the whole message's decision only.
+Rule = tuple[float, float, float | None] | None
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Message:
     keys: frozenset[str]
     ranked: Ranked
     clauses: dict[str, Ranked]  # each asking clause's own ranking
+    decided: dict[Rule, MessageDecision] = field(default_factory=dict)  # by rule, as the rules are swept
 
 
 def ranking(ranker: Ranker, text: str) -> Ranked:
@@ -62,20 +66,12 @@ def message(ranker: Ranker, text: str, keys: frozenset[str], ranked: Ranked) -> 
     return Message(text, keys, ranked, {clause: ranking(ranker, clause) for clause in asking_clauses(text)})
 
 
-# A clause's probability, its gap, and the phantom rule's probability (None: phantoms kept, as
-# before the rule); None: the whole message's decision only.
-Rule = tuple[float, float, float | None] | None
-
-
-_decided: dict[tuple[int, Rule], MessageDecision] = {}  # by the message's id: each lives to the end
-
-
 def outcome(m: Message, names: ProgrammeNames, rule: Rule) -> MessageDecision:
     """The searcher's decision (``decide_message``; no follow-up context, no topic bonus): the whole
     message's only (``rule`` None) or with the clause answers at ``rule``."""
-    if (id(m), rule) not in _decided:
-        _decided[id(m), rule] = _outcome(m, names, rule)
-    return _decided[id(m), rule]
+    if rule not in m.decided:
+        m.decided[rule] = _outcome(m, names, rule)
+    return m.decided[rule]
 
 
 def _outcome(m: Message, names: ProgrammeNames, rule: Rule) -> MessageDecision:

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.escalation import hand_over
 from actions.faq import ActionAnswerFaq, answer_if_confident, human_button
-from civil_affairs.conversations.emergency import asks_how_to_report, sounds_like_complaint
+from civil_affairs.conversations.emergency import asks_how_to_report, asks_policy_question, sounds_like_complaint
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +25,10 @@ FORM_LEAVING_ACTIONS = ("action_stop_booking", "action_deactivate_loop")
 class ActionHandoff(Action):
     """转人工: the bot goes quiet in this conversation until staff resolve it.
 
-    Two kinds of ``complain`` are answered instead: a question about how or where to report,
-    complain or appeal that the FAQ answers confidently (with a person on offer after the answer),
-    and a policy question the model took for a complaint (no complaint words at all).
+    Three kinds of ``complain`` are answered instead: a question about how or where to report,
+    complain or appeal that the FAQ answers confidently, a policy question told with a grievance
+    (no anger, no wish for a person) that it answers confidently (both with a person on offer after
+    the answer), and a policy question the model took for a complaint (no complaint words at all).
     ``request_human`` always reaches staff: the resident asked for a person.
     """
 
@@ -42,6 +43,15 @@ class ActionHandoff(Action):
             answered = await answer_if_confident(dispatcher, tracker, strict=True)
             if answered is not None:
                 logger.info("complaint-worded question answered from the FAQ for %s", tracker.sender_id)
+                self._tell_if_form_left(dispatcher, tracker)
+                dispatcher.utter_message(text=texts.REPORT_PERSON_OFFER, buttons=[human_button()])
+                return answered
+        if intent == "complain" and sounds_like_complaint(text) and asks_policy_question(text):
+            # A policy question told with a grievance: the answer when the FAQ is sure, and a person
+            # one button away; staff otherwise.
+            answered = await answer_if_confident(dispatcher, tracker, strict=True)
+            if answered is not None:
+                logger.info("grievance-worded policy question answered from the FAQ for %s", tracker.sender_id)
                 self._tell_if_form_left(dispatcher, tracker)
                 dispatcher.utter_message(text=texts.REPORT_PERSON_OFFER, buttons=[human_button()])
                 return answered

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from civil_affairs.conversations import texts
-from civil_affairs.text import fold_dialect, normalize
+from civil_affairs.text import fold_dialect, normalize, question_clauses
 
 SELF_HARM_RE = re.compile(
     r"自杀|轻生|不想活|活不下去|撑不下去|跳楼|跳河|跳江|跳下去|寻死|想死|割腕|割脉|喝农药|吃安眠药|安眠药|结束生命|了结自己|"
@@ -136,7 +136,17 @@ COMPLAINT_RE = re.compile(
     r"(村里|镇里|乡里|镇上|社区|街道|区里)推(镇里|村里|乡里|镇上|社区|街道|区里|县里)|"
     r"没人(给个|过问|当回事|帮我|给我办|提了)|一分(钱)?(都|也)?没(见|给)|没到过账|回音都没有|一点回音|连个回音|"
     r"侮辱|翻白眼|阴阳怪气|嚷嚷|呵斥|冲我|说话很冲|别来了|懒得|装穷|一扔|"
-    r"比外面贵|外面才|贵(了)?好几倍|贵一倍|另算|加收|串通|明摆着|逼人|非(要|让).{0,4}买|太狠"
+    r"比外面贵|外面才|贵(了)?好几倍|贵一倍|另算|加收|串通|明摆着|逼人|非(要|让).{0,4}买|太狠|"
+    # Complaints told without the words of one (2026-12-02, scripts/faq_staff_share.py): months
+    # without an answer, money short or gone while others got theirs, sent back and forth, a bribe
+    # asked, staff out of reach or scornful, a rhetorical "is this right", wanting a person.
+    r"(半年|一年|好几个月|几个月|[一二两三四五六七八九十\d]+个(多)?月|好久|这么久)(了)?(都|还|也)?(没|没有|不见)"
+    r"(下来|发|到|批|消息|动静|结果|回音|回复|办好|落实)|(审|审核|等|拖)了(快|大)?(半年|一年|[一二两三四五六七八九十\d]+个(多)?月)|"
+    r"一点(消息|动静|音信|回音)(都|也)没|什么办事效率|这办事效率|说话(不)?算(不算)?数|说话不算话|离谱|白跑|一趟一趟|一趟又一趟|"
+    r"我不服|不服气|理由(都|也)不(说|给)|这合理吗|这(样|么)做对吗|不管管|打不进(去|来)?|(一直|老是|总是)占线|找不到人|"
+    r"没(有)?公示|不上心|不当回事|当官的|还怪我|(反倒|倒)怪我|看不起(我|人|俺|咱|农村|老百姓)|钱(都)?(去|到|花)哪(里|儿)?(去)?了|少发了|少打了|少给了|"
+    r"名额(都)?给了|别人(家)?都(发|领|拿|有)(了|到)|别的村(早就|都)|吃饭才|(好处|给钱|送钱)才|人都(没|走|死)了|"
+    r"(说|答|回)的都不对|(说|答|回)得都不对|(跟|和|找)(真)?人(说|讲|聊|谈)|能做主的|管事的人"
 )
 
 
@@ -210,6 +220,29 @@ GRIEVANCE_RE = re.compile(
     r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏吕丁沈姚卢汪范傅钟]"
     r"(主任|书记|村长|支书|科长|局长|乡长|镇长|所长|站长|会计|组长|队长|干部|经理|馆长|院长)"
 )
+
+
+# Wanting a person or someone in charge: never answered from the FAQ in place of staff.
+# Questions ``question_clauses`` misses once punctuation is folded away: a choice between offices
+# ("向乡里还是区民政局举报"), Cantonese and Wu question words (边度, 点样, 哪能).
+_ASKS_RE = re.compile(r"还是.{1,12}(举报|投诉|反映|申诉|找|去|打)|边度|点样|哪能|啥地方")
+# Questions that only voice a complaint ("这合理吗", "你们这样做对吗", "这是什么办事效率").
+_RHETORICAL_RE = re.compile(r"这合理吗|这(样|么)(做)?对吗|什么(办事)?效率|讲不讲(道)?理|有没有天理|这是什么世道")
+WANTS_PERSON_RE = re.compile(r"人工|真人|找个人|叫个人|派(个)?人|来个人|当面|领导|局长|负责人|能做主|管事的")
+
+
+def asks_policy_question(text: str) -> bool:
+    """A question (吗/怎么/哪/多少…) without anger, a named person, a wish for a person or words of
+    danger: a policy question that also tells a grievance ("殡仪馆乱收钱 可以去边度投诉",
+    "冷静期过了 工作人员说不给发证了 这是啥规定"), which the FAQ may answer with a person on offer."""
+    folded = fold_dialect(text)
+    return (
+        bool(question_clauses(text) or question_clauses(folded) or _ASKS_RE.search(folded) or re.search("[?？]", text))
+        and not GRIEVANCE_RE.search(folded)
+        and not WANTS_PERSON_RE.search(folded)
+        and not _RHETORICAL_RE.search(folded)
+        and not looks_urgent(text)
+    )
 
 
 def asks_how_to_report(text: str) -> bool:

@@ -115,3 +115,27 @@ async def test_policy_question_heard_as_a_complaint_in_a_form_is_answered_and_sa
     assert "身份证" in texts(dispatcher)
     assert dispatcher.messages[-1]["text"] == action_texts.FORM_SET_ASIDE
     assert handoff_reasons() == []
+
+
+async def test_a_policy_question_told_with_a_grievance_is_answered_with_a_person_on_offer(
+    action_settings: Settings, domain
+) -> None:
+    # Complaint words (拖了, 不给发证) in a question the FAQ answers: the answer, then a person one
+    # button away, instead of staff taking a policy question.
+    text = "一个月冷静期满了以后 我们又拖了四十多天才去 工作人员说不给发证了 这是啥规定"
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, make_tracker(text, "complain"), domain)
+    assert event_value(events, "last_faq_key") == "divorce-missed-window", events
+    assert "依据" in texts(dispatcher)
+    assert dispatcher.messages[-1]["text"] == action_texts.REPORT_PERSON_OFFER
+    assert dispatcher.messages[-1]["buttons"] == [{"title": "转人工", "payload": "/request_human"}]
+    assert handoff_reasons() == []
+
+
+async def test_rhetorical_and_angry_questions_still_go_to_staff(action_settings: Settings, domain) -> None:
+    complaints = ["办个结婚证还要我们交三百块钱的照相费 这合理吗", "低保说停就停 一个电话都没有 你们这样做对吗"]
+    for n, text in enumerate(complaints):
+        dispatcher = CollectingDispatcher()
+        await ActionHandoff().run(dispatcher, make_tracker(text, "complain", sender_id=f"q{n}"), domain)
+        assert "依据" not in texts(dispatcher), text
+    assert handoff_reasons() == ["complaint"] * len(complaints)

@@ -246,3 +246,71 @@ def test_grievances_and_other_messages_are_not_how_to_report_questions(text: str
     from civil_affairs.conversations.emergency import asks_how_to_report
 
     assert not asks_how_to_report(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        # Complaints told without the words of one (2026-12-02): months without an answer, money
+        # short or gone, sent back and forth, a bribe asked, staff out of reach, wanting a person.
+        ("残疾证办了三个月了还没下来 每次去都说下周", True),
+        ("护理补贴审核了半年 等批下来人都没了", True),
+        ("交了材料半年了一点消息都没有", True),
+        ("说好十五个工作日 现在两个月了 你们说话算不算数", True),
+        ("殡仪馆收费太离谱了 一个骨灰盒要八千", True),
+        ("我申请临时救助被拒了 理由都不说一个 我不服", True),
+        ("你们网上说可以预约 结果到了现场不认 白跑一趟", True),
+        ("申请了特困供养 村干部说要请他吃饭才给报", True),
+        ("你们这个热线一直占线 打了一上午都打不进去", True),
+        ("去年的取暖补贴到现在还没发 别人家都发了", True),
+        ("敬老院伙食太差了 钱都去哪了", True),
+        ("你这机器人说的都不对 我要跟人说", True),
+        # Policy questions with the same topics stay questions.
+        ("低保申请交上去两个月了 正常要等多久", False),
+        ("得了大病看不起 可以申请啥补助", False),
+        ("残疾证办下来要多长时间", False),
+        ("取暖补贴一般几月份发", False),
+    ],
+)
+def test_complaints_without_the_words_of_one(text: str, complaint: bool) -> None:
+    from civil_affairs.conversations.emergency import sounds_like_complaint
+
+    assert sounds_like_complaint(text) is complaint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "殡仪馆乱收钱 可以去边度投诉",
+        "一个月冷静期满了以后 我们又拖了四十多天才去 工作人员说不给发证了 这是啥规定",
+        "评低保时村干部收好处 这种违规的事向乡里还是区民政局举报",
+        "人情保 举报？",
+        "登记处強制收拍照費 可以投訴嗎",
+    ],
+)
+def test_policy_questions_told_with_a_grievance_are_questions(text: str) -> None:
+    from civil_affairs.conversations.emergency import asks_policy_question
+
+    assert asks_policy_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Statements, rhetorical questions, anger, a named person, a wish for a person, danger.
+        "我要投诉镇民政办的那个女的 说话阴阳怪气的",
+        "办个结婚证还要我们交三百块钱的照相费 这合理吗",
+        "低保说停就停 一个电话都没有 你们这样做对吗",
+        "交了材料半年了一点消息都没有 这是什么办事效率",
+        "凭什么不给我办 材料都齐了",
+        "你们到底管不管",
+        "张主任冒领低保 去哪举报",
+        "给我一个负责人的电话 我要当面问清楚",
+        "转人工 低保怎么申请",
+        "邻居家暴孩子 应该向哪里举报",
+    ],
+)
+def test_complaints_and_wishes_for_a_person_are_not_policy_questions(text: str) -> None:
+    from civil_affairs.conversations.emergency import asks_policy_question
+
+    assert not asks_policy_question(text)

@@ -253,10 +253,16 @@ class ActionAnswerFaq(Action):
                 if urgent:
                     send_hotlines(dispatcher, tracker)
                 return offer_choices(dispatcher, result, text, query)
-            if not urgent:
+            if not urgent and intent != "complain":  # a complaint goes to staff below, not to the FAQ's gaps
                 record_unanswered(text[:MAX_QUERY_CHARS], session=session, intent=intent)
         if urgent:
             return await send_emergency_help(dispatcher, tracker)
+        if intent == "complain":
+            # The model heard a complaint without complaint words (action_handoff let it through as a
+            # likely policy question), and the FAQ cannot even guess the question: it was a complaint
+            # after all, and a person hears it, not "please rephrase".
+            dispatcher.utter_message(text=await hand_over(tracker, "complaint"))
+            return [SlotSet("faq_candidates", None), SlotSet(OFFER_OPEN, False), SlotSet("misunderstood_count", 0.0)]
         return await misunderstood(dispatcher, tracker, texts.FAQ_UNKNOWN)
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

@@ -28,7 +28,8 @@ class ActionHandoff(Action):
     Three kinds of ``complain`` are answered instead: a question about how or where to report,
     complain or appeal that the FAQ answers confidently, a policy question told with a grievance
     (no anger, no wish for a person) that it answers confidently (both with a person on offer after
-    the answer), and a policy question the model took for a complaint (no complaint words at all).
+    the answer), and a policy question the model took for a complaint (no complaint words at all),
+    unless the FAQ cannot even guess its question: then it was a complaint, and staff hear it.
     ``request_human`` always reaches staff: the resident asked for a person.
     """
 
@@ -38,20 +39,15 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         text = (tracker.latest_message or {}).get("text") or ""
-        if intent == "complain" and asks_how_to_report(text):
-            # Strict: the model gave no topic, and a wrong answer here would replace a person.
+        if intent == "complain" and (
+            asks_how_to_report(text) or (sounds_like_complaint(text) and asks_policy_question(text))
+        ):
+            # How or where to report, or a policy question told with a grievance: the answer when the
+            # FAQ is sure (strict: the model gave no topic, and a wrong answer here would replace a
+            # person), with a person one button away; staff otherwise.
             answered = await answer_if_confident(dispatcher, tracker, strict=True)
             if answered is not None:
                 logger.info("complaint-worded question answered from the FAQ for %s", tracker.sender_id)
-                self._tell_if_form_left(dispatcher, tracker)
-                dispatcher.utter_message(text=texts.REPORT_PERSON_OFFER, buttons=[human_button()])
-                return answered
-        if intent == "complain" and sounds_like_complaint(text) and asks_policy_question(text):
-            # A policy question told with a grievance: the answer when the FAQ is sure, and a person
-            # one button away; staff otherwise.
-            answered = await answer_if_confident(dispatcher, tracker, strict=True)
-            if answered is not None:
-                logger.info("grievance-worded policy question answered from the FAQ for %s", tracker.sender_id)
                 self._tell_if_form_left(dispatcher, tracker)
                 dispatcher.utter_message(text=texts.REPORT_PERSON_OFFER, buttons=[human_button()])
                 return answered

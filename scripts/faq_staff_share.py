@@ -4,7 +4,8 @@ A message the NLU model calls ``request_human`` or ``complain`` goes to ``action
 (dialogue/rules.yml), which gives it to staff unless it is a ``complain`` that asks how or where
 to report, or asks a question without anger or a wish for a person, and the FAQ answers
 confidently (answered, with a person on a button), or a ``complain`` without complaint words
-(``sounds_like_complaint``; answered from the FAQ). This script reproduces that decision for:
+(``sounds_like_complaint``; answered from the FAQ, or offered choices — but when the FAQ cannot
+even guess the question, staff). This script reproduces that decision for:
 
 * every ``variants`` text of ``seed/faq/*.yml`` (a policy question an entry answers): the share
   handed to staff should be small; they are listed by FAQ category with the words that made the
@@ -73,8 +74,8 @@ def complaint_words(text: str) -> list[str]:
 def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", what_if: str = "") -> str:
     """action_handoff's decision for ``text`` parsed as ``intent``; ``faq_answers``: the FAQ
     answers it confidently (strict thresholds); ``decision``: the FAQ's with the usual ones;
-    ``what_if`` (not what action_handoff does): a ``complain`` without complaint words goes to staff
-    when the FAQ does not know it ("unknown") or does not answer it ("unanswered")."""
+    ``what_if`` "unanswered" (not what action_handoff does): a ``complain`` without complaint words
+    goes to staff whenever the FAQ does not answer it, not only when it does not know it."""
     from civil_affairs.conversations.emergency import asks_how_to_report, asks_policy_question, sounds_like_complaint
 
     if intent == "request_human":
@@ -87,7 +88,7 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
     if complaint and asks_policy_question(text) and faq_answers:
         return QUESTION_ANSWERED
     if not complaint:
-        if (what_if == "unanswered" and decision != "answer") or (what_if == "unknown" and decision == "unknown"):
+        if decision == "unknown" or (what_if == "unanswered" and decision != "answer"):
             return STAFF + "(no words)"
         return FAQ
     return STAFF
@@ -193,9 +194,9 @@ def main() -> int:
     parser.add_argument("--staff", type=Path, default=STAFF_MESSAGES, help="complaints and wishes for a person")
     parser.add_argument(
         "--what-if",
-        choices=("", "unknown", "unanswered"),
+        choices=("", "unanswered"),
         default="",
-        help="measure a complain without complaint words going to staff when the FAQ does not know / answer it",
+        help="measure a complain without complaint words going to staff whenever the FAQ does not answer it",
     )
     parser.add_argument("--cache", type=Path, default=None, help="JSON file keeping the model's intents between runs")
     args = parser.parse_args()

@@ -10,7 +10,7 @@ from actions import texts as action_texts
 from actions.common import services
 from actions.handoff import ActionHandoff
 from civil_affairs.config import Settings
-from civil_affairs.models import Handoff
+from civil_affairs.models import Handoff, UnansweredQuestion
 from tests.helpers.trackers import make_tracker
 
 # Questions about the procedure of reporting or appealing, as residents write them (simplified,
@@ -139,3 +139,19 @@ async def test_rhetorical_and_angry_questions_still_go_to_staff(action_settings:
         await ActionHandoff().run(dispatcher, make_tracker(text, "complain", sender_id=f"q{n}"), domain)
         assert "依据" not in texts(dispatcher), text
     assert handoff_reasons() == ["complaint"] * len(complaints)
+
+
+async def test_a_complaint_without_complaint_words_the_faq_cannot_place_goes_to_staff(
+    action_settings: Settings, domain
+) -> None:
+    """The model heard a complaint, the gate found no complaint words, and the FAQ cannot even offer
+    choices: a person hears it, instead of "please rephrase", and it is no FAQ gap."""
+    text = "隔壁装修从早上七点敲到晚上十点"
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, make_tracker(text, "complain"), domain)
+    assert action_texts.FAQ_UNKNOWN not in texts(dispatcher)
+    assert "依据" not in texts(dispatcher)
+    assert handoff_reasons() == ["complaint"]
+    assert event_value(events, "misunderstood_count") == 0.0
+    with services().sessions.begin() as session:
+        assert session.scalars(select(UnansweredQuestion)).all() == []

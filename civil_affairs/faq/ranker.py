@@ -247,8 +247,9 @@ class Ranker:
         small ones stay in this process whatever ``processes`` says."""
         started = time.perf_counter()
         texts, labels = examples(entries)
-        featurizer = Featurizer().fit(texts)
-        x = featurizer.transform(texts)
+        featurizer = Featurizer()
+        x = featurizer.fit_transform(texts)
+        x.sort_indices()  # as liblinear wants them (and kept for patches, as when it sorted them here)
         classes = sorted(set(labels))
         if len(classes) < 2:  # one entry alone: every phrasing is its own; nothing to separate
             weights = np.zeros((x.shape[1], len(classes)), dtype=np.float32)

@@ -57,30 +57,66 @@ def _fit_chunk(
     return np.ascontiguousarray(weights[:, columns]), bias[columns]
 
 
-def one_vs_rest(
-    x: sp.csr_matrix, labels: Sequence[str], params: dict[str, Any], processes: int = 1
-) -> tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+Fit = tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+
+
+def _chunks(classes: list[str], rows: int, processes: int) -> list[list[str]] | None:
+    """The classes dealt out to ``processes`` chunks when the fit is worth splitting, else None."""
+    processes = min(processes, len(classes) // 2)  # a chunk of one class would be a binary fit per class
+    if processes < 2 or rows * len(classes) < PARALLEL_MIN_CELLS:
+        return None
+    return [classes[n::processes] for n in range(processes)]  # dealt out: similar sizes and rows
+
+
+def one_vs_rest(x: sp.csr_matrix, labels: Sequence[str], params: dict[str, Any], processes: int = 1) -> Fit:
     """(sorted classes, weights (n_features, n_classes), bias) of one-vs-rest ``LinearSVC(**params)``;
     needs 2+ classes. Split over ``processes`` worker processes when rows x classes reaches
     ``PARALLEL_MIN_CELLS`` and there are more classes than processes; else one fit here."""
-    classes = sorted({str(label) for label in labels})
-    processes = min(processes, len(classes) // 2)  # a chunk of one class would be a binary fit per class
-    if processes < 2 or x.shape[0] * len(classes) < PARALLEL_MIN_CELLS:
-        return _fit(x, labels, params)
+    return one_vs_rest_many(x, [labels], params, processes)[0]
+
+
+def one_vs_rest_many(
+    x: sp.csr_matrix, label_sets: Sequence[Sequence[str]], params: dict[str, Any], processes: int = 1
+) -> list[Fit]:
+    """``one_vs_rest`` of each labelling of the same rows (the ranker's entries, programmes and
+    aspects), each result as ``one_vs_rest`` gives it alone, bit for bit.
+
+    When one of them is split, every chunk of every fit goes to the pool at once, the biggest first:
+    the small fits (programmes, aspects: under ``PARALLEL_MIN_CELLS``, fitted whole) fill a worker
+    while the other still solves its chunk, instead of following the split fit in this process.
+    """
+    all_classes = [sorted({str(label) for label in labels}) for labels in label_sets]
+    plans = [_chunks(classes, x.shape[0], processes) for classes in all_classes]
+    if all(plan is None for plan in plans):
+        return [_fit(x, labels, params) for labels in label_sets]
     from joblib import Parallel, delayed
 
-    chunks = [classes[n::processes] for n in range(processes)]  # dealt out: similar sizes and rows
-    labels = [str(label) for label in labels]
     # The workers read the matrix memory-mapped, read-only: hand them the float64 CSR with sorted
     # indices liblinear wants, which scikit-learn would otherwise make by sorting in place.
     x = sp.csr_matrix(x, dtype=np.float64, copy=True)
     x.sum_duplicates()
-    parts = Parallel(n_jobs=processes, backend="loky")(delayed(_fit_chunk)(x, labels, c, params) for c in chunks)
-    weights = np.empty((x.shape[1], len(classes)), dtype=np.float32)
-    bias = np.empty(len(classes), dtype=np.float32)
-    position = {name: n for n, name in enumerate(classes)}
-    for chunk, (w, b) in zip(chunks, parts, strict=True):
-        columns = [position[name] for name in chunk]
-        weights[:, columns] = w
-        bias[columns] = b
-    return classes, weights, bias
+    # (fit, chunk or None for a whole fit, its classes counted with a chunk's rest class)
+    tasks: list[tuple[int, list[str] | None, int]] = []
+    for n, (classes, plan) in enumerate(zip(all_classes, plans, strict=True)):
+        tasks += [(n, chunk, len(chunk) + 1) for chunk in plan] if plan else [(n, None, len(classes))]
+    tasks.sort(key=lambda task: -task[2])  # stable: a fit's chunks keep their order
+    labels = [[str(label) for label in labels] for labels in label_sets]
+    parts = Parallel(n_jobs=min(processes, len(tasks)), backend="loky", batch_size=1)(
+        delayed(_fit_chunk)(x, labels[n], chunk, params) if chunk else delayed(_fit)(x, labels[n], params)
+        for n, chunk, _ in tasks
+    )
+    results: list[Fit | None] = [None] * len(label_sets)
+    for n, (classes, plan) in enumerate(zip(all_classes, plans, strict=True)):
+        done = [part for (fit, _, _), part in zip(tasks, parts, strict=True) if fit == n]
+        if plan is None:
+            results[n] = done[0]
+            continue
+        weights = np.empty((x.shape[1], len(classes)), dtype=np.float32)
+        bias = np.empty(len(classes), dtype=np.float32)
+        position = {name: column for column, name in enumerate(classes)}
+        for chunk, (w, b) in zip(plan, done, strict=True):
+            columns = [position[name] for name in chunk]
+            weights[:, columns] = w
+            bias[columns] = b
+        results[n] = (classes, weights, bias)
+    return [result for result in results if result is not None]

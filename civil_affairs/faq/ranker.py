@@ -40,7 +40,7 @@ from sklearn.svm import LinearSVC
 
 from civil_affairs.faq.facets import aspect_of, programme_of
 from civil_affairs.faq.features import Featurizer
-from civil_affairs.faq.ovr import one_vs_rest
+from civil_affairs.faq.ovr import Fit, one_vs_rest_many
 
 NONE_CLASS = "__none__"
 # C 1.0 answers about 1 point more than 0.5 at the same confident-wrong rate in cross-validation.
@@ -133,12 +133,15 @@ def _svm_params() -> dict[str, Any]:
     return {"C": SVM_C, "tol": SVM_TOL, "max_iter": 3000, "random_state": SVM_SEED}
 
 
-def _one_vs_rest(
-    x: sp.csr_matrix, labels: Sequence[str], processes: int = 1
-) -> tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """(classes, weights (n_features, n_classes), bias) of one-vs-rest linear SVMs; needs 2+ classes.
-    A large fit is split over ``processes`` worker processes (``civil_affairs.faq.ovr``)."""
-    return one_vs_rest(x, labels, _svm_params(), processes)
+@dataclass(frozen=True)
+class FacetView:
+    """One facet's labelling of the training rows: ``kind`` (programme, aspect), its weight, the
+    row labels, and the classes that keep a column."""
+
+    kind: str
+    scale: float
+    target: list[str]
+    scored: set[str]
 
 
 @dataclass
@@ -168,27 +171,44 @@ class Facets:
         """Fit on the entries' training rows (``labels`` are entry keys or ``__none__``); only
         programmes of two or more entries and real aspects keep a column. ``processes``: as for
         ``Ranker.fit``."""
+        views = cls.views(labels, entries, weights)
+        return cls.from_fits(views, one_vs_rest_many(x, [v.target for v in views], _svm_params(), processes))
+
+    @staticmethod
+    def views(
+        labels: Sequence[str],
+        entries: Sequence[TrainingEntry],
+        weights: tuple[float, float] = (PROGRAMME_WEIGHT, ASPECT_WEIGHT),
+    ) -> list[FacetView]:
+        """The programme and aspect labellings of the training rows to fit (none with weight 0 or
+        a single class), so ``Ranker.fit`` can hand them to the pool with the entries' fit."""
         by_key = {e.key: e for e in entries}
         programmes = {k: programme_of(k) for k in by_key}
         counts = Counter(programmes.values())
         shared = {p for p, n in counts.items() if n > 1}
-        columns: list[str] = []
-        blocks: list[npt.NDArray[np.float32]] = []
-        biases: list[npt.NDArray[np.float32]] = []
         aspects = {k: aspect_of(e.question) or NO_ASPECT for k, e in by_key.items()}
-        views = (
+        kinds = (
             ("programme", weights[0], programmes, shared),
             ("aspect", weights[1], aspects, set(aspects.values()) - {NO_ASPECT}),
         )
-        for kind, scale, name_of, scored in views:
+        views = []
+        for kind, scale, name_of, scored in kinds:
             target = [NONE_CLASS if label == NONE_CLASS else name_of[label] for label in labels]
-            if not scale or len(set(target)) < 2:
-                continue
-            classes, w, b = _one_vs_rest(x, target, processes)
-            used = [n for n, c in enumerate(classes) if c in scored]
-            columns += [f"{kind}:{classes[n]}" for n in used]
-            blocks.append(w[:, used] * np.float32(scale))
-            biases.append(b[used] * np.float32(scale))
+            if scale and len(set(target)) > 1:
+                views.append(FacetView(kind, scale, target, scored))
+        return views
+
+    @classmethod
+    def from_fits(cls, views: Sequence[FacetView], fits: Sequence[Fit]) -> Facets | None:
+        """The scaled columns of the scored classes of each view's one-vs-rest fit; None if none."""
+        columns: list[str] = []
+        blocks: list[npt.NDArray[np.float32]] = []
+        biases: list[npt.NDArray[np.float32]] = []
+        for view, (classes, w, b) in zip(views, fits, strict=True):
+            used = [n for n, c in enumerate(classes) if c in view.scored]
+            columns += [f"{view.kind}:{classes[n]}" for n in used]
+            blocks.append(w[:, used] * np.float32(view.scale))
+            biases.append(b[used] * np.float32(view.scale))
         if not columns:
             return None
         return cls(columns, np.ascontiguousarray(np.hstack(blocks)), np.concatenate(biases))
@@ -251,12 +271,16 @@ class Ranker:
         x = featurizer.fit_transform(texts)
         x.sort_indices()  # as liblinear wants them (and kept for patches, as when it sorted them here)
         classes = sorted(set(labels))
+        facets = None
         if len(classes) < 2:  # one entry alone: every phrasing is its own; nothing to separate
             weights = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
             bias = np.ones(len(classes), dtype=np.float32)
         else:
-            classes, weights, bias = _one_vs_rest(x, labels, processes)
-        facets = Facets.fit(x, labels, entries, facet_weights, processes) if len(classes) > 1 else None
+            # The entries' SVMs and the facets' in one go: split over the pool, they overlap.
+            views = Facets.views(labels, entries, facet_weights)
+            fits = one_vs_rest_many(x, [labels, *(v.target for v in views)], _svm_params(), processes)
+            classes, weights, bias = fits[0]
+            facets = Facets.from_fits(views, fits[1:])
         ranker = cls(
             featurizer,
             classes,

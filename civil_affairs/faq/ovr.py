@@ -6,7 +6,9 @@ Above ``PARALLEL_MIN_CELLS`` (rows x classes) the classes are dealt out to ``pro
 each fitted in a worker of joblib's reusable loky pool (the training matrix reaches the workers
 memory-mapped, not copied). A chunk is one multi-class liblinear fit of the chunk's classes plus
 one class standing for every other label, so each of its classes gets exactly its one-vs-rest
-problem (its rows against all others), at the cost of one extra binary problem per chunk.
+problem (its rows against all others), at the cost of one extra binary problem per chunk. The
+ranker's programme and aspect SVMs (small, fitted whole) go to the pool with the entries' chunks
+(``one_vs_rest_many``) and fill a worker that would otherwise wait for the other's chunk.
 
 Liblinear visits the examples in a seeded random order that runs on from one class to the next, so
 the chunked fit is not bit-for-bit the sequential one; the difference is of the order of the solver

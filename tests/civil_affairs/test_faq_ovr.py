@@ -87,6 +87,24 @@ def test_one_process_or_two_classes_fit_here(monkeypatch: pytest.MonkeyPatch) ->
     assert classes == ["a", "b", "c"]
 
 
+def test_fits_sent_to_the_pool_together_are_each_the_fit_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entries' chunks and the (whole) programme and aspect fits share one pool call; each
+    result is, bit for bit, what ``one_vs_rest`` gives for that labelling on its own."""
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(ovr, "PARALLEL_MIN_CELLS", 0)
+    rng = np.random.default_rng(0)
+    x = sp.random(60, 40, density=0.2, format="csr", random_state=1, dtype=np.float32)
+    entries = [f"e{n}" for n in rng.integers(0, 8, 60)]  # split: 8 classes over 2 processes
+    facets = [["p", "q", "r"][n % 3] for n in range(60)]  # 3 classes: one chunk of one class, so whole
+    params = {"C": 1.0, "tol": 1e-3, "random_state": 0}
+    together = ovr.one_vs_rest_many(x, [entries, facets], params, processes=2)
+    for labels, (classes, weights, bias) in zip([entries, facets], together, strict=True):
+        alone = ovr.one_vs_rest(x, labels, params, processes=2)
+        assert classes == alone[0]
+        assert np.array_equal(weights, alone[1]) and np.array_equal(bias, alone[2])
+
+
 def test_a_background_refit_splits_its_fit_from_the_searchers_thread(
     fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

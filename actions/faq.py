@@ -86,9 +86,18 @@ async def misunderstood(dispatcher: CollectingDispatcher, tracker: Tracker, repl
     count = int(tracker.get_slot("misunderstood_count") or 0) + 1
     if count >= MISUNDERSTOOD_LIMIT:
         dispatcher.utter_message(text=texts.MISUNDERSTOOD_PREFIX + await hand_over(tracker, "misunderstood"))
-        return [SlotSet("faq_candidates", None), SlotSet(OFFER_OPEN, False), SlotSet("misunderstood_count", 0.0)]
+        return offer_closed(misunderstood_count=0)
     dispatcher.utter_message(text=reply, buttons=[human_button()])
-    return [SlotSet("faq_candidates", None), SlotSet(OFFER_OPEN, False), SlotSet("misunderstood_count", float(count))]
+    return offer_closed(misunderstood_count=count)
+
+
+def offer_closed(misunderstood_count: int) -> list[EventType]:
+    """No choices stay open, and the misunderstanding count the next "please rephrase" starts from."""
+    return [
+        SlotSet("faq_candidates", None),
+        SlotSet(OFFER_OPEN, False),
+        SlotSet("misunderstood_count", float(misunderstood_count)),
+    ]
 
 
 def offered_within_form(tracker: Tracker, events: list[EventType]) -> list[EventType]:
@@ -262,7 +271,7 @@ class ActionAnswerFaq(Action):
             # likely policy question), and the FAQ cannot even guess the question: it was a complaint
             # after all, and a person hears it, not "please rephrase".
             dispatcher.utter_message(text=await hand_over(tracker, "complaint"))
-            return [SlotSet("faq_candidates", None), SlotSet(OFFER_OPEN, False), SlotSet("misunderstood_count", 0.0)]
+            return offer_closed(misunderstood_count=0)
         return await misunderstood(dispatcher, tracker, texts.FAQ_UNKNOWN)
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

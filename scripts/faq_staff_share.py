@@ -133,8 +133,9 @@ def faq_decisions(records: list[dict], texts: set[str], folds: int = FOLDS) -> d
             return sorted(ranker.scores(text, None).items(), key=lambda item: item[1], reverse=True)
 
         for text in held:
-            decided = decide_message(text, ranked(text), strict, programmes, ranked)
-            usual = decide_message(text, ranked(text), DEFAULT_CALIBRATION, programmes, ranked)
+            ranking = ranked(text)
+            decided = decide_message(text, ranking, strict, programmes, ranked)
+            usual = decide_message(text, ranking, DEFAULT_CALIBRATION, programmes, ranked)
             answers[text] = (
                 decided.decision == "answer" or (decided.asked is not None and bool(decided.keys)),
                 usual.decision,
@@ -179,17 +180,9 @@ def staff_reason(intent: str, text: str) -> str:
     return "complaint-words"
 
 
-def latest_model(model_dir: Path) -> Path:
-    """The newest trained model in ``model_dir`` (never trains one: models/ may be shared)."""
-    models = sorted(model_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise SystemExit(f"no trained model in {model_dir} (make train)")
-    return models[-1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=None, help="trained model (default: newest in models/)")
+    parser.add_argument("--model", type=Path, default=None, help="trained model (default: the current data's)")
     parser.add_argument("--show", type=int, default=60, help="policy questions handed to staff to list")
     parser.add_argument("--staff", type=Path, default=STAFF_MESSAGES, help="complaints and wishes for a person")
     parser.add_argument(
@@ -206,7 +199,12 @@ def main() -> int:
     logging.disable(logging.INFO)  # Rasa logs every parse
     from civil_affairs.setup_db import read_faq_seed
 
-    model = args.model or latest_model(ROOT / "models")
+    model = args.model
+    if model is None:
+        from civil_affairs.config import Settings
+        from civil_affairs.rasa_model import ensure_model
+
+        model = ensure_model(Settings.from_env().model_dir)
     records = read_faq_seed()
     policy = [(str(t), r["category"], r["key"]) for r in records for t in r.get("variants") or []]
     staff = [(str(m["text"]), str(m["kind"])) for m in yaml.safe_load(args.staff.read_text("utf-8"))["messages"]]

@@ -351,6 +351,25 @@ def confusions(
     return pairs.most_common(limit)
 
 
+def fixed_calibration(text: str) -> Calibration:
+    """A ``Calibration`` as ``--calibrate`` prints it ("Calibration(coef=(-1.5, 3.9, 0.5, 1.3),
+    intercept=-2.8, answer_probability=0.81, offer_score=-0.5, offer_window=0.5)"), read without
+    evaluating code: only literal keyword arguments of ``Calibration`` are accepted."""
+    import ast
+
+    call = ast.parse(text.strip(), mode="eval").body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Calibration"):
+        raise ValueError(f"not a Calibration(...): {text!r}")
+    if call.args:
+        raise ValueError("Calibration(...) takes keyword arguments only")
+    fields = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+    if "coef" in fields:
+        fields["coef"] = tuple(float(c) for c in fields["coef"])
+        if len(fields["coef"]) != len(DEFAULT_CALIBRATION.coef):
+            raise ValueError(f"coef needs {len(DEFAULT_CALIBRATION.coef)} values (decision_features)")
+    return Calibration(**fields)
+
+
 def floats(value: str) -> tuple[float, ...]:
     """A comma-separated list of numbers on the command line ("0.9,0.95")."""
     return tuple(float(x) for x in value.split(","))
@@ -384,7 +403,16 @@ def main() -> int:
         "--topic-bonus",
         type=float,
         default=None,
-        help="with --calibrate and --nlu: calibrate at this topic bonus only (default: try each of BONUSES)",
+        help="with --calibrate and --nlu: calibrate at this topic bonus only (default: try each of BONUSES); "
+        "with --nlu alone: rank with it (default: the searcher's CATEGORY_BONUS)",
+    )
+    parser.add_argument(
+        "--calibration",
+        type=fixed_calibration,
+        default=None,
+        help='decide with this fixed calibration, as --calibrate prints it ("Calibration(coef=(...), '
+        'intercept=..., answer_probability=..., offer_score=...)"), instead of DEFAULT_CALIBRATION: '
+        "a calibration fitted on one fold seed measured out of sample on another (not with --calibrate)",
     )
     parser.add_argument(
         "--max-wrong",
@@ -418,6 +446,8 @@ def main() -> int:
         "entries is (default 1: in this process, as the seed's folds are fitted in service)",
     )
     args = parser.parse_args()
+    if args.calibration is not None and args.calibrate:
+        parser.error("--calibration measures a fixed calibration; --calibrate fits one")
     if args.max_wrong is None:
         args.max_wrong = GROUPED_MAX_WRONG if args.group_paraphrases else 0.02
     similarity = args.paraphrase_similarity if args.group_paraphrases else None
@@ -466,7 +496,9 @@ def main() -> int:
     def ask_backs(rankings: list[list[tuple[str, float]]]) -> list[list[str]] | None:
         return None if args.no_programme_ask_back else programme_ask_backs(records, items, rankings)
 
-    calibration = DEFAULT_CALIBRATION
+    calibration = args.calibration or DEFAULT_CALIBRATION
+    if args.calibration is not None:
+        print(f"fixed calibration (fitted elsewhere, not on these folds): {calibration}")
     asked = ask_backs(ranked)
     if args.nlu_model:
         args.nlu = parse_with_rasa(args.nlu_model, items, ROOT / "reports" / "faq-items-nlu.json")
@@ -478,9 +510,10 @@ def main() -> int:
         if not args.calibrate:
             from civil_affairs.faq.search import CATEGORY_BONUS
 
-            ranked = with_bonus(ranked, categories, entry_category, CATEGORY_BONUS)
+            bonus = CATEGORY_BONUS if args.topic_bonus is None else args.topic_bonus
+            ranked = with_bonus(ranked, categories, entry_category, bonus)
             asked = ask_backs(ranked)
-            print(f"topic bonus {CATEGORY_BONUS} (the searcher's)")
+            print(f"topic bonus {bonus}" + (" (the searcher's)" if bonus == CATEGORY_BONUS else ""))
     if args.nlu and args.calibrate:
         best = None
         for bonus in BONUSES if args.topic_bonus is None else (args.topic_bonus,):

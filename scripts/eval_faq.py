@@ -30,6 +30,11 @@ ranker"): the logistic fitted on the grouped out-of-fold rankings of fold seed 0
 probability whose confident-wrong answers stay at or under ``GROUPED_MAX_WRONG`` (the issue's 2%)
 of policy questions on those folds, the offer threshold as always; the figures at today's
 ``DEFAULT_CALIBRATION`` are printed beside them. The default (random stratified folds) is unchanged.
+
+``--calibration "Calibration(...)"`` (as ``--calibrate`` prints it) decides with that fixed
+calibration instead of ``DEFAULT_CALIBRATION``: a calibration fitted by the rule on fold seed 0
+measured out of sample on the folds of ``--seed 1`` or ``2`` (README, "Decision features beyond the
+margins").
 """
 
 from __future__ import annotations

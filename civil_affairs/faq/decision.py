@@ -28,7 +28,12 @@ def decision_features(ranked: Sequence[tuple[str, float]]) -> list[float]:
     """What the confidence is read from: the best margin and its lead over the 2nd and 3rd entry and
     over ``__none__``. The message length is left out: fitted on the variants it made long messages
     look surer (their stories are tidier than residents' real ones) and added 0.3 points answered in
-    cross-validation. Only the first ``DECISION_DEPTH`` entries are read, as the searcher always did."""
+    cross-validation. Only the first ``DECISION_DEPTH`` entries are read, as the searcher always did.
+    Nothing else the searcher knows helped out of sample (2026-12-02, fitted on grouped folds of fold
+    seed 0, measured on seeds 1 and 2: whether the message names the best entry's programme or
+    another, the NLU topic and intent confidence, the asking clauses ranked alone, the programme and
+    aspect classifiers, the clause count): each moved the answer rate by at most 0.3 points at the
+    same confident-wrong rate (README, "Decision features beyond the margins")."""
     ranked = ranked[:DECISION_DEPTH]
     real = [s for k, s in ranked if k != NONE_CLASS] + [-2.0, -2.0, -2.0]
     none_score = next((s for k, s in ranked if k == NONE_CLASS), -2.0)

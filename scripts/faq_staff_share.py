@@ -4,8 +4,11 @@ A message the NLU model calls ``request_human`` or ``complain`` goes to ``action
 (dialogue/rules.yml), which gives it to staff unless it is a ``complain`` that asks how or where
 to report, or asks a question without anger or a wish for a person, and the FAQ answers
 confidently (answered, with a person on a button), or a ``complain`` without complaint words
-(``sounds_like_complaint``; answered from the FAQ, or offered choices — but when the FAQ cannot
-even guess the question, staff). This script reproduces that decision for:
+(``sounds_like_complaint``) that asks a question (``asks_policy_question``; answered from the
+FAQ, or offered choices — but when the FAQ cannot even guess the question, staff; one that asks
+nothing goes to staff). A message of a policy intent (or none) that tells a complaint and
+asks nothing (``voices_grievance``) goes to staff from ``action_answer_faq`` too. This script
+reproduces that decision for:
 
 * every ``variants`` text of ``seed/faq/*.yml`` (a policy question an entry answers): the share
   handed to staff should be small; they are listed by FAQ category with the words that made the
@@ -43,6 +46,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_MESSAGES = ROOT / "tests" / "data" / "staff_messages.yml"
 HANDOFF_INTENTS = ("complain", "request_human")
+# Intents action_answer_faq answers, which hands them to staff when they tell a complaint and ask
+# nothing (``voices_grievance``); a form being filled in is not modelled (it keeps them answered).
+POLICY_INTENTS = (
+    "ask_benefits",
+    "ask_elderly",
+    "ask_disability_children",
+    "ask_marriage",
+    "ask_funeral",
+    "ask_other_policy",
+    "nlu_fallback",
+)
 FOLDS = 5  # the FAQ-dependent texts are ranked by models fitted without their fifth
 
 # Where action_handoff (or the rules before it) sends a message.
@@ -76,10 +90,17 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
     answers it confidently (strict thresholds); ``decision``: the FAQ's with the usual ones;
     ``what_if`` "unanswered" (not what action_handoff does): a ``complain`` without complaint words
     goes to staff whenever the FAQ does not answer it, not only when it does not know it."""
-    from civil_affairs.conversations.emergency import asks_how_to_report, asks_policy_question, sounds_like_complaint
+    from civil_affairs.conversations.emergency import (
+        asks_how_to_report,
+        asks_policy_question,
+        sounds_like_complaint,
+        voices_grievance,
+    )
 
     if intent == "request_human":
         return STAFF
+    if intent in POLICY_INTENTS and voices_grievance(text):
+        return STAFF + "(grievance)"  # action_answer_faq hands a told complaint over (actions/faq.py)
     if intent != "complain":
         return OTHER
     if asks_how_to_report(text) and faq_answers:
@@ -87,6 +108,8 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
     complaint = sounds_like_complaint(text)
     if complaint and asks_policy_question(text) and faq_answers:
         return QUESTION_ANSWERED
+    if not complaint and not asks_policy_question(text):
+        return STAFF + "(told)"  # a complain without complaint words that asks nothing
     if not complaint:
         if decision == "unknown" or (what_if == "unanswered" and decision != "answer"):
             return STAFF + "(no words)"
@@ -173,6 +196,8 @@ def staff_reason(intent: str, text: str) -> str:
 
     if intent == "request_human":
         return "request_human"
+    if intent != "complain":
+        return f"told:{intent}"
     if asks_how_to_report(text) or asks_policy_question(text):
         return "question-faq-unsure"
     if HOW_TO_REPORT_RE.search(fold_dialect(text)):

@@ -250,3 +250,12 @@ def asks_how_to_report(text: str) -> bool:
     words of danger: the FAQ can answer it, with a person on offer."""
     folded = fold_dialect(text)
     return bool(HOW_TO_REPORT_RE.search(folded)) and not GRIEVANCE_RE.search(folded) and not looks_urgent(text)
+
+
+def voices_grievance(text: str) -> bool:
+    """A complaint told rather than a question asked: complaint words (``sounds_like_complaint``) in
+    a message that neither asks a policy question without anger (``asks_policy_question``) nor asks
+    how or where to report (``asks_how_to_report``). Whatever topic the NLU model heard in it ("高龄
+    津贴少发了 也没人解释", "申请交上去一个月了没人理"), staff should hear it: the FAQ answers a
+    question, and there is none here."""
+    return sounds_like_complaint(text) and not asks_policy_question(text) and not asks_how_to_report(text)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from actions import texts as action_texts
 from actions.common import services
+from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionHandoff
 from civil_affairs.config import Settings
 from civil_affairs.models import Handoff, UnansweredQuestion
@@ -155,3 +156,55 @@ async def test_a_complaint_without_complaint_words_the_faq_cannot_place_goes_to_
     assert event_value(events, "misunderstood_count") == 0.0
     with services().sessions.begin() as session:
         assert session.scalars(select(UnansweredQuestion)).all() == []
+
+
+# Complaints the model placed in a policy topic (or nowhere): told, with no question in them. Written
+# for this test (2026-12-02); none is from tests/data/staff_messages*.yml.
+TOLD_GRIEVANCES = [
+    ("我妈的高龄补贴被村里扣了一半 一直没人给个说法", "ask_elderly"),
+    ("结婚登记处的人对我们大吼大叫 还把材料扔回来", "ask_marriage"),
+    ("殡仪馆多收了我们两千块 还不给票", "ask_funeral"),
+    ("低保申请交上去半年了还没批 村里推镇里 镇里推村里", "nlu_fallback"),
+    ("低保被停了 凭什么", "ask_benefits"),
+]
+
+
+async def test_a_policy_topic_told_as_a_complaint_goes_to_staff(action_settings: Settings, domain) -> None:
+    """action_answer_faq hands over a message of a policy intent that voices a grievance and asks
+    nothing: no FAQ answer, no "please rephrase", no FAQ gap recorded."""
+    for n, (text, intent) in enumerate(TOLD_GRIEVANCES):
+        dispatcher = CollectingDispatcher()
+        events = await ActionAnswerFaq().run(dispatcher, make_tracker(text, intent, sender_id=f"t{n}"), domain)
+        assert "依据" not in texts(dispatcher), text
+        assert action_texts.FAQ_UNKNOWN not in texts(dispatcher), text
+        assert event_value(events, "misunderstood_count") == 0.0, text
+    assert handoff_reasons() == ["complaint"] * len(TOLD_GRIEVANCES)
+    with services().sessions.begin() as session:
+        assert session.scalars(select(UnansweredQuestion)).all() == []
+
+
+async def test_policy_questions_with_or_without_a_grievance_are_still_answered(
+    action_settings: Settings, domain
+) -> None:
+    """A question is answered, whether or not it also tells a grievance, and how to report is a
+    question too."""
+    questions = [
+        ("低保要什么条件", "ask_benefits"),
+        ("社区的人态度不好 我就想问低保要什么条件", "ask_benefits"),
+        ("村干部把低保给了自己亲戚 该去哪里举报", "ask_benefits"),
+    ]
+    for n, (text, intent) in enumerate(questions):
+        dispatcher = CollectingDispatcher()
+        await ActionAnswerFaq().run(dispatcher, make_tracker(text, intent, sender_id=f"p{n}"), domain)
+        assert "依据" in texts(dispatcher), text
+    assert handoff_reasons() == []
+
+
+async def test_a_told_grievance_inside_a_form_is_left_to_the_form(action_settings: Settings, domain) -> None:
+    """Inside a form the FAQ action only answers; the form's rules hand complaints over."""
+    base = make_tracker("殡仪馆多收了我们两千块 还不给票", "ask_funeral")
+    tracker = Tracker(
+        base.sender_id, base.slots, base.latest_message, base.events, False, None, {"name": "booking_form"}, None
+    )
+    await ActionAnswerFaq().run(CollectingDispatcher(), tracker, domain)
+    assert handoff_reasons() == []

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from actions import texts
 from actions.common import INTENT_CATEGORIES, services
 from actions.escalation import hand_over, send_emergency_help, send_hotlines
-from civil_affairs.conversations.emergency import is_self_harm, looks_urgent, voices_grievance
+from civil_affairs.conversations.emergency import is_self_harm, looks_urgent, tells_without_asking, voices_grievance
 from civil_affairs.faq.search import Candidate, SearchResult
 from civil_affairs.faq.store import find_entry, format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
@@ -273,7 +273,7 @@ class ActionAnswerFaq(Action):
             # Words of danger in a message the bot cannot answer ("家里断粮两天了"): the hotlines
             # first; when it cannot even guess the question, a person at once instead of "please rephrase".
             urgent = looks_urgent(text)
-            if result.decision == "disambiguate":
+            if result.decision == "disambiguate" and not (intent == "complain" and tells_without_asking(text)):
                 if urgent:
                     send_hotlines(dispatcher, tracker)
                 return offer_choices(dispatcher, result, text, query)
@@ -283,8 +283,9 @@ class ActionAnswerFaq(Action):
             return await send_emergency_help(dispatcher, tracker)
         if intent == "complain":
             # The model heard a complaint without complaint words (action_handoff let it through as a
-            # likely policy question), and the FAQ cannot even guess the question: it was a complaint
-            # after all, and a person hears it, not "please rephrase".
+            # likely policy question), and the FAQ cannot even guess the question, or only guesses at
+            # one in a message that asks nothing ("叫我明天再来 明天来了又叫我后天来"): it was a
+            # complaint after all, and a person hears it, not "please rephrase" or "您是想问…".
             dispatcher.utter_message(text=await hand_over(tracker, "complaint"))
             return offer_closed(misunderstood_count=0)
         return await misunderstood(dispatcher, tracker, texts.FAQ_UNKNOWN)

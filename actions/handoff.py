@@ -28,9 +28,8 @@ class ActionHandoff(Action):
     Three kinds of ``complain`` are answered instead: a question about how or where to report,
     complain or appeal that the FAQ answers confidently, a policy question told with a grievance
     (no anger, no wish for a person) that it answers confidently (both with a person on offer after
-    the answer), and a policy question the model took for a complaint (no complaint words at all, and
-    a question), unless the FAQ cannot even guess its question: then it was a complaint, and staff
-    hear it.
+    the answer), and a policy question the model took for a complaint (no complaint words at all),
+    unless the FAQ cannot even guess its question: then it was a complaint, and staff hear it.
     ``request_human`` always reaches staff: the resident asked for a person.
     """
 
@@ -52,10 +51,8 @@ class ActionHandoff(Action):
                 self._tell_if_form_left(dispatcher, tracker)
                 dispatcher.utter_message(text=texts.REPORT_PERSON_OFFER, buttons=[human_button()])
                 return answered
-        if intent == "complain" and not sounds_like_complaint(text) and asks_policy_question(text):
-            # The model heard a complaint in what reads as a policy question: answer it instead. A
-            # complain without complaint words that asks nothing ("叫我明天再来 明天来了又叫我后天来") is a
-            # complaint told in its own words: staff, below.
+        if intent == "complain" and not sounds_like_complaint(text):
+            # The model heard a complaint in what reads as a policy question: answer it instead.
             events = await ActionAnswerFaq().run(dispatcher, tracker, domain)
             self._tell_if_form_left(dispatcher, tracker)
             return events

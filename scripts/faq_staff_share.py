@@ -4,11 +4,10 @@ A message the NLU model calls ``request_human`` or ``complain`` goes to ``action
 (dialogue/rules.yml), which gives it to staff unless it is a ``complain`` that asks how or where
 to report, or asks a question without anger or a wish for a person, and the FAQ answers
 confidently (answered, with a person on a button), or a ``complain`` without complaint words
-(``sounds_like_complaint``) that asks a question (``asks_policy_question``; answered from the
-FAQ, or offered choices — but when the FAQ cannot even guess the question, staff; one that asks
-nothing goes to staff). A message of a policy intent (or none) that tells a complaint and
-asks nothing (``voices_grievance``) goes to staff from ``action_answer_faq`` too. This script
-reproduces that decision for:
+(``sounds_like_complaint``; answered from the FAQ, or offered choices — but when the FAQ cannot
+even guess the question, or when it only guesses in a message that asks nothing, staff). A
+message of a policy intent (or none) that tells a complaint and asks nothing (``voices_grievance``)
+goes to staff from ``action_answer_faq`` too. This script reproduces that decision for:
 
 * every ``variants`` text of ``seed/faq/*.yml`` (a policy question an entry answers): the share
   handed to staff should be small; they are listed by FAQ category with the words that made the
@@ -94,6 +93,7 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
         asks_how_to_report,
         asks_policy_question,
         sounds_like_complaint,
+        tells_without_asking,
         voices_grievance,
     )
 
@@ -108,11 +108,11 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
     complaint = sounds_like_complaint(text)
     if complaint and asks_policy_question(text) and faq_answers:
         return QUESTION_ANSWERED
-    if not complaint and not asks_policy_question(text):
-        return STAFF + "(told)"  # a complain without complaint words that asks nothing
     if not complaint:
         if decision == "unknown" or (what_if == "unanswered" and decision != "answer"):
             return STAFF + "(no words)"
+        if decision != "answer" and tells_without_asking(text):  # choices are no reply to a story
+            return STAFF + "(told)"
         return FAQ
     return STAFF
 

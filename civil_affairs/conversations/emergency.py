@@ -231,13 +231,22 @@ _RHETORICAL_RE = re.compile(r"这合理吗|这(样|么)(做)?对吗|什么(办�
 WANTS_PERSON_RE = re.compile(r"人工|真人|找个人|叫个人|派(个)?人|来个人|当面|领导|局长|负责人|能做主|管事的")
 
 
+def asks_something(text: str) -> bool:
+    """Any question at all (吗/怎么/哪/多少…, a choice between offices, a question mark), angry or
+    rhetorical ones too."""
+    folded = fold_dialect(text)
+    return bool(
+        question_clauses(text) or question_clauses(folded) or _ASKS_RE.search(folded) or re.search("[?？]", text)
+    )
+
+
 def asks_policy_question(text: str) -> bool:
     """A question (吗/怎么/哪/多少…) without anger, a named person, a wish for a person or words of
     danger: a policy question that also tells a grievance ("殡仪馆乱收钱 可以去边度投诉",
     "冷静期过了 工作人员说不给发证了 这是啥规定"), which the FAQ may answer with a person on offer."""
     folded = fold_dialect(text)
     return (
-        bool(question_clauses(text) or question_clauses(folded) or _ASKS_RE.search(folded) or re.search("[?？]", text))
+        asks_something(text)
         and not GRIEVANCE_RE.search(folded)
         and not WANTS_PERSON_RE.search(folded)
         and not _RHETORICAL_RE.search(folded)
@@ -252,10 +261,21 @@ def asks_how_to_report(text: str) -> bool:
     return bool(HOW_TO_REPORT_RE.search(folded)) and not GRIEVANCE_RE.search(folded) and not looks_urgent(text)
 
 
+# A wish to know said without a question word ("想问问政策", "想确认一下", "请问"), a yes-no question
+# ("报不报", "给不给办"), a Wu question particle ("伐"): the message asks after all.
+_WANTS_TO_KNOW_RE = re.compile(r"想(问|了解|确认|咨询|知道|打听)|请问|问(一)?下|问问|伐\s*$|([\u4e00-\u9fff])不\3")
+
+
+def tells_without_asking(text: str) -> bool:
+    """No question of any kind (``asks_something``), nor a wish to know said without one: the
+    resident tells something and asks nothing."""
+    return not asks_something(text) and not _WANTS_TO_KNOW_RE.search(fold_dialect(text))
+
+
 def voices_grievance(text: str) -> bool:
     """A complaint told rather than a question asked: complaint words (``sounds_like_complaint``) in
-    a message that neither asks a policy question without anger (``asks_policy_question``) nor asks
-    how or where to report (``asks_how_to_report``). Whatever topic the NLU model heard in it ("高龄
-    津贴少发了 也没人解释", "申请交上去一个月了没人理"), staff should hear it: the FAQ answers a
+    a message that asks nothing (``tells_without_asking``; an angry or rhetorical question is left
+    to the FAQ, which answers many of them). Whatever topic the NLU model heard in it ("高龄津贴
+    少发了 也没人解释", "申请交上去一个月了没人理"), staff should hear it: the FAQ answers a
     question, and there is none here."""
-    return sounds_like_complaint(text) and not asks_policy_question(text) and not asks_how_to_report(text)
+    return sounds_like_complaint(text) and tells_without_asking(text)

@@ -165,7 +165,6 @@ TOLD_GRIEVANCES = [
     ("结婚登记处的人对我们大吼大叫 还把材料扔回来", "ask_marriage"),
     ("殡仪馆多收了我们两千块 还不给票", "ask_funeral"),
     ("低保申请交上去半年了还没批 村里推镇里 镇里推村里", "nlu_fallback"),
-    ("低保被停了 凭什么", "ask_benefits"),
 ]
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from actions import texts
 from actions.common import INTENT_CATEGORIES, services
 from actions.escalation import hand_over, send_emergency_help, send_hotlines
-from civil_affairs.conversations.emergency import is_self_harm, looks_urgent, tells_without_asking, voices_grievance
+from civil_affairs.conversations.emergency import is_self_harm, looks_urgent, tells_without_asking
 from civil_affairs.faq.search import Candidate, SearchResult
 from civil_affairs.faq.store import find_entry, format_answer, record_unanswered
 from civil_affairs.models import FaqEntry
@@ -106,17 +106,6 @@ def offered_within_form(tracker: Tracker, events: list[EventType]) -> list[Event
     if not tracker.active_loop_name:
         return events
     return [e for e in events if not (e.get("event") == "slot" and e.get("name") == OFFER_OPEN)]
-
-
-def told_grievance(tracker: Tracker, intent: str, text: str) -> bool:
-    """A message the model placed in a policy topic (or could not place) that tells a complaint and
-    asks no question (``voices_grievance``): staff should hear it rather than the FAQ answer it.
-    Not inside a form, whose own rules hand complaints over after leaving it."""
-    return (
-        (intent in INTENT_CATEGORIES or intent == "nlu_fallback")
-        and not tracker.active_loop_name
-        and voices_grievance(text)
-    )
 
 
 def search_faq(
@@ -253,10 +242,6 @@ class ActionAnswerFaq(Action):
             return []
         if is_self_harm(text):
             return await send_emergency_help(dispatcher, tracker)
-        if told_grievance(tracker, intent, text):
-            # A policy topic told as a complaint, with no question to answer: a person hears it.
-            dispatcher.utter_message(text=await hand_over(tracker, "complaint"))
-            return offer_closed(misunderstood_count=0)
 
         query = text[:MAX_QUERY_CHARS]
         previous = tracker.get_slot("last_faq_query")

@@ -5,9 +5,8 @@ A message the NLU model calls ``request_human`` or ``complain`` goes to ``action
 to report, or asks a question without anger or a wish for a person, and the FAQ answers
 confidently (answered, with a person on a button), or a ``complain`` without complaint words
 (``sounds_like_complaint``; answered from the FAQ, or offered choices — but when the FAQ cannot
-even guess the question, or when it only guesses in a message that asks nothing, staff). A
-message of a policy intent (or none) that tells a complaint and asks nothing (``voices_grievance``)
-goes to staff from ``action_answer_faq`` too. This script reproduces that decision for:
+even guess the question, or when it only guesses in a message that asks nothing, staff). This
+script reproduces that decision for:
 
 * every ``variants`` text of ``seed/faq/*.yml`` (a policy question an entry answers): the share
   handed to staff should be small; they are listed by FAQ category with the words that made the
@@ -45,17 +44,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_MESSAGES = ROOT / "tests" / "data" / "staff_messages.yml"
 HANDOFF_INTENTS = ("complain", "request_human")
-# Intents action_answer_faq answers, which hands them to staff when they tell a complaint and ask
-# nothing (``voices_grievance``); a form being filled in is not modelled (it keeps them answered).
-POLICY_INTENTS = (
-    "ask_benefits",
-    "ask_elderly",
-    "ask_disability_children",
-    "ask_marriage",
-    "ask_funeral",
-    "ask_other_policy",
-    "nlu_fallback",
-)
 FOLDS = 5  # the FAQ-dependent texts are ranked by models fitted without their fifth
 
 # Where action_handoff (or the rules before it) sends a message.
@@ -94,13 +82,10 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
         asks_policy_question,
         sounds_like_complaint,
         tells_without_asking,
-        voices_grievance,
     )
 
     if intent == "request_human":
         return STAFF
-    if intent in POLICY_INTENTS and voices_grievance(text):
-        return STAFF + "(grievance)"  # action_answer_faq hands a told complaint over (actions/faq.py)
     if intent != "complain":
         return OTHER
     if asks_how_to_report(text) and faq_answers:
@@ -196,8 +181,6 @@ def staff_reason(intent: str, text: str) -> str:
 
     if intent == "request_human":
         return "request_human"
-    if intent != "complain":
-        return f"told:{intent}"
     if asks_how_to_report(text) or asks_policy_question(text):
         return "question-faq-unsure"
     if HOW_TO_REPORT_RE.search(fold_dialect(text)):

@@ -271,11 +271,3 @@ def tells_without_asking(text: str) -> bool:
     resident tells something and asks nothing."""
     return not asks_something(text) and not _WANTS_TO_KNOW_RE.search(fold_dialect(text))
 
-
-def voices_grievance(text: str) -> bool:
-    """A complaint told rather than a question asked: complaint words (``sounds_like_complaint``) in
-    a message that asks nothing (``tells_without_asking``; an angry or rhetorical question is left
-    to the FAQ, which answers many of them). Whatever topic the NLU model heard in it ("高龄津贴
-    少发了 也没人解释", "申请交上去一个月了没人理"), staff should hear it: the FAQ answers a
-    question, and there is none here."""
-    return sounds_like_complaint(text) and tells_without_asking(text)

@@ -270,4 +270,3 @@ def tells_without_asking(text: str) -> bool:
     """No question of any kind (``asks_something``), nor a wish to know said without one: the
     resident tells something and asks nothing."""
     return not asks_something(text) and not _WANTS_TO_KNOW_RE.search(fold_dialect(text))
-

@@ -188,6 +188,13 @@ CANCELLED = "预约 {code} 已取消。需要时可以随时重新预约。"
 RESCHEDULED_TITLE = "改约成功！原预约 {old_code} 已作废，新的预约码如下。"
 RESCHEDULE_INCOMPLETE = "抱歉，改约信息不完整，请重新说“改约”。"
 STOPPED = "好的，已退出预约，没有保存任何信息。还有别的问题可以直接问我。"
+# A message that is only a booking code, outside the forms that ask for one: the resident has not
+# said what to do with it, so the bot asks (the buttons carry the code into the chosen form).
+BOOKING_CODE_WHAT_TO_DO = "收到预约码 {code}。请问您想对这个预约做什么？"
+BOOKING_CODE_ACTIONS: list[Button] = [
+    {"title": "改约（换日期或时段）", "payload": "/reschedule_appointment"},
+    {"title": "取消这个预约", "payload": "/cancel_appointment"},
+]
 
 
 # --- helpers that compose the texts above -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from actions.booking.answers import clean_name, infer_kind, match_slot, now
 from actions.booking.form import BookingFormBase, ValidateBookingForm
 from actions.booking.manage import (
     ActionAskCancelConfirmed,
+    ActionBookingCodeOnly,
     ActionCancelBooking,
     ActionRescheduleBooking,
     ActionStopBooking,
@@ -45,6 +46,7 @@ __all__ = [
     "ActionAskBookingDate",
     "ActionAskBookingSlot",
     "ActionAskCancelConfirmed",
+    "ActionBookingCodeOnly",
     "ActionCancelBooking",
     "ActionRescheduleBooking",
     "ActionStopBooking",

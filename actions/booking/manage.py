@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from datetime import date
@@ -15,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.booking import answers
 from actions.booking.answers import (
+    CHOICE_ENTITY,
     CODE_RE,
     LAST6_RE,
     STOP_INTENTS,
@@ -35,6 +37,16 @@ from civil_affairs.booking.date_parsing import describe_date
 
 # Recorded on the appointment for staff (the console shows why it was cancelled).
 CANCEL_REASON = "居民在线取消"
+
+
+def normal_code(text: str) -> str | None:
+    """The booking code in ``text`` as the database writes it (YY20261205-003), or None."""
+    found = CODE_RE.search(text)
+    if not found:
+        return None
+    code = re.sub(r"\s", "", found.group(0)).upper()
+    return code if "-" in code else code[:10] + "-" + code[10:]
+
 
 # --- cancelling and rescheduling ---------------------------------------------------------------------
 
@@ -63,12 +75,9 @@ class ManageFormBase(BookingFormBase, ABC):
     def validate_booking_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = CODE_RE.search(str(value or ""))
-        if not found:
+        code = normal_code(str(value or ""))
+        if code is None:
             return reject_answer(dispatcher, tracker, "booking_code", texts.CODE_UNREADABLE)
-        code = re.sub(r"\s", "", found.group(0)).upper()
-        if "-" not in code:
-            code = code[:10] + "-" + code[10:]
         return {"booking_code": code}
 
     def validate_booking_id_last6(
@@ -258,3 +267,25 @@ class ActionStopBooking(Action):
         if intent not in ("request_human", "emergency", "complain"):
             dispatcher.utter_message(text=texts.STOPPED)
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_events()
+
+
+class ActionBookingCodeOnly(Action):
+    """A booking code sent on its own outside a form: asks whether to reschedule or cancel that booking.
+
+    Inside the reschedule and cancel forms the code fills ``booking_code`` (the form runs first and
+    ``extract_booking_code`` takes it whatever the intent); outside them nothing says what the
+    resident wants, and a code alone must not start a cancellation. The buttons carry the code as
+    ``booking_choice``, which ``extract_booking_code`` reads when the chosen form starts.
+    """
+
+    def name(self) -> str:
+        return "action_booking_code_only"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        code = normal_code(answer_of(tracker))
+        if code is None:  # the model saw a code the strict pattern does not: the general reply
+            return [FollowupAction("utter_inform_without_context")]
+        choice = json.dumps({CHOICE_ENTITY: code}, ensure_ascii=False)
+        buttons = [{**b, "payload": b["payload"] + choice} for b in texts.BOOKING_CODE_ACTIONS]
+        dispatcher.utter_message(text=texts.BOOKING_CODE_WHAT_TO_DO.format(code=code), buttons=buttons)
+        return []

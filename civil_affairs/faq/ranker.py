@@ -268,7 +268,7 @@ class Ranker:
         started = time.perf_counter()
         texts, labels = examples(entries)
         featurizer = Featurizer()
-        x = featurizer.fit_transform(texts)
+        x = featurizer.fit_transform(texts, processes)
         x.sort_indices()  # as liblinear wants them (and kept for patches, as when it sorted them here)
         classes = sorted(set(labels))
         facets = None

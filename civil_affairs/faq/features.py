@@ -11,6 +11,7 @@ added with their own weight, the whole text stays as context.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -104,7 +105,7 @@ def _analyse_question(text: str) -> str:
 #
 # A full refit after a staff edit learns from the same texts as the previous fit but a few. The
 # analyses (asking clauses, jieba words, pinyin pairs) of the last fit's texts are kept in ``_STORE``
-# (replaced by each fit's: one training set's worth, about 50 MB with 500 entries), so a refit
+# (replaced by each fit's: one training set's worth, about 30 MB with 500 entries), so a refit
 # analyses only the texts it has not seen; the messages' ``lru_cache`` above could not serve that
 # (residents' messages push the training texts out of it). Texts not yet analysed, when there are
 # at least ``PARALLEL_MIN_TEXTS`` of them (the first fit with hundreds of entries), are analysed in
@@ -133,8 +134,9 @@ def analyse(texts: Sequence[str]) -> Analyses:
         question = out["question"][text] = _analyse_question(text)
         for part in (text, question):
             if part not in out["words"]:
-                out["words"][part] = _analyse_words(part)
-                out["pinyin"][part] = _analyse_pinyin(part)
+                # interned: the same few thousand words recur in every text (a third of the memory)
+                out["words"][part] = tuple(map(sys.intern, _analyse_words(part)))
+                out["pinyin"][part] = tuple(map(sys.intern, _analyse_pinyin(part)))
     return out
 
 

@@ -109,13 +109,14 @@ def _analyse_question(text: str) -> str:
 # analyses only the texts it has not seen; the messages' ``lru_cache`` above could not serve that
 # (residents' messages push the training texts out of it). Texts not yet analysed, when there are
 # at least ``PARALLEL_MIN_TEXTS`` of them (the first fit with hundreds of entries), are analysed in
-# the pool of ``civil_affairs.faq.ovr``'s worker processes, split in ``processes`` parts; the
+# the pool of ``civil_affairs.faq.ovr``'s worker processes, ``ANALYSIS_BATCH`` texts a task; the
 # analyses are the same strings wherever they are made (jieba's dictionary and the synonyms are
 # loaded from the same files), so the fitted matrix is the same bit for bit. A fit's analyses are
 # visible to its own thread only (``_ACTIVE``): messages scored meanwhile are analysed as before.
 KINDS = ("question", "words", "pinyin")
 _ANALYSERS = {"question": _analyse_question, "words": _analyse_words, "pinyin": _analyse_pinyin}
 PARALLEL_MIN_TEXTS = 2000
+ANALYSIS_BATCH = 500  # texts per pool task
 Analyses = dict[str, dict[str, Any]]  # kind -> text -> analysis
 _STORE: Analyses = {kind: {} for kind in KINDS}
 _STORE_LOCK = threading.Lock()
@@ -150,9 +151,9 @@ def _analyses_of(texts: Sequence[str], processes: int) -> Analyses:
     if processes > 1 and len(new) >= PARALLEL_MIN_TEXTS:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=processes, backend="loky")(
-            delayed(analyse)(new[n::processes]) for n in range(processes)
-        )
+        # Small tasks: a process exiting during a fit waits for the tasks already sent to end.
+        batches = [new[n : n + ANALYSIS_BATCH] for n in range(0, len(new), ANALYSIS_BATCH)]
+        parts = Parallel(n_jobs=processes, backend="loky", batch_size=1)(delayed(analyse)(batch) for batch in batches)
     else:
         parts = [analyse(new)]
     out: Analyses = {kind: {} for kind in KINDS}

@@ -11,6 +11,8 @@ added with their own weight, the whole text stays as context.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -41,14 +43,25 @@ def _chars(text: str) -> tuple[str, ...]:
     return tuple(grams)
 
 
-# jieba and pypinyin are the slow part of a fit: a refit after an edit reuses the cached analyses.
+# jieba and pypinyin are most of a fit's featurising (with 500 entries about nine tenths of it). A
+# message's analyses are cached here; a fit's are kept in ``_STORE`` until the next fit (below).
 @lru_cache(maxsize=65536)
 def _words(text: str) -> tuple[str, ...]:
+    known = _fitting("words", text)
+    return known if known is not None else _analyse_words(text)
+
+
+def _analyse_words(text: str) -> tuple[str, ...]:
     return tuple(tokenize(fold_dialect(text)))
 
 
 @lru_cache(maxsize=65536)
 def _pinyin(text: str) -> tuple[str, ...]:
+    known = _fitting("pinyin", text)
+    return known if known is not None else _analyse_pinyin(text)
+
+
+def _analyse_pinyin(text: str) -> tuple[str, ...]:
     syllables = pinyin_syllables(text)
     return tuple(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False))
 
@@ -79,8 +92,106 @@ def _fit_transform(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_
 @lru_cache(maxsize=65536)
 def question_part(text: str) -> str:
     """The asking clauses of ``text`` joined (the whole text when none asks)."""
+    known = _fitting("question", text)
+    return known if known is not None else _analyse_question(text)
+
+
+def _analyse_question(text: str) -> str:
     asked = question_clauses(text)
     return " ".join(asked) if asked else text
+
+
+# --- the analyses of a fit's texts, kept for the next fit ---------------------------------------------
+#
+# A full refit after a staff edit learns from the same texts as the previous fit but a few. The
+# analyses (asking clauses, jieba words, pinyin pairs) of the last fit's texts are kept in ``_STORE``
+# (replaced by each fit's: one training set's worth, about 30 MB with 500 entries), so a refit
+# analyses only the texts it has not seen; the messages' ``lru_cache`` above could not serve that
+# (residents' messages push the training texts out of it). Texts not yet analysed, when there are
+# at least ``PARALLEL_MIN_TEXTS`` of them (the first fit with hundreds of entries), are analysed in
+# the pool of ``civil_affairs.faq.ovr``'s worker processes, ``ANALYSIS_BATCH`` texts a task; the
+# analyses are the same strings wherever they are made (jieba's dictionary and the synonyms are
+# loaded from the same files), so the fitted matrix is the same bit for bit. A fit's analyses are
+# visible to its own thread only (``_ACTIVE``): messages scored meanwhile are analysed as before.
+KINDS = ("question", "words", "pinyin")
+_ANALYSERS = {"question": _analyse_question, "words": _analyse_words, "pinyin": _analyse_pinyin}
+PARALLEL_MIN_TEXTS = 2000
+ANALYSIS_BATCH = 500  # texts per pool task
+Analyses = dict[str, dict[str, Any]]  # kind -> text -> analysis
+_STORE: Analyses = {kind: {} for kind in KINDS}
+_STORE_LOCK = threading.Lock()
+_ACTIVE = threading.local()  # .analyses: the analyses of the fit running in this thread
+
+
+def _fitting(kind: str, text: str) -> Any:
+    analyses = getattr(_ACTIVE, "analyses", None)
+    return analyses[kind].get(text) if analyses is not None else None
+
+
+def analyse(texts: Sequence[str]) -> Analyses:
+    """Each text's asking clauses, and the words and pinyin pairs of the text and of its clauses."""
+    out: Analyses = {kind: {} for kind in KINDS}
+    for text in texts:
+        question = out["question"][text] = _analyse_question(text)
+        for part in (text, question):
+            if part not in out["words"]:
+                # interned: the same few thousand words recur in every text (a third of the memory)
+                out["words"][part] = tuple(map(sys.intern, _analyse_words(part)))
+                out["pinyin"][part] = tuple(map(sys.intern, _analyse_pinyin(part)))
+    return out
+
+
+def _analyses_of(texts: Sequence[str], processes: int) -> Analyses:
+    """The analyses of ``texts``: from the last fit's where it had the text, else made here or, when
+    many, in ``processes`` worker processes."""
+    with _STORE_LOCK:
+        store = _STORE
+    questions = store["question"]
+    new = list(dict.fromkeys(t for t in texts if t not in questions))
+    if processes > 1 and len(new) >= PARALLEL_MIN_TEXTS:
+        from joblib import Parallel, delayed
+
+        # Small tasks: a process exiting during a fit waits for the tasks already sent to end.
+        batches = [new[n : n + ANALYSIS_BATCH] for n in range(0, len(new), ANALYSIS_BATCH)]
+        parts = Parallel(n_jobs=processes, backend="loky", batch_size=1)(delayed(analyse)(batch) for batch in batches)
+    else:
+        parts = [analyse(new)]
+    out: Analyses = {kind: {} for kind in KINDS}
+    for text in texts:
+        if text in questions:
+            question = out["question"][text] = questions[text]
+            for part in (text, question):
+                out["words"][part] = store["words"][part]
+                out["pinyin"][part] = store["pinyin"][part]
+    for part in parts:
+        for kind in KINDS:
+            out[kind].update(part[kind])
+    return out
+
+
+class _Fitting:
+    """While a fit runs (``with``): its thread reads the texts' analyses from ``analyses``; after a
+    fit that succeeded they replace ``_STORE``."""
+
+    def __init__(self, analyses: Analyses) -> None:
+        self.analyses = analyses
+
+    def __enter__(self) -> None:
+        _ACTIVE.analyses = self.analyses
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        _ACTIVE.analyses = None
+        if kind is None:
+            global _STORE
+            with _STORE_LOCK:
+                _STORE = self.analyses
+
+
+def forget_analyses() -> None:
+    """Empty the kept analyses of the last fit (benchmarks of a fit from nothing)."""
+    global _STORE
+    with _STORE_LOCK:
+        _STORE = {kind: {} for kind in KINDS}
 
 
 class Featurizer:
@@ -106,14 +217,17 @@ class Featurizer:
             blocks.append(matrix * VIEW_WEIGHTS[name])
         return sp.hstack(blocks, format="csr")
 
-    def fit(self, texts: Sequence[str]) -> Featurizer:
-        self._fit(texts)
+    def fit(self, texts: Sequence[str], processes: int = 1) -> Featurizer:
+        """Fit on ``texts``; ``processes``: worker processes for analysing many new texts (above)."""
+        with _Fitting(_analyses_of(texts, processes)):
+            self._fit(texts)
         return self
 
-    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def fit_transform(self, texts: Sequence[str], processes: int = 1) -> sp.csr_matrix:
         """``fit(texts)`` then ``transform(texts)`` (the same matrix), the whole texts vectorised
         once, not twice: the second pass was about a quarter of a 500-entry refit's featurising."""
-        return self._combine(self._fit(texts), texts)
+        with _Fitting(_analyses_of(texts, processes)):
+            return self._combine(self._fit(texts), texts)
 
     def _fit(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Fit the views' vectorizers and tables; the texts' stacked views (``_stack``)."""

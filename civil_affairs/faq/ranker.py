@@ -44,7 +44,9 @@ from civil_affairs.faq.ovr import Fit, one_vs_rest_many
 
 NONE_CLASS = "__none__"
 # C 1.0 answers about 1 point more than 0.5 at the same confident-wrong rate in cross-validation.
-# With 500 entries a full refit takes 80-105 s here either way (the patch serves edits meanwhile).
+# With 500 entries a full refit took 80-105 s here either way (the patch serves edits meanwhile); on
+# 2026-12-02 (load 9-19) its critical path went from 116 s to 81 s of CPU: the texts' analyses kept from
+# the last fit (featurising 40 s -> 7 s) and the workers' shares planned by cost (70 / 61 s -> 68 / 67 s).
 # Tried on 2026-12-01 and dropped (share answered at confident-wrong <= 2%, calibrated per fold
 # seed, topic bonus 0.2): C 2 / 3 / 5, -0.2 to +1.0 points over fold seeds 0 / 1 / 2 (never 1 point
 # on all three; out-of-coverage answered 1-3.5 points lower); the nearest training phrasing's
@@ -268,7 +270,7 @@ class Ranker:
         started = time.perf_counter()
         texts, labels = examples(entries)
         featurizer = Featurizer()
-        x = featurizer.fit_transform(texts)
+        x = featurizer.fit_transform(texts, processes)
         x.sort_indices()  # as liblinear wants them (and kept for patches, as when it sorted them here)
         classes = sorted(set(labels))
         facets = None

@@ -88,8 +88,9 @@ def test_one_process_or_two_classes_fit_here(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_fits_sent_to_the_pool_together_are_each_the_fit_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The entries' chunks and the (whole) programme and aspect fits share one pool call; each
-    result is, bit for bit, what ``one_vs_rest`` gives for that labelling on its own."""
+    """The entries' chunks and the (whole) programme and aspect fits share one pool call: a whole
+    fit is, bit for bit, what ``one_vs_rest`` gives for that labelling on its own; the split fit's
+    chunks are planned with the others, so it equals the fit in this process up to the tolerance."""
     import scipy.sparse as sp
 
     monkeypatch.setattr(ovr, "PARALLEL_MIN_CELLS", 0)
@@ -97,12 +98,42 @@ def test_fits_sent_to_the_pool_together_are_each_the_fit_alone(monkeypatch: pyte
     x = sp.random(60, 40, density=0.2, format="csr", random_state=1, dtype=np.float32)
     entries = [f"e{n}" for n in rng.integers(0, 8, 60)]  # split: 8 classes over 2 processes
     facets = [["p", "q", "r"][n % 3] for n in range(60)]  # 3 classes: one chunk of one class, so whole
-    params = {"C": 1.0, "tol": 1e-3, "random_state": 0}
+    params = {"C": 1.0, "tol": 1e-6, "max_iter": 100_000, "random_state": 0}
     together = ovr.one_vs_rest_many(x, [entries, facets], params, processes=2)
-    for labels, (classes, weights, bias) in zip([entries, facets], together, strict=True):
-        alone = ovr.one_vs_rest(x, labels, params, processes=2)
-        assert classes == alone[0]
-        assert np.array_equal(weights, alone[1]) and np.array_equal(bias, alone[2])
+    alone = ovr.one_vs_rest(x, facets, params, processes=2)
+    assert together[1][0] == alone[0]
+    assert np.array_equal(together[1][1], alone[1]) and np.array_equal(together[1][2], alone[2])
+    here = ovr.one_vs_rest(x, entries, params, processes=1)
+    assert together[0][0] == here[0]
+    assert np.allclose(together[0][1], here[1], atol=1e-3) and np.allclose(together[0][2], here[2], atol=1e-3)
+
+
+def test_the_plan_gives_the_workers_shares_of_about_the_same_cost() -> None:
+    """500 entries of about 59 rows, a programme fit of 51 classes and an aspect fit of 10 (the
+    bench's shapes): each split class goes to exactly one worker, each whole fit to one, and the
+    shares' estimated costs differ by less than one entry's class."""
+    rows = 29_565
+    entries = {f"e{n:03d}": 50 + n % 20 for n in range(500)}
+    programmes = {f"p{n:02d}": rows // 51 for n in range(51)}
+    aspects = {f"a{n}": rows // 10 for n in range(10)}
+    counts = [entries, programmes, aspects]
+    plan = ovr._plan(counts, rows, processes=2)
+    assert plan is not None and len(plan) == 2
+    dealt = [name for jobs in plan for n, chunk in jobs if n == 0 for name in chunk or []]
+    assert sorted(dealt) == sorted(entries)
+    assert sorted(n for jobs in plan for n, chunk in jobs if chunk is None) == [1, 2]
+
+    def cost(jobs: list) -> float:
+        total = 0.0
+        for n, chunk in jobs:
+            names = chunk if chunk is not None else list(counts[n])
+            total += sum(ovr._cost(rows, counts[n][name]) for name in names)
+            if chunk is not None:
+                total += ovr._cost(rows, rows - sum(counts[n][name] for name in chunk))
+        return total
+
+    assert abs(cost(plan[0]) - cost(plan[1])) < 2 * ovr._cost(rows, 70)
+    assert ovr._plan([{"a": 5, "b": 5, "c": 5}], 15, processes=2) is None  # nothing worth splitting
 
 
 def test_a_background_refit_splits_its_fit_from_the_searchers_thread(

@@ -108,6 +108,18 @@ def offered_within_form(tracker: Tracker, events: list[EventType]) -> list[Event
     return [e for e in events if not (e.get("event") == "slot" and e.get("name") == OFFER_OPEN)]
 
 
+def told_complaint(intent: str, text: str, result: SearchResult) -> bool:
+    """A ``complain`` (without complaint words: ``action_handoff`` let it through) that asks nothing
+    and that the FAQ only guesses at: a story told, to which choices are no reply, so staff hear it.
+    A programme named alone ("低保") is asked back as always: that is no guess."""
+    return (
+        intent == "complain"
+        and result.decision == "disambiguate"
+        and result.programme_name is None
+        and tells_without_asking(text)
+    )
+
+
 def search_faq(
     session: Session, query: str, intent: str, context: str | None = None, strict: bool | None = None
 ) -> SearchResult:
@@ -258,7 +270,7 @@ class ActionAnswerFaq(Action):
             # Words of danger in a message the bot cannot answer ("家里断粮两天了"): the hotlines
             # first; when it cannot even guess the question, a person at once instead of "please rephrase".
             urgent = looks_urgent(text)
-            if result.decision == "disambiguate" and not (intent == "complain" and tells_without_asking(text)):
+            if result.decision == "disambiguate" and not told_complaint(intent, text, result):
                 if urgent:
                     send_hotlines(dispatcher, tracker)
                 return offer_choices(dispatcher, result, text, query)

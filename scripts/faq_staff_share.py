@@ -74,7 +74,8 @@ def complaint_words(text: str) -> list[str]:
 
 def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", what_if: str = "") -> str:
     """action_handoff's decision for ``text`` parsed as ``intent``; ``faq_answers``: the FAQ
-    answers it confidently (strict thresholds); ``decision``: the FAQ's with the usual ones;
+    answers it confidently (strict thresholds); ``decision``: the FAQ's with the usual ones ("asked"
+    when it asks back about a programme named alone);
     ``what_if`` "unanswered" (not what action_handoff does): a ``complain`` without complaint words
     goes to staff whenever the FAQ does not answer it, not only when it does not know it."""
     from civil_affairs.conversations.emergency import (
@@ -96,7 +97,7 @@ def route(intent: str, text: str, faq_answers: bool, decision: str = "answer", w
     if not complaint:
         if decision == "unknown" or (what_if == "unanswered" and decision != "answer"):
             return STAFF + "(no words)"
-        if decision != "answer" and tells_without_asking(text):  # choices are no reply to a story
+        if decision == "disambiguate" and tells_without_asking(text):  # choices are no reply to a story
             return STAFF + "(told)"
         return FAQ
     return STAFF
@@ -146,7 +147,7 @@ def faq_decisions(records: list[dict], texts: set[str], folds: int = FOLDS) -> d
             usual = decide_message(text, ranking, DEFAULT_CALIBRATION, programmes, ranked)
             answers[text] = (
                 decided.decision == "answer" or (decided.asked is not None and bool(decided.keys)),
-                usual.decision,
+                usual.decision if usual.asked is None else "asked",  # a programme named alone: asked back
             )
     return answers
 

@@ -25,9 +25,10 @@ from rasa.utils.endpoints import EndpointConfig
 from actions import booking as booking_actions
 from actions import common, texts
 from civil_affairs import booking
-from civil_affairs.config import PROJECT_ROOT, Settings
+from civil_affairs.config import Settings
 from tests.actions.test_form_questions_rasa import in_process_actions
 from tests.helpers.booking_factory import make_request
+from tests.helpers.rasa_agent import trained_agent
 
 NOW = datetime(2026, 9, 23, 9, 0)
 DAY = date(2026, 9, 24)
@@ -37,16 +38,7 @@ CODE_READINGS = ["cancel_appointment", "reschedule_appointment", "check_status",
 @pytest.fixture(scope="module")
 def loaded_agent() -> Any:
     """The trained model (loaded once: each test talks as residents of its own)."""
-    from rasa.core.agent import Agent
-    from rasa.core.tracker_store import InMemoryTrackerStore
-
-    from civil_affairs.rasa_model import ensure_model
-
-    return Agent.load(
-        str(ensure_model(PROJECT_ROOT / "models")),
-        tracker_store=InMemoryTrackerStore(None),
-        action_endpoint=EndpointConfig("http://actions.invalid/webhook"),
-    )
+    return trained_agent()
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.endpoints import EndpointConfig
 
 from actions import texts
-from civil_affairs.config import PROJECT_ROOT, Settings
+from civil_affairs.config import Settings
 from tests.actions.test_form_questions_rasa import in_process_actions
+from tests.helpers.rasa_agent import trained_agent
 
 # "低保" alone is asked back ("关于低保，您想了解哪方面？"), whichever action searches the FAQ.
 PROGRAMME_ONLY = "低保"
@@ -31,16 +32,7 @@ ASKED_BACK = texts.FAQ_WHICH_ASPECT.format(name="低保")
 @pytest.fixture(scope="module")
 def loaded_agent() -> Any:
     """The trained model (loaded once: each test talks as residents of its own)."""
-    from rasa.core.agent import Agent
-    from rasa.core.tracker_store import InMemoryTrackerStore
-
-    from civil_affairs.rasa_model import ensure_model
-
-    return Agent.load(
-        str(ensure_model(PROJECT_ROOT / "models")),
-        tracker_store=InMemoryTrackerStore(None),
-        action_endpoint=EndpointConfig("http://actions.invalid/webhook"),
-    )
+    return trained_agent()
 
 
 @pytest.fixture

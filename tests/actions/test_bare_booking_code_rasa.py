@@ -19,7 +19,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.endpoints import EndpointConfig
 
 from actions import booking as booking_actions
@@ -28,7 +27,7 @@ from civil_affairs import booking
 from civil_affairs.config import Settings
 from tests.actions.test_form_questions_rasa import in_process_actions
 from tests.helpers.booking_factory import make_request
-from tests.helpers.rasa_agent import trained_agent
+from tests.helpers.rasa_agent import trained_agent, turn
 
 NOW = datetime(2026, 9, 23, 9, 0)
 DAY = date(2026, 9, 24)
@@ -57,21 +56,9 @@ def booked(serial: int) -> tuple[str, str]:
         return appointment.code, request.parties[1].id_number.value[-6:]
 
 
-def messages(agent: Any, sender: str, text: str, intent: str | None = None, confidence: float = 0.95) -> list[dict]:
+def messages(agent: Any, sender: str, text: str, intent: str | None = None) -> list[dict]:
     """The bot's messages for one turn; ``intent`` overrides what the model understood."""
-    original = agent.processor.parse_message
-
-    async def parse(message: UserMessage, *args: Any, **kwargs: Any) -> dict:
-        parsed = await original(message, *args, **kwargs)
-        if intent:
-            parsed["intent"] = {"name": intent, "confidence": confidence}
-            parsed["intent_ranking"] = [parsed["intent"]]
-        return parsed
-
-    output = CollectingOutputChannel()
-    with mock.patch.object(agent.processor, "parse_message", parse):
-        asyncio.run(agent.handle_message(UserMessage(text, output, sender_id=sender)))
-    return output.messages
+    return turn(agent, sender, text, intent, confidence=0.95)
 
 
 def say(agent: Any, sender: str, text: str, intent: str | None = None) -> list[str]:

@@ -10,19 +10,18 @@ reached whatever the model makes of the words, the intent of some messages is se
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.endpoints import EndpointConfig
 
 from actions import texts
 from civil_affairs.config import Settings
 from tests.actions.test_form_questions_rasa import in_process_actions
 from tests.helpers.rasa_agent import trained_agent
+from tests.helpers.rasa_agent import turn as say
 
 # "低保" alone is asked back ("关于低保，您想了解哪方面？"), whichever action searches the FAQ.
 PROGRAMME_ONLY = "低保"
@@ -40,23 +39,6 @@ def agent(loaded_agent: Any, action_settings: Settings) -> Iterator[Any]:
     """The model, its actions run here on the test's database."""
     with mock.patch.object(EndpointConfig, "request", in_process_actions([])):
         yield loaded_agent
-
-
-def say(agent: Any, sender: str, text: str, intent: str | None = None, confidence: float = 0.6) -> list[dict]:
-    """The bot's messages for one turn; ``intent`` overrides what the model understood."""
-    original = agent.processor.parse_message
-
-    async def parse(message: UserMessage, *args: Any, **kwargs: Any) -> dict:
-        parsed = await original(message, *args, **kwargs)
-        if intent:
-            parsed["intent"] = {"name": intent, "confidence": confidence}
-            parsed["intent_ranking"] = [parsed["intent"]]
-        return parsed
-
-    output = CollectingOutputChannel()
-    with mock.patch.object(agent.processor, "parse_message", parse):
-        asyncio.run(agent.handle_message(UserMessage(text, output, sender_id=sender)))
-    return output.messages
 
 
 @pytest.mark.parametrize(
